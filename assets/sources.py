@@ -1,0 +1,219 @@
+"""Sources: find each family's files for a year (inbox and HTTP pulls) and archive them by content.
+
+One code path for every family. The archive is content-addressed (SHA-256): the same file dropped twice is
+stored once; a changed file under the same name becomes a new recorded version; the earlier one stays.
+"""
+
+
+import datetime as dt
+import hashlib
+import os
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from assets.staging.registry import family_of
+from pipelines.config import Territoire
+
+IGNORED_PREFIXES = ("~$", ".~lock", ".")  # office lock files and hidden files are not deposits
+
+
+@dataclass
+class Deposit:
+    territoire: str
+    annee: int
+    famille: str
+    nom_fichier: str
+    sha256: str
+    taille: int
+    origine: str        # "boite" or the URL
+    chemin_archive: str
+    version: int = 0
+    nouveau: bool = False
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Temp file in the same folder, then rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def archive_bytes(archive_dir: Path, data: bytes, suffix: str) -> tuple[str, Path]:
+    digest = sha256_of(data)
+    target = archive_dir / digest[:2] / f"{digest}{suffix.lower()}"
+    if not target.exists():
+        archive_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(archive_dir, 0o700)  # raw partner files may hold personal data: owner only
+        write_atomic(target, data, mode=0o600)
+    return digest, target
+
+
+def inbox_dir(racine: Path, territoire: str, annee: int) -> Path:
+    return racine / "inbox" / territoire / str(annee)
+
+
+def inbox_files(racine: Path, territoire: str, annee: int) -> list[Path]:
+    folder = inbox_dir(racine, territoire, annee)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(IGNORED_PREFIXES))
+
+
+def unknown_inbox_files(racine: Path, territoires: list[str], annee: int) -> list[tuple[str, str]]:
+    return [(t, p.name) for t in territoires for p in inbox_files(racine, t, annee) if family_of(p.name) is None]
+
+
+def _download(url: str, timeout: float) -> bytes:
+    request = urllib.request.Request(url, headers={"User-Agent": "bilan-quartiers"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (configured https address)
+        return response.read()
+
+
+def collect(famille: str, annee: int, territoires: list[Territoire], racine: Path, archive_dir: Path,
+            log=print, timeout: float = 30) -> list[Deposit]:
+    """Every file of `famille` for `annee`, from every territory's inbox and HTTP sources, archived."""
+    deposits = []
+    for territoire in territoires:
+        for path in inbox_files(racine, territoire.code, annee):
+            fam = family_of(path.name)
+            if fam is None or fam.name != famille:
+                continue
+            data = path.read_bytes()
+            digest, stored = archive_bytes(archive_dir, data, path.suffix)
+            deposits.append(Deposit(territoire.code, annee, famille, path.name, digest, len(data), "boite",
+                                    str(stored)))
+        for source in territoire.sources_http:
+            if source.famille != famille or (source.annees and annee not in source.annees):
+                continue
+            try:
+                data = _download(source.url, timeout)
+            except Exception as exc:  # network errors come in many types; the run goes on without this file
+                log(f"{territoire.code}/{annee} : téléchargement impossible de {source.url} ({exc}) — "
+                    "la dernière version archivée sera utilisée si elle existe")
+                deposits.append(Deposit(territoire.code, annee, famille, source.nom_fichier, "", 0, source.url, ""))
+                continue
+            digest, stored = archive_bytes(archive_dir, data, Path(source.nom_fichier).suffix)
+            deposits.append(Deposit(territoire.code, annee, famille, source.nom_fichier, digest, len(data),
+                                    source.url, str(stored)))
+    return deposits
+
+
+ARCHIVE_DDL = """
+CREATE SCHEMA IF NOT EXISTS archive;
+CREATE TABLE IF NOT EXISTS archive.depots (
+    territoire VARCHAR, annee INTEGER, famille VARCHAR, nom_fichier VARCHAR, version INTEGER,
+    sha256 VARCHAR, taille BIGINT, origine VARCHAR, chemin_archive VARCHAR,
+    premier_vu_le TIMESTAMP, dernier_vu_le TIMESTAMP, run_id VARCHAR, actif BOOLEAN,
+    PRIMARY KEY (territoire, annee, famille, nom_fichier, version)
+);
+"""
+
+
+def record(con: duckdb.DuckDBPyConnection, famille: str, annee: int, deposits: list[Deposit],
+           run_id: str) -> list[Deposit]:
+    """Version each file by name: same content → same version; new content → next version. The files present
+    now are the active ones; a failed download keeps the last archived version active."""
+    con.execute(ARCHIVE_DDL)
+    now = dt.datetime.now()
+    con.execute("BEGIN")
+    try:
+        con.execute("UPDATE archive.depots SET actif = FALSE WHERE famille = ? AND annee = ?", [famille, annee])
+        for d in deposits:
+            last = con.execute(
+                "SELECT version, sha256, chemin_archive, taille FROM archive.depots WHERE territoire = ? AND annee = ? "
+                "AND famille = ? AND nom_fichier = ? ORDER BY version DESC LIMIT 1",
+                [d.territoire, annee, famille, d.nom_fichier]).fetchone()
+            if not d.sha256:  # download failed
+                if last is None:
+                    continue
+                d.version, d.sha256, d.chemin_archive, d.taille = last
+            elif last is None or last[1] != d.sha256:
+                d.version, d.nouveau = (last[0] + 1 if last else 1), True
+                con.execute("INSERT INTO archive.depots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE)",
+                            [d.territoire, annee, famille, d.nom_fichier, d.version, d.sha256, d.taille, d.origine,
+                             d.chemin_archive, now, now, run_id])
+                continue
+            else:
+                d.version = last[0]
+            con.execute("UPDATE archive.depots SET actif = TRUE, dernier_vu_le = ? WHERE territoire = ? AND annee = ? "
+                        "AND famille = ? AND nom_fichier = ? AND version = ?",
+                        [now, d.territoire, annee, famille, d.nom_fichier, d.version])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return [d for d in deposits if d.sha256]
+
+
+def active_deposits(con: duckdb.DuckDBPyConnection, famille: str, annee: int) -> list[dict]:
+    """The active files of a family and year, in deposit order (a later file replaces an earlier one)."""
+    con.execute(ARCHIVE_DDL)
+    rows = con.execute(
+        "SELECT territoire, nom_fichier, version, sha256, chemin_archive, premier_vu_le FROM archive.depots "
+        "WHERE famille = ? AND annee = ? AND actif ORDER BY territoire, premier_vu_le, nom_fichier",
+        [famille, annee]).fetchall()
+    keys = ["territoire", "nom_fichier", "version", "sha256", "chemin_archive", "premier_vu_le"]
+    return [dict(zip(keys, r)) for r in rows]
+
+
+# --- Dagster assets -------------------------------------------------------------------------------
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset  # noqa: E402
+
+from assets.staging.registry import FAMILIES  # noqa: E402
+from pipelines.logging import say  # noqa: E402
+from pipelines.partitions import annee_partitions  # noqa: E402
+from pipelines.resources import BilanSettings, Entrepot  # noqa: E402
+
+
+def build_source_asset(famille: str):
+    @asset(
+        key=AssetKey(["sources", famille]),
+        group_name="sources",
+        partitions_def=annee_partitions,
+        kinds={"file", "duckdb"},
+        owners=["team:donnees"],
+        description=(f"Fichiers « {famille}* » de l'année déposés dans la boîte de chaque territoire "
+                     f"(inbox/<territoire>/<annee>/) ou tirés d'une adresse HTTP(S) configurée, archivés par "
+                     f"empreinte SHA-256 : un fichier identique n'est stocké qu'une fois, un fichier modifié "
+                     f"devient une nouvelle version enregistrée (table archive.depots)."),
+    )
+    def _source(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot) -> MaterializeResult:
+        annee = int(context.partition_key)
+        territoires = parametres.territoires(log=lambda m: say(context, m))
+        deposits = collect(famille, annee, territoires, parametres.data_root, parametres.archive_dir,
+                           log=lambda m: say(context, m))
+        with entrepot.connect() as con:
+            deposits = record(con, famille, annee, deposits, context.run_id)
+        new = [d for d in deposits if d.nouveau]
+        say(context, f"sources/{famille} {annee} : {len(deposits)} fichier(s), dont {len(new)} nouveau(x) ou modifié(s)")
+        return MaterializeResult(metadata={
+            "fichiers": len(deposits),
+            "nouveaux_ou_modifies": len(new),
+            "depots": MetadataValue.md(
+                "| territoire | fichier | version | sha256 | origine |\n|---|---|---|---|---|\n" + "\n".join(
+                    f"| {d.territoire} | {d.nom_fichier} | {d.version} | `{d.sha256[:16]}…` | {d.origine} |"
+                    for d in deposits) if deposits else "_aucun fichier_"),
+            "dagster/uri": MetadataValue.path(str(parametres.data_root / "inbox")),
+        })
+
+    return _source
+
+
+SOURCE_ASSETS = [build_source_asset(f) for f in FAMILIES]

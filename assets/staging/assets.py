@@ -1,0 +1,87 @@
+"""Staging assets: one per family, reading its source asset's files and writing clean rows and quarantine."""
+
+
+from dagster import (AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TableColumn, TableSchema,
+                     asset)
+
+from assets.staging.contract import RULES, SQL_TYPES
+from assets.staging.family import Family
+from assets.staging.load import stage_family
+from assets.staging.registry import FAMILIES
+from checks import staging as staging_checks
+from pipelines.logging import say
+from pipelines.partitions import annee_partitions
+from pipelines.resources import BilanSettings, Entrepot
+
+# Cross-family rules read other staging tables: those are upstream in the graph.
+UPSTREAM = {"bilans_actions": ["programmation"], "cohortes": ["programmation"]}
+
+DESCRIPTIONS = {
+    "engagements": "Engagements des partenaires signataires (cible, réalisé, droit commun mobilisé), validés.",
+    "programmation": "Programmation de l'année : une ligne par dossier et financeur (AAP, CPO, fil de l'eau), validée.",
+    "bilans_actions": "Bilans des actions déposés par les porteurs (bénéficiaires, dépenses), validés.",
+    "tfpb": "Abattement TFPB des bailleurs sociaux : patrimoine par QPV et actions valorisées par axe, validés.",
+    "indicateurs": "Indicateurs socio-démographiques par niveau géographique et millésime, validés.",
+    "cohortes": "Suivi des bénéficiaires des CPO par jalon, pseudonymisé dès la lecture, validé.",
+}
+
+
+def _schema(family: Family) -> TableSchema:
+    cols = [TableColumn("territoire", "VARCHAR"), TableColumn("annee_boite", "INTEGER")]
+    for t in family.tables:
+        prefix = f"{t.name}." if len(family.tables) > 1 else ""
+        cols += [TableColumn(f"{prefix}{c.name}", SQL_TYPES[c.kind],
+                             description=("obligatoire" if c.required else "facultatif")) for c in t.columns]
+    cols += [TableColumn(n, "VARCHAR") for n in ("fichier", "fichier_sha256", "feuille")] + [TableColumn("ligne", "INTEGER")]
+    return TableSchema(columns=cols)
+
+
+def build_staging_asset(family: Family):
+    key = AssetKey(["staging", family.name])
+
+    @asset(
+        key=key,
+        group_name="staging",
+        partitions_def=annee_partitions,
+        deps=[AssetKey(["sources", family.name]), *(AssetKey(["staging", u]) for u in UPSTREAM.get(family.name, []))],
+        kinds={"duckdb", "pandas", "pandera"},
+        owners=["team:donnees"],
+        check_specs=staging_checks.specs(family, key),
+        description=DESCRIPTIONS[family.name] + " Lecture tolérante (encodages, séparateurs, nombres et dates à la "
+        "française), contrat pandera, règles du contrat ; les lignes fautives vont en quarantaine avec fichier, "
+        "ligne, colonne et règle. Tables : " + ", ".join(f"staging.{t.name}" for t in family.tables) + ".",
+        metadata={"dagster/column_schema": _schema(family)},
+    )
+    def _staging(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
+        annee = int(context.partition_key)
+        contexts = parametres.contexts(annee, log=lambda m: say(context, m))
+        with entrepot.connect() as con:
+            summary = stage_family(con, family, annee, contexts, context.run_id, parametres.cache_dir,
+                                   log=lambda m: say(context, m))
+            checks = staging_checks.evaluate(con, family, key, annee)
+            by_rule = con.execute("SELECT regle, count(*) FROM quarantine.erreurs WHERE famille = ? AND annee_boite = ? "
+                                  "GROUP BY regle ORDER BY 2 DESC", [family.name, annee]).fetchall()
+        q = summary.quality
+        say(context, f"staging/{family.name} {annee} : {summary.rows_read} lignes lues, {summary.rows_kept} retenues, "
+                     f"{summary.rows_quarantined} en quarantaine")
+        return MaterializeResult(
+            metadata={
+                "dagster/row_count": summary.rows_kept,
+                "lignes_lues": summary.rows_read,
+                "lignes_retenues": summary.rows_kept,
+                "lignes_quarantaine": summary.rows_quarantined,
+                "fichiers": MetadataValue.md(q[["territoire", "fichier", "version", "statut", "lignes_lues",
+                                                "lignes_retenues", "lignes_quarantaine"]].to_markdown(index=False)
+                                             if len(q) else "_aucun fichier_"),
+                "sha256": MetadataValue.json({f: s for f, s in zip(q["fichier"], q["sha256"])}),
+                "problemes_par_regle": MetadataValue.md(
+                    "\n".join(f"- `{r}` ({RULES.get(r, r)}) : {n}" for r, n in by_rule) or "aucun"),
+                **{f"table/{name}": n for name, n in summary.tables.items()},
+            },
+            check_results=checks,
+        )
+
+    return _staging
+
+
+STAGING_ASSETS = [build_staging_asset(f) for f in FAMILIES.values()]

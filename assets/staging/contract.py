@@ -1,0 +1,332 @@
+"""Input contracts as data, and the machinery shared by every family: typing text cells, the pandera
+boundary model built from the contract, and row errors in one long shape.
+
+A row error is (ligne, feuille, colonne, valeur, regle, message, gravite). `regle` is a stable code (tests and
+the partners' feedback use it); `message` is French for the data steward.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible, RawTable, normalise_header
+
+Kind = Literal["texte", "entier", "nombre", "date", "booleen", "choix"]
+
+FILE_COLUMN, HASH_COLUMN, ORDER_COLUMN = "_fichier", "_sha256", "_ordre"
+ERROR_COLUMNS = ["fichier", "ligne", "feuille", "colonne", "valeur", "regle", "message", "gravite"]
+ERREUR, AVERTISSEMENT = "erreur", "avertissement"
+
+# Rule codes and their plain-French meaning (shown in feedback files and the bilan's quality section).
+RULES: dict[str, str] = {
+    "valeur_obligatoire": "valeur obligatoire manquante",
+    "type_nombre": "la valeur n'est pas un nombre",
+    "type_entier": "la valeur n'est pas un nombre entier",
+    "type_date": "la valeur n'est pas une date (AAAA-MM-JJ ou JJ/MM/AAAA)",
+    "type_booleen": "la valeur n'est pas oui/non",
+    "valeur_autorisee": "la valeur n'est pas dans la liste autorisée",
+    "valeur_minimale": "la valeur est sous le minimum autorisé",
+    "valeur_maximale": "la valeur dépasse le maximum autorisé",
+    "annee_boite": "l'année ne correspond pas à l'année de la boîte de dépôt",
+    "qpv_inconnu": "code QPV inconnu pour ce territoire",
+    "objectif_inconnu": "code d'objectif absent du référentiel du territoire",
+    "siret_invalide": "SIRET invalide (14 chiffres, clé de Luhn)",
+    "cpo_incomplet": "référence ou années de CPO manquantes pour un financement CPO",
+    "cpo_periode": "période de CPO incohérente (début ≤ année ≤ fin, durée de 2 à 4 ans)",
+    "bop147_specifique": "les crédits etat_bop147 sont toujours des crédits spécifiques",
+    "statut_montant": "un dossier refusé ou abandonné ne peut avoir de montant accordé",
+    "cout_total": "coût total de l'action incohérent avec les montants accordés",
+    "dossier_incoherent": "les lignes d'un même dossier décrivent l'action différemment",
+    "cle_dupliquee": "ligne en double (même clé qu'une ligne précédente)",
+    "ligne_remplacee": "ligne remplacée par une ligne plus récente de même clé",
+    "dossier_inconnu": "dossier absent de la programmation de l'année de l'action",
+    "annee_action": "année de l'action postérieure à l'année de la boîte de dépôt",
+    "beneficiaires_incoherents": "effectifs de bénéficiaires incohérents avec le total",
+    "patrimoine_absent": "action TFPB dans un QPV où le bailleur n'a pas de patrimoine déclaré",
+    "cpo_inconnue": "CPO absente de la programmation",
+    "date_observation": "date d'observation incohérente",
+    "age_entree": "âge à l'entrée hors de 14 à 80 ans",
+    "indicateur_inconnu": "indicateur absent du catalogue du territoire",
+    "code_geo_invalide": "code géographique incohérent avec le niveau géographique",
+    "ratio_incoherent": "valeur différente de 100 × numérateur / dénominateur",
+    "secret_avec_valeur": "une valeur couverte par le secret statistique doit être vide",
+    "montant_superieur_demande": "montant accordé supérieur au montant demandé",
+}
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    kind: Kind = "texte"
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    minimum_strict: bool = False
+    maximum: float | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TableContract:
+    """One table of a family (tfpb has two: patrimoine and actions)."""
+
+    name: str                      # staging table name
+    columns: tuple[Col, ...]
+    key: tuple[str, ...]
+    sheet: str | None = None       # sheet of a multi-sheet XLSX
+    later_replaces: bool = False   # contract: "a later file's row replaces an earlier one"
+    drop_unknown_columns: bool = False
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def col(self, name: str) -> Col:
+        return next(c for c in self.columns if c.name == name)
+
+
+SQL_TYPES = {"texte": "VARCHAR", "choix": "VARCHAR", "entier": "BIGINT", "nombre": "DOUBLE",
+             "date": "DATE", "booleen": "BOOLEAN"}
+PANDAS_TYPES = {"texte": "string", "choix": "string", "entier": "Int64", "nombre": "float64",
+                "date": "datetime64[ns]", "booleen": "boolean"}
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+def empty_errors() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="string" if c != "ligne" else "Int64") for c in ERROR_COLUMNS})
+
+
+_ERROR_TYPES = {c: ("Int64" if c == "ligne" else "string") for c in ERROR_COLUMNS}
+
+
+def flag(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str, message: pd.Series | str,
+         value: pd.Series | None = None, gravite: str = ERREUR) -> pd.DataFrame:
+    """Errors for the rows of `frame` where `mask` is true (vectorised: no loop over rows)."""
+    mask = mask.fillna(False).astype(bool)
+    if not mask.any():
+        return empty_errors()
+    rows = frame.loc[mask]
+    values = (value if value is not None else rows.get(column, pd.Series(pd.NA, index=rows.index)))
+    values = values.loc[rows.index] if isinstance(values, pd.Series) else values
+    msg = message.loc[rows.index] if isinstance(message, pd.Series) else message
+    files = rows[FILE_COLUMN] if FILE_COLUMN in rows else pd.Series(pd.NA, index=rows.index)
+    return pd.DataFrame({
+        "fichier": files.astype("string"),
+        "ligne": rows[LINE_COLUMN].astype("Int64"),
+        "feuille": rows[SHEET_COLUMN].astype("string"),
+        "colonne": column,
+        "valeur": pd.Series(values, index=rows.index).astype("string"),
+        "regle": rule,
+        "message": msg,
+        "gravite": gravite,
+    }).reset_index(drop=True)
+
+
+def concat_errors(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if p is not None and not p.empty]
+    if not parts:
+        return empty_errors()
+    out = pd.concat(parts, ignore_index=True)
+    for c in ERROR_COLUMNS:
+        if c not in out:
+            out[c] = pd.NA
+    return out[ERROR_COLUMNS].astype(_ERROR_TYPES)
+
+
+def quote(values: pd.Series) -> pd.Series:
+    return "« " + values.astype("string").fillna("") + " »"
+
+
+# --- typing text cells ----------------------------------------------------------------------------
+
+_SPACES = re.compile(r"[\s\u00a0\u202f]")
+
+
+def parse_number(text: pd.Series) -> pd.Series:
+    """French or English numbers: `1 234,5 €`, `37,5 %`, `1234.5`; NaN where it is not a number."""
+    s = text.astype("string").str.replace(_SPACES, "", regex=True)
+    s = s.str.replace(r"(€|%|EUR|euros?)$", "", regex=True, case=False)
+    has_comma, has_point = s.str.contains(",", regex=False), s.str.contains(".", regex=False)
+    comma_is_decimal = has_comma & (~has_point | (s.str.rfind(",") > s.str.rfind(".")))
+    s = s.where(~comma_is_decimal, s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    s = s.where(comma_is_decimal, s.str.replace(",", "", regex=False))
+    return pd.to_numeric(s, errors="coerce").astype("float64")
+
+
+def parse_date(text: pd.Series) -> pd.Series:
+    s = text.astype("string").str.strip()
+    iso = s.str.match(r"^\d{4}-\d{2}-\d{2}")
+    fr = s.str.match(r"^\d{1,2}/\d{1,2}/\d{4}$")
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    if iso.any():
+        out[iso] = pd.to_datetime(s[iso].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    if fr.any():
+        out[fr] = pd.to_datetime(s[fr], format="%d/%m/%Y", errors="coerce")
+    return out
+
+
+_TRUE = {"oui", "o", "vrai", "true", "1", "x", "yes", "y"}
+_FALSE = {"non", "n", "faux", "false", "0", "no"}
+
+
+def parse_bool(text: pd.Series) -> pd.Series:
+    s = text.astype("string").str.strip().str.lower()
+    return s.map(lambda v: True if v in _TRUE else (False if v in _FALSE else pd.NA)).astype("boolean")
+
+
+def canonical_choice(text: pd.Series, choices: tuple[str, ...]) -> pd.Series:
+    """`Accordé` → `accorde`, `cpo` → `CPO`: match after normalisation, keep the contract's spelling."""
+    lookup = {normalise_header(c): c for c in choices}
+    norm = text.astype("string").map(lambda v: normalise_header(v) if isinstance(v, str) else v)
+    return norm.map(lambda v: lookup.get(v, pd.NA) if isinstance(v, str) else pd.NA).astype("string")
+
+
+def type_columns(raw: pd.DataFrame, table: TableContract) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Text → typed columns; cells that do not parse become NA and a type error."""
+    typed = raw[[LINE_COLUMN, SHEET_COLUMN]].copy()
+    errors = []
+    for col in table.columns:
+        text = raw[col.name]
+        present = text.notna()
+        if col.kind == "texte":
+            typed[col.name] = text.astype("string")
+            continue
+        if col.kind == "choix":
+            value = canonical_choice(text, col.choices)
+            typed[col.name] = value
+            bad = present & value.isna()
+            errors.append(flag(raw, bad, col.name, "valeur_autorisee",
+                               quote(text) + " n'est pas une valeur autorisée (" + ", ".join(col.choices) + ")"))
+            continue
+        if col.kind in ("nombre", "entier"):
+            value = parse_number(text)
+            bad = present & value.isna()
+            errors.append(flag(raw, bad, col.name, "type_nombre", quote(text) + " n'est pas un nombre"))
+            if col.kind == "entier":
+                not_int = value.notna() & (value != np.floor(value))
+                errors.append(flag(raw, not_int, col.name, "type_entier",
+                                   quote(text) + " n'est pas un nombre entier"))
+                value = value.where(~not_int).round().astype("Int64")
+            typed[col.name] = value
+        elif col.kind == "date":
+            value = parse_date(text)
+            typed[col.name] = value
+            errors.append(flag(raw, present & value.isna(), col.name, "type_date",
+                               quote(text) + " n'est pas une date (AAAA-MM-JJ ou JJ/MM/AAAA)"))
+        elif col.kind == "booleen":
+            value = parse_bool(text)
+            typed[col.name] = value
+            errors.append(flag(raw, present & value.isna(), col.name, "type_booleen",
+                               quote(text) + " n'est pas oui/non (vrai/faux)"))
+    return typed, concat_errors(errors)
+
+
+# --- the pandera boundary model -------------------------------------------------------------------
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}".replace(".", ",")
+
+
+def pandera_schema(table: TableContract) -> pa.DataFrameSchema:
+    """The contract's per-cell rules (required, bounds) as a pandera schema over typed columns."""
+    columns = {}
+    for col in table.columns:
+        checks = []
+        if col.minimum is not None:
+            checks.append(pa.Check.gt(col.minimum, error="valeur_minimale") if col.minimum_strict
+                          else pa.Check.ge(col.minimum, error="valeur_minimale"))
+        if col.maximum is not None:
+            checks.append(pa.Check.le(col.maximum, error="valeur_maximale"))
+        columns[col.name] = pa.Column(PANDAS_TYPES[col.kind], checks=checks, nullable=not col.required,
+                                      required=True, coerce=False)
+    columns[LINE_COLUMN] = pa.Column("Int64", coerce=True)
+    return pa.DataFrameSchema(columns, strict=False, name=table.name)
+
+
+def boundary_errors(typed: pd.DataFrame, table: TableContract, type_errors: pd.DataFrame) -> pd.DataFrame:
+    schema = pandera_schema(table)
+    try:
+        schema.validate(typed, lazy=True)
+        return empty_errors()
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    cases = cases[cases["index"].notna() & cases["column"].isin(table.column_names)]
+    if cases.empty:
+        return empty_errors()
+    idx = cases["index"].astype(int).to_numpy()
+    rule = cases["check"].map(lambda c: "valeur_obligatoire" if c == "not_nullable" else c).to_numpy()
+    rows = typed.loc[idx]
+    out = pd.DataFrame({
+        "ligne": rows[LINE_COLUMN].to_numpy(),
+        "feuille": rows[SHEET_COLUMN].to_numpy(),
+        "colonne": cases["column"].to_numpy(),
+        "valeur": cases["failure_case"].astype("string").to_numpy(),
+        "regle": rule,
+        "gravite": ERREUR,
+    })
+    bounds = {c.name: c for c in table.columns}
+
+    def message(r) -> str:
+        col = bounds[r.colonne]
+        if r.regle == "valeur_obligatoire":
+            return "valeur obligatoire manquante"
+        if r.regle == "valeur_minimale":
+            sign = "strictement supérieure à" if col.minimum_strict else "supérieure ou égale à"
+            return f"« {r.valeur} » : la valeur doit être {sign} {_fmt(col.minimum)}"
+        return f"« {r.valeur} » : la valeur doit être inférieure ou égale à {_fmt(col.maximum)}"
+
+    out["message"] = [message(r) for r in out.itertuples()]  # one per failing cell, not per row
+    # a cell that did not parse is already reported as a type error: do not report it missing too
+    typed_bad = set(zip(type_errors["ligne"].astype(int), type_errors["colonne"]))
+    keep = [(l, c) not in typed_bad for l, c in zip(out["ligne"].astype(int), out["colonne"])]
+    return concat_errors([out.loc[keep]])
+
+
+# --- column mapping -------------------------------------------------------------------------------
+
+
+@dataclass
+class MappedTable:
+    raw: pd.DataFrame               # text, canonical columns of the contract only (+ line, sheet)
+    unknown_columns: list[str] = field(default_factory=list)   # as written in the file
+    dropped_columns: list[str] = field(default_factory=list)
+
+
+def map_columns(table_raw: RawTable, table: TableContract, file_name: str) -> MappedTable:
+    frame = table_raw.frame
+    rename = {}
+    for col in table.columns:
+        if col.name not in frame.columns:
+            alias = next((a for a in col.aliases if a in frame.columns), None)
+            if alias:
+                rename[alias] = col.name
+    frame = frame.rename(columns=rename)
+    missing = [c.name for c in table.columns if c.required and c.name not in frame.columns]
+    if missing:
+        where = f" (feuille « {table_raw.sheet} »)" if table_raw.sheet else ""
+        raise FichierIllisible(
+            f"{file_name}{where} : colonne(s) obligatoire(s) absente(s) : {', '.join(missing)}"
+        )
+    known = set(table.column_names) | {LINE_COLUMN, SHEET_COLUMN}
+    extra = [c for c in frame.columns if c not in known]
+    written = {v: k for k, v in rename.items()}
+    extra_written = [table_raw.original_headers.get(written.get(c, c), c) for c in extra]
+    for col in table.columns:
+        if col.name not in frame.columns:
+            frame[col.name] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    raw = frame[[LINE_COLUMN, SHEET_COLUMN, *table.column_names]].copy()
+    if table.drop_unknown_columns:
+        return MappedTable(raw=raw, dropped_columns=extra_written)
+    return MappedTable(raw=raw, unknown_columns=extra_written)
+
+
+RowRule = Callable[[pd.DataFrame, pd.DataFrame, "object"], pd.DataFrame]

@@ -1,0 +1,286 @@
+"""What every family shares: the validation context, the per-file pass (read → type → pandera → row rules)
+and the set pass over all files of a territory and year (keys, cross-file and cross-family rules), ending
+in clean rows and quarantined rows. Family modules only declare their contract and their own rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from assets.staging.contract import (
+    ERREUR,
+    FILE_COLUMN,
+    HASH_COLUMN,
+    ORDER_COLUMN,
+    TableContract,
+    boundary_errors,
+    concat_errors,
+    empty_errors,
+    flag,
+    map_columns,
+    type_columns,
+)
+from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible, read_file
+from pipelines.config import Catalogue, Referentiel, Territoire
+
+PROVENANCE = [FILE_COLUMN, HASH_COLUMN, ORDER_COLUMN, SHEET_COLUMN, LINE_COLUMN]
+
+
+@dataclass
+class Context:
+    """What a family's rules may look at besides the file itself."""
+
+    territoire: Territoire
+    annee: int
+    referentiel: Referentiel
+    catalogue: Catalogue
+    tolerance_ratio: float = 0.1
+    pseudonymise: Callable[[pd.Series], pd.Series] | None = None
+    programmation: pd.DataFrame | None = None  # clean programmation rows already loaded, every year
+
+    def fingerprint(self, family: "Family") -> str:
+        """Cache key of the per-file pass: the family's rule version and every setting its row rules read."""
+        parts = {
+            "famille": family.name, "version": family.version, "annee": self.annee,
+            "territoire": self.territoire.model_dump(mode="json", include={"code", "qpv", "siren_epci", "departement"}),
+            "objectifs": self.referentiel.codes_objectifs, "axes": self.referentiel.codes_axes,
+            "catalogue": [i.model_dump() for i in self.catalogue.indicateurs],
+            "tolerance": self.tolerance_ratio,
+            "pseudonymise": self.pseudonymise(pd.Series(["empreinte"])).iloc[0] if self.pseudonymise else None,
+        }
+        return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass
+class ParsedTable:
+    typed: pd.DataFrame   # typed contract columns + provenance
+    raw: pd.DataFrame     # the same rows as text (what the steward typed), same index
+    errors: pd.DataFrame
+
+
+@dataclass
+class ParsedFile:
+    name: str
+    tables: dict[str, ParsedTable]
+    unknown_columns: list[str] = field(default_factory=list)
+    dropped_columns: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    separator: str | None = None
+
+    @property
+    def rows_read(self) -> int:
+        return sum(len(t.typed) for t in self.tables.values())
+
+
+RowRules = Callable[[str, pd.DataFrame, pd.DataFrame, Context], list[pd.DataFrame]]
+SetRules = Callable[[dict[str, pd.DataFrame], Context], list[pd.DataFrame]]
+Prepare = Callable[[str, pd.DataFrame, Context], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    tables: tuple[TableContract, ...]
+    version: str
+    row_rules: RowRules
+    set_rules: SetRules | None = None
+    prepare: Prepare | None = None
+
+    def tables_for(self, file_name: str) -> tuple[list[TableContract], list[str] | None]:
+        """The contract tables a file holds, and the XLSX sheets to read (None: first sheet)."""
+        if len(self.tables) == 1:
+            return list(self.tables), None
+        lower = file_name.lower()
+        for t in self.tables:
+            if lower.startswith(f"{self.name}_{t.sheet}"):
+                return [t], None
+        if lower.endswith(".xlsx"):
+            return list(self.tables), [t.sheet for t in self.tables]
+        names = " ou ".join(f"« {self.name}_{t.sheet}… »" for t in self.tables)
+        raise FichierIllisible(f"{file_name} : un fichier {self.name} en CSV doit s'appeler {names}")
+
+    def table(self, name: str) -> TableContract:
+        return next(t for t in self.tables if t.name == name)
+
+
+def parse_file(family: Family, path: Path, ctx: Context, data: bytes | None = None,
+               display_name: str | None = None) -> ParsedFile:
+    """Read one file and apply every rule that needs only this file. Raises FichierIllisible."""
+    name = display_name or path.name
+    contracts, sheets = family.tables_for(name)
+    raw_file = read_file(path, sheets=sheets, data=data)
+    parsed = ParsedFile(name=name, tables={}, encoding=raw_file.encoding, separator=raw_file.separator)
+    for contract, raw_table in zip(contracts, raw_file.tables):
+        mapped = map_columns(raw_table, contract, name)
+        parsed.unknown_columns += mapped.unknown_columns
+        parsed.dropped_columns += mapped.dropped_columns
+        raw = mapped.raw
+        if family.prepare:
+            raw = family.prepare(contract.name, raw, ctx)
+        typed, type_errors = type_columns(raw, contract)
+        errors = concat_errors([
+            type_errors,
+            boundary_errors(typed, contract, type_errors),
+            *family.row_rules(contract.name, typed, raw, ctx),
+        ])
+        errors["fichier"] = name
+        parsed.tables[contract.name] = ParsedTable(typed=typed, raw=raw, errors=errors)
+    return parsed
+
+
+# --- the set pass ---------------------------------------------------------------------------------
+
+
+def key_errors(frame: pd.DataFrame, errors: pd.DataFrame, contract: TableContract) -> pd.DataFrame:
+    """Duplicate keys among rows still clean. Within a file the first row wins; across files, for families
+    whose contract says so, the later file's row replaces the earlier one."""
+    if not contract.key or frame.empty:
+        return empty_errors()
+    bad = _rows_with_errors(frame, errors)
+    candidates = frame.loc[~bad].sort_values([ORDER_COLUMN, SHEET_COLUMN, LINE_COLUMN], na_position="first")
+    key = list(contract.key)
+    parts = []
+    in_file = candidates.duplicated(subset=[FILE_COLUMN, *key], keep="first")
+    first_line = candidates.groupby([FILE_COLUMN, *key], dropna=False)[LINE_COLUMN].transform("first")
+    parts.append(flag(candidates, in_file, key[0], "cle_dupliquee",
+                      "même clé (" + ", ".join(key) + ") que la ligne " + first_line.astype("string")
+                      + " du même fichier"))
+    if contract.later_replaces:
+        survivors = candidates.loc[~in_file]
+        replaced = survivors.duplicated(subset=key, keep="last")
+        last_file = survivors.groupby(key, dropna=False)[FILE_COLUMN].transform("last")
+        last_line = survivors.groupby(key, dropna=False)[LINE_COLUMN].transform("last")
+        parts.append(flag(survivors, replaced, key[0], "ligne_remplacee",
+                          "remplacée par la ligne " + last_line.astype("string") + " du fichier plus récent "
+                          + last_file.astype("string")))
+    else:
+        survivors = candidates.loc[~in_file]
+        across = survivors.duplicated(subset=key, keep="first")
+        first_file = survivors.groupby(key, dropna=False)[FILE_COLUMN].transform("first")
+        first_line = survivors.groupby(key, dropna=False)[LINE_COLUMN].transform("first")
+        parts.append(flag(survivors, across, key[0], "cle_dupliquee",
+                          "même clé (" + ", ".join(key) + ") que la ligne " + first_line.astype("string")
+                          + " du fichier " + first_file.astype("string")))
+    return concat_errors(parts)
+
+
+def _row_ids(frame: pd.DataFrame) -> pd.Series:
+    return (frame[FILE_COLUMN].astype("string") + "|" + frame[SHEET_COLUMN].astype("string").fillna("")
+            + "|" + frame[LINE_COLUMN].astype("string"))
+
+
+def _error_ids(errors: pd.DataFrame) -> pd.Series:
+    blocking = errors[errors["gravite"] == ERREUR]
+    return (blocking["fichier"].astype("string") + "|" + blocking["feuille"].astype("string").fillna("")
+            + "|" + blocking["ligne"].astype("string"))
+
+
+def _rows_with_errors(frame: pd.DataFrame, errors: pd.DataFrame) -> pd.Series:
+    return _row_ids(frame).isin(set(_error_ids(errors)))
+
+
+@dataclass
+class SetResult:
+    clean: dict[str, pd.DataFrame]
+    quarantine: dict[str, pd.DataFrame]  # rows as text (raw) + provenance + `regles`
+    errors: pd.DataFrame                 # every problem, blocking or warning
+
+
+def validate_set(family: Family, files: list[ParsedFile], ctx: Context) -> SetResult:
+    """All files of one family, territory and year, in their order (later files last)."""
+    typed: dict[str, pd.DataFrame] = {}
+    raw: dict[str, pd.DataFrame] = {}
+    errors = [empty_errors()]
+    for t in family.tables:
+        parts = [f.tables[t.name] for f in files if t.name in f.tables]
+        typed[t.name] = (pd.concat([p.typed for p in parts], ignore_index=True) if parts
+                         else pd.DataFrame(columns=[*PROVENANCE, *t.column_names]))
+        raw[t.name] = (pd.concat([p.raw for p in parts], ignore_index=True) if parts
+                       else pd.DataFrame(columns=[*PROVENANCE, *t.column_names]))
+        errors += [p.errors for p in parts]
+    all_errors = concat_errors(errors)
+    if family.set_rules:
+        all_errors = concat_errors([all_errors, *family.set_rules(typed, ctx)])
+    for t in family.tables:
+        all_errors = concat_errors([all_errors, key_errors(typed[t.name], all_errors, t)])
+
+    clean, quarantine = {}, {}
+    for t in family.tables:
+        frame = typed[t.name]
+        bad = _rows_with_errors(frame, all_errors) if len(frame) else pd.Series(False, index=frame.index)
+        clean[t.name] = frame.loc[~bad].reset_index(drop=True)
+        q = raw[t.name].loc[bad].copy()
+        ids = _row_ids(q)
+        blocking = all_errors[all_errors["gravite"] == ERREUR].assign(_id=_error_ids(all_errors))
+        rules = blocking.groupby("_id")["regle"].agg(lambda r: ", ".join(sorted(set(r))))
+        q["regles"] = ids.map(rules).astype("string")
+        quarantine[t.name] = q.reset_index(drop=True)
+    return SetResult(clean=clean, quarantine=quarantine, errors=all_errors)
+
+
+def attach_provenance(parsed: ParsedFile, sha256: str, order: int) -> ParsedFile:
+    for table in parsed.tables.values():
+        for frame in (table.typed, table.raw):
+            frame[FILE_COLUMN] = parsed.name
+            frame[HASH_COLUMN] = sha256
+            frame[ORDER_COLUMN] = order
+    return parsed
+
+
+# --- helpers the family modules share --------------------------------------------------------------
+
+
+def inbox_year_rule(frame: pd.DataFrame, ctx: Context, column: str = "annee") -> pd.DataFrame:
+    wrong = frame[column].notna() & (frame[column] != ctx.annee)
+    return flag(frame, wrong, column, "annee_boite",
+                "l'année " + frame[column].astype("string") + f" ne correspond pas à la boîte de dépôt {ctx.annee}")
+
+
+def nearest(code: str, candidates: list[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(code, candidates, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def normalise_qpv(codes: pd.Series, ctx: Context) -> tuple[pd.Series, pd.Series]:
+    """2024 codes pass, 2015 codes the territory maps are translated; returns (code, is_unknown)."""
+    upper = codes.astype("string").str.strip().str.upper().str.replace(" ", "", regex=False)
+    mapped = upper.map(lambda c: ctx.territoire.codes_2015.get(c, c) if isinstance(c, str) else c).astype("string")
+    unknown = mapped.notna() & ~mapped.isin(ctx.territoire.codes_qpv)
+    return mapped, unknown
+
+
+def qpv_message(values: pd.Series, ctx: Context) -> pd.Series:
+    candidates = ctx.territoire.codes_qpv + list(ctx.territoire.codes_2015)
+
+    def one(v):
+        if not isinstance(v, str):
+            return "code QPV manquant"
+        guess = nearest(v.upper(), candidates)
+        guess = ctx.territoire.codes_2015.get(guess, guess) if guess else None
+        hint = f" — vouliez-vous dire {guess} ?" if guess else ""
+        return f"« {v} » n'est pas un QPV du territoire {ctx.territoire.code}{hint}"
+
+    return values.map(one).astype("string")
+
+
+def qpv_rule(frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context, column: str) -> tuple[pd.Series, pd.DataFrame]:
+    code, unknown = normalise_qpv(frame[column], ctx)
+    msg = qpv_message(raw.loc[unknown.fillna(False), column], ctx) if unknown.any() else ""
+    return code, flag(frame, unknown, column, "qpv_inconnu", msg, value=raw[column])
+
+
+def normalise_objectif(codes: pd.Series) -> pd.Series:
+    """`O.G.1.1`, `og 1.1`, `OG1.1` → `OG.1.1`; an axis code (`3`, `Axe 3`) → `3`."""
+    s = codes.astype("string").str.upper().str.replace(r"[\s_]", "", regex=True)
+    og = s.str.extract(r"^O\.?G\.?(\d)[.\-]?(\d)\.?$")
+    axe = s.str.extract(r"^(?:AXE)?(\d)$")[0]
+    out = ("OG." + og[0] + "." + og[1]).astype("string")
+    return out.fillna(axe).fillna(s).astype("string")

@@ -1,0 +1,230 @@
+"""Staging one family for one year: every territory's active files → clean rows, quarantine, per-file quality,
+written to DuckDB in one transaction. The per-file pass is cached by content hash and rule fingerprint, so a
+re-run on the same files reads nothing again."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from assets.sources import active_deposits, write_atomic
+from assets.staging.contract import AVERTISSEMENT, ERREUR, FILE_COLUMN, HASH_COLUMN, SQL_TYPES, TableContract
+from assets.staging.family import Context, Family, ParsedFile, attach_provenance, parse_file, validate_set
+from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible
+
+PROVENANCE_SQL = "fichier VARCHAR, fichier_sha256 VARCHAR, feuille VARCHAR, ligne INTEGER, run_id VARCHAR"
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS staging;
+CREATE SCHEMA IF NOT EXISTS quarantine;
+CREATE TABLE IF NOT EXISTS quarantine.lignes (
+    famille VARCHAR, table_contrat VARCHAR, territoire VARCHAR, annee_boite INTEGER, fichier VARCHAR,
+    fichier_sha256 VARCHAR, feuille VARCHAR, ligne INTEGER, regles VARCHAR, donnees JSON, run_id VARCHAR);
+CREATE TABLE IF NOT EXISTS quarantine.erreurs (
+    famille VARCHAR, territoire VARCHAR, annee_boite INTEGER, fichier VARCHAR, feuille VARCHAR, ligne INTEGER,
+    colonne VARCHAR, valeur VARCHAR, regle VARCHAR, gravite VARCHAR, message VARCHAR, run_id VARCHAR);
+CREATE TABLE IF NOT EXISTS staging.qualite_fichiers (
+    famille VARCHAR, territoire VARCHAR, annee_boite INTEGER, fichier VARCHAR, version INTEGER, sha256 VARCHAR,
+    statut VARCHAR, lignes_lues INTEGER, lignes_retenues INTEGER, lignes_quarantaine INTEGER,
+    avertissements INTEGER, colonnes_inconnues VARCHAR, colonnes_supprimees VARCHAR, encodage VARCHAR,
+    separateur VARCHAR, message VARCHAR, lu_depuis VARCHAR, run_id VARCHAR);
+"""
+
+
+def table_ddl(contract: TableContract) -> str:
+    cols = ", ".join(f"{c.name} {SQL_TYPES[c.kind]}" for c in contract.columns)
+    return (f"CREATE TABLE IF NOT EXISTS staging.{contract.name} "
+            f"(territoire VARCHAR, annee_boite INTEGER, {cols}, {PROVENANCE_SQL})")
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, family: Family) -> None:
+    con.execute(DDL)
+    for contract in family.tables:
+        con.execute(table_ddl(contract))
+
+
+@dataclass
+class FileOutcome:
+    territoire: str
+    nom_fichier: str
+    version: int
+    sha256: str
+    parsed: ParsedFile | None = None
+    refused: str | None = None
+    from_cache: bool = False
+
+
+@dataclass
+class StagingSummary:
+    famille: str
+    annee: int
+    quality: pd.DataFrame
+    tables: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_read(self) -> int:
+        return int(self.quality["lignes_lues"].sum())
+
+    @property
+    def rows_kept(self) -> int:
+        return int(self.quality["lignes_retenues"].sum())
+
+    @property
+    def rows_quarantined(self) -> int:
+        return int(self.quality["lignes_quarantaine"].sum())
+
+
+def _cache_path(cache_dir: Path, fingerprint: str, sha256: str, name: str) -> Path:
+    return cache_dir / fingerprint / f"{sha256}-{hashlib.sha256(name.encode()).hexdigest()[:8]}.pkl"
+
+
+def read_deposit(family: Family, deposit: dict, ctx: Context, cache_dir: Path | None) -> FileOutcome:
+    outcome = FileOutcome(deposit["territoire"], deposit["nom_fichier"], deposit["version"], deposit["sha256"])
+    cache = _cache_path(cache_dir, ctx.fingerprint(family), deposit["sha256"], deposit["nom_fichier"]) \
+        if cache_dir else None
+    if cache is not None and cache.exists():
+        outcome.parsed, outcome.refused = pickle.loads(cache.read_bytes())
+        outcome.from_cache = True
+        return outcome
+    try:
+        outcome.parsed = parse_file(family, Path(deposit["chemin_archive"]), ctx,
+                                    display_name=deposit["nom_fichier"])
+    except FichierIllisible as exc:
+        outcome.refused = str(exc)
+    if cache is not None:
+        write_atomic(cache, pickle.dumps((outcome.parsed, outcome.refused)), mode=0o600)
+    return outcome
+
+
+def known_programmation(con: duckdb.DuckDBPyConnection, territoire: str) -> pd.DataFrame:
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staging' "
+                         "AND table_name = 'programmation'").fetchone()[0]
+    if not exists:
+        return pd.DataFrame({"numero_dossier": pd.Series(dtype="string"), "annee": pd.Series(dtype="Int64"),
+                             "reference_cpo": pd.Series(dtype="string")})
+    return con.execute("SELECT DISTINCT numero_dossier, annee, reference_cpo FROM staging.programmation "
+                       "WHERE territoire = ?", [territoire]).df()
+
+
+def stage_family(con: duckdb.DuckDBPyConnection, family: Family, annee: int, contexts: dict[str, Context],
+                 run_id: str, cache_dir: Path | None, log=print) -> StagingSummary:
+    ensure_tables(con, family)
+    deposits = active_deposits(con, family.name, annee)
+    clean_parts: dict[str, list[pd.DataFrame]] = {t.name: [] for t in family.tables}
+    quarantine_parts, error_parts, quality_rows = [], [], []
+    for territoire, ctx in contexts.items():
+        if family.set_rules is not None:
+            ctx.programmation = known_programmation(con, territoire)
+        outcomes = [read_deposit(family, d, ctx, cache_dir) for d in deposits if d["territoire"] == territoire]
+        for o in outcomes:
+            how = "déjà lu (cache)" if o.from_cache else "lu"
+            state = f"REFUSÉ — {o.refused}" if o.refused else f"{o.parsed.rows_read} lignes {how}"
+            log(f"  {family.name} · {territoire}/{annee} · {o.nom_fichier} (v{o.version}) : {state}")
+        parsed = [attach_provenance(o.parsed, o.sha256, i) for i, o in enumerate(outcomes) if o.parsed]
+        result = validate_set(family, parsed, ctx)
+        for t in family.tables:
+            clean_parts[t.name].append(result.clean[t.name].assign(territoire=territoire))
+            q = result.quarantine[t.name]
+            if len(q):
+                quarantine_parts.append(_quarantine_rows(q, family, t, territoire, annee, run_id))
+        error_parts.append(result.errors.assign(territoire=territoire))
+        quality_rows += _quality(outcomes, result, family, territoire, annee, run_id)
+    quality = pd.DataFrame(quality_rows, columns=QUALITY_COLUMNS)
+    errors = pd.concat(error_parts, ignore_index=True) if error_parts else pd.DataFrame()
+    summary = StagingSummary(family.name, annee, quality)
+    _write(con, family, annee, clean_parts, quarantine_parts, errors, quality, run_id, summary)
+    return summary
+
+
+QUALITY_COLUMNS = ["famille", "territoire", "annee_boite", "fichier", "version", "sha256", "statut", "lignes_lues",
+                   "lignes_retenues", "lignes_quarantaine", "avertissements", "colonnes_inconnues",
+                   "colonnes_supprimees", "encodage", "separateur", "message", "lu_depuis", "run_id"]
+
+
+def _quality(outcomes: list[FileOutcome], result, family: Family, territoire: str, annee: int,
+             run_id: str) -> list[list]:
+    kept = pd.concat([c[FILE_COLUMN] for c in result.clean.values()]).value_counts() \
+        if result.clean else pd.Series(dtype=int)
+    quarantined = pd.concat([q[FILE_COLUMN] for q in result.quarantine.values()]).value_counts() \
+        if result.quarantine else pd.Series(dtype=int)
+    warnings = result.errors.loc[result.errors["gravite"] == AVERTISSEMENT, "fichier"].value_counts()
+    rows = []
+    for o in outcomes:
+        p = o.parsed
+        rows.append([
+            family.name, territoire, annee, o.nom_fichier, o.version, o.sha256,
+            "refuse" if o.refused else "accepte",
+            p.rows_read if p else 0, int(kept.get(o.nom_fichier, 0)), int(quarantined.get(o.nom_fichier, 0)),
+            int(warnings.get(o.nom_fichier, 0)),
+            ", ".join(p.unknown_columns) if p else None, ", ".join(p.dropped_columns) if p else None,
+            p.encoding if p else None, p.separator if p else None, o.refused,
+            "cache" if o.from_cache else "fichier", run_id,
+        ])
+    return rows
+
+
+def _quarantine_rows(q: pd.DataFrame, family: Family, contract: TableContract, territoire: str, annee: int,
+                     run_id: str) -> pd.DataFrame:
+    payload = q[contract.column_names].astype("string").to_json(orient="records", force_ascii=False, lines=True)
+    return pd.DataFrame({
+        "famille": family.name, "table_contrat": contract.name, "territoire": territoire, "annee_boite": annee,
+        "fichier": q[FILE_COLUMN].to_numpy(), "fichier_sha256": q[HASH_COLUMN].to_numpy(),
+        "feuille": q[SHEET_COLUMN].to_numpy(), "ligne": q[LINE_COLUMN].astype(int).to_numpy(),
+        "regles": q["regles"].to_numpy(), "donnees": payload.splitlines(), "run_id": run_id,
+    })
+
+
+def _clean_frame(parts: list[pd.DataFrame], contract: TableContract, annee: int, run_id: str) -> pd.DataFrame:
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if frame.empty:
+        return pd.DataFrame(columns=["territoire", "annee_boite", *contract.column_names, "fichier",
+                                     "fichier_sha256", "feuille", "ligne", "run_id"])
+    out = frame[["territoire", *contract.column_names]].copy()
+    out.insert(1, "annee_boite", annee)
+    out["fichier"] = frame[FILE_COLUMN].astype("string")
+    out["fichier_sha256"] = frame[HASH_COLUMN].astype("string")
+    out["feuille"] = frame[SHEET_COLUMN].astype("string")
+    out["ligne"] = frame[LINE_COLUMN].astype(int)
+    out["run_id"] = run_id
+    return out
+
+
+def _write(con, family: Family, annee: int, clean_parts, quarantine_parts, errors: pd.DataFrame,
+           quality: pd.DataFrame, run_id: str, summary: StagingSummary) -> None:
+    """Replace this family's year in one transaction: readers see the old tables or the new, never a mix."""
+    con.execute("BEGIN")
+    try:
+        for contract in family.tables:
+            frame = _clean_frame(clean_parts[contract.name], contract, annee, run_id)
+            con.execute(f"DELETE FROM staging.{contract.name} WHERE annee_boite = ?", [annee])
+            if len(frame):
+                con.register("clean_frame", frame)
+                con.execute(f"INSERT INTO staging.{contract.name} BY NAME SELECT * FROM clean_frame")
+                con.unregister("clean_frame")
+            summary.tables[f"staging.{contract.name}"] = len(frame)
+        con.execute("DELETE FROM quarantine.lignes WHERE famille = ? AND annee_boite = ?", [family.name, annee])
+        if quarantine_parts:
+            con.register("q_frame", pd.concat(quarantine_parts, ignore_index=True))
+            con.execute("INSERT INTO quarantine.lignes BY NAME SELECT * FROM q_frame")
+            con.unregister("q_frame")
+        con.execute("DELETE FROM quarantine.erreurs WHERE famille = ? AND annee_boite = ?", [family.name, annee])
+        if len(errors):
+            e = errors.assign(famille=family.name, annee_boite=annee, run_id=run_id)
+            con.register("e_frame", e)
+            con.execute("INSERT INTO quarantine.erreurs BY NAME SELECT famille, territoire, annee_boite, fichier, "
+                        "feuille, ligne, colonne, valeur, regle, gravite, message, run_id FROM e_frame")
+            con.unregister("e_frame")
+        con.execute("DELETE FROM staging.qualite_fichiers WHERE famille = ? AND annee_boite = ?", [family.name, annee])
+        if len(quality):
+            con.register("qual_frame", quality)
+            con.execute("INSERT INTO staging.qualite_fichiers BY NAME SELECT * FROM qual_frame")
+            con.unregister("qual_frame")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

@@ -1,0 +1,54 @@
+"""The year's data-quality exports for data stewards: per-file summary and the quarantine, as CSV."""
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from assets.sources import unknown_inbox_files, write_atomic
+from assets.staging.registry import FAMILIES
+from pipelines.logging import say
+from pipelines.partitions import annee_partitions
+from pipelines.resources import BilanSettings, Entrepot
+
+
+def export_quality(con, output_dir, annee: int, unknown: list[tuple[str, str]]) -> dict:
+    folder = output_dir / str(annee)
+    quality = con.execute(
+        "SELECT famille, territoire, fichier, version, statut, lignes_lues, lignes_retenues, lignes_quarantaine, "
+        "avertissements, colonnes_inconnues, colonnes_supprimees, encodage, separateur, message, sha256 "
+        "FROM staging.qualite_fichiers WHERE annee_boite = ? ORDER BY territoire, famille, fichier", [annee]).df()
+    for territoire, fichier in unknown:
+        quality.loc[len(quality)] = {"famille": "inconnue", "territoire": territoire, "fichier": fichier,
+                                     "statut": "ignore", "message": "nom de fichier sans famille connue : laissé de côté"}
+    errors = con.execute(
+        "SELECT territoire, famille, fichier, feuille, ligne, colonne, valeur, regle, gravite, message "
+        "FROM quarantine.erreurs WHERE annee_boite = ? ORDER BY territoire, famille, fichier, ligne", [annee]).df()
+    paths = {"qualite_fichiers": folder / "qualite_fichiers.csv", "quarantaine": folder / "quarantaine.csv"}
+    write_atomic(paths["qualite_fichiers"], quality.to_csv(index=False, sep=";").encode("utf-8-sig"))
+    write_atomic(paths["quarantaine"], errors.to_csv(index=False, sep=";").encode("utf-8-sig"))
+    return {"paths": paths, "quality": quality, "errors": errors}
+
+
+@asset(
+    key=AssetKey(["staging", "rapport_qualite"]),
+    group_name="staging",
+    partitions_def=annee_partitions,
+    deps=[AssetKey(["staging", f]) for f in FAMILIES],
+    kinds={"csv"},
+    owners=["team:donnees"],
+    description="Rapport de qualité de l'année pour les référents données : une ligne par fichier reçu (lignes lues, "
+                "retenues, en quarantaine, colonnes inconnues, fichiers ignorés) et la liste des problèmes en "
+                "quarantaine (fichier, ligne, colonne, règle, message), en CSV dans sortie/<annee>/.",
+)
+def rapport_qualite(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
+    annee = int(context.partition_key)
+    unknown = unknown_inbox_files(parametres.data_root, list(parametres.config.territoires), annee)
+    for territoire, name in unknown:
+        say(context, f"  fichier inconnu laissé de côté : {territoire}/{annee}/{name}")
+    with entrepot.connect() as con:
+        out = export_quality(con, parametres.output_dir, annee, unknown)
+    q = out["quality"]
+    return MaterializeResult(metadata={
+        "fichiers": len(q), "lignes_lues": int(q["lignes_lues"].fillna(0).sum()),
+        "lignes_quarantaine": int(q["lignes_quarantaine"].fillna(0).sum()),
+        "fichiers_inconnus": len(unknown),
+        **{name: MetadataValue.path(str(p)) for name, p in out["paths"].items()},
+    })

@@ -1,0 +1,212 @@
+"""`bilan` — the data steward's command line.
+
+    bilan run --annee 2025 [--donnees DIR] [--sortie DIR]
+    bilan verifier FICHIER [--territoire ccco] [--annee 2025]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+EXIT_OK, EXIT_ROW_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+
+
+# --- bilan run ------------------------------------------------------------------------------------
+
+
+def _inbox_years(data_root: Path) -> set[int]:
+    inbox = data_root / "inbox"
+    return {int(p.name) for p in inbox.glob("*/*") if p.is_dir() and p.name.isdigit()} if inbox.is_dir() else set()
+
+
+def years_to_run(requested: int, data_root: Path, configured: list[int]) -> list[int]:
+    """Reports and cohorts refer to earlier years' programming: the earlier inbox years are loaded first
+    (cheap on a second run: files already read come from the cache)."""
+    earlier = {y for y in _inbox_years(data_root) if y < requested and y in configured}
+    return sorted(earlier | {requested})
+
+
+def _instance():
+    from dagster import DagsterInstance
+
+    return DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
+    logging.getLogger("bilan").setLevel(logging.INFO)
+    started = time.perf_counter()
+    print("Chargement de Dagster et des définitions…", flush=True)
+    from dagster import materialize
+
+    from pipelines.config import ConfigurationError
+    from pipelines.definitions import ALL_ASSETS
+    from pipelines.resources import BilanSettings, Entrepot
+
+    parametres = BilanSettings(racine_donnees=str(Path(args.donnees).resolve()),
+                               sortie=str(Path(args.sortie).resolve()))
+    entrepot = Entrepot(chemin=str(parametres.warehouse_path))
+    try:
+        configured = parametres.config.settings.annees
+        parametres.territoires(log=print)
+    except ConfigurationError as exc:
+        print(f"Configuration invalide :\n{exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    if args.annee not in configured:
+        print(f"Année {args.annee} hors du contrat (années configurées : {configured})", file=sys.stderr)
+        return EXIT_UNREADABLE
+    instance = _instance()
+    for annee in years_to_run(args.annee, parametres.data_root, configured):
+        print(f"\n=== Année {annee} — données {parametres.data_root}, sortie {parametres.output_dir}", flush=True)
+        result = materialize(
+            ALL_ASSETS, partition_key=str(annee), instance=instance,
+            resources={"parametres": parametres, "entrepot": entrepot},
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            raise_on_error=False,
+        )
+        if not result.success:
+            failed = [e.step_key for e in result.all_events if e.is_step_failure]
+            print(f"\nÉCHEC du run {result.run_id} (étapes : {', '.join(failed) or '?'})", file=sys.stderr)
+            for event in result.all_events:
+                if event.is_step_failure:
+                    print(event.step_failure_data.error.to_string(), file=sys.stderr)
+            return EXIT_ROW_ERRORS
+        print(f"Run Dagster {result.run_id} réussi.")
+    _summary(entrepot, parametres, args.annee)
+    print(f"\nTerminé en {time.perf_counter() - started:.1f} s.")
+    return EXIT_OK
+
+
+def _summary(entrepot, parametres, annee: int) -> None:
+    with entrepot.connect() as con:
+        files = con.execute(
+            "SELECT famille, territoire, fichier, statut, lignes_lues, lignes_retenues, lignes_quarantaine, "
+            "lu_depuis FROM staging.qualite_fichiers WHERE annee_boite = ? ORDER BY famille, territoire, fichier",
+            [annee]).df()
+    files.columns = ["famille", "territoire", "fichier", "statut", "lues", "retenues", "quarantaine", "lu depuis"]
+    print(f"\nRésumé {annee} — par famille et fichier :")
+    print(files.to_string(index=False))
+    totals = files.groupby("famille")[["lues", "retenues", "quarantaine"]].sum()
+    print("\nTotaux par famille :")
+    print(totals.to_string())
+    print(f"\nLignes lues : {files['lues'].sum()} — retenues : {files['retenues'].sum()} — "
+          f"en quarantaine : {files['quarantaine'].sum()}")
+    out = parametres.output_dir
+    print(f"Entrepôt DuckDB : {parametres.warehouse_path}")
+    print(f"Qualité par fichier : {out / str(annee) / 'qualite_fichiers.csv'}")
+    print(f"Quarantaine : {out / str(annee) / 'quarantaine.csv'}")
+
+
+# --- bilan verifier -------------------------------------------------------------------------------
+
+
+def _guess(path: Path, args: argparse.Namespace, territoires: dict) -> tuple[str, int]:
+    annee = args.annee
+    if annee is None:
+        annee = int(path.parent.name) if path.parent.name.isdigit() else pd.Timestamp.today().year
+    territoire = args.territoire
+    if territoire is None:
+        guess = path.parent.parent.name
+        territoire = guess if guess in territoires else next(iter(territoires))
+    return territoire, annee
+
+
+def verifier(args: argparse.Namespace) -> int:
+    from assets.staging.contract import AVERTISSEMENT, ERREUR, RULES
+    from assets.staging.family import Context, attach_provenance, parse_file, validate_set
+    from assets.staging.load import known_programmation
+    from assets.staging.reading import FichierIllisible
+    from assets.staging.registry import FAMILIES, family_of
+    from pipelines.config import ConfigurationError
+    from pipelines.resources import BilanSettings
+
+    path = Path(args.fichier)
+    if not path.is_file():
+        print(f"{path} : fichier introuvable", file=sys.stderr)
+        return EXIT_UNREADABLE
+    family = family_of(path.name)
+    if family is None:
+        print(f"{path.name} : famille inconnue — le nom doit commencer par "
+              f"{', '.join(sorted(FAMILIES))}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    parametres = BilanSettings(sortie=str(Path(args.sortie).resolve()))
+    try:
+        territoires = parametres.config.territoires
+        code, annee = _guess(path, args, territoires)
+        territoire = parametres.config.territoire(code)
+    except ConfigurationError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_UNREADABLE
+    cfg = parametres.config
+    ctx = Context(territoire=territoire, annee=annee, referentiel=cfg.referentiel(territoire.referentiel),
+                  catalogue=cfg.catalogue(territoire.catalogue_indicateurs),
+                  tolerance_ratio=cfg.settings.tolerance_ratio_points,
+                  pseudonymise=parametres.pseudonymiser() if family.name == "cohortes" else None)
+    print(f"Vérification de {path.name} — famille « {family.name} », territoire {territoire.code}, année {annee}")
+    cross_note = None
+    if family.set_rules is not None:
+        if parametres.warehouse_path.is_file():
+            import duckdb
+
+            with duckdb.connect(str(parametres.warehouse_path), read_only=True) as con:
+                ctx.programmation = known_programmation(con, territoire.code)
+        else:
+            cross_note = ("(règles croisées avec la programmation non vérifiées : aucun entrepôt dans "
+                          f"{parametres.output_dir} — lancez d'abord `bilan run`)")
+    try:
+        parsed = parse_file(family, path, ctx)
+    except FichierIllisible as exc:
+        print(f"\nFICHIER REFUSÉ : {exc}")
+        return EXIT_UNREADABLE
+    result = validate_set(family, [attach_provenance(parsed, "", 0)], ctx)
+    if parsed.encoding:
+        print(f"Lu en {parsed.encoding}, séparateur « {parsed.separator} »")
+    if parsed.unknown_columns:
+        print(f"Colonnes inconnues, ignorées : {', '.join(parsed.unknown_columns)}")
+    if parsed.dropped_columns:
+        print(f"Colonnes hors contrat supprimées à la lecture (données personnelles possibles) : "
+              f"{', '.join(parsed.dropped_columns)}")
+    errors = result.errors.sort_values(["feuille", "ligne", "colonne"], na_position="first")
+    for e in errors.itertuples():
+        sheet = f"feuille « {e.feuille} », " if isinstance(e.feuille, str) else ""
+        level = "AVERTISSEMENT" if e.gravite == AVERTISSEMENT else "ERREUR"
+        print(f"  {level} {sheet}ligne {e.ligne}, colonne « {e.colonne} » : {e.message} "
+              f"[{e.regle} : {RULES.get(e.regle, e.regle)}]")
+    bad_rows = sum(len(q) for q in result.quarantine.values())
+    kept = sum(len(c) for c in result.clean.values())
+    n_errors = int((errors["gravite"] == ERREUR).sum())
+    n_warnings = int((errors["gravite"] == AVERTISSEMENT).sum())
+    print(f"\nRésumé : {parsed.rows_read} lignes lues, {kept} correctes, {bad_rows} à corriger "
+          f"({n_errors} erreur(s)), {n_warnings} avertissement(s).")
+    if cross_note:
+        print(cross_note)
+    return EXIT_ROW_ERRORS if bad_rows else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bilan", description="Bilan annuel des contrats de ville.")
+    sub = parser.add_subparsers(dest="commande", required=True)
+    p_run = sub.add_parser("run", help="matérialise tout le graphe pour une année")
+    p_run.add_argument("--annee", type=int, required=True)
+    p_run.add_argument("--donnees", default=os.environ.get("BILAN_DONNEES", "data/demo"))
+    p_run.add_argument("--sortie", default=os.environ.get("BILAN_SORTIE", "sortie"))
+    p_run.set_defaults(func=run)
+    p_ver = sub.add_parser("verifier", help="vérifie un fichier partenaire contre son contrat")
+    p_ver.add_argument("fichier")
+    p_ver.add_argument("--territoire")
+    p_ver.add_argument("--annee", type=int)
+    p_ver.add_argument("--sortie", default=os.environ.get("BILAN_SORTIE", "sortie"))
+    p_ver.set_defaults(func=verifier)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

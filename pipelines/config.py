@@ -1,0 +1,330 @@
+"""Configuration as data: settings, territories, referentials and indicator catalogues, validated when loaded.
+
+Every error names the file and the key, in French, because evaluators and data stewards edit these files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
+
+QPV_2024 = re.compile(r"^QN(\d{3}|02A|02B)\d{2}[A-Z]$")
+QPV_2015 = re.compile(r"^QP(\d{3}|02A|02B)\d{3}$")
+OBJECTIF = re.compile(r"^OG\.\d\.\d$")
+
+
+class ConfigurationError(ValueError):
+    """A configuration file is missing or invalid; the message is for the person who edits it."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- settings -------------------------------------------------------------------------------------
+
+
+class GeographieReference(_Strict):
+    adresse_officielle: str
+    url_telechargement: str | None = None
+    fichier_local: str | None = None
+    delai_telechargement_s: float = 20
+
+
+class Pseudonymisation(_Strict):
+    variable_cle: str = "BILAN_CLE_PSEUDONYMISATION"
+
+
+class SecretStatistique(_Strict):
+    effectif_minimal: int = Field(5, ge=1)
+    denominateur_minimal: int = Field(10, ge=1)
+
+
+class Settings(_Strict):
+    geographie_reference: GeographieReference
+    pseudonymisation: Pseudonymisation = Pseudonymisation()
+    secret_statistique: SecretStatistique = SecretStatistique()
+    tolerance_ratio_points: float = Field(0.1, ge=0)
+    annees: list[int]
+
+
+# --- territory ------------------------------------------------------------------------------------
+
+
+class Commune(_Strict):
+    code_insee: str = Field(pattern=r"^\d[\dAB]\d{3}$")
+    nom: str
+    population: int | None = Field(None, ge=0)
+
+
+class Qpv(_Strict):
+    code: str
+    code_2015: str | None = None
+    nom: str
+    communes: list[str] = Field(min_length=1)
+    population: int = Field(gt=0)
+
+    @field_validator("code")
+    @classmethod
+    def _code_2024(cls, v: str) -> str:
+        if not QPV_2024.match(v):
+            raise ValueError(f"« {v} » n'est pas un code QPV 2024 (forme QN05934M)")
+        return v
+
+    @field_validator("code_2015")
+    @classmethod
+    def _code_2015(cls, v: str | None) -> str | None:
+        if v is not None and not QPV_2015.match(v):
+            raise ValueError(f"« {v} » n'est pas un code QPV 2015 (forme QP059034)")
+        return v
+
+
+NiveauGeo = Literal["qpv", "qpv_epci", "commune", "epci", "qpv_departement", "qpv_france", "departement", "france"]
+
+
+class NiveauComparaison(_Strict):
+    niveau_geo: NiveauGeo
+    code_geo: str
+    libelle: str
+
+
+TypePartenaire = Literal[
+    "etat", "operateur_etat", "region", "departement", "epci", "commune", "bailleur", "sante", "association", "autre"
+]
+Famille = Literal["engagements", "programmation", "bilans_actions", "tfpb", "indicateurs", "cohortes"]
+
+
+class PartenaireAttendu(_Strict):
+    nom: str
+    type_partenaire: TypePartenaire
+    familles: list[Famille]
+
+
+class Contrat(_Strict):
+    intitule: str
+    annee_debut: int
+    annee_fin: int
+    date_signature: dt.date | None = None
+    annee_actualisation: int | None = None
+
+
+class Copil(_Strict):
+    date: dt.date
+    annee_bilan: int
+
+
+class SourceHttp(_Strict):
+    famille: Famille
+    url: str = Field(pattern=r"^https?://")
+    nom_fichier: str
+    annees: list[int] | None = None  # None: every year
+
+    @model_validator(mode="after")
+    def _name_matches_family(self) -> "SourceHttp":
+        if not self.nom_fichier.lower().startswith(self.famille):
+            raise ValueError(f"nom_fichier « {self.nom_fichier} » doit commencer par « {self.famille} »")
+        return self
+
+
+class Territoire(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9_]+$")
+    nom: str
+    nom_court: str
+    siren_epci: str = Field(pattern=r"^\d{9}$")
+    departement: str
+    libelle_departement: str | None = None
+    contrat: Contrat
+    referentiel: str
+    catalogue_indicateurs: str
+    communes: list[Commune]
+    qpv: list[Qpv] = Field(min_length=1)
+    niveaux_comparaison: list[NiveauComparaison] = []
+    partenaires_attendus: list[PartenaireAttendu] = []
+    bailleurs: list[str] = []
+    copil: list[Copil] = []
+    sources_http: list[SourceHttp] = []
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "Territoire":
+        codes = [q.code for q in self.qpv]
+        if len(set(codes)) != len(codes):
+            raise ValueError("qpv : un code QPV est cité deux fois")
+        known = {c.code_insee for c in self.communes}
+        for q in self.qpv:
+            missing = [c for c in q.communes if c not in known]
+            if missing:
+                raise ValueError(f"qpv {q.code} : commune(s) {', '.join(missing)} absente(s) de la liste `communes`")
+        return self
+
+    @property
+    def codes_qpv(self) -> list[str]:
+        return [q.code for q in self.qpv]
+
+    @property
+    def codes_2015(self) -> dict[str, str]:
+        return {q.code_2015: q.code for q in self.qpv if q.code_2015}
+
+
+# --- referential and catalogue --------------------------------------------------------------------
+
+
+class Objectif(_Strict):
+    code: str
+    intitule: str
+    objectifs_operationnels: list[str] = []
+
+    @field_validator("code")
+    @classmethod
+    def _format(cls, v: str) -> str:
+        if not OBJECTIF.match(v):
+            raise ValueError(f"« {v} » n'est pas un code d'objectif (forme OG.1.1)")
+        return v
+
+
+class Axe(_Strict):
+    code: str = Field(pattern=r"^\d$")
+    intitule: str
+    objectifs: list[Objectif] = Field(min_length=1)
+
+
+class Referentiel(BaseModel):
+    # Open to the evaluation part (questions, indicators) the referential asset validates on its own.
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    code: str
+    version: str
+    intitule: str
+    axes: list[Axe] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Referentiel":
+        codes = [o.code for a in self.axes for o in a.objectifs]
+        dup = sorted({c for c in codes if codes.count(c) > 1})
+        if dup:
+            raise ValueError(f"objectif(s) en double : {', '.join(dup)}")
+        return self
+
+    @property
+    def codes_objectifs(self) -> list[str]:
+        return [o.code for a in self.axes for o in a.objectifs]
+
+    @property
+    def codes_axes(self) -> list[str]:
+        return [a.code for a in self.axes]
+
+
+Unite = Literal["pourcentage", "nombre", "indice", "euros"]
+
+
+class IndicateurCatalogue(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9_]+$")
+    libelle: str
+    unite: Unite
+    theme: str
+    source: str
+
+
+class Catalogue(_Strict):
+    code: str
+    indicateurs: list[IndicateurCatalogue] = Field(min_length=1)
+
+    @property
+    def codes(self) -> list[str]:
+        return [i.code for i in self.indicateurs]
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise ConfigurationError(f"{path} : fichier de configuration introuvable")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"{path} : YAML illisible ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{path} : le fichier doit contenir un dictionnaire de clés")
+    return data
+
+
+def _explain(path: Path, exc: ValidationError) -> ConfigurationError:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(racine)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            msg = "clé obligatoire absente"
+        elif err["type"] == "extra_forbidden":
+            msg = "clé inconnue"
+        lines.append(f"  - clé `{key}` : {msg}")
+    return ConfigurationError(f"{path} : configuration invalide\n" + "\n".join(lines))
+
+
+def _load(model: type[BaseModel], path: Path):
+    try:
+        return model.model_validate(_read_yaml(path))
+    except ValidationError as exc:
+        raise _explain(path, exc) from None
+
+
+class ProjectConfig:
+    """Everything under one config directory, loaded lazily and validated once."""
+
+    def __init__(self, config_dir: Path | str = DEFAULT_CONFIG_DIR):
+        self.dir = Path(config_dir).resolve()
+
+    @cached_property
+    def settings(self) -> Settings:
+        return _load(Settings, self.dir / "settings.yaml")
+
+    @cached_property
+    def territoires(self) -> dict[str, Territoire]:
+        folder = self.dir / "territoires"
+        result: dict[str, Territoire] = {}
+        for path in sorted(folder.glob("*.yaml")):
+            territoire = _load(Territoire, path)
+            if territoire.code != path.stem:
+                raise ConfigurationError(f"{path} : clé `code` « {territoire.code} » différente du nom du fichier")
+            self.referentiel(territoire.referentiel)
+            self.catalogue(territoire.catalogue_indicateurs)
+            result[territoire.code] = territoire
+        if not result:
+            raise ConfigurationError(f"{folder} : aucun territoire configuré")
+        return result
+
+    def territoire(self, code: str) -> Territoire:
+        try:
+            return self.territoires[code]
+        except KeyError:
+            raise ConfigurationError(
+                f"territoire « {code} » inconnu (configurés : {', '.join(self.territoires)})"
+            ) from None
+
+    def referentiel(self, code: str) -> Referentiel:
+        return _cached(self, "referentiels", code, Referentiel)
+
+    def catalogue(self, code: str) -> Catalogue:
+        return _cached(self, "catalogues", code, Catalogue)
+
+    def resolve(self, path: str) -> Path:
+        """A path written in a settings file is relative to the project root."""
+        p = Path(path)
+        return p if p.is_absolute() else (self.dir.parent / p).resolve()
+
+
+def _cached(cfg: ProjectConfig, folder: str, code: str, model: type[BaseModel]):
+    cache = cfg.__dict__.setdefault(f"_{folder}", {})
+    if code not in cache:
+        path = cfg.dir / folder / f"{code}.yaml"
+        cache[code] = _load(model, path)
+    return cache[code]

@@ -1,0 +1,12 @@
+"""The one Definitions object: what `dagster dev -w workspace.yaml` loads and what `bilan run` executes."""
+
+from dagster import Definitions
+
+from assets.sources import SOURCE_ASSETS
+from assets.staging.assets import STAGING_ASSETS
+from assets.staging.quality_report import rapport_qualite
+from pipelines.resources import resources_from_environment
+
+ALL_ASSETS = [*SOURCE_ASSETS, *STAGING_ASSETS, rapport_qualite]
+
+defs = Definitions(assets=ALL_ASSETS, resources=resources_from_environment())

@@ -1,0 +1,116 @@
+"""Resources: where the data and outputs live, the configuration, the DuckDB warehouse, the pseudonymiser."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource, EnvVar
+
+from assets.staging.family import Context
+from assets.staging.pseudonymisation import Pseudonymiser, from_environment
+from pipelines.config import PROJECT_ROOT, ProjectConfig
+from pipelines.reference import ReferenceGeographie, load_reference
+
+
+@lru_cache(maxsize=8)
+def _project_config(path: str) -> ProjectConfig:
+    return ProjectConfig(path)
+
+
+class BilanSettings(ConfigurableResource):
+    """Paths of one deployment. Relative paths are relative to the project root."""
+
+    racine_donnees: str = "data/demo"
+    sortie: str = "sortie"
+    dossier_config: str = "config"
+
+    def _path(self, value: str) -> Path:
+        p = Path(value)
+        return p if p.is_absolute() else PROJECT_ROOT / p
+
+    @property
+    def data_root(self) -> Path:
+        return self._path(self.racine_donnees)
+
+    @property
+    def output_dir(self) -> Path:
+        return self._path(self.sortie)
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.output_dir / "archive"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.output_dir / "cache"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.output_dir / "entrepot.duckdb"
+
+    @property
+    def config(self) -> ProjectConfig:
+        return _project_config(str(self._path(self.dossier_config)))
+
+    def reference(self) -> ReferenceGeographie | None:
+        return load_reference(self.config)
+
+    def territoires(self, log=print):
+        """Every configured territory, checked against the national QPV list when it is available."""
+        territoires = self.config.territoires
+        reference = self.reference()
+        if reference is None:
+            log("Liste nationale des QPV indisponible : les codes QPV des territoires ne sont pas vérifiés "
+                "contre la géographie 2024 ; le run continue avec la liste de chaque territoire.")
+        else:
+            for code, t in territoires.items():
+                reference.check(t, str(self.config.dir / "territoires" / f"{code}.yaml"))
+        return list(territoires.values())
+
+    def pseudonymiser(self) -> Pseudonymiser:
+        return _pseudonymiser(self.config.settings.pseudonymisation.variable_cle,
+                              os.environ.get(self.config.settings.pseudonymisation.variable_cle, ""))
+
+    def contexts(self, annee: int, log=print) -> dict[str, Context]:
+        cfg = self.config
+        return {
+            t.code: Context(territoire=t, annee=annee, referentiel=cfg.referentiel(t.referentiel),
+                            catalogue=cfg.catalogue(t.catalogue_indicateurs),
+                            tolerance_ratio=cfg.settings.tolerance_ratio_points, pseudonymise=self.pseudonymiser())
+            for t in self.territoires(log)
+        }
+
+
+@lru_cache(maxsize=4)
+def _pseudonymiser(variable: str, _value: str) -> Pseudonymiser:
+    return from_environment(variable)
+
+
+class Entrepot(ConfigurableResource):
+    """The DuckDB warehouse of a deployment (one file per output folder)."""
+
+    chemin: str = "sortie/entrepot.duckdb"
+
+    @property
+    def path(self) -> Path:
+        p = Path(self.chemin)
+        return p if p.is_absolute() else PROJECT_ROOT / p
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return duckdb.connect(str(self.path))
+
+
+def resources_from_environment() -> dict:
+    """Deployment paths from the environment (BILAN_DONNEES, BILAN_SORTIE), the demo otherwise."""
+    sortie = os.environ.get("BILAN_SORTIE", "sortie")
+    return {
+        "parametres": BilanSettings(racine_donnees=os.environ.get("BILAN_DONNEES", "data/demo"), sortie=sortie),
+        "entrepot": Entrepot(chemin=str(Path(sortie) / "entrepot.duckdb")),
+    }
+
+
+__all__ = ["BilanSettings", "Entrepot", "EnvVar", "resources_from_environment"]

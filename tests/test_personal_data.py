@@ -1,0 +1,93 @@
+"""A cohort file carrying names and contacts leaves none of them, nor the given identifiers, anywhere the
+pipeline writes or prints — only the raw file archive keeps the original file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.cli import main
+from tests.conftest import TEST_KEY, write_csv
+
+PEOPLE = [
+    {"nom": "Dufrenoy", "prenom": "Maëlys", "email": "maelys.dufrenoy@exemple.fr", "tel": "06 12 34 56 78",
+     "id": "ML-24-90017"},
+    {"nom": "Boutemy", "prenom": "Kylian", "email": "kylian.boutemy@exemple.fr", "tel": "07 98 76 54 32",
+     "id": "ML-24-90018"},
+    {"nom": "Wattiez", "prenom": "Océane", "email": "oceane.wattiez@exemple.fr", "tel": "06 55 44 33 22",
+     "id": "ML-24-90019"},
+]
+
+
+def _inbox(root: Path) -> Path:
+    folder = root / "inbox" / "ccco" / "2025"
+    folder.mkdir(parents=True)
+    write_csv(folder / "programmation_2025.csv", [{
+        "numero_dossier": "2025-00001", "annee": "2025", "porteur": "Mission Locale du Douaisis", "siret": "",
+        "intitule_action": "Parcours emploi", "code_objectif": "OG.1.1", "qpv_cibles": "TOUS",
+        "mode_financement": "CPO", "reference_cpo": "CPO-CCCO-2024-01", "cpo_annee_debut": "2024",
+        "cpo_annee_fin": "2026", "financeur": "etat_bop147", "nature_credit": "specifique",
+        "montant_demande": "20000", "montant_accorde": "20000", "statut": "accorde", "cout_total_action": "60000",
+    }])
+    rows = []
+    for i, p in enumerate(PEOPLE):
+        rows.append({"Nom": p["nom"], "Prénom": p["prenom"], "E-mail": p["email"], "Téléphone": p["tel"],
+                     "reference_cpo": "CPO-CCCO-2024-01" if i < 2 else "CPO-INCONNUE",  # third row: quarantine
+                     "identifiant_beneficiaire": p["id"], "date_entree": "03/02/2025", "jalon": "entree",
+                     "date_observation": "03/02/2025", "situation": "recherche_emploi", "sexe": "F",
+                     "annee_naissance": "2003", "code_qpv": "QN05934M"})
+    write_csv(folder / "cohortes_mission_locale_2025.csv", rows, sep=";", encoding="cp1252")
+    return folder
+
+
+def _secrets() -> list[str]:
+    return [v for p in PEOPLE for k, v in p.items()]
+
+
+def test_no_personal_value_leaves_the_reader(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BILAN_CLE_PSEUDONYMISATION", TEST_KEY)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    inbox = _inbox(tmp_path / "donnees")
+    sortie = tmp_path / "sortie"
+    assert main(["run", "--annee", "2025", "--donnees", str(tmp_path / "donnees"), "--sortie", str(sortie)]) == 0
+    status = main(["verifier", str(inbox / "cohortes_mission_locale_2025.csv"), "--sortie", str(sortie)])
+    printed = capsys.readouterr()
+    assert status == 1  # the unknown CPO row
+    text_out = printed.out + printed.err
+    assert "Nom, Prénom, E-mail, Téléphone" in text_out  # the dropped columns are named, never their values
+
+    written = [p for p in sortie.rglob("*") if p.is_file() and "archive" not in p.relative_to(sortie).parts]
+    assert any(p.name == "entrepot.duckdb" for p in written)
+    assert any(p.name == "quarantaine.csv" for p in written)
+    assert any(p.suffix == ".pkl" for p in written)  # the read cache is scanned too
+    for secret in _secrets():
+        assert secret not in text_out, secret
+        for path in written:
+            data = path.read_bytes()
+            for encoding in ("utf-8", "cp1252", "utf-16-le"):
+                assert secret.encode(encoding, errors="ignore") not in data, (secret, path)
+
+    import duckdb
+
+    with duckdb.connect(str(sortie / "entrepot.duckdb"), read_only=True) as con:
+        ids = [r[0] for r in con.execute("SELECT identifiant_beneficiaire FROM staging.cohortes").fetchall()]
+        quarantined = con.execute("SELECT donnees FROM quarantine.lignes WHERE famille = 'cohortes'").fetchall()
+        dropped = con.execute("SELECT colonnes_supprimees FROM staging.qualite_fichiers "
+                              "WHERE famille = 'cohortes'").fetchone()[0]
+    assert len(ids) == 2 and all(i.startswith("P") and len(i) == 21 for i in ids)
+    assert len(quarantined) == 1 and '"identifiant_beneficiaire":"P' in quarantined[0][0]
+    assert dropped == "Nom, Prénom, E-mail, Téléphone"
+    # the archive is the one place the original file exists
+    archived = [p.read_bytes() for p in (sortie / "archive").rglob("*.csv")]
+    assert any("Dufrenoy".encode("cp1252") in a for a in archived)
+
+
+def test_same_person_same_pseudonym_across_files_and_a_key_changes_it():
+    import pandas as pd
+
+    from assets.staging.pseudonymisation import Pseudonymiser
+
+    a = Pseudonymiser(key=TEST_KEY.encode(), is_demo=False)
+    b = Pseudonymiser(key=(TEST_KEY + "x").encode(), is_demo=False)
+    ids = pd.Series(["ML-24-00017", " ml-24-00017 ", "ML-24-00018"])
+    assert a(ids).iloc[0] == a(ids).iloc[1] != a(ids).iloc[2]
+    assert a(ids).iloc[0] != b(ids).iloc[0]
