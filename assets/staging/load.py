@@ -123,7 +123,7 @@ def stage_family(con: duckdb.DuckDBPyConnection, family: Family, annee: int, con
         outcomes = [read_deposit(family, d, ctx, cache_dir) for d in deposits if d["territoire"] == territoire]
         for o in outcomes:
             how = "déjà lu (cache)" if o.from_cache else "lu"
-            state = f"REFUSÉ — {o.refused}" if o.refused else f"{o.parsed.rows_read} lignes {how}"
+            state = f"REFUSÉ — {o.refused}" if o.refused else f"{o.parsed.rows_read} lignes, {how}"
             log(f"  {family.name} · {territoire}/{annee} · {o.nom_fichier} (v{o.version}) : {state}")
         parsed = [attach_provenance(o.parsed, o.sha256, i) for i, o in enumerate(outcomes) if o.parsed]
         result = validate_set(family, parsed, ctx)

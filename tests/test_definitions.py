@@ -1,0 +1,32 @@
+"""The Definitions load, and the graph reads as the data's path: every asset described, grouped and owned."""
+
+from __future__ import annotations
+
+from dagster import AssetKey
+
+from pipelines.definitions import defs
+
+
+def test_graph_shape():
+    graph = defs.resolve_asset_graph()
+    keys = graph.get_all_asset_keys()
+    families = ["programmation", "bilans_actions", "engagements", "tfpb", "indicateurs", "cohortes"]
+    for f in families:
+        assert AssetKey(["sources", f]) in keys and AssetKey(["staging", f]) in keys
+        assert AssetKey(["sources", f]) in graph.get(AssetKey(["staging", f])).parent_keys
+        assert AssetKey(["staging", f]) in graph.get(AssetKey(["staging", "rapport_qualite"])).parent_keys
+    # cross-family rules read the programmation: it is upstream of the families that refer to it
+    assert AssetKey(["staging", "programmation"]) in graph.get(AssetKey(["staging", "bilans_actions"])).parent_keys
+    assert AssetKey(["staging", "programmation"]) in graph.get(AssetKey(["staging", "cohortes"])).parent_keys
+    for key in keys:
+        node = graph.get(key)
+        assert node.description and len(node.description) > 40, key
+        assert node.group_name == key.path[0], key
+        assert node.owners, key
+        assert node.partitions_def is not None, key
+
+
+def test_every_staging_asset_has_its_checks():
+    checks = {c.name for spec in defs.resolve_asset_graph().asset_check_keys for c in [spec]}
+    assert {"conservation_des_lignes", "fichiers_lisibles", "bilans_de_dossiers_connus",
+            "actions_sur_patrimoine_declare", "cohortes_de_cpo_connues"} <= checks

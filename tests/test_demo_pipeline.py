@@ -1,0 +1,108 @@
+"""End to end, in-process: the committed demo inbox for 2024 and 2025 through sources and staging."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from dagster import DagsterInstance, materialize
+
+from pipelines.config import PROJECT_ROOT
+from pipelines.definitions import ALL_ASSETS
+from pipelines.resources import BilanSettings, Entrepot
+from tests.conftest import TEST_KEY
+
+DEMO = PROJECT_ROOT / "data" / "demo"
+TABLES = ["programmation", "bilans_actions", "engagements", "tfpb_patrimoine", "tfpb_actions", "indicateurs",
+          "cohortes"]
+
+
+def _run(sortie: Path, instance) -> list:
+    parametres = BilanSettings(racine_donnees=str(DEMO), sortie=str(sortie))
+    results = []
+    for annee in ("2024", "2025"):
+        result = materialize(ALL_ASSETS, partition_key=annee, instance=instance,
+                             resources={"parametres": parametres,
+                                        "entrepot": Entrepot(chemin=str(parametres.warehouse_path))})
+        assert result.success
+        results.append(result)
+    return results
+
+
+def _snapshot(path: Path) -> dict[str, pd.DataFrame]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        out = {t: con.execute(f"SELECT * EXCLUDE (run_id) FROM staging.{t} ORDER BY ALL").df() for t in TABLES}
+        out["quarantine"] = con.execute("SELECT * EXCLUDE (run_id) FROM quarantine.lignes ORDER BY ALL").df()
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    import os
+
+    os.environ["BILAN_CLE_PSEUDONYMISATION"] = TEST_KEY
+    sortie = tmp_path_factory.mktemp("sortie")
+    instance = DagsterInstance.ephemeral()
+    first = _run(sortie, instance)
+    snapshot = _snapshot(sortie / "entrepot.duckdb")
+    second = _run(sortie, instance)
+    return sortie, first, second, snapshot
+
+
+def test_every_check_passes_and_no_row_is_lost(demo_run):
+    sortie, first, second, _ = demo_run
+    for result in first + second:
+        evaluations = result.get_asset_check_evaluations()
+        assert len(evaluations) >= 6 * 3
+        failed = [(e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
+        assert failed == []
+    with duckdb.connect(str(sortie / "entrepot.duckdb"), read_only=True) as con:
+        read, kept, quarantined = con.execute(
+            "SELECT sum(lignes_lues), sum(lignes_retenues), sum(lignes_quarantaine) FROM staging.qualite_fichiers"
+        ).fetchone()
+        clean = sum(con.execute(f"SELECT count(*) FROM staging.{t}").fetchone()[0] for t in TABLES)
+        in_quarantine = con.execute("SELECT count(*) FROM quarantine.lignes").fetchone()[0]
+    assert read == kept + quarantined == clean + in_quarantine
+    assert read > 1000  # the demo has the volume of a real EPCI
+
+
+def test_purposely_broken_rows_are_all_in_quarantine_for_their_reason(demo_run):
+    sortie = demo_run[0]
+    with open(DEMO / "erreurs_attendues.csv", encoding="utf-8") as handle:
+        expected = {(int(r["annee"]), r["fichier"], int(r["ligne"]), r["colonne"], r["regle"])
+                    for r in csv.DictReader(handle)}
+    with duckdb.connect(str(sortie / "entrepot.duckdb"), read_only=True) as con:
+        found = {(a, f, l, (s + "." + c) if s else c, r) for a, f, l, s, c, r in con.execute(
+            "SELECT annee_boite, fichier, ligne, feuille, colonne, regle FROM quarantine.erreurs "
+            "WHERE gravite = 'erreur'").fetchall()}
+        quarantined = set(con.execute("SELECT annee_boite, fichier, ligne FROM quarantine.lignes").fetchall())
+    assert expected <= found, expected - found
+    assert quarantined == {(a, f, l) for a, f, l, _, _ in expected}  # and nothing else is refused
+    assert len(expected) >= 20
+
+
+def test_demo_outputs_for_data_stewards(demo_run):
+    sortie = demo_run[0]
+    quality = pd.read_csv(sortie / "2025" / "qualite_fichiers.csv", sep=";", encoding="utf-8-sig")
+    errors = pd.read_csv(sortie / "2025" / "quarantaine.csv", sep=";", encoding="utf-8-sig")
+    assert set(quality["famille"]) == {"programmation", "bilans_actions", "engagements", "tfpb", "indicateurs",
+                                       "cohortes"}
+    assert (quality["statut"] == "accepte").all()
+    assert {"fichier", "ligne", "colonne", "regle", "message"} <= set(errors.columns) and len(errors) >= 10
+    cohort_files = quality[quality["famille"] == "cohortes"]
+    assert cohort_files["colonnes_supprimees"].fillna("").str.contains("Téléphone").any()
+
+
+def test_second_run_reads_nothing_new_and_gives_identical_tables(demo_run):
+    sortie, _, _, snapshot = demo_run
+    with duckdb.connect(str(sortie / "entrepot.duckdb"), read_only=True) as con:
+        sources = con.execute("SELECT DISTINCT lu_depuis FROM staging.qualite_fichiers").fetchall()
+        versions = con.execute("SELECT max(version), count(*) FILTER (WHERE NOT actif) FROM archive.depots").fetchone()
+    assert sources == [("cache",)]
+    assert versions == (1, 0)
+    again = _snapshot(sortie / "entrepot.duckdb")
+    for name, frame in snapshot.items():
+        pd.testing.assert_frame_equal(frame, again[name], check_dtype=True), name
