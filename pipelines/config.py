@@ -196,14 +196,50 @@ class Axe(_Strict):
     objectifs: list[Objectif] = Field(min_length=1)
 
 
-class Referentiel(BaseModel):
-    # Open to the evaluation part (questions, indicators) the referential asset validates on its own.
-    model_config = ConfigDict(extra="allow", frozen=True)
+class Cible(_Strict):
+    annee: int = Field(ge=2024, le=2035)
+    valeur: float
 
+
+class Reference(_Strict):
+    annee: int = Field(ge=2000, le=2035)
+    valeur: float
+
+
+class IndicateurReferentiel(_Strict):
+    code: str
+    libelle: str
+    unite: Literal["pourcentage", "nombre", "euros", "ratio", "indice"]
+    mesure: str
+    cle: str | None = None
+    perimetre: str = "territoire"
+    sens: Literal["hausse", "baisse"]
+    reference: Reference | None = None
+    cibles: list[Cible] = Field(min_length=1)
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "IndicateurReferentiel":
+        years = [c.annee for c in self.cibles]
+        if years != sorted(set(years)):
+            raise ValueError("cibles : une année par cible, dans l'ordre")
+        return self
+
+
+class Question(_Strict):
+    code: str
+    intitule: str
+    critere: Literal["efficacite", "efficience", "pertinence", "coherence", "impact", "suivi"]
+    objectifs: list[str] = Field(min_length=1)
+    indicateurs: list[IndicateurReferentiel] = Field(min_length=1)
+
+
+class Referentiel(_Strict):
     code: str
     version: str
     intitule: str
     axes: list[Axe] = Field(min_length=1)
+    questions: list[Question] = []
 
     @model_validator(mode="after")
     def _unique(self) -> "Referentiel":
@@ -211,7 +247,20 @@ class Referentiel(BaseModel):
         dup = sorted({c for c in codes if codes.count(c) > 1})
         if dup:
             raise ValueError(f"objectif(s) en double : {', '.join(dup)}")
+        known = set(codes) | {a.code for a in self.axes}
+        for i, q in enumerate(self.questions):
+            unknown = [o for o in q.objectifs if o not in known]
+            if unknown:
+                raise ValueError(f"questions.{i} ({q.code}) : objectif(s) inconnu(s) : {', '.join(unknown)}")
+        ind = [x.code for q in self.questions for x in q.indicateurs]
+        dup = sorted({c for c in ind if ind.count(c) > 1})
+        if dup:
+            raise ValueError(f"code(s) d'indicateur en double : {', '.join(dup)}")
         return self
+
+    @property
+    def indicateurs(self) -> list[tuple[Question, IndicateurReferentiel]]:
+        return [(q, i) for q in self.questions for i in q.indicateurs]
 
     @property
     def codes_objectifs(self) -> list[str]:

@@ -5,8 +5,10 @@ from dagster import Definitions
 from assets.sources import SOURCE_ASSETS
 from assets.staging.assets import STAGING_ASSETS
 from assets.staging.quality_report import rapport_qualite
+from assets.marts.assets import MART_ASSETS
+from assets.referentiel.assets import mesures, referentiel
 from pipelines.resources import resources_from_environment
 
-ALL_ASSETS = [*SOURCE_ASSETS, *STAGING_ASSETS, rapport_qualite]
+ALL_ASSETS = [*SOURCE_ASSETS, *STAGING_ASSETS, rapport_qualite, *MART_ASSETS, mesures, referentiel]
 
 defs = Definitions(assets=ALL_ASSETS, resources=resources_from_environment())

@@ -68,6 +68,11 @@ class BilanSettings(ConfigurableResource):
         else:
             for code, t in territoires.items():
                 reference.check(t, str(self.config.dir / "territoires" / f"{code}.yaml"))
+        from assets.referentiel.catalogue_mesures import validate_measures
+
+        for t in territoires.values():
+            validate_measures(self.config.referentiel(t.referentiel), self.config.catalogue(t.catalogue_indicateurs),
+                              str(self.config.dir / "referentiels" / f"{t.referentiel}.yaml"))
         return list(territoires.values())
 
     def pseudonymiser(self) -> Pseudonymiser:

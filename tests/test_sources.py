@@ -35,3 +35,52 @@ def test_versions_and_deduplication(tmp_path, config):
     (inbox / "engagements_caf_copie.csv").unlink()
     run("r4")
     assert [d["nom_fichier"] for d in active_deposits(con, "engagements", 2025)] == ["engagements_caf.csv"]
+
+
+def test_http_source_goes_through_the_same_path(tmp_path, config):
+    """A family pulled from an HTTP address is archived and versioned like a dropped file; a failed download
+    keeps the last archived version active and the run goes on."""
+    import http.server
+    import threading
+
+    from pipelines.config import SourceHttp
+
+    served = {"body": b"code_indicateur,niveau_geo\ntaux_pauvrete,epci\n"}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            if self.path != "/indicateurs.csv":
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(served["body"])
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/indicateurs.csv"
+        territoire = config.territoire("ccco").model_copy(update={"sources_http": [
+            SourceHttp(famille="indicateurs", url=url, nom_fichier="indicateurs_open_data.csv")]})
+        con = duckdb.connect(str(tmp_path / "w.duckdb"))
+        messages = []
+
+        def run(run_id):
+            return record(con, "indicateurs", 2025, collect("indicateurs", 2025, [territoire], tmp_path,
+                                                            tmp_path / "archive", log=messages.append), run_id)
+
+        first = run("r1")
+        assert [(d.nom_fichier, d.version, d.origine) for d in first] == [("indicateurs_open_data.csv", 1, url)]
+        served["body"] += b"taux_pauvrete,qpv\n"
+        assert run("r2")[0].version == 2
+        territoire = territoire.model_copy(update={"sources_http": [
+            SourceHttp(famille="indicateurs", url=url.replace("indicateurs.csv", "absent.csv"),
+                       nom_fichier="indicateurs_open_data.csv")]})
+        kept = run("r3")
+        assert [(d.version, d.nouveau) for d in kept] == [(2, False)]
+        assert "téléchargement impossible" in messages[-1]
+    finally:
+        server.shutdown()

@@ -1,0 +1,82 @@
+"""Marts: one asset per subject, its SQL beside it. Each replaces its year's rows in the `marts` schema."""
+
+from dataclasses import dataclass
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TableColumn, TableSchema, asset
+
+from assets.marts.reference_tables import sync_reference_tables
+from assets.marts.sql import run_script
+from pipelines.logging import say
+from pipelines.partitions import annee_partitions
+from pipelines.resources import BilanSettings, Entrepot
+
+
+@dataclass(frozen=True)
+class Mart:
+    name: str
+    staging: tuple[str, ...]
+    tables: tuple[str, ...]
+    data_year_offset: int  # the year the measures describe, relative to the bilan year
+    description: str
+
+
+MARTS = (
+    Mart("programmation", ("programmation",), ("programmation",), 0,
+         "Programmation de l'année par dossier, financeur et QPV : montants demandés et accordés, crédits spécifiques "
+         "ou de droit commun, mode (AAP, CPO, fil de l'eau). Un dossier visant plusieurs QPV est réparti au prorata "
+         "de leur population (TOUS = tous les QPV du territoire)."),
+    Mart("bilans_actions", ("bilans_actions", "programmation"), ("bilans_actions",), -1,
+         "Bilans d'actions vus par le bilan de l'année : le dernier bilan de chaque dossier ; ceux des actions de "
+         "l'année précédente sont complets (décalage d'un an : les porteurs rendent compte après l'action)."),
+    Mart("engagements", ("engagements",), ("engagements",), 0,
+         "Engagements des partenaires : cible, réalisé, taux de réalisation, engagements non renseignés, droit commun "
+         "mobilisé par partenaire et par QPV (les taux ne sont jamais additionnés entre QPV)."),
+    Mart("tfpb", ("tfpb",), ("tfpb", "tfpb_axes"), 0,
+         "Abattement de TFPB par bailleur et QPV (compté une fois par QPV, jamais par action), contreparties "
+         "valorisées par axe, taux de couverture et alerte sous 100 %."),
+    Mart("indicateurs", ("indicateurs",), ("indicateurs",), 0,
+         "Indicateurs par QPV et pour l'ensemble des QPV du contrat au dernier millésime, avec le millésime "
+         "précédent, l'écart aux QP du département et à l'EPCI (en points). Les valeurs sous secret restent "
+         "secrètes ; un taux d'ensemble n'est jamais une somme ni une moyenne de taux."),
+)
+
+
+def build_mart_asset(mart: Mart):
+    @asset(
+        key=AssetKey(["marts", mart.name]),
+        group_name="marts",
+        partitions_def=annee_partitions,
+        deps=[AssetKey(["staging", s]) for s in mart.staging],
+        kinds={"duckdb", "sql"},
+        owners=["team:evaluation"],
+        description=mart.description + f" Tables : {', '.join('marts.' + t for t in mart.tables)} "
+                    f"(SQL : assets/marts/{mart.name}.sql).",
+    )
+    def _mart(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
+        annee = int(context.partition_key)
+        with entrepot.connect() as con:
+            sync_reference_tables(con, parametres.territoires(log=lambda m: say(context, m)))
+            run_script(con, "schema.sql")
+            con.execute("BEGIN")
+            try:
+                run_script(con, f"{mart.name}.sql", annee)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            counts = {t: con.execute(f"SELECT count(*) FROM marts.{t} WHERE annee = ?", [annee]).fetchone()[0]
+                      for t in mart.tables}
+            schema = con.execute(f"DESCRIBE marts.{mart.tables[0]}").fetchall()
+            preview = con.execute(f"SELECT * FROM marts.{mart.tables[0]} WHERE annee = ? LIMIT 8", [annee]).df()
+        say(context, f"marts/{mart.name} {annee} : " + ", ".join(f"{t} {n} lignes" for t, n in counts.items()))
+        return MaterializeResult(metadata={
+            "dagster/row_count": counts[mart.tables[0]],
+            **{f"table/marts.{t}": n for t, n in counts.items()},
+            "dagster/column_schema": TableSchema(columns=[TableColumn(r[0], r[1]) for r in schema]),
+            "apercu": MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "_vide_"),
+        })
+
+    return _mart
+
+
+MART_ASSETS = [build_mart_asset(m) for m in MARTS]

@@ -1,0 +1,40 @@
+-- Marts: one table per subject; rows of a year are replaced as a whole by that year's run.
+CREATE SCHEMA IF NOT EXISTS marts;
+CREATE TABLE IF NOT EXISTS marts.programmation (
+    territoire VARCHAR, annee INTEGER, numero_dossier VARCHAR, porteur VARCHAR, intitule_action VARCHAR,
+    code_objectif VARCHAR, axe VARCHAR, mode_financement VARCHAR, reference_cpo VARCHAR, financeur VARCHAR,
+    nature_credit VARCHAR, statut VARCHAR, code_qpv VARCHAR, part_qpv DOUBLE, montant_demande DOUBLE,
+    montant_accorde DOUBLE, cout_total_action DOUBLE, qpv_cibles VARCHAR, fichier VARCHAR, ligne INTEGER);
+CREATE TABLE IF NOT EXISTS marts.bilans_actions (
+    territoire VARCHAR, annee INTEGER, annee_action INTEGER, numero_dossier VARCHAR, code_objectif VARCHAR,
+    porteur VARCHAR, intitule_action VARCHAR, realisation VARCHAR, beneficiaires_total BIGINT,
+    beneficiaires_femmes BIGINT, beneficiaires_hommes BIGINT, beneficiaires_residents_qpv BIGINT,
+    beneficiaires_moins_26_ans BIGINT, depenses_realisees DOUBLE, complet BOOLEAN, fichier VARCHAR, ligne INTEGER,
+    annee_boite INTEGER);
+CREATE TABLE IF NOT EXISTS marts.engagements (
+    territoire VARCHAR, annee INTEGER, partenaire VARCHAR, type_partenaire VARCHAR, code_objectif VARCHAR,
+    engagement VARCHAR, indicateur VARCHAR, unite VARCHAR, perimetre VARCHAR, valeur_cible DOUBLE,
+    valeur_realisee DOUBLE, taux_realisation DOUBLE, non_renseigne BOOLEAN, montant_droit_commun DOUBLE,
+    lignes INTEGER);
+CREATE TABLE IF NOT EXISTS marts.tfpb (
+    territoire VARCHAR, annee INTEGER, bailleur VARCHAR, code_qpv VARCHAR, nb_logements BIGINT,
+    montant_abattement DOUBLE, montant_valorise DOUBLE, cofinancement DOUBLE, actions INTEGER,
+    taux_couverture DOUBLE, alerte_couverture BOOLEAN);
+CREATE TABLE IF NOT EXISTS marts.tfpb_axes (
+    territoire VARCHAR, annee INTEGER, bailleur VARCHAR, code_qpv VARCHAR, axe VARCHAR, actions INTEGER,
+    montant_valorise DOUBLE, cofinancement DOUBLE);
+CREATE TABLE IF NOT EXISTS marts.indicateurs (
+    territoire VARCHAR, annee INTEGER, code_indicateur VARCHAR, libelle_indicateur VARCHAR, unite VARCHAR,
+    perimetre VARCHAR, millesime INTEGER, valeur DOUBLE, secret BOOLEAN, calcule BOOLEAN, source VARCHAR,
+    millesime_precedent INTEGER, valeur_precedente DOUBLE, evolution DOUBLE, unite_evolution VARCHAR,
+    valeur_qpv_departement DOUBLE, ecart_qpv_departement DOUBLE, valeur_epci DOUBLE, ecart_epci DOUBLE);
+CREATE SCHEMA IF NOT EXISTS referentiel;
+CREATE TABLE IF NOT EXISTS referentiel.mesures (
+    territoire VARCHAR, annee INTEGER, code_mesure VARCHAR, perimetre VARCHAR, cle VARCHAR, valeur DOUBLE,
+    unite VARCHAR, annee_donnees INTEGER, source VARCHAR);
+CREATE TABLE IF NOT EXISTS referentiel.indicateurs (
+    territoire VARCHAR, annee INTEGER, referentiel_version VARCHAR, question VARCHAR, question_intitule VARCHAR,
+    critere VARCHAR, objectifs VARCHAR, code_indicateur VARCHAR, libelle VARCHAR, unite VARCHAR, mesure VARCHAR,
+    cle VARCHAR, perimetre VARCHAR, sens VARCHAR, valeur DOUBLE, annee_donnees INTEGER, valeur_precedente DOUBLE,
+    annee_donnees_precedente INTEGER, tendance VARCHAR, reference DOUBLE, annee_reference INTEGER, cible DOUBLE,
+    annee_cible INTEGER, ecart_cible DOUBLE, statut VARCHAR, raison VARCHAR, source VARCHAR);

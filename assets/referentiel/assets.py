@@ -1,0 +1,90 @@
+"""The measures long table fed by every mart, and the referential computed from it each year."""
+
+import pandas as pd
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from assets.marts.assets import MARTS
+from assets.marts.sql import query, run_script
+from assets.referentiel.compute import compute_referentiel
+from pipelines.logging import say
+from pipelines.partitions import annee_partitions
+from pipelines.resources import BilanSettings, Entrepot
+
+
+@asset(
+    key=AssetKey(["referentiel", "mesures"]),
+    group_name="referentiel",
+    partitions_def=annee_partitions,
+    deps=[AssetKey(["marts", m.name]) for m in MARTS],
+    kinds={"duckdb", "sql"},
+    owners=["team:evaluation"],
+    description="Table longue des mesures de l'année (referentiel.mesures) : territoire, code de mesure, périmètre "
+                "(territoire ou QPV), clé (objectif, partenaire — indicateur, bailleur), valeur, unité, année des "
+                "données et mart d'origine. Chaque mart fournit les siennes (assets/marts/<mart>_mesures.sql).",
+)
+def mesures(context: AssetExecutionContext, entrepot: Entrepot):
+    annee = int(context.partition_key)
+    with entrepot.connect() as con:
+        run_script(con, "schema.sql")
+        parts = []
+        for mart in MARTS:
+            frame = query(con, f"{mart.name}_mesures.sql", annee)
+            if "annee_donnees" not in frame:
+                frame["annee_donnees"] = annee + mart.data_year_offset
+            parts.append(frame.assign(annee=annee, source=f"marts/{mart.name}"))
+        frame = pd.concat(parts, ignore_index=True)
+        frame = frame[frame["valeur"].notna()]
+        con.execute("BEGIN")
+        try:
+            con.execute("DELETE FROM referentiel.mesures WHERE annee = ?", [annee])
+            con.register("m_frame", frame)
+            con.execute("INSERT INTO referentiel.mesures BY NAME SELECT * FROM m_frame")
+            con.unregister("m_frame")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    by_source = frame.groupby("source").size()
+    say(context, f"referentiel/mesures {annee} : {len(frame)} mesures")
+    return MaterializeResult(metadata={
+        "dagster/row_count": len(frame),
+        "par_mart": MetadataValue.md("\n".join(f"- {s} : {n}" for s, n in by_source.items())),
+        "codes": MetadataValue.md(", ".join(f"`{c}`" for c in sorted(frame["code_mesure"].unique()))),
+    })
+
+
+@asset(
+    key=AssetKey(["referentiel", "referentiel"]),
+    group_name="referentiel",
+    partitions_def=annee_partitions,
+    deps=[AssetKey(["referentiel", "mesures"])],
+    kinds={"duckdb", "pandas"},
+    owners=["team:evaluation"],
+    description="Référentiel d'évaluation calculé (referentiel.indicateurs) : pour chaque question évaluative et "
+                "chaque indicateur du YAML config/referentiels/<territoire>.yaml, la valeur de l'année, la valeur "
+                "précédente, la cible et l'écart à la cible, la tendance, le statut (atteint, en bonne voie, en "
+                "retard, non renseigné avec sa raison) et la mesure d'origine.",
+)
+def referentiel(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
+    annee = int(context.partition_key)
+    territoires = parametres.territoires(log=lambda m: say(context, m))
+    with entrepot.connect() as con:
+        frame = compute_referentiel(con, parametres.config, territoires, annee)
+        con.execute("BEGIN")
+        try:
+            con.execute("DELETE FROM referentiel.indicateurs WHERE annee = ?", [annee])
+            con.register("r_frame", frame)
+            con.execute("INSERT INTO referentiel.indicateurs BY NAME SELECT * FROM r_frame")
+            con.unregister("r_frame")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    statuses = frame["statut"].value_counts()
+    say(context, f"referentiel/referentiel {annee} : " + ", ".join(f"{s} {n}" for s, n in statuses.items()))
+    return MaterializeResult(metadata={
+        "dagster/row_count": len(frame),
+        **{f"statut/{s}": int(n) for s, n in statuses.items()},
+        "tableau": MetadataValue.md(frame[["territoire", "code_indicateur", "valeur", "cible", "statut"]]
+                                    .to_markdown(index=False)),
+    })

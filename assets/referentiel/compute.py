@@ -1,0 +1,142 @@
+"""Each referential indicator's value, trend and status for a year, read from the measures long table.
+
+Status rules (stated in the bilan's method notes):
+- `atteint`: the value meets the next target due (≥ for a rising indicator, ≤ for a falling one);
+- with a reference value: `en bonne voie` when the value is at or beyond the straight path from the reference to
+  the target at the data's year, `en retard` otherwise; a value no newer than the reference cannot be judged and
+  is `non renseigné`;
+- without a reference: `en bonne voie` when it moved the right way since the previous value, `en retard`
+  otherwise (or when there is no previous value to judge a path);
+- `non renseigné`, with the reason: no file of the family for the year, value under statistical secrecy, value
+  not reported by the partner, or no data after the reference.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from pipelines.config import ProjectConfig, Territoire
+
+FAMILY_OF_MEASURE = {"prog": "programmation", "bilans": "bilans_actions", "engagement": "engagements",
+                     "engagements": "engagements", "tfpb": "tfpb", "indicateur": "indicateurs"}
+STABLE = 1e-9
+
+
+def _lookup(measures: pd.DataFrame, code: str, perimetre: str, cle: str | None) -> pd.Series | None:
+    rows = measures[(measures["code_mesure"] == code) & (measures["perimetre"] == perimetre)
+                    & ((measures["cle"] == cle) if cle else measures["cle"].isna())]
+    return rows.iloc[0] if len(rows) else None
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.1f}".replace(",", " ").replace(".", ",")
+
+
+def _missing_reason(con, territoire: str, annee: int, code: str, cle: str | None, perimetre: str) -> str:
+    family = FAMILY_OF_MEASURE[code.split(".")[0]]
+    year = annee - 1 if family == "bilans_actions" else annee
+    files = con.execute("SELECT count(*) FROM staging.qualite_fichiers WHERE famille = ? AND territoire = ? "
+                        "AND annee_boite <= ? AND statut = 'accepte'", [family, territoire, annee]).fetchone()[0]
+    if not files:
+        return f"aucun fichier « {family} » reçu pour {annee}"
+    if family == "indicateurs":
+        secret = con.execute("SELECT bool_or(secret) FROM marts.indicateurs WHERE territoire = ? AND annee = ? "
+                             "AND code_indicateur = ? AND perimetre = ?",
+                             [territoire, annee, code.split(".")[1], perimetre]).fetchone()[0]
+        if secret:
+            return "valeur couverte par le secret statistique à la source"
+        return "indicateur absent des fichiers reçus"
+    if family == "engagements" and cle:
+        row = con.execute("SELECT non_renseigne FROM marts.engagements WHERE territoire = ? AND annee = ? "
+                          "AND partenaire || ' — ' || indicateur = ? AND perimetre = ?",
+                          [territoire, annee, cle, perimetre]).fetchone()
+        if row is None:
+            quarantined = con.execute(
+                "SELECT any_value(fichier), any_value(ligne), any_value(regles) FROM quarantine.lignes "
+                "WHERE famille = 'engagements' AND territoire = ? AND annee_boite = ? "
+                "AND (donnees->>'partenaire') || ' — ' || (donnees->>'indicateur') = ?",
+                [territoire, annee, cle]).fetchone()
+            if quarantined and quarantined[0]:
+                return (f"ligne en quarantaine ({quarantined[0]}, ligne {quarantined[1]} : {quarantined[2]}) — "
+                        "à corriger par le partenaire")
+            return f"engagement « {cle} » absent des fichiers {annee} du partenaire"
+        if row[0]:
+            return "valeur réalisée non renseignée par le partenaire"
+    return f"aucune donnée {year} pour cette mesure"
+
+
+def _status(ind, value: float, data_year: int, previous: float | None, target) -> tuple[str, str]:
+    rising = ind.sens == "hausse"
+    unit = " %" if ind.unite == "pourcentage" else ""
+    if (value >= target.valeur) if rising else (value <= target.valeur):
+        return "atteint", f"cible {target.annee} ({_fmt(target.valeur)}{unit}) atteinte"
+    if ind.reference is not None:
+        ref = ind.reference
+        if data_year <= ref.annee:
+            return ("non renseigné", f"aucune donnée postérieure à la référence {ref.annee} : évolution non mesurable "
+                                     f"(valeur {_fmt(value)}{unit})")
+        share = (data_year - ref.annee) / max(target.annee - ref.annee, 1)
+        expected = ref.valeur + (target.valeur - ref.valeur) * min(share, 1)
+        on_path = value >= expected if rising else value <= expected
+        return (("en bonne voie" if on_path else "en retard"),
+                f"trajectoire {ref.annee}→{target.annee} : {_fmt(expected)}{unit} attendu en {data_year}")
+    if previous is None:
+        return "en retard", f"sous la cible {target.annee} ({_fmt(target.valeur)}{unit}), sans valeur précédente"
+    moved_right = value > previous if rising else value < previous
+    return (("en bonne voie" if moved_right else "en retard"),
+            f"sous la cible {target.annee} ({_fmt(target.valeur)}{unit}), "
+            + ("en progression" if moved_right else "sans progression") + " depuis l'an dernier")
+
+
+def _trend(value: float | None, previous: float | None) -> str | None:
+    if value is None or previous is None:
+        return None
+    diff = value - previous
+    return "stable" if abs(diff) <= STABLE + 1e-3 * abs(previous) else ("hausse" if diff > 0 else "baisse")
+
+
+def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, territoires: list[Territoire],
+                        annee: int) -> pd.DataFrame:
+    rows = []
+    for territoire in territoires:
+        ref = config.referentiel(territoire.referentiel)
+        measures = con.execute("SELECT * FROM referentiel.mesures WHERE territoire = ? AND annee IN (?, ?)",
+                               [territoire.code, annee, annee - 1]).df()
+        now, before = measures[measures["annee"] == annee], measures[measures["annee"] == annee - 1]
+        for question, ind in ref.indicateurs:
+            current = _lookup(now, ind.mesure, ind.perimetre, ind.cle)
+            target = next((c for c in ind.cibles if c.annee >= annee), ind.cibles[-1])
+            value = None if current is None else float(current["valeur"])
+            data_year = None if current is None else int(current["annee_donnees"])
+            previous, previous_year = None, None
+            if ind.mesure.startswith("indicateur.") and current is not None and ind.mesure.count(".") == 1:
+                prev = con.execute("SELECT valeur_precedente, millesime_precedent FROM marts.indicateurs WHERE "
+                                   "territoire = ? AND annee = ? AND code_indicateur = ? AND perimetre = ?",
+                                   [territoire.code, annee, ind.mesure.split(".")[1], ind.perimetre]).fetchone()
+                if prev and prev[0] is not None:
+                    previous, previous_year = float(prev[0]), int(prev[1])
+            else:
+                last = _lookup(before, ind.mesure, ind.perimetre, ind.cle)
+                if last is not None:
+                    previous, previous_year = float(last["valeur"]), int(last["annee_donnees"])
+            if value is None:
+                status, reason = "non renseigné", _missing_reason(con, territoire.code, annee, ind.mesure, ind.cle,
+                                                                  ind.perimetre)
+            else:
+                status, reason = _status(ind, value, data_year, previous, target)
+            rows.append({
+                "territoire": territoire.code, "annee": annee, "referentiel_version": ref.version,
+                "question": question.code, "question_intitule": question.intitule, "critere": question.critere,
+                "objectifs": ", ".join(question.objectifs), "code_indicateur": ind.code, "libelle": ind.libelle,
+                "unite": ind.unite, "mesure": ind.mesure, "cle": ind.cle, "perimetre": ind.perimetre, "sens": ind.sens,
+                "valeur": value, "annee_donnees": data_year, "valeur_precedente": previous,
+                "annee_donnees_precedente": previous_year, "tendance": _trend(value, previous),
+                "reference": ind.reference.valeur if ind.reference else None,
+                "annee_reference": ind.reference.annee if ind.reference else None,
+                "cible": target.valeur, "annee_cible": target.annee,
+                "ecart_cible": None if value is None else value - target.valeur,
+                "statut": status, "raison": reason,
+                "source": None if current is None else current["source"],
+            })
+    return pd.DataFrame(rows)
