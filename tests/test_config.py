@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -84,4 +85,34 @@ def test_unknown_objective_in_referential_is_a_clear_error(tmp_path):
     data["axes"][0]["objectifs"][1]["code"] = "OG.1.1"
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     with pytest.raises(ConfigurationError, match="objectif.*en double : OG.1.1"):
+        ProjectConfig(cfg_dir).referentiel("ccco")
+
+
+def _edit_referential(tmp_path, change):
+    cfg_dir = _copy_config(tmp_path)
+    path = cfg_dir / "referentiels" / "ccco.yaml"
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return cfg_dir, path
+
+
+def test_referential_with_an_unknown_measure_is_refused_naming_the_key(tmp_path):
+    cfg_dir, path = _edit_referential(
+        tmp_path, lambda d: d["questions"][0]["indicateurs"][1].update(mesure="indicateur.taux_bonheur"))
+    with pytest.raises(ConfigurationError) as err:
+        BilanSettings(dossier_config=str(cfg_dir)).territoires()
+    assert str(path) in str(err.value)
+    assert "`questions.0.indicateurs.1.mesure` (I1.2) : mesure inconnue « indicateur.taux_bonheur »" in str(err.value)
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda d: d["questions"][1]["indicateurs"][0].update(code="I1.1"), "code(s) d'indicateur en double : I1.1"),
+    (lambda d: d["questions"][0].update(objectifs=["OG.9.9"]), "objectif(s) inconnu(s) : OG.9.9"),
+    (lambda d: d["questions"][0]["indicateurs"][0].update(sens="monter"), "questions.0.indicateurs.0.sens"),
+    (lambda d: d["questions"][0]["indicateurs"][0].pop("cibles"), "questions.0.indicateurs.0.cibles"),
+])
+def test_referential_errors_are_clear(tmp_path, change, message):
+    cfg_dir, _ = _edit_referential(tmp_path, change)
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
         ProjectConfig(cfg_dir).referentiel("ccco")

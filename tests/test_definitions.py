@@ -18,6 +18,10 @@ def test_graph_shape():
     # cross-family rules read the programmation: it is upstream of the families that refer to it
     assert AssetKey(["staging", "programmation"]) in graph.get(AssetKey(["staging", "bilans_actions"])).parent_keys
     assert AssetKey(["staging", "programmation"]) in graph.get(AssetKey(["staging", "cohortes"])).parent_keys
+    # every mart feeds the measures, which feed the referential
+    for mart in ("programmation", "bilans_actions", "engagements", "tfpb", "indicateurs"):
+        assert AssetKey(["marts", mart]) in graph.get(AssetKey(["referentiel", "mesures"])).parent_keys
+    assert AssetKey(["referentiel", "mesures"]) in graph.get(AssetKey(["referentiel", "referentiel"])).parent_keys
     for key in keys:
         node = graph.get(key)
         assert node.description and len(node.description) > 40, key

@@ -196,8 +196,8 @@ class Boite:
                 for cell in colonne:
                     if isinstance(cell.value, dt.datetime):
                         cell.number_format = "DD/MM/YYYY"
-            for j, valeur in enumerate(rows[0].values(), start=1):  # format whole amount columns
-                if any(isinstance(r[k], Euros) for r in rows for k in [list(r)[j - 1]]):
+            for j, entete in enumerate(rows[0], start=1):  # currency format on amount columns
+                if any(isinstance(r[entete], Euros) for r in rows):
                     for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
                         cell.number_format = '#,##0.00 "€"'
             comptes[titre] = len(rows)
@@ -372,6 +372,7 @@ class Ligne:
     demande: float
     accorde: float | None
     statut: str
+    casse: dict = field(default_factory=dict)  # deliberate breach: ERREUR marker and the values to write
 
 
 @dataclass
@@ -409,12 +410,15 @@ class Programmation:
         if p.nature == "epci":
             siren = self.cfg.siren
         elif p.nature == "commune":
-            siren = luhn_complete("21" + self.cfg.code_commune(p.commune))
+            insee = self.cfg.code_commune(p.commune)
+            siren = luhn_complete("21" + insee[:2] + "0" + insee[2:])
         elif p.nature == "ccas":
-            siren = luhn_complete("26" + self.cfg.territoire["departement"] + f"{self.rng.randint(0, 99999):05d}")
+            siren = luhn_complete("26" + self.cfg.territoire["departement"] + f"{self.rng.randint(0, 9999):04d}")
         else:
             siren = luhn_complete(self.rng.choice("34578") + f"{self.rng.randint(0, 9999999):07d}")
-        return luhn_complete(siren + f"{self.rng.randint(1, 99):04d}")
+        siret = luhn_complete(siren + f"{self.rng.randint(1, 99):04d}")
+        assert len(siret) == 14 and luhn_ok(siren), siret
+        return siret
 
     def _qpv_cibles(self, p: Porteur) -> str:
         if p.commune:
@@ -435,13 +439,15 @@ class Programmation:
                         for c in CPOS if c.debut <= annee <= c.fin for og, titre, bop in c.actions]
             deja = {(d.porteur.nom, d.intitule) for d in dossiers}
             for ancien in precedents:  # most AAP actions are renewed the next year
-                if ancien.mode == "AAP" and self.rng.random() < 0.7 and (ancien.porteur.nom, ancien.intitule) not in deja:
+                cle = (ancien.porteur.nom, ancien.intitule)
+                if ancien.mode == "AAP" and self.rng.random() < 0.7 and cle not in deja:
                     dossiers.append(self._dossier(annee, ancien.porteur, ancien.objectif, ancien.intitule, "AAP",
                                                   qpv=ancien.qpv_cibles))
-                    deja.add((ancien.porteur.nom, ancien.intitule))
+                    deja.add(cle)
             cible_aap, fil = (56, 9) if annee == 2024 else (58, 10)
-            while sum(d.mode == "AAP" for d in dossiers) < cible_aap or sum(d.mode == "fil_de_l_eau" for d in dossiers) < fil:
-                mode = "AAP" if sum(d.mode == "AAP" for d in dossiers) < cible_aap else "fil_de_l_eau"
+            compte = lambda mode: sum(d.mode == mode for d in dossiers)  # noqa: E731
+            while compte("AAP") < cible_aap or compte("fil_de_l_eau") < fil:
+                mode = "AAP" if compte("AAP") < cible_aap else "fil_de_l_eau"
                 objectif = self.rng.choices(list(POIDS_OBJECTIFS), weights=list(POIDS_OBJECTIFS.values()))[0]
                 porteur = self._porteur_aap(objectif)
                 intitule = self.rng.choice(AAP[objectif][0])
@@ -468,7 +474,7 @@ class Programmation:
         rng = self.rng
         d = Dossier("", annee, porteur, objectif, intitule, qpv or self._qpv_cibles(porteur), mode, cpo)
         if bop is None:
-            bop = rng.choice([1500, 2000, 2500, 3000, 3500, 4000, 4500, 5000, 6000, 7000, 8000])
+            bop = rng.choice([2000, 2500, 3000, 4000, 4500, 5000, 6000, 7000, 8000, 10000])
             if mode == "fil_de_l_eau":
                 bop = rng.choice([1000, 1500, 2000, 2500, 3000])
         else:
@@ -486,7 +492,7 @@ class Programmation:
                                  [88, 4, 6 if mode == "fil_de_l_eau" or annee == 2025 else 2, 2])[0]
         for financeur, nature, montant in financements:
             s = statut
-            if s == "accorde" and financeur not in ("etat_bop147", "epci") and rng.random() < 0.06:
+            if s == "accorde" and not cpo and financeur not in ("etat_bop147", "epci") and rng.random() < 0.06:
                 s = "refuse"  # one co-financer said no: the action goes on with the others
             accorde = {"accorde": float(round(montant * rng.choice([1, 1, 1, 1, 0.9, 0.8]), -2)),
                        "refuse": rng.choice([0.0, None]), "en_instruction": None, "abandonne": None}[s]
@@ -524,7 +530,7 @@ class Programmation:
         c = d.cpo
         return {"N° dossier": d.numero, "Année": d.annee, "Porteur": d.porteur.nom, "SIRET": d.porteur.siret,
                 "Intitulé de l'action": d.intitule, "Code objectif": d.objectif, "QPV cibles": d.qpv_cibles,
-                "Mode de financement": d.mode, "Référence CPO": c.reference if c else None,
+                "Mode financement": d.mode, "Référence CPO": c.reference if c else None,
                 "CPO année début": c.debut if c else None, "CPO année fin": c.fin if c else None,
                 "Financeur": l.financeur, "Nature crédit": l.nature, "Montant demandé (€)": Euros(l.demande),
                 "Montant accordé (€)": None if l.accorde is None else Euros(l.accorde), "Statut": l.statut,
@@ -536,19 +542,21 @@ class Programmation:
             plateforme = [r for d in dossiers if d.mode != "fil_de_l_eau" for r in self._lignes(d)]
             fil = [r for d in dossiers if d.mode == "fil_de_l_eau" for r in self._lignes(d)]
             boite.xlsx(annee, f"programmation_{annee}_dauphin.xlsx", {"Export Dauphin": plateforme})
+            # typed by the chargée de mission: her own header for the title (contract name once normalised)
+            fil = [{("Intitulé action" if k == "Intitulé de l'action" else k): v for k, v in r.items()} for r in fil]
             boite.csv(annee, f"programmation_{annee}_fil_de_l_eau.csv", fil, FormatFr(" " if annee == 2024 else NBSP))
 
     def _lignes(self, d: Dossier) -> list[dict]:
         rows = []
         for l in d.lignes:
             row = self._ligne(d, l)
-            row.update(getattr(l, "casse", {}))
+            row.update(l.casse)
             rows.append(row)
         return rows
 
     def _casser(self, annee: int, dossiers: list[Dossier]) -> None:
         """2-4 rows per year, each breaking exactly one rule; dossier-wide fields only on one-row dossiers."""
-        rng = random.Random(annee)  # the choice of victims must not shift the main sequence
+        rng = self.rng
         solo = [d for d in dossiers if len(d.lignes) == 1 and d.accorde and not d.cpo]
         plateforme = [d for d in solo if d.mode == "AAP"]
         fil = [d for d in solo if d.mode == "fil_de_l_eau"]
@@ -577,9 +585,9 @@ class Programmation:
             d1, d2 = rng.sample(cpos, 2)
             marque(d1.lignes[1], "cpo_annee_fin", "cpo_incomplet", **{"CPO année fin": None})
             marque(d2.lignes[-1], "cpo_annee_fin", "cpo_periode", **{"CPO année fin": 2030})
-            d = rng.choice([x for x in dossiers if x.mode == "fil_de_l_eau" and x.accorde and len(x.lignes) >= 1])
-            double = Ligne(**{k: v for k, v in vars(d.lignes[0]).items() if k != "casse"})
-            double.casse = {ERREUR: ("numero_dossier", "cle_dupliquee")}  # an export pasted twice
+            d = rng.choice([x for x in dossiers if x.mode == "fil_de_l_eau" and x.accorde])
+            double = Ligne(d.lignes[0].financeur, d.lignes[0].nature, d.lignes[0].demande, d.lignes[0].accorde,
+                           d.lignes[0].statut, {ERREUR: ("numero_dossier", "cle_dupliquee")})  # pasted twice
             d.lignes.append(double)
             d.cout_total = max(d.cout_total, float(round(d.total_accorde + 100, -2)))
 
@@ -587,7 +595,7 @@ class Programmation:
         out = {}
         for annee, dossiers in self.dossiers.items():
             bop = sum(l.accorde or 0 for d in dossiers for l in d.lignes
-                      if l.financeur == "etat_bop147" and l.statut == "accorde" and not hasattr(l, "casse"))
+                      if l.financeur == "etat_bop147" and l.statut == "accorde" and not l.casse)
             out[annee] = {"dossiers": len(dossiers), "cpo": sum(d.mode == "CPO" for d in dossiers),
                           "bop147": bop, "references_cpo": len({d.cpo.reference for d in dossiers if d.cpo})}
         return out
@@ -631,7 +639,9 @@ def bilan(rng: random.Random, d: Dossier, annee_action: int, realisation: str | 
 
 
 def bilans_actions(prog: Programmation, boite: Boite, rng: random.Random) -> int:
-    accordes = {a: [d for d in prog.dossiers[a] if d.accorde] for a in ANNEES}
+    # a dossier with a deliberately broken row is left out: its report would fail for another reason
+    accordes = {a: [d for d in prog.dossiers[a] if d.accorde and not any(l.casse for l in d.lignes)]
+                for a in ANNEES}
     premiers = accordes[2024][:]
     rng.shuffle(premiers)
     precoces = premiers[: len(premiers) // 3]
@@ -652,7 +662,7 @@ def bilans_actions(prog: Programmation, boite: Boite, rng: random.Random) -> int
                 groupes["centres_sociaux"].append(r)
             elif p.nature in ("commune", "ccas"):
                 groupes["communes"].append(r)
-            elif annee == 2025 and p.nom in ("Mission Locale du Douaisis", "PLIE du Douaisis", "Cœur d'Ostrevent Insertion"):
+            elif annee == 2025 and p.nom in INSERTION:
                 groupes["insertion"].append(r)
             else:
                 groupes["dauphin"].append(r)
@@ -667,8 +677,13 @@ def bilans_actions(prog: Programmation, boite: Boite, rng: random.Random) -> int
     return total
 
 
+INSERTION = ("Mission Locale du Douaisis", "PLIE du Douaisis", "Cœur d'Ostrevent Insertion")  # own file in 2025
+
+
 def _canonique(header: str) -> str:
     """The porteurs' shared template uses the contract's names as headers."""
+    if header == ERREUR:
+        return header
     return {"N° dossier": "numero_dossier", "Année action": "annee_action"}.get(header, slug(header.split(" (")[0]))
 
 
@@ -777,10 +792,8 @@ def engagements(cfg: Config, boite: Boite, rng: random.Random) -> int:
             for og, engagement, indicateur, unite, cible, (lo, hi), par_qpv, droit_commun in ENGAGEMENTS[nom]:
                 lieux = cfg.codes_qpv if par_qpv else [None]
                 for qpv in lieux:
-                    c = cible if unite == "pourcentage" or not qpv else cible * populations[qpv] / total_pop
-                    c = max(1.0, float(round(c))) if cible < 20 or unite != "nombre" else float(round(c))
-                    if par_qpv and unite == "nombre" and cible < 20:
-                        c = float(cible)
+                    reparti = qpv and unite == "nombre" and cible >= 20  # small targets hold for each QPV
+                    c = max(1.0, float(round(cible * populations[qpv] / total_pop if reparti else cible)))
                     fait = min(100.0, c * rng.uniform(lo, hi)) if unite == "pourcentage" else c * rng.uniform(lo, hi)
                     fait = round(fait, 1) if unite == "pourcentage" else float(round(fait))
                     rows.append({"Partenaire": nom, "Type partenaire": partenaire["type_partenaire"], "Année": annee,
@@ -792,7 +805,8 @@ def engagements(cfg: Config, boite: Boite, rng: random.Random) -> int:
                                  "Commentaire": None})
             _casser_engagements(annee, nom, rows, cfg)
             n += len(rows)
-            fichier = f"engagements_{annee}_{slug(cfg.territoire['nom_court']) if partenaire['type_partenaire'] == 'epci' else slug(nom)}"
+            court = cfg.territoire["nom_court"] if partenaire["type_partenaire"] == "epci" else nom
+            fichier = f"engagements_{annee}_{slug(court)}"
             if partenaire["type_partenaire"] in ("etat", "operateur_etat", "sante"):
                 boite.csv(annee, fichier + ".csv", rows, FormatFr(NBSP if nom != "CPAM Lille-Douai" else " "))
             elif partenaire["type_partenaire"] in ("region", "departement"):
@@ -874,7 +888,8 @@ def tfpb(cfg: Config, boite: Boite, rng: random.Random) -> int:
                 patrimoine.append({"bailleur": bailleur, "code_qpv": qpv, "annee": annee, "nb_logements": nb,
                                    "montant_abattement": Euros(abattement)})
                 alerte = (bailleur, qpv) == (SOUS_COUVERTURE[0], cfg.qpv_nomme(SOUS_COUVERTURE[1]))
-                actions += _actions_tfpb(rng, bailleur, qpv, annee, abattement * (0.81 if alerte else rng.uniform(1.0, 1.35)))
+                taux = 0.81 if alerte else rng.uniform(1.0, 1.35)
+                actions += _actions_tfpb(rng, bailleur, qpv, annee, abattement * taux)
             _casser_tfpb(annee, bailleur, patrimoine, actions, cfg)
             n += len(patrimoine) + len(actions)
             s = slug(bailleur)
@@ -1009,7 +1024,8 @@ class Indicateurs:
             out[k] += 1
         return out
 
-    def lignes(self, code: str, millesime: int, valeurs: tuple, compte: int | None, denominateur: int | None) -> list[dict]:
+    def lignes(self, code: str, millesime: int, valeurs: tuple, compte: int | None,
+               denominateur: int | None) -> list[dict]:
         info = self.cfg.catalogue[code]
         epci_qpv, dep, epci = valeurs
         base = {"code_indicateur": code, "libelle_indicateur": info["libelle"], "millesime": millesime,
@@ -1030,9 +1046,13 @@ class Indicateurs:
             num_total = compte or round(den_total * epci_qpv / 100)
             dens = self._repartir(den_total, poids)
             secret = code in SECRETS and millesime == SEED[code][0]
-            facteurs = {q["code"]: (1.0 if secret and q["code"] == self.hornaing else self._facteur(code, q))
-                        for q in self.cfg.qpv}
-            nums = self._repartir(num_total, {q: dens[q] * facteurs[q] for q in dens})
+            facteurs = {q["code"]: self._facteur(code, q) for q in self.cfg.qpv}
+            # a withheld cell sits at the average, so the visible QPV still give the territory's rate
+            visible = den_total - dens[self.hornaing]
+            fixe = {self.hornaing: num_total - round(visible * epci_qpv / 100)} if secret else {}
+            nums = fixe | self._repartir(num_total - sum(fixe.values()),
+                                         {q: dens[q] * facteurs[q] for q in dens if q not in fixe})
+            nums = {q: nums[q] for q in dens}
             visibles = [q for q in dens if not (secret and q == self.hornaing)]
             ecart = 100 * sum(nums[q] for q in visibles) / sum(dens[q] for q in visibles) - epci_qpv
             assert abs(ecart) <= 0.1, (code, millesime, ecart)
@@ -1057,9 +1077,10 @@ class Indicateurs:
         for code in self.cfg.catalogue:
             millesime, v_qe, v_dep, v_epci, compte = SEED[code]
             avant = PRECEDENT[code]
-            compte_avant = (round(compte / 1.189) if code == "part_c2s" else None)  # seed: +18,9 % of people
-            den_avant = round(compte_avant / (avant[1] / 100)) if compte_avant else (
-                round((compte / (v_qe / 100) if compte else DENOMINATEUR.get(code, 12109)) * self.rng.uniform(0.97, 1.03)))
+            compte_avant = round(compte / 1.189) if code == "part_c2s" else None  # seed: +18,9 % of people
+            den_seed = compte / (v_qe / 100) if compte else DENOMINATEUR.get(code, SEED["population"][1])
+            den_avant = (round(compte_avant / (avant[1] / 100)) if compte_avant
+                         else round(den_seed * self.rng.uniform(0.97, 1.03)))
             base += self.lignes(code, avant[0], avant[1:], compte_avant, den_avant)
             base += self.lignes(code, millesime, (v_qe, v_dep, v_epci), compte, DENOMINATEUR.get(code))
             if code in NOUVEAU:
@@ -1070,7 +1091,7 @@ class Indicateurs:
 
     def communes(self, rng: random.Random) -> list[dict]:
         """Poverty rate of the communes that host a QPV (Filosofi 2020): the export's comparison rows."""
-        info, (millesime, *_ ) = self.cfg.catalogue["taux_pauvrete"], SEED["taux_pauvrete"]
+        info, millesime = self.cfg.catalogue["taux_pauvrete"], SEED["taux_pauvrete"][0]
         hotes = sorted({c for q in self.cfg.qpv for c in q["communes"]})
         rows = []
         for c in self.cfg.territoire["communes"]:
@@ -1110,7 +1131,8 @@ def indicateurs(cfg: Config, boite: Boite, rng: random.Random) -> int:
                    denominateur=None)
             casser(par_nom["Hornaing"], "valeur", "type_nombre", valeur="n.d.", numerateur=None, denominateur=None)
         rows += lignes_communes
-        intrus = dict(rows[0], code_indicateur="taux_chomage_jeunes", libelle_indicateur="Taux de chômage des 15-24 ans",
+        intrus = dict(rows[0], code_indicateur="taux_chomage_jeunes",
+                      libelle_indicateur="Taux de chômage des 15-24 ans",
                       unite="pourcentage", valeur=31.5, numerateur=None, denominateur=None, source="INSEE RP 2019",
                       millesime=2019)
         rows.append(casser(intrus, "code_indicateur", "indicateur_inconnu"))
@@ -1137,8 +1159,8 @@ TRANSITIONS = {  # six-monthly drift of a beneficiary's situation
     "perdu_de_vue": {"perdu_de_vue": 100},
 }
 JALONS = [("entree", 0), ("6_mois", 182), ("12_mois", 365), ("24_mois", 730)]
-PRENOMS = ["Emma", "Lucas", "Léa", "Hugo", "Chloé", "Nathan", "Manon", "Enzo", "Inès", "Théo", "Camille", "Yanis",
-           "Sarah", "Rayan", "Jade", "Mathis", "Nadia", "Kevin", "Laura", "Dylan"]
+PRENOMS = {"F": ["Emma", "Léa", "Chloé", "Manon", "Inès", "Camille", "Sarah", "Jade", "Nadia", "Laura"],
+           "M": ["Lucas", "Hugo", "Nathan", "Enzo", "Théo", "Yanis", "Rayan", "Mathis", "Kevin", "Dylan"]}
 NOMS = ["Lefebvre", "Dupont", "Lemaire", "Delattre", "Carpentier", "Deschamps", "Lecomte", "Dubois", "Wattel",
         "Lheureux", "Boulanger", "Caron", "Masclet", "Dhaussy", "Martin", "Petit"]
 FIN = {annee: dt.date(annee, 12, 31) for annee in ANNEES}
@@ -1160,12 +1182,15 @@ def cohortes(cfg: Config, boite: Boite, rng: random.Random) -> tuple[int, int]:
                 ident = param["id"].format(aa=annee_entree % 100, aaaa=annee_entree, n=numero)
                 entree = dt.date(annee_entree, 1, 8) + dt.timedelta(days=rng.randint(0, 325))
                 age = rng.randint(*param["ages"])
-                if param["ages"][1] > 30 and rng.random() < 0.3:
+                if param["ages"][0] < 26 < param["ages"][1] and rng.random() < 0.3:
                     age = rng.randint(max(18, param["ages"][0]), 25)  # many under 26 in every action
-                personne = {"sexe": "F" if rng.random() < param["femmes"] else rng.choices(["M", "NR"], [97, 3])[0],
+                sexe = "F" if rng.random() < param["femmes"] else rng.choices(["M", "NR"], [97, 3])[0]
+                personne = {"sexe": sexe,
                             "annee_naissance": annee_entree - age - (1 if rng.random() < 0.5 else 0),
                             "code_qpv": rng.choices(cfg.codes_qpv, poids_qpv)[0] if rng.random() < 0.7 else "HORS_QPV",
-                            "prenom": rng.choice(PRENOMS), "nom": rng.choice(NOMS)}
+                            "prenom": rng.choice(PRENOMS.get(sexe, PRENOMS["F"] + PRENOMS["M"])),
+                            "nom": rng.choice(NOMS),
+                            "telephone": "06 " + " ".join(f"{rng.randint(0, 99):02d}" for _ in range(4))}
                 for obs in _parcours(rng, entree):
                     if obs["date_observation"] <= FIN[ANNEES[-1]]:
                         fichiers[obs["date_observation"].year].append(
@@ -1206,7 +1231,7 @@ def _ecrire_cohorte(boite: Boite, annee: int, cpo: Cpo, rows: list[dict], rng: r
             prenom, nom = r["prenom"], r["nom"]
             ligne = {"Nom": nom.upper(), "Prénom": prenom, **ligne,
                      "E-mail": f"{slug(prenom)}.{slug(nom)}@exemple.fr",
-                     "Téléphone": "06 " + " ".join(f"{rng.randint(0, 99):02d}" for _ in range(4))}
+                     "Téléphone": r["telephone"]}
         sortie.append(ligne)
     _casser_cohorte(annee, cpo, sortie, rng)
     if cpo.porteur == "PLIE du Douaisis":
@@ -1217,12 +1242,21 @@ def _ecrire_cohorte(boite: Boite, annee: int, cpo: Cpo, rows: list[dict], rng: r
         boite.xlsx(annee, fichier + ".xlsx", {"Suivi": sortie})
     elif cpo.porteur == "EVS les Galibots":
         boite.csv(annee, fichier + ".csv", sortie)
+    elif cpo.porteur == "CS Adolphe Largiller":  # a spreadsheet kept by hand, headers typed in French
+        boite.csv(annee, fichier + ".csv", [{EN_TETES_SAISIS.get(k, k): v for k, v in r.items()} for r in sortie],
+                  FormatFr())
     else:
         boite.csv(annee, fichier + ".csv", sortie, FormatFr())
 
 
+EN_TETES_SAISIS = {"reference_cpo": "Référence CPO", "identifiant_beneficiaire": "Identifiant bénéficiaire",
+                   "date_entree": "Date entrée", "jalon": "Jalon", "date_observation": "Date observation",
+                   "situation": "Situation", "sexe": "Sexe", "annee_naissance": "Année naissance",
+                   "code_qpv": "Code QPV"}
+
+
 def _casser_cohorte(annee: int, cpo: Cpo, rows: list[dict], rng: random.Random) -> None:
-    r = random.Random(annee * 7 + len(rows))
+    r = rng
     porteur = cpo.porteur
     if annee == 2024:
         if porteur == "PLIE du Douaisis":  # year typed wrong: observed "before" entry
@@ -1275,9 +1309,9 @@ def main() -> None:
         detail = ", ".join(f"{k} {v}" if k else str(v) for k, v in comptes.items())
         print(f"{annee}  {fichier:<60} {detail} lignes")
     for annee, r in prog.resume().items():
+        bop = f"{r['bop147']:,.0f}".replace(",", " ")
         print(f"programmation {annee} : {r['dossiers']} dossiers dont {r['cpo']} en CPO "
-              f"({100 * r['cpo'] / r['dossiers']:.0f} %, {r['references_cpo']} conventions), "
-              f"BOP 147 accordé {r['bop147']:,.0f} €".replace(",", " "))
+              f"({100 * r['cpo'] / r['dossiers']:.0f} %, {r['references_cpo']} conventions), BOP 147 accordé {bop} €")
     print(f"bilans {nb_bilans}, engagements {nb_engagements}, tfpb {nb_tfpb}, indicateurs {nb_indicateurs}, "
           f"cohortes {nb_cohortes} lignes pour {personnes} bénéficiaires ; {len(boite.attendues)} erreurs attendues")
 

@@ -51,6 +51,13 @@ def _missing_reason(con, territoire: str, annee: int, code: str, cle: str | None
         row = con.execute("SELECT non_renseigne FROM marts.engagements WHERE territoire = ? AND annee = ? "
                           "AND partenaire || ' — ' || indicateur = ? AND perimetre = ?",
                           [territoire, annee, cle, perimetre]).fetchone()
+        if row is None and perimetre == "territoire":
+            per_qpv = con.execute("SELECT count(*), any_value(unite) FROM marts.engagements WHERE territoire = ? "
+                                  "AND annee = ? AND partenaire || ' — ' || indicateur = ?",
+                                  [territoire, annee, cle]).fetchone()
+            if per_qpv[0] and per_qpv[1] == "pourcentage":
+                return ("taux donné QPV par QPV seulement : un taux n'est pas additionné entre QPV "
+                        "(le partenaire doit fournir la valeur d'ensemble)")
         if row is None:
             quarantined = con.execute(
                 "SELECT any_value(fichier), any_value(ligne), any_value(regles) FROM quarantine.lignes "
