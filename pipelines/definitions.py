@@ -7,8 +7,9 @@ from assets.staging.assets import STAGING_ASSETS
 from assets.staging.quality_report import rapport_qualite
 from assets.marts.assets import MART_ASSETS
 from assets.referentiel.assets import mesures, referentiel
+from assets.publication.assets import cohortes_publiees
 from pipelines.resources import resources_from_environment
 
-ALL_ASSETS = [*SOURCE_ASSETS, *STAGING_ASSETS, rapport_qualite, *MART_ASSETS, mesures, referentiel]
+ALL_ASSETS = [*SOURCE_ASSETS, *STAGING_ASSETS, rapport_qualite, *MART_ASSETS, mesures, referentiel, cohortes_publiees]
 
 defs = Definitions(assets=ALL_ASSETS, resources=resources_from_environment())

@@ -134,7 +134,7 @@ def test_indicator_rate_of_all_qpv_is_sum_of_numerators_over_sum_of_denominators
 def test_referential_every_indicator_has_a_value_or_a_reason(con):
     rows = con.execute("SELECT code_indicateur, valeur, statut, raison FROM referentiel.indicateurs "
                        "WHERE annee = 2025").fetchall()
-    assert len(rows) == 25
+    assert len(rows) == 30
     for code, value, status, reason in rows:
         assert status in {"atteint", "en bonne voie", "en retard", "non renseigné"}
         assert value is not None or (status == "non renseigné" and reason), code

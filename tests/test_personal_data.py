@@ -91,3 +91,22 @@ def test_same_person_same_pseudonym_across_files_and_a_key_changes_it():
     ids = pd.Series(["ML-24-00017", " ml-24-00017 ", "ML-24-00018"])
     assert a(ids).iloc[0] == a(ids).iloc[1] != a(ids).iloc[2]
     assert a(ids).iloc[0] != b(ids).iloc[0]
+
+
+def test_key_from_a_file_and_production_refuses_the_demo_key(tmp_path, monkeypatch):
+    import pytest
+
+    from assets.staging.pseudonymisation import CleManquante, from_environment
+
+    key_file = tmp_path / "cle.txt"
+    key_file.write_text(TEST_KEY + "\n")
+    monkeypatch.setenv("BILAN_CLE_PSEUDONYMISATION", str(key_file))
+    assert from_environment().key == TEST_KEY.encode() and not from_environment().is_demo
+    monkeypatch.setenv("BILAN_CLE_PSEUDONYMISATION", "trop-courte")
+    with pytest.raises(ValueError, match="32 caractères"):
+        from_environment()
+    monkeypatch.delenv("BILAN_CLE_PSEUDONYMISATION")
+    assert from_environment().is_demo                      # the demo runs, and says so
+    monkeypatch.setenv("BILAN_ENVIRONNEMENT", "production")
+    with pytest.raises(CleManquante, match="production"):
+        from_environment()

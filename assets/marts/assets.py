@@ -18,6 +18,7 @@ class Mart:
     tables: tuple[str, ...]
     data_year_offset: int  # the year the measures describe, relative to the bilan year
     description: str
+    group: str = "marts"
 
 
 MARTS = (
@@ -38,13 +39,19 @@ MARTS = (
          "Indicateurs par QPV et pour l'ensemble des QPV du contrat au dernier millésime, avec le millésime "
          "précédent, l'écart aux QP du département et à l'EPCI (en points). Les valeurs sous secret restent "
          "secrètes ; un taux d'ensemble n'est jamais une somme ni une moyenne de taux."),
+    Mart("cohortes", ("cohortes", "programmation"), ("cohortes_jalons", "cohortes_parcours", "cohortes_transitions"), 0,
+         "Suivi de cohortes des CPO (une cohorte = les entrants d'une CPO une année), reconstruit depuis toutes les "
+         "boîtes jusqu'à l'année : par jalon (entrée, 6, 12, 24 mois, sortie) les personnes attendues et observées, "
+         "la répartition des situations, les taux de sortie positive, d'emploi durable et de perdus de vue, par sexe, "
+         "tranche d'âge à l'entrée et résidence en QPV ; transitions entre jalons successifs. Identifiants "
+         "pseudonymisés ; tables internes, le secret statistique s'applique à la publication.", group="cohortes"),
 )
 
 
 def build_mart_asset(mart: Mart):
     @asset(
         key=AssetKey(["marts", mart.name]),
-        group_name="marts",
+        group_name=mart.group,
         partitions_def=annee_partitions,
         deps=[AssetKey(["staging", s]) for s in mart.staging],
         kinds={"duckdb", "sql"},

@@ -31,10 +31,23 @@ CREATE TABLE IF NOT EXISTS marts.indicateurs (
 CREATE SCHEMA IF NOT EXISTS referentiel;
 CREATE TABLE IF NOT EXISTS referentiel.mesures (
     territoire VARCHAR, annee INTEGER, code_mesure VARCHAR, perimetre VARCHAR, cle VARCHAR, valeur DOUBLE,
-    unite VARCHAR, annee_donnees INTEGER, source VARCHAR);
+    unite VARCHAR, annee_donnees INTEGER, source VARCHAR, effectif DOUBLE);
 CREATE TABLE IF NOT EXISTS referentiel.indicateurs (
     territoire VARCHAR, annee INTEGER, referentiel_version VARCHAR, question VARCHAR, question_intitule VARCHAR,
     critere VARCHAR, objectifs VARCHAR, code_indicateur VARCHAR, libelle VARCHAR, unite VARCHAR, mesure VARCHAR,
     cle VARCHAR, perimetre VARCHAR, sens VARCHAR, valeur DOUBLE, annee_donnees INTEGER, valeur_precedente DOUBLE,
     annee_donnees_precedente INTEGER, tendance VARCHAR, reference DOUBLE, annee_reference INTEGER, cible DOUBLE,
-    annee_cible INTEGER, ecart_cible DOUBLE, statut VARCHAR, raison VARCHAR, source VARCHAR);
+    annee_cible INTEGER, ecart_cible DOUBLE, statut VARCHAR, raison VARCHAR, source VARCHAR, effectif DOUBLE);
+CREATE TABLE IF NOT EXISTS marts.cohortes_parcours (
+    territoire VARCHAR, annee INTEGER, reference_cpo VARCHAR, code_objectif VARCHAR, cohorte INTEGER,
+    identifiant_beneficiaire VARCHAR, date_entree DATE, sexe VARCHAR, tranche_age VARCHAR, residence VARCHAR,
+    jalon VARCHAR, rang_jalon INTEGER, date_observation DATE, situation VARCHAR, fichier VARCHAR, ligne INTEGER);
+CREATE TABLE IF NOT EXISTS marts.cohortes_jalons (
+    territoire VARCHAR, annee INTEGER, reference_cpo VARCHAR, code_objectif VARCHAR, cohorte INTEGER, jalon VARCHAR,
+    rang_jalon INTEGER, dimension VARCHAR, modalite VARCHAR, attendus BIGINT, observes BIGINT,
+    emploi_durable BIGINT, emploi_transition BIGINT, formation_qualifiante BIGINT, recherche_emploi BIGINT,
+    inactif BIGINT, perdu_de_vue BIGINT, sorties_positives BIGINT, taux_sortie_positive DOUBLE,
+    taux_emploi_durable DOUBLE, taux_perdus_de_vue DOUBLE);
+CREATE TABLE IF NOT EXISTS marts.cohortes_transitions (
+    territoire VARCHAR, annee INTEGER, reference_cpo VARCHAR, cohorte INTEGER, jalon_depart VARCHAR,
+    jalon_arrivee VARCHAR, situation_depart VARCHAR, situation_arrivee VARCHAR, effectif BIGINT);

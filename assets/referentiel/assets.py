@@ -68,6 +68,7 @@ def mesures(context: AssetExecutionContext, entrepot: Entrepot):
 def referentiel(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
     annee = int(context.partition_key)
     territoires = parametres.territoires(log=lambda m: say(context, m))
+    minimum = parametres.config.settings.secret_statistique.denominateur_minimal
     with entrepot.connect() as con:
         frame = compute_referentiel(con, parametres.config, territoires, annee)
         con.execute("BEGIN")
@@ -76,6 +77,19 @@ def referentiel(context: AssetExecutionContext, parametres: BilanSettings, entre
             con.register("r_frame", frame)
             con.execute("INSERT INTO referentiel.indicateurs BY NAME SELECT * FROM r_frame")
             con.unregister("r_frame")
+            con.execute("CREATE SCHEMA IF NOT EXISTS publication")
+            con.execute("CREATE TABLE IF NOT EXISTS publication.referentiel AS SELECT * FROM referentiel.indicateurs "
+                        "WHERE false")
+            con.execute("DELETE FROM publication.referentiel WHERE annee = ?", [annee])
+            # a rate about fewer people than the threshold does not leave the pipeline
+            con.execute("""INSERT INTO publication.referentiel BY NAME
+                SELECT * REPLACE (
+                    CASE WHEN effectif < ? THEN NULL ELSE valeur END AS valeur,
+                    CASE WHEN effectif < ? THEN NULL ELSE ecart_cible END AS ecart_cible,
+                    CASE WHEN effectif < ? THEN 'non renseigné' ELSE statut END AS statut,
+                    CASE WHEN effectif < ? THEN 'valeur non publiée : moins de ' || ? || ' personnes (secret statistique)'
+                         ELSE raison END AS raison)
+                FROM referentiel.indicateurs WHERE annee = ?""", [minimum] * 5 + [annee])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

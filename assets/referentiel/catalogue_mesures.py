@@ -36,10 +36,17 @@ STATIC_MEASURES = {
     "tfpb.alertes_couverture": "couples bailleur-QPV dont la couverture est sous 100 %",
 }
 INDICATOR_SUFFIXES = ("", ".ecart_qpv_departement", ".ecart_epci")
+COHORT_MEASURES = {  # cle = the CPO reference (cohorte.*) or the objective (cohortes_objectif.*)
+    f"{prefix}.{what}_{jalon}"
+    for prefix in ("cohorte", "cohortes_objectif")
+    for what in ("observes", "taux_sortie_positive", "taux_emploi_durable", "taux_perdus_de_vue")
+    for jalon in ("6_mois", "12_mois", "24_mois", "sortie")
+}
 
 
 def known_measures(catalogue: Catalogue) -> set[str]:
-    return set(STATIC_MEASURES) | {f"indicateur.{c}{s}" for c in catalogue.codes for s in INDICATOR_SUFFIXES}
+    return (set(STATIC_MEASURES) | COHORT_MEASURES
+            | {f"indicateur.{c}{s}" for c in catalogue.codes for s in INDICATOR_SUFFIXES})
 
 
 def validate_measures(referentiel: Referentiel, catalogue: Catalogue, path: str) -> None:

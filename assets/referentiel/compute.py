@@ -18,7 +18,7 @@ import pandas as pd
 
 from pipelines.config import ProjectConfig, Territoire
 
-FAMILY_OF_MEASURE = {"prog": "programmation", "bilans": "bilans_actions", "engagement": "engagements",
+FAMILY_OF_MEASURE = {"cohorte": "cohortes", "cohortes_objectif": "cohortes", "prog": "programmation", "bilans": "bilans_actions", "engagement": "engagements",
                      "engagements": "engagements", "tfpb": "tfpb", "indicateur": "indicateurs"}
 STABLE = 1e-9
 
@@ -145,5 +145,6 @@ def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, t
                 "ecart_cible": None if value is None else value - target.valeur,
                 "statut": status, "raison": reason,
                 "source": None if current is None else current["source"],
+                "effectif": None if current is None or pd.isna(current.get("effectif")) else float(current["effectif"]),
             })
     return pd.DataFrame(rows)

@@ -30,8 +30,13 @@ class Pseudonymiser:
         ).astype("string")
 
 
+class CleManquante(RuntimeError):
+    """Production runs refuse to pseudonymise with the demo key."""
+
+
 def from_environment(variable: str = "BILAN_CLE_PSEUDONYMISATION") -> Pseudonymiser:
-    """The key is the variable's value, or the content of the file it names. Without it: the demo key, loudly."""
+    """The key is the variable's value, or the content of the file it names. Without it: the demo key, loudly —
+    unless BILAN_ENVIRONNEMENT=production, where the run stops."""
     value = os.environ.get(variable, "").strip()
     if value and os.path.isfile(value):
         with open(value, "rb") as handle:
@@ -40,6 +45,10 @@ def from_environment(variable: str = "BILAN_CLE_PSEUDONYMISATION") -> Pseudonymi
         if len(value) < 32:
             raise ValueError(f"{variable} : la clé de pseudonymisation doit compter au moins 32 caractères")
         return Pseudonymiser(key=value.encode("utf-8"), is_demo=False)
+    if os.environ.get("BILAN_ENVIRONNEMENT", "").strip().lower() == "production":
+        raise CleManquante(f"{variable} n'est pas définie : en production (BILAN_ENVIRONNEMENT=production), aucune "
+                           "donnée de cohorte n'est lue sans clé de pseudonymisation réelle. Voir le README, "
+                           "« Données personnelles ».")
     print(f"ATTENTION : {variable} n'est pas définie — les identifiants des bénéficiaires sont pseudonymisés avec la "
           "CLÉ DE DÉMONSTRATION. À ne jamais utiliser sur des données réelles.", file=sys.stderr)
     return Pseudonymiser(key=DEMO_KEY.encode("utf-8"), is_demo=True)

@@ -1,0 +1,56 @@
+"""What may leave the pipeline (`publication` schema): secrecy applied, thresholds from settings.yaml."""
+
+import pandas as pd
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+
+from assets.publication.cohortes import publish_cohortes, publish_transitions
+from pipelines.logging import say
+from pipelines.partitions import annee_partitions
+from pipelines.resources import BilanSettings, Entrepot
+
+
+def _replace(con, table: str, frame: pd.DataFrame, annee: int) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS publication")
+    con.register("p_frame", frame)
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'publication' "
+                         "AND table_name = ?", [table]).fetchone()[0]
+    if not exists:
+        con.execute(f"CREATE TABLE publication.{table} AS SELECT * FROM p_frame WHERE false")
+    con.execute(f"DELETE FROM publication.{table} WHERE annee = ?", [annee])
+    con.execute(f"INSERT INTO publication.{table} BY NAME SELECT * FROM p_frame")
+    con.unregister("p_frame")
+
+
+@asset(
+    key=AssetKey(["publication", "cohortes"]),
+    group_name="cohortes",
+    partitions_def=annee_partitions,
+    deps=[AssetKey(["marts", "cohortes"])],
+    kinds={"duckdb", "pandas"},
+    owners=["team:evaluation"],
+    description="Tables de cohortes publiables (publication.cohortes_jalons, publication.cohortes_transitions) : un "
+                "effectif de personnes sous le seuil est affiché « < 5 », un taux dont le dénominateur est sous 10 "
+                "n'est pas publié, et une cellule masquée ne peut être retrouvée par différence avec un total "
+                "(secret secondaire, affiché « s »). Seuils : config/settings.yaml, secret_statistique.",
+)
+def cohortes_publiees(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
+    annee = int(context.partition_key)
+    secret = parametres.config.settings.secret_statistique
+    with entrepot.connect() as con:
+        jalons = con.execute("SELECT * FROM marts.cohortes_jalons WHERE annee = ? ORDER BY reference_cpo, cohorte, "
+                             "rang_jalon, dimension, modalite", [annee]).df()
+        transitions = con.execute("SELECT * FROM marts.cohortes_transitions WHERE annee = ?", [annee]).df()
+        published = publish_cohortes(jalons, secret.effectif_minimal, secret.denominateur_minimal)
+        con.execute("BEGIN")
+        try:
+            _replace(con, "cohortes_jalons", published, annee)
+            _replace(con, "cohortes_transitions", publish_transitions(transitions, secret.effectif_minimal), annee)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    masked = int(published["cellules_masquees"].sum()) if len(published) else 0
+    say(context, f"publication/cohortes {annee} : {len(published)} lignes, {masked} cellules masquées")
+    return MaterializeResult(metadata={"dagster/row_count": len(published), "cellules_masquees": masked,
+                                       "seuil_effectif": secret.effectif_minimal,
+                                       "seuil_denominateur": secret.denominateur_minimal})

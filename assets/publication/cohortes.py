@@ -1,0 +1,53 @@
+"""The cohort tables as they may be published: counts protected, rates withheld where secrecy requires."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from assets.publication.secret import protect, withheld_rate
+
+SITUATIONS = ["emploi_durable", "emploi_transition", "formation_qualifiante", "recherche_emploi", "inactif",
+              "perdu_de_vue"]
+POSITIVE = ["emploi_durable", "emploi_transition", "formation_qualifiante"]
+COUNTS = ["attendus", "observes", *SITUATIONS, "sorties_positives"]
+RATES = {"taux_sortie_positive": "sorties_positives", "taux_emploi_durable": "emploi_durable",
+         "taux_perdus_de_vue": "perdu_de_vue"}
+BLOCK = ["territoire", "annee", "reference_cpo", "cohorte", "jalon"]
+
+
+def relations_of_block(block: pd.DataFrame) -> list[tuple[tuple, list[tuple]]]:
+    """Additive relations a reader can use in one cohort × jalon block of the published table."""
+    relations = []
+    for row in block.itertuples():
+        rid = row.Index
+        relations.append(((rid, "observes"), [(rid, s) for s in SITUATIONS]))
+        relations.append(((rid, "sorties_positives"), [(rid, s) for s in POSITIVE]))
+    ensemble = block.index[block["dimension"] == "ensemble"]
+    if len(ensemble):
+        total_row = ensemble[0]
+        for dimension, rows in block[block["dimension"] != "ensemble"].groupby("dimension"):
+            for column in COUNTS:
+                relations.append(((total_row, column), [(r, column) for r in rows.index]))
+    return relations
+
+
+def publish_cohortes(jalons: pd.DataFrame, effectif_minimal: int, denominateur_minimal: int) -> pd.DataFrame:
+    frame = jalons.reset_index(drop=True)
+    values = {(i, c): (None if pd.isna(frame.at[i, c]) else float(frame.at[i, c])) for i in frame.index for c in COUNTS}
+    relations = [rel for _, block in frame.groupby(BLOCK) for rel in relations_of_block(block)]
+    protection = protect({k: v for k, v in values.items() if v is not None}, relations, effectif_minimal)
+    out = frame[[*BLOCK, "code_objectif", "rang_jalon", "dimension", "modalite"]].copy()
+    for column in COUNTS:
+        out[column] = [protection.show((i, column), values[(i, column)], effectif_minimal) for i in frame.index]
+    for rate, numerator in RATES.items():
+        out[rate] = [withheld_rate(None if pd.isna(frame.at[i, rate]) else float(frame.at[i, rate]), (i, numerator),
+                                   values[(i, "observes")], protection, denominateur_minimal) for i in frame.index]
+    out["cellules_masquees"] = [sum((i, c) in protection.hidden for c in COUNTS) for i in frame.index]
+    return out
+
+
+def publish_transitions(transitions: pd.DataFrame, effectif_minimal: int) -> pd.DataFrame:
+    """Transitions are published cell by cell with no totals, so only the primary rule applies."""
+    out = transitions.copy()
+    out["effectif"] = [f"< {effectif_minimal}" if v < effectif_minimal else str(int(v)) for v in out["effectif"]]
+    return out
