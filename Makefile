@@ -5,7 +5,21 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installe
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: setup run test ui demo clean
+.PHONY: setup system run test ui demo clean
+
+# Debian packages the project needs: Pango and fonts for the PDF (WeasyPrint), Chromium to check the HTML
+# bilan as a reader sees it, poppler-utils to turn PDF pages into images. Installed only when missing.
+system:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Paquets Debian à installer :$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 # Installed once; re-installed only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -14,7 +28,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: system $(STAMP)
 	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
 
 run: setup

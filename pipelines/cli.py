@@ -65,8 +65,10 @@ def run(args: argparse.Namespace) -> int:
     instance = _instance()
     for annee in years_to_run(args.annee, parametres.data_root, configured):
         print(f"\n=== Année {annee} — données {parametres.data_root}, sortie {parametres.output_dir}", flush=True)
+        # earlier years are loaded for what later years refer to; only the requested year's bilan is published
+        selection = None if annee == args.annee else [a.key for a in ALL_ASSETS if a.key.path[0] != "bilan"]
         result = materialize(
-            ALL_ASSETS, partition_key=str(annee), instance=instance,
+            ALL_ASSETS, partition_key=str(annee), instance=instance, selection=selection,
             resources={"parametres": parametres, "entrepot": entrepot},
             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
             raise_on_error=False,
@@ -102,6 +104,8 @@ def _summary(entrepot, parametres, annee: int) -> None:
     print(f"Entrepôt DuckDB : {parametres.warehouse_path}")
     print(f"Qualité par fichier : {out / str(annee) / 'qualite_fichiers.csv'}")
     print(f"Quarantaine : {out / str(annee) / 'quarantaine.csv'}")
+    for bilan in sorted((out / str(annee)).glob("*/bilan_*")):
+        print(f"Bilan : {bilan}")
 
 
 # --- bilan verifier -------------------------------------------------------------------------------

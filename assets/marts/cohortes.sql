@@ -26,7 +26,7 @@ SELECT o.territoire, $annee AS annee, o.reference_cpo, cpo.code_objectif, year(p
        o.jalon, list_position(['entree', '6_mois', '12_mois', '24_mois', 'sortie'], o.jalon) AS rang_jalon,
        o.date_observation, o.situation, o.fichier, o.ligne
 FROM _obs o JOIN _personnes p USING (territoire, reference_cpo, identifiant_beneficiaire)
-LEFT JOIN (SELECT territoire, reference_cpo, any_value(code_objectif) AS code_objectif FROM staging.programmation
+LEFT JOIN (SELECT territoire, reference_cpo, min(code_objectif) AS code_objectif FROM staging.programmation
            WHERE reference_cpo IS NOT NULL GROUP BY ALL) cpo USING (territoire, reference_cpo);
 
 DELETE FROM marts.cohortes_jalons WHERE annee = $annee;
@@ -46,7 +46,7 @@ WITH members AS (  -- one row per person and cohort, with each breakdown as (dim
            j.mois IS NOT NULL AND m.date_entree + to_months(j.mois) <= make_date($annee, 12, 31) AS attendu
     FROM members m CROSS JOIN jalons j
 )
-SELECT e.territoire, $annee AS annee, e.reference_cpo, any_value(e.code_objectif) AS code_objectif, e.cohorte,
+SELECT e.territoire, $annee AS annee, e.reference_cpo, min(e.code_objectif) AS code_objectif, e.cohorte,
        e.jalon, e.rang_jalon, e.dimension, e.modalite,
        count(*) FILTER (WHERE e.attendu) AS attendus,
        count(p.situation) AS observes,

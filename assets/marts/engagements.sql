@@ -2,7 +2,7 @@
 -- A commitment broken down by QPV also gets a territory row: counts and euros add up across QPV, rates do not
 -- (a pourcentage is never summed: its territory row exists only if the partner gave one).
 CREATE OR REPLACE TEMP VIEW _eng AS
-SELECT territoire, partenaire, any_value(type_partenaire) AS type_partenaire, any_value(code_objectif) AS code_objectif,
+SELECT territoire, partenaire, min(type_partenaire) AS type_partenaire, min(code_objectif) AS code_objectif,
        engagement, indicateur, unite, coalesce(code_qpv, 'territoire') AS perimetre,
        sum(valeur_cible) AS valeur_cible, sum(valeur_realisee) AS valeur_realisee,
        bool_or(valeur_realisee IS NULL) AS non_renseigne, sum(montant_droit_commun) AS montant_droit_commun,
@@ -14,7 +14,7 @@ INSERT INTO marts.engagements BY NAME
 WITH rows AS (
     SELECT * FROM _eng
     UNION ALL
-    SELECT territoire, partenaire, any_value(type_partenaire), any_value(code_objectif), engagement, indicateur, unite,
+    SELECT territoire, partenaire, min(type_partenaire), min(code_objectif), engagement, indicateur, unite,
            'territoire', sum(valeur_cible), CASE WHEN bool_or(non_renseigne) THEN NULL ELSE sum(valeur_realisee) END,
            bool_or(non_renseigne), sum(montant_droit_commun), sum(lignes)
     FROM _eng e

@@ -15,14 +15,14 @@ WITH published AS (
 computed AS (
     SELECT i.territoire, i.code_indicateur, 'territoire' AS perimetre, i.millesime,
            100 * sum(i.numerateur) / sum(i.denominateur) AS valeur, false AS secret, true AS calcule,
-           'Σ numérateurs / Σ dénominateurs des QPV (' || any_value(i.source) || ')' AS source,
-           any_value(i.unite) AS unite, any_value(i.libelle_indicateur) AS libelle_indicateur
+           'Σ numérateurs / Σ dénominateurs des QPV (' || min(i.source) || ')' AS source,
+           min(i.unite) AS unite, min(i.libelle_indicateur) AS libelle_indicateur
     FROM _ind i JOIN qpv_count c USING (territoire)
     WHERE i.niveau_geo = 'qpv' AND i.unite = 'pourcentage'
       AND NOT EXISTS (SELECT 1 FROM published p WHERE p.territoire = i.territoire
                       AND p.code_indicateur = i.code_indicateur AND p.millesime = i.millesime)
     GROUP BY i.territoire, i.code_indicateur, i.millesime
-    HAVING count(*) FILTER (WHERE i.numerateur IS NOT NULL AND i.denominateur > 0) = any_value(c.n)
+    HAVING count(*) FILTER (WHERE i.numerateur IS NOT NULL AND i.denominateur > 0) = min(c.n)
 )
 SELECT territoire, code_indicateur, 'territoire' AS perimetre, millesime, valeur, coalesce(secret, false) AS secret,
        false AS calcule, source, unite, libelle_indicateur

@@ -1,12 +1,12 @@
 -- Measures of the programming of year $annee. Money = montant_accorde of granted dossiers.
 WITH d AS (  -- one row per dossier
-    SELECT territoire, numero_dossier, any_value(mode_financement) AS mode, any_value(code_objectif) AS objectif,
-           any_value(axe) AS axe, any_value(statut) AS statut,
+    SELECT territoire, numero_dossier, min(mode_financement) AS mode, min(code_objectif) AS objectif,
+           min(axe) AS axe, bool_or(statut = 'accorde') AS est_accorde,
            sum(montant_accorde) AS accorde,
            sum(montant_accorde) FILTER (WHERE financeur = 'etat_bop147') AS bop147,
            sum(montant_accorde) FILTER (WHERE nature_credit = 'droit_commun') AS droit_commun
     FROM marts.programmation WHERE annee = $annee GROUP BY ALL
-), g AS (SELECT * FROM d WHERE statut = 'accorde'),
+), g AS (SELECT * FROM d WHERE est_accorde),  -- a dossier is granted when one of its financeurs granted it
 t AS (
     SELECT territoire,
            count(*) AS dossiers, sum(accorde) AS accorde, sum(bop147) AS bop147, sum(droit_commun) AS droit_commun,
@@ -39,12 +39,12 @@ UNION ALL  -- per QPV: its population share of each granted dossier
 SELECT m.territoire, m.code_qpv, NULL, 'prog.montant_accorde', sum(m.montant_accorde), 'euros'
 FROM marts.programmation m WHERE m.annee = $annee AND m.statut = 'accorde' GROUP BY ALL
 UNION ALL
-SELECT m.territoire, m.code_qpv, NULL, 'prog.montant_par_habitant', sum(m.montant_accorde) / any_value(q.population),
+SELECT m.territoire, m.code_qpv, NULL, 'prog.montant_par_habitant', sum(m.montant_accorde) / min(q.population),
        'euros'
 FROM marts.programmation m JOIN ref.qpv q USING (territoire, code_qpv)
 WHERE m.annee = $annee AND m.statut = 'accorde' GROUP BY ALL
 UNION ALL
-SELECT m.territoire, 'territoire', NULL, 'prog.montant_par_habitant', sum(m.montant_accorde) / any_value(r.population_qpv),
+SELECT m.territoire, 'territoire', NULL, 'prog.montant_par_habitant', sum(m.montant_accorde) / min(r.population_qpv),
        'euros'
 FROM marts.programmation m JOIN ref.territoires r USING (territoire)
 WHERE m.annee = $annee AND m.statut = 'accorde' GROUP BY ALL

@@ -52,7 +52,7 @@ def _missing_reason(con, territoire: str, annee: int, code: str, cle: str | None
                           "AND partenaire || ' — ' || indicateur = ? AND perimetre = ?",
                           [territoire, annee, cle, perimetre]).fetchone()
         if row is None and perimetre == "territoire":
-            per_qpv = con.execute("SELECT count(*), any_value(unite) FROM marts.engagements WHERE territoire = ? "
+            per_qpv = con.execute("SELECT count(*), min(unite) FROM marts.engagements WHERE territoire = ? "
                                   "AND annee = ? AND partenaire || ' — ' || indicateur = ?",
                                   [territoire, annee, cle]).fetchone()
             if per_qpv[0] and per_qpv[1] == "pourcentage":
@@ -60,9 +60,9 @@ def _missing_reason(con, territoire: str, annee: int, code: str, cle: str | None
                         "(le partenaire doit fournir la valeur d'ensemble)")
         if row is None:
             quarantined = con.execute(
-                "SELECT any_value(fichier), any_value(ligne), any_value(regles) FROM quarantine.lignes "
+                "SELECT fichier, ligne, regles FROM quarantine.lignes "
                 "WHERE famille = 'engagements' AND territoire = ? AND annee_boite = ? "
-                "AND (donnees->>'partenaire') || ' — ' || (donnees->>'indicateur') = ?",
+                "AND (donnees->>'partenaire') || ' — ' || (donnees->>'indicateur') = ? ORDER BY fichier, ligne LIMIT 1",
                 [territoire, annee, cle]).fetchone()
             if quarantined and quarantined[0]:
                 return (f"ligne en quarantaine ({quarantined[0]}, ligne {quarantined[1]} : {quarantined[2]}) — "

@@ -1,0 +1,155 @@
+"""Everything one bilan shows, read once from the warehouse: published tables (secrecy applied), marts and
+measures, the year's files. Sections only format what is here, so each figure has one source."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from pipelines.config import ProjectConfig, Territoire
+
+FAMILIES = ["programmation", "bilans_actions", "engagements", "tfpb", "indicateurs", "cohortes"]
+FAMILY_LABELS = {"programmation": "programmation (AAP, CPO)", "bilans_actions": "bilans des actions",
+                 "engagements": "engagements des partenaires", "tfpb": "TFPB des bailleurs",
+                 "indicateurs": "indicateurs socio-démographiques", "cohortes": "suivi de cohortes des CPO"}
+FINANCEURS = {"etat_bop147": "État — BOP 147", "etat_autre": "État — autres crédits", "epci": "EPCI",
+              "commune": "Communes", "region": "Région", "departement": "Département", "caf": "CAF", "ars": "ARS",
+              "bailleur": "Bailleurs", "autre": "Autres"}
+AXES_TFPB = {"personnel_proximite": "Personnel de proximité", "formation_personnel": "Formation des personnels",
+             "sur_entretien": "Sur-entretien", "dechets_encombrants": "Déchets et encombrants",
+             "tranquillite": "Tranquillité résidentielle", "concertation": "Concertation des locataires",
+             "lien_social": "Animation, lien social", "petits_travaux": "Petits travaux"}
+SITUATIONS = {"emploi_durable": "En emploi durable", "emploi_transition": "En emploi de transition",
+              "formation_qualifiante": "En formation qualifiante", "recherche_emploi": "En recherche d'emploi",
+              "inactif": "Inactifs", "perdu_de_vue": "Perdus de vue"}
+JALONS = {"entree": "Entrée", "6_mois": "6 mois", "12_mois": "12 mois", "24_mois": "24 mois", "sortie": "Sortie"}
+
+
+@dataclass
+class BilanData:
+    territoire: Territoire
+    annee: int
+    referentiel_version: str
+    run_id: str
+    genere_le: str
+    families_present: dict[str, bool]
+    measures: pd.DataFrame
+    measures_before: pd.DataFrame
+    referentiel: pd.DataFrame
+    axes: list[dict]
+    programmation: pd.DataFrame       # dossier × financeur × QPV (granted and not)
+    engagements: pd.DataFrame
+    tfpb: pd.DataFrame
+    tfpb_axes: pd.DataFrame
+    indicateurs: pd.DataFrame         # perimetre = territoire and each QPV
+    cohortes: pd.DataFrame            # published (secrecy applied)
+    transitions: pd.DataFrame         # published
+    qualite: pd.DataFrame
+    erreurs_par_regle: pd.DataFrame
+    fichiers_manquants: list[str]
+    sources: pd.DataFrame
+    qpv: pd.DataFrame
+    secret: dict = field(default_factory=dict)
+
+    def m(self, code: str, perimetre: str = "territoire", cle: str | None = None, before: bool = False):
+        frame = self.measures_before if before else self.measures
+        rows = frame[(frame["code_mesure"] == code) & (frame["perimetre"] == perimetre)
+                     & ((frame["cle"] == cle) if cle else frame["cle"].isna())]
+        return None if rows.empty else float(rows["valeur"].iloc[0])
+
+
+def _table_exists(con, schema: str, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                            [schema, table]).fetchone()[0])
+
+
+def _df(con, schema: str, table: str, sql: str, params: list) -> pd.DataFrame:
+    if not _table_exists(con, schema, table):
+        return pd.DataFrame()
+    return con.execute(sql, params).df()
+
+
+def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, territoire: Territoire, annee: int,
+                    run_id: str) -> BilanData:
+    t, a = territoire.code, annee
+    quality = _df(con, "staging", "qualite_fichiers",
+                  "SELECT * FROM staging.qualite_fichiers WHERE territoire = ? AND annee_boite = ? "
+                  "ORDER BY famille, fichier", [t, a])
+    present = {f: bool(len(quality)) and bool(((quality["famille"] == f) & (quality["statut"] == "accepte")).any())
+               for f in FAMILIES}
+    if not present["cohortes"]:  # cohorts are rebuilt from every year's files
+        present["cohortes"] = bool(_df(con, "marts", "cohortes_jalons", "SELECT 1 FROM marts.cohortes_jalons WHERE "
+                                       "territoire = ? AND annee = ? LIMIT 1", [t, a]).shape[0])
+    referentiel = config.referentiel(territoire.referentiel)
+    ref_rows = _df(con, "publication", "referentiel", "SELECT * FROM publication.referentiel WHERE territoire = ? "
+                   "AND annee = ? ORDER BY question, code_indicateur", [t, a])
+    axes = [{"code": ax.code, "intitule": ax.intitule,
+             "objectifs": [{"code": o.code, "intitule": o.intitule} for o in ax.objectifs]} for ax in referentiel.axes]
+    erreurs = _df(con, "quarantine", "erreurs", "SELECT fichier, regle, gravite, count(*) AS n FROM quarantine.erreurs "
+                  "WHERE territoire = ? AND annee_boite = ? GROUP BY ALL ORDER BY fichier, n DESC", [t, a])
+    return BilanData(
+        territoire=territoire, annee=a, referentiel_version=referentiel.version, run_id=run_id,
+        genere_le=dt.date.today().strftime("%d/%m/%Y"), families_present=present,
+        measures=_df(con, "referentiel", "mesures", "SELECT * FROM referentiel.mesures WHERE territoire = ? AND annee = ?",
+                     [t, a]),
+        measures_before=_df(con, "referentiel", "mesures", "SELECT * FROM referentiel.mesures WHERE territoire = ? "
+                            "AND annee = ?", [t, a - 1]),
+        referentiel=ref_rows, axes=axes,
+        programmation=_df(con, "marts", "programmation", "SELECT * FROM marts.programmation WHERE territoire = ? AND "
+                          "annee = ?", [t, a]),
+        engagements=_df(con, "marts", "engagements", "SELECT * FROM marts.engagements WHERE territoire = ? AND annee = ? "
+                        "ORDER BY partenaire, engagement, indicateur, perimetre", [t, a]),
+        tfpb=_df(con, "marts", "tfpb", "SELECT * FROM marts.tfpb WHERE territoire = ? AND annee = ? ORDER BY bailleur, "
+                 "code_qpv", [t, a]),
+        tfpb_axes=_df(con, "marts", "tfpb_axes", "SELECT * FROM marts.tfpb_axes WHERE territoire = ? AND annee = ?",
+                      [t, a]),
+        indicateurs=_df(con, "marts", "indicateurs", "SELECT * FROM marts.indicateurs WHERE territoire = ? AND annee = ?",
+                        [t, a]),
+        cohortes=_df(con, "publication", "cohortes_jalons", "SELECT * FROM publication.cohortes_jalons WHERE "
+                     "territoire = ? AND annee = ? ORDER BY reference_cpo, cohorte, rang_jalon, dimension, modalite",
+                     [t, a]),
+        transitions=_df(con, "publication", "cohortes_transitions", "SELECT * FROM publication.cohortes_transitions "
+                        "WHERE territoire = ? AND annee = ?", [t, a]),
+        qualite=quality,
+        erreurs_par_regle=erreurs,
+        fichiers_manquants=_missing(con, territoire, a, present),
+        sources=_df(con, "archive", "depots", "SELECT famille, annee, nom_fichier, version, sha256, origine, "
+                    "premier_vu_le FROM archive.depots WHERE territoire = ? AND annee <= ? AND actif "
+                    "ORDER BY annee, famille, nom_fichier", [t, a]),
+        qpv=pd.DataFrame([{"code_qpv": q.code, "nom_qpv": q.nom, "population": q.population,
+                           "communes": q.communes} for q in territoire.qpv]),
+        secret=config.settings.secret_statistique.model_dump(),
+    )
+
+
+def _missing(con, territoire: Territoire, annee: int, present: dict[str, bool]) -> list[str]:
+    """Expected files not received: partners' commitments, landlords' TFPB, and families absent altogether."""
+    missing = []
+    if _table_exists(con, "staging", "engagements"):
+        sent = {r[0] for r in con.execute(
+            "SELECT DISTINCT partenaire FROM staging.engagements WHERE territoire = ? AND annee_boite = ? UNION "
+            "SELECT DISTINCT donnees->>'partenaire' FROM quarantine.lignes WHERE famille = 'engagements' AND "
+            "territoire = ? AND annee_boite = ?", [territoire.code, annee, territoire.code, annee]).fetchall()}
+    else:
+        sent = set()
+    for p in territoire.partenaires_attendus:
+        if "engagements" in p.familles and p.nom not in sent:
+            missing.append(f"engagements — {p.nom}")
+    landlords = set()
+    if _table_exists(con, "staging", "tfpb_patrimoine"):
+        landlords = {r[0] for r in con.execute("SELECT DISTINCT lower(strip_accents(bailleur)) FROM "
+                                               "staging.tfpb_patrimoine WHERE territoire = ? AND annee_boite = ?",
+                                               [territoire.code, annee]).fetchall()}
+    import unicodedata
+
+    for b in territoire.bailleurs:
+        key = unicodedata.normalize("NFKD", b).encode("ascii", "ignore").decode().lower()
+        if key not in landlords:
+            missing.append(f"tfpb — {b}")
+    for family, ok in present.items():
+        if not ok and family not in ("engagements", "tfpb"):
+            missing.append(f"{family} — aucun fichier")
+    return missing

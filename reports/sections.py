@@ -1,0 +1,349 @@
+"""The bilan's sections as plain data for the template: formatted figures, tables, charts, and for each the
+measures and families it comes from. One function per section; a missing family gives a notice, not a failure."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reports import charts
+from reports.data import AXES_TFPB, FAMILY_LABELS, FINANCEURS, JALONS, SITUATIONS, BilanData
+from reports.format import euros, nombre, pct, points, ratio, valeur
+
+METHOD_NOTES = [
+    "Crédits : montants accordés des dossiers au statut « accordé » de la programmation de l'année, tous financeurs.",
+    "Un dossier qui vise plusieurs QPV est réparti entre eux au prorata de leur population (« TOUS » = tous les QPV "
+    "du territoire) ; les montants par QPV sont donc des estimations.",
+    "Effet levier du BOP 147 : autres crédits accordés pour chaque euro de BOP 147, sur les seuls dossiers que le "
+    "BOP 147 cofinance.",
+    "Part des CPO : en nombre de dossiers et en montant, tous financeurs et BOP 147 seul (la circulaire vise 50 %).",
+    "Bilans d'actions : le bilan de l'année Y présente la programmation de Y et les bilans complets des actions de "
+    "Y-1 ; un bilan plus récent d'un même dossier remplace le précédent. Parts de femmes, de résidents des QPV et de "
+    "moins de 26 ans calculées sur les bilans qui donnent la répartition (Σ parties / Σ totaux).",
+    "Engagements : une valeur réalisée vide signifie « non renseigné », jamais zéro ; un taux n'est jamais additionné "
+    "entre QPV ; le taux moyen de réalisation plafonne chaque engagement à 100 %.",
+    "TFPB : l'abattement est compté une fois par bailleur et par QPV (ligne patrimoine), jamais par action ; "
+    "couverture = contreparties valorisées / abattement, alerte sous 100 %.",
+    "Indicateurs : dernier millésime disponible ; la valeur de l'ensemble des QPV est celle publiée par la source, "
+    "ou Σ numérateurs / Σ dénominateurs si chaque QPV les donne ; les écarts sont en points de pourcentage au même "
+    "millésime. Deux millésimes proches ne mesurent pas une évolution significative à l'échelle infra-communale.",
+    "Statuts du référentiel : « atteint » si la cible de la prochaine échéance (2027, puis 2030) est atteinte ; "
+    "sinon « en bonne voie » ou « en retard » selon la trajectoire linéaire depuis la valeur de référence, ou à "
+    "défaut selon l'évolution depuis l'an dernier ; « non renseigné » avec sa raison.",
+    "Cohortes : une cohorte réunit les personnes entrées dans une CPO une même année ; sortie positive = emploi "
+    "durable, emploi de transition ou formation qualifiante ; taux calculés sur les personnes observées au jalon.",
+]
+
+
+def _missing(data: BilanData, family: str) -> str | None:
+    if data.families_present.get(family):
+        return None
+    return (f"Aucun fichier « {FAMILY_LABELS[family]} » n'a été reçu pour {data.annee} : cette partie ne peut pas "
+            "être établie. Voir la partie Qualité des données.")
+
+
+def _evolution(now, before, unite: str) -> str:
+    if now is None or before is None:
+        return ""
+    if unite == "pourcentage":
+        return points(now - before) + " sur un an"
+    if before == 0:
+        return ""
+    change = 100 * (now / before - 1)
+    return ("+" if change >= 0 else "−") + pct(abs(change), 1) + " sur un an"
+
+
+def synthese(data: BilanData, features: list[dict] | None) -> dict:
+    figures = []
+    for label, code, unite, cle in [
+        ("Crédits accordés", "prog.montant_accorde", "euros", None),
+        ("dont BOP 147", "prog.montant_bop147", "euros", None),
+        ("Dossiers accordés", "prog.dossiers_accordes", "nombre", None),
+        ("Part des dossiers en CPO", "prog.part_cpo_dossiers", "pourcentage", None),
+        ("Effet levier du BOP 147", "prog.effet_levier_bop147", "ratio", None),
+        (f"Bénéficiaires des actions {data.annee - 1}", "bilans.beneficiaires", "nombre", None),
+        ("Couverture de l'abattement TFPB", "tfpb.taux_couverture", "pourcentage", None),
+        ("Réalisation moyenne des engagements", "engagements.taux_realisation_moyen", "pourcentage", None),
+    ]:
+        now, before = data.m(code, cle=cle), data.m(code, cle=cle, before=True)
+        figures.append({"label": label, "valeur": valeur(now, unite), "evolution": _evolution(now, before, unite),
+                        "mesure": code})
+    status = data.referentiel["statut"].value_counts().to_dict() if len(data.referentiel) else {}
+    out = {"chiffres": figures, "statuts": status, "carte": None, "carte_note": None}
+    per_inhabitant = {r.perimetre: r.valeur for r in data.measures[data.measures["code_mesure"] ==
+                                                                    "prog.montant_par_habitant"].itertuples()}
+    if features:
+        for f in features:
+            f["properties"]["montant_par_habitant"] = per_inhabitant.get(f["properties"]["code"])
+        out["carte"] = charts.qpv_map(features, f"Crédits accordés par habitant des QPV en {data.annee}",
+                                      f"programmation {data.annee}, mesure prog.montant_par_habitant ; contours ANCT",
+                                      value="montant_par_habitant", value_title="€ par habitant")
+    else:
+        out["carte_note"] = "Carte non disponible : la géographie de référence des QPV n'a pas pu être lue."
+    return out
+
+
+def _question_axis(objectifs: str, data: BilanData) -> str:
+    axes = set()
+    for code in objectifs.split(", "):
+        axes.add(code if not code.startswith("OG.") else code[3])
+    return axes.pop() if len(axes) == 1 else "transversal"
+
+
+def referentiel(data: BilanData) -> dict:
+    frame = data.referentiel
+    if frame.empty:
+        return {"groupes": [], "graphique": None, "absent": "Le référentiel n'a pas pu être calculé pour cette année."}
+    groups = []
+    labels = {a["code"]: f"Priorité {a['code']} — {a['intitule']}" for a in data.axes}
+    labels["transversal"] = "Questions transversales"
+    frame = frame.assign(axe=frame["objectifs"].map(lambda o: _question_axis(o, data)))
+    for axe in [a["code"] for a in data.axes] + ["transversal"]:
+        part = frame[frame["axe"] == axe]
+        if part.empty:
+            continue
+        questions = []
+        for q, rows in part.groupby("question", sort=True):
+            first = rows.iloc[0]
+            questions.append({
+                "code": q, "intitule": first["question_intitule"], "critere": first["critere"],
+                "objectifs": first["objectifs"],
+                "indicateurs": [{
+                    "code": r.code_indicateur, "libelle": r.libelle,
+                    "valeur": valeur(r.valeur, r.unite) if pd.notna(r.valeur) else "—",
+                    "annee_donnees": "" if pd.isna(r.annee_donnees) else int(r.annee_donnees),
+                    "reference": "" if pd.isna(r.reference) else f"{valeur(r.reference, r.unite)} ({int(r.annee_reference)})",
+                    "cible": f"{valeur(r.cible, r.unite)} ({int(r.annee_cible)})",
+                    "tendance": {"hausse": "↗", "baisse": "↘", "stable": "→"}.get(r.tendance, ""),
+                    "statut": r.statut, "raison": r.raison, "mesure": r.mesure + (f" [{r.cle}]" if r.cle else ""),
+                } for r in rows.itertuples()],
+            })
+        groups.append({"titre": labels.get(axe, axe), "questions": questions})
+    chart = charts.statuses(frame, "Statut des indicateurs par question évaluative",
+                            f"référentiel {data.referentiel_version}, table referentiel.indicateurs")
+    return {"groupes": groups, "graphique": chart, "absent": None}
+
+
+def programmation(data: BilanData) -> dict:
+    missing = _missing(data, "programmation")
+    if missing:
+        return {"absent": missing}
+    p = data.programmation
+    granted = p[p["statut"] == "accorde"]
+    by_funder = (granted.groupby(["financeur", "nature_credit"])["montant_accorde"].sum().reset_index()
+                 .assign(financeur_libelle=lambda f: f["financeur"].map(FINANCEURS)))
+    by_funder = by_funder[by_funder["montant_accorde"] > 0]
+    total = by_funder["montant_accorde"].sum()
+    funders = [{"financeur": r.financeur_libelle, "nature": "droit commun" if r.nature_credit == "droit_commun"
+                else "spécifique", "montant": euros(r.montant_accorde), "part": pct(100 * r.montant_accorde / total)}
+               for r in by_funder.sort_values("montant_accorde", ascending=False).itertuples()]
+    dossiers = granted.groupby(["numero_dossier", "code_objectif"])["montant_accorde"].sum().reset_index()
+    by_objective = dossiers.groupby("code_objectif").agg(dossiers=("numero_dossier", "nunique"),
+                                                         montant=("montant_accorde", "sum")).reset_index()
+    objectives = [{"code": r.code_objectif, "intitule": _objective_label(data, r.code_objectif),
+                   "dossiers": nombre(r.dossiers), "montant": euros(r.montant)} for r in by_objective.itertuples()]
+    by_qpv = granted.groupby("code_qpv")["montant_accorde"].sum().reset_index().merge(data.qpv, on="code_qpv")
+    qpvs = [{"code": r.code_qpv, "nom": r.nom_qpv, "population": nombre(r.population), "montant": euros(r.montant_accorde),
+             "par_habitant": euros(r.montant_accorde / r.population, 2)} for r in by_qpv.itertuples()]
+    key = {
+        "bop147": euros(data.m("prog.montant_bop147")), "levier": ratio(data.m("prog.effet_levier_bop147")),
+        "droit_commun": euros(data.m("prog.montant_droit_commun")),
+        "part_droit_commun": pct(data.m("prog.part_droit_commun")),
+        "cpo_dossiers": pct(data.m("prog.part_cpo_dossiers")), "cpo_montant": pct(data.m("prog.part_cpo_montant")),
+        "cpo_bop147": pct(data.m("prog.part_cpo_montant_bop147")),
+        "dossiers": nombre(data.m("prog.dossiers_accordes")), "total": euros(data.m("prog.montant_accorde")),
+    }
+    chart_funders = charts.bar(
+        by_funder.assign(nature=by_funder["nature_credit"].map({"specifique": "spécifique",
+                                                                "droit_commun": "droit commun"})),
+        "montant_accorde", "financeur_libelle", f"Qui finance la programmation {data.annee} ?",
+        f"programmation {data.annee}, mesure prog.montant_accorde", "Montant accordé (€)", color="nature",
+        color_title="Crédits")
+    chart_objectives = charts.bar(by_objective, "montant", "code_objectif",
+                                  f"Crédits accordés par objectif général en {data.annee}",
+                                  f"programmation {data.annee}, mesure prog.montant_accorde par objectif",
+                                  "Montant accordé (€)", sort=None)
+    beneficiaries = {
+        "absent": _missing(data, "bilans_actions"),
+        "annee": data.annee - 1, "total": nombre(data.m("bilans.beneficiaires")),
+        "femmes": pct(data.m("bilans.part_femmes")), "qpv": pct(data.m("bilans.part_residents_qpv")),
+        "jeunes": pct(data.m("bilans.part_moins_26_ans")), "rapports": nombre(data.m("bilans.rapports_recus")),
+        "taux_rapports": pct(data.m("bilans.taux_rapports")),
+    }
+    return {"absent": None, "financeurs": funders, "objectifs": objectives, "qpv": qpvs, "cles": key,
+            "graphique_financeurs": chart_funders, "graphique_objectifs": chart_objectives,
+            "beneficiaires": beneficiaries}
+
+
+def _objective_label(data: BilanData, code: str) -> str:
+    for axe in data.axes:
+        for o in axe["objectifs"]:
+            if o["code"] == code:
+                return o["intitule"]
+    return code
+
+
+def engagements(data: BilanData) -> dict:
+    missing = _missing(data, "engagements")
+    if missing:
+        return {"absent": missing, "manquants": [m for m in data.fichiers_manquants if m.startswith("engagements")]}
+    e = data.engagements[data.engagements["perimetre"] == "territoire"]
+    rows = [{"partenaire": r.partenaire, "engagement": r.engagement, "indicateur": r.indicateur,
+             "cible": valeur(r.valeur_cible, r.unite), "realise": "non renseigné" if r.non_renseigne and pd.isna(
+                 r.valeur_realisee) else valeur(r.valeur_realisee, r.unite),
+             "taux": pct(r.taux_realisation, 0), "alerte": bool(pd.notna(r.taux_realisation) and r.taux_realisation < 80)}
+            for r in e.itertuples()]
+    dc = e.groupby("partenaire")["montant_droit_commun"].sum(min_count=1).dropna().reset_index()
+    rates = e[e["taux_realisation"].notna()].assign(
+        libelle=lambda f: f["partenaire"] + " — " + f["indicateur"].str.slice(0, 48))
+    chart = charts.bar(rates, "taux_realisation", "libelle", "Taux de réalisation des engagements (cible = 100 %)",
+                       f"engagements {data.annee}, mesure engagement.taux_realisation", "Réalisé / cible (%)",
+                       fmt=",.0f", rule=100) if len(rates) else None
+    return {"absent": None, "lignes": rows, "graphique": chart,
+            "droit_commun": [{"partenaire": r.partenaire, "montant": euros(r.montant_droit_commun)} for r in dc.itertuples()],
+            "total_droit_commun": euros(data.m("engagements.montant_droit_commun")),
+            "non_renseignes": nombre(data.m("engagements.non_renseignes")),
+            "nombre": nombre(data.m("engagements.nombre")),
+            "manquants": [m for m in data.fichiers_manquants if m.startswith("engagements")]}
+
+
+def tfpb(data: BilanData) -> dict:
+    missing = _missing(data, "tfpb")
+    if missing:
+        return {"absent": missing}
+    t = data.tfpb.merge(data.qpv[["code_qpv", "nom_qpv"]], on="code_qpv", how="left")
+    rows = [{"bailleur": r.bailleur, "qpv": r.nom_qpv, "logements": nombre(r.nb_logements),
+             "abattement": euros(r.montant_abattement), "valorise": euros(r.montant_valorise),
+             "couverture": pct(r.taux_couverture, 0), "alerte": bool(r.alerte_couverture)} for r in t.itertuples()]
+    axes = data.tfpb_axes.groupby("axe")["montant_valorise"].sum().reset_index()
+    axes["libelle"] = axes["axe"].map(AXES_TFPB)
+    chart_coverage = charts.bar(t.assign(libelle=t["bailleur"] + " — " + t["nom_qpv"].fillna(t["code_qpv"])),
+                                "taux_couverture", "libelle", "Couverture de l'abattement par bailleur et QPV",
+                                f"TFPB {data.annee}, mesure tfpb.taux_couverture (trait : 100 %)",
+                                "Valorisé / abattement (%)", fmt=",.0f", rule=100)
+    chart_axes = charts.bar(axes, "montant_valorise", "libelle", "Contreparties valorisées par axe du cadre national",
+                            f"TFPB {data.annee}, table marts.tfpb_axes", "Montant valorisé (€)")
+    return {"absent": None, "lignes": rows, "graphique_couverture": chart_coverage, "graphique_axes": chart_axes,
+            "abattement": euros(data.m("tfpb.abattement")), "valorise": euros(data.m("tfpb.valorise")),
+            "couverture": pct(data.m("tfpb.taux_couverture")), "logements": nombre(data.m("tfpb.logements")),
+            "alertes": nombre(data.m("tfpb.alertes_couverture")),
+            "manquants": [m for m in data.fichiers_manquants if m.startswith("tfpb")]}
+
+
+def indicateurs(data: BilanData, dep_label: str, epci_label: str) -> dict:
+    missing = _missing(data, "indicateurs")
+    if missing:
+        return {"absent": missing}
+    i = data.indicateurs[data.indicateurs["perimetre"] == "territoire"].sort_values("code_indicateur")
+    rows = [{"libelle": r.libelle_indicateur or r.code_indicateur, "millesime": r.millesime,
+             "valeur": "secret" if r.secret else valeur(r.valeur, r.unite),
+             "evolution": ("" if pd.isna(r.evolution) else (points(r.evolution) if r.unite_evolution == "points"
+                           else (pct(r.evolution) if r.unite_evolution == "%" else nombre(r.evolution, 1))))
+             + ("" if pd.isna(r.millesime_precedent) else f" depuis {int(r.millesime_precedent)}"),
+             "dep": valeur(r.valeur_qpv_departement, r.unite), "ecart_dep": _gap(r.ecart_qpv_departement, r.unite),
+             "epci": valeur(r.valeur_epci, r.unite), "ecart_epci": _gap(r.ecart_epci, r.unite),
+             "calcule": bool(r.calcule), "code": r.code_indicateur} for r in i.itertuples()]
+    long = []
+    for r in i[i["unite"] == "pourcentage"].itertuples():
+        for level, v in (("QP du contrat", r.valeur), (dep_label, r.valeur_qpv_departement), (epci_label, r.valeur_epci)):
+            if pd.notna(v):
+                long.append({"libelle": r.libelle_indicateur or r.code_indicateur, "niveau": level, "valeur": v})
+    chart = charts.comparison(pd.DataFrame(long), "Les QPV du contrat face aux QP du département et à l'EPCI",
+                              "indicateurs (marts.indicateurs), dernier millésime") if long else None
+    return {"absent": None, "lignes": rows, "graphique": chart, "dep": dep_label, "epci": epci_label}
+
+
+def _gap(v, unite):
+    if pd.isna(v):
+        return "—"
+    return points(v) if unite == "pourcentage" else ("+" if v > 0 else "−" if v < 0 else "") + nombre(abs(v), 1)
+
+
+def cohortes(data: BilanData) -> dict:
+    missing = _missing(data, "cohortes")
+    if missing:
+        return {"absent": missing}
+    c = data.cohortes
+    overall = c[c["dimension"] == "ensemble"]
+    tables = []
+    for (cpo, cohort), rows in overall.groupby(["reference_cpo", "cohorte"], sort=True):
+        tables.append({"cpo": cpo, "cohorte": int(cohort), "objectif": rows["code_objectif"].iloc[0] or "",
+                       "lignes": [{"jalon": JALONS[r.jalon], "attendus": r.attendus or "—", "observes": r.observes,
+                                   **{s: getattr(r, s) for s in SITUATIONS},
+                                   "taux_positif": pct(r.taux_sortie_positive, 0), "taux_durable": pct(r.taux_emploi_durable, 0),
+                                   "taux_perdus": pct(r.taux_perdus_de_vue, 0)} for r in rows.itertuples()]})
+    series = [{"serie": f"{r.reference_cpo} ({int(r.cohorte)})", "jalon": JALONS[r.jalon], "taux": r.taux_sortie_positive}
+              for r in overall.itertuples() if r.jalon != "entree" and pd.notna(r.taux_sortie_positive)]
+    chart = charts.cohort_rates(pd.DataFrame(series), "Sorties positives à chaque jalon, par CPO et cohorte",
+                                "cohortes des CPO (publication.cohortes_jalons) ; taux non publiés sous 10 personnes") \
+        if series else None
+    twelve = c[(c["jalon"] == "12_mois") & (c["dimension"] != "ensemble")]
+    breakdown = [{"cpo": r.reference_cpo, "cohorte": int(r.cohorte), "dimension": {"sexe": "Sexe",
+                  "tranche_age": "Âge à l'entrée", "residence": "Résidence"}[r.dimension], "modalite": r.modalite,
+                  "observes": r.observes, "positives": r.sorties_positives, "taux": pct(r.taux_sortie_positive, 0)}
+                 for r in twelve.itertuples()]
+    return {"absent": None, "tables": tables, "graphique": chart, "situations": SITUATIONS, "detail_12_mois": breakdown,
+            "seuils": data.secret}
+
+
+def qualite(data: BilanData) -> dict:
+    q = data.qualite
+    files = [{"famille": r.famille, "fichier": r.fichier, "statut": "refusé" if r.statut == "refuse" else "accepté",
+              "lues": nombre(r.lignes_lues), "retenues": nombre(r.lignes_retenues),
+              "quarantaine": nombre(r.lignes_quarantaine), "message": r.message or "",
+              "colonnes": ", ".join(x for x in [r.colonnes_inconnues, r.colonnes_supprimees] if x)}
+             for r in q.itertuples()] if len(q) else []
+    rules = [{"fichier": r.fichier, "regle": r.regle, "gravite": r.gravite, "n": nombre(r.n)}
+             for r in data.erreurs_par_regle.itertuples()] if len(data.erreurs_par_regle) else []
+    totals = {k: nombre(q[c].sum()) if len(q) else "0" for k, c in
+              (("lues", "lignes_lues"), ("retenues", "lignes_retenues"), ("quarantaine", "lignes_quarantaine"))}
+    return {"fichiers": files, "regles": rules, "manquants": data.fichiers_manquants, "totaux": totals}
+
+
+def sources(data: BilanData) -> dict:
+    s = data.sources
+    return {"fichiers": [{"famille": r.famille, "annee": r.annee, "fichier": r.nom_fichier, "version": r.version,
+                          "sha256": r.sha256, "origine": r.origine} for r in s.itertuples()] if len(s) else [],
+            "notes": METHOD_NOTES, "secret": data.secret}
+
+
+def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[str, str]) -> list[dict]:
+    pages = []
+    granted = data.programmation[data.programmation["statut"] == "accorde"] if len(data.programmation) else None
+    for q in data.qpv.itertuples():
+        page = {"code": q.code_qpv, "nom": q.nom_qpv, "population": nombre(q.population),
+                "communes": ", ".join(commune_names.get(c, c) for c in q.communes), "carte": None}
+        if features:
+            page["carte"] = charts.qpv_map(features, f"{q.nom_qpv} dans le territoire", "contours des QPV 2024 (ANCT)",
+                                           highlight=q.code_qpv)
+        ind = data.indicateurs[data.indicateurs["perimetre"] == q.code_qpv] if len(data.indicateurs) else pd.DataFrame()
+        page["indicateurs"] = [{"libelle": r.libelle_indicateur or r.code_indicateur, "millesime": r.millesime,
+                                "valeur": "secret" if r.secret else valeur(r.valeur, r.unite)}
+                               for r in ind.sort_values("code_indicateur").itertuples()] if len(ind) else []
+        if granted is not None and len(granted):
+            mine = granted[granted["code_qpv"] == q.code_qpv]
+            actions = (mine.groupby(["numero_dossier", "porteur", "intitule_action", "code_objectif", "qpv_cibles"])
+                       ["montant_accorde"].sum().reset_index().sort_values("montant_accorde", ascending=False))
+            # actions for every QPV are summed in one line: the page lists what was aimed at this quartier
+            everywhere = actions[actions["qpv_cibles"] == "TOUS"]
+            targeted = actions[actions["qpv_cibles"] != "TOUS"]
+            page["actions"] = [{"dossier": r.numero_dossier, "porteur": r.porteur, "intitule": r.intitule_action,
+                                "objectif": r.code_objectif, "montant": euros(r.montant_accorde),
+                                "partage": r.qpv_cibles != q.code_qpv} for r in targeted.itertuples()]
+            page["actions_tous"] = {"nombre": nombre(len(everywhere)),
+                                    "montant": euros(everywhere["montant_accorde"].sum())}
+            total = mine["montant_accorde"].sum()
+            page["montant"], page["par_habitant"] = euros(total), euros(total / q.population, 2)
+        else:
+            page["actions"], page["montant"], page["par_habitant"] = [], "—", "—"
+            page["actions_tous"] = None
+        tf = data.tfpb[data.tfpb["code_qpv"] == q.code_qpv] if len(data.tfpb) else pd.DataFrame()
+        page["tfpb"] = [{"bailleur": r.bailleur, "logements": nombre(r.nb_logements),
+                         "abattement": euros(r.montant_abattement), "valorise": euros(r.montant_valorise),
+                         "couverture": pct(r.taux_couverture, 0), "alerte": bool(r.alerte_couverture)}
+                        for r in tf.itertuples()] if len(tf) else []
+        eng = data.engagements[data.engagements["perimetre"] == q.code_qpv] if len(data.engagements) else pd.DataFrame()
+        page["engagements"] = [{"partenaire": r.partenaire, "indicateur": r.indicateur,
+                                "cible": valeur(r.valeur_cible, r.unite), "realise": valeur(r.valeur_realisee, r.unite)}
+                               for r in eng.itertuples()] if len(eng) else []
+        pages.append(page)
+    return pages

@@ -1,0 +1,168 @@
+"""The bilan for the COPIL: files written, figures equal to the marts, self-contained HTML opened offline in
+Chromium, PDF pages rendered by pdftoppm, XLSX annex, missing families, hostile partner text."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+from dagster import DagsterInstance, materialize
+
+from pipelines.config import PROJECT_ROOT
+from pipelines.definitions import ALL_ASSETS
+from pipelines.resources import BilanSettings, Entrepot
+from tests.conftest import TEST_KEY
+
+NB, NNB = "\u00a0", "\u202f"
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
+
+
+def french(value: float, decimals: int = 0) -> str:
+    """Independent of reports.format: French grouping with a narrow no-break space, decimal comma."""
+    return f"{value:,.{decimals}f}".replace(",", NNB).replace(".", ",")
+
+
+def _run(data_root: Path, sortie: Path, years: list[int], bilan_years: list[int]):
+    parametres = BilanSettings(racine_donnees=str(data_root), sortie=str(sortie))
+    instance = DagsterInstance.ephemeral()
+    for annee in years:
+        selection = None if annee in bilan_years else [a.key for a in ALL_ASSETS if a.key.path[0] != "bilan"]
+        result = materialize(ALL_ASSETS, partition_key=str(annee), instance=instance, selection=selection,
+                             resources={"parametres": parametres,
+                                        "entrepot": Entrepot(chemin=str(parametres.warehouse_path))})
+        assert result.success
+    return parametres
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    import os
+
+    os.environ["BILAN_CLE_PSEUDONYMISATION"] = TEST_KEY
+    sortie = tmp_path_factory.mktemp("bilan")
+    parametres = _run(PROJECT_ROOT / "data" / "demo", sortie, [2024, 2025], [2025])
+    folder = sortie / "2025" / "ccco"
+    con = duckdb.connect(str(parametres.warehouse_path), read_only=True)
+    yield folder, con, (folder / "bilan_ccco_2025.html").read_text(encoding="utf-8")
+    con.close()
+
+
+def test_all_outputs_are_written(demo):
+    folder, _, _ = demo
+    for name in ("bilan_ccco_2025.html", "bilan_ccco_2025.pdf", "bilan_ccco_2025_annexe.xlsx"):
+        assert (folder / name).stat().st_size > 10_000, name
+    communes = sorted(p.name for p in (folder / "communes").glob("*.html"))
+    assert len(communes) == 9 and "bilan_ccco_2025_hornaing.html" in communes   # every commune hosting a QPV
+    assert len(list((folder / "communes").glob("*.pdf"))) == 9
+    assert not list(folder.rglob("*.tmp"))                                       # atomic writes left nothing behind
+
+
+def test_synthesis_and_programming_figures_equal_the_marts(demo):
+    _, con, html = demo
+    total, bop, dossiers = con.execute(
+        "SELECT sum(montant_accorde), sum(montant_accorde) FILTER (WHERE financeur = 'etat_bop147'), "
+        "count(DISTINCT numero_dossier) FILTER (WHERE statut = 'accorde') FROM marts.programmation "
+        "WHERE annee = 2025 AND statut = 'accorde'").fetchone()
+    assert f"{french(total)}{NB}€" in html
+    assert f"{french(bop)}{NB}€" in html
+    assert f"{dossiers} dossiers accordés" in html
+    cpo = con.execute("SELECT 100.0 * count(DISTINCT numero_dossier) FILTER (WHERE mode_financement = 'CPO') / "
+                      "count(DISTINCT numero_dossier) FROM marts.programmation WHERE annee = 2025 AND statut = 'accorde'"
+                      ).fetchone()[0]
+    assert f"{french(cpo, 1)}{NB}%" in html
+
+
+def test_tfpb_indicators_and_referential_sections_show_the_marts(demo):
+    _, con, html = demo
+    abattement, valorise = con.execute("SELECT sum(montant_abattement), sum(montant_valorise) FROM marts.tfpb "
+                                       "WHERE annee = 2025").fetchone()
+    assert f"{french(abattement)}{NB}€" in html and f"{french(100 * valorise / abattement, 1)}{NB}%" in html
+    for code in ("taux_pauvrete", "taux_emploi_femmes", "part_c2s"):
+        value, gap = con.execute("SELECT valeur, ecart_qpv_departement FROM marts.indicateurs WHERE annee = 2025 "
+                                 "AND perimetre = 'territoire' AND code_indicateur = ?", [code]).fetchone()
+        sign = "+" if gap > 0 else "−"
+        assert f"{french(value, 1)}{NB}%" in html and f"{sign}{french(abs(gap), 1)}{NB}pt" in html, code
+    statuses = dict(con.execute("SELECT statut, count(*) FROM publication.referentiel WHERE annee = 2025 GROUP BY 1"
+                                ).fetchall())
+    for status, n in statuses.items():
+        assert f">{status}</span> {n}" in html
+    assert html.count('class="statut statut-') >= sum(statuses.values())
+
+
+def test_every_section_names_its_sources(demo):
+    _, _, html = demo
+    for marker in ("prog.montant_accorde", "marts.engagements", "marts.tfpb", "marts.indicateurs",
+                   "publication.cohortes_jalons", "SHA-256"):
+        assert marker in html, marker
+
+
+def test_cohort_section_respects_secrecy(demo):
+    _, con, html = demo
+    assert "&lt; 5" in html
+    shown = con.execute("SELECT observes FROM publication.cohortes_jalons WHERE annee = 2025 AND dimension = "
+                        "'ensemble'").fetchall()
+    assert all(v[0] in ("< 5", "s") or int(v[0]) >= 5 for v in shown)
+
+
+def test_html_opens_offline_in_chromium_without_errors_or_requests(demo, tmp_path):
+    from tools.screenshot import open_offline
+
+    folder, _, _ = demo
+    shot = tmp_path / "bilan.png"
+    result = open_offline(folder / "bilan_ccco_2025.html", shot)
+    assert result["outside"] == [] and result["errors"] == []
+    assert result["headings"][:3] == ["Synthèse", "Le référentiel d'évaluation", "La programmation 2025"]
+    assert shot.stat().st_size > 20_000
+    commune = open_offline(folder / "communes" / "bilan_ccco_2025_somain.html")
+    assert commune["outside"] == [] and commune["errors"] == []
+
+
+def test_pdf_has_header_page_numbers_and_renders_to_png(demo, tmp_path):
+    folder, _, _ = demo
+    pdf = folder / "bilan_ccco_2025.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")
+    assert len(pages) > 20
+    assert "CCCO — bilan 2025 du contrat de ville" in pages[1] and "Page 2 /" in pages[1]
+    assert "Synthèse" in pages[0] and "Méthode et sources" in pages[0]      # table of contents on the cover
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "3", str(pdf), str(tmp_path / "p")], check=True)
+    assert len(list(tmp_path.glob("p-*.png"))) == 3
+
+
+def test_xlsx_annex_carries_every_table_and_the_measure_codes(demo):
+    folder, con, _ = demo
+    book = openpyxl.load_workbook(folder / "bilan_ccco_2025_annexe.xlsx", read_only=True)
+    assert {"Référentiel", "Mesures", "Programmation", "Engagements", "TFPB", "Indicateurs", "Cohortes", "Qualité",
+            "Sources", "Méthode"} <= set(book.sheetnames)
+    rows = list(book["Mesures"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("Code de mesure", "Périmètre", "Clé")
+    n = con.execute("SELECT count(*) FROM referentiel.mesures WHERE annee = 2025 AND territoire = 'ccco'").fetchone()[0]
+    assert len(rows) - 1 == n
+    assert all(isinstance(r[3], (int, float)) for r in rows[1:])              # numbers are numbers, not text
+
+
+def test_bilan_renders_when_families_are_missing(tmp_path):
+    # the hand-written fixtures hold no TFPB, no commitments, no indicators and no cohorts for 2024
+    _run(FIXTURES / "marts", tmp_path, [2024], [2024])
+    html = (tmp_path / "2024" / "ccco" / "bilan_ccco_2024.html").read_text(encoding="utf-8")
+    for family in ("TFPB des bailleurs", "engagements des partenaires", "indicateurs socio-démographiques",
+                   "suivi de cohortes des CPO"):
+        assert f"Aucun fichier « {family} » n&#39;a été reçu pour 2024" in html, family
+    assert (tmp_path / "2024" / "ccco" / "bilan_ccco_2024.pdf").stat().st_size > 5_000
+
+
+def test_partner_text_is_escaped_in_html_and_never_a_formula_in_xlsx(tmp_path):
+    _run(FIXTURES / "bilan_hostile", tmp_path, [2025], [2025])
+    folder = tmp_path / "2025" / "ccco"
+    html = (folder / "bilan_ccco_2025.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    book = openpyxl.load_workbook(folder / "bilan_ccco_2025_annexe.xlsx")
+    sheet = book["Programmation"]
+    porteurs = [row[1] for row in sheet.iter_rows(min_row=2)]
+    formula_like = [c for c in porteurs if str(c.value).startswith(("=", "@"))]
+    assert len(formula_like) >= 2
+    assert all(c.data_type == "s" for c in formula_like)                      # text cells, not formulas

@@ -1,0 +1,48 @@
+"""Open a bilan HTML in headless Chromium with the network cut; report console errors and any request that
+tries to leave the file; save a screenshot. Used by the tests and by people checking a bilan by eye.
+
+    .venv/bin/python tools/screenshot.py sortie/2025/ccco/bilan_ccco_2025.html /tmp/bilan.png
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+def open_offline(html: Path, screenshot: Path | None = None, full_page: bool = False) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    outside, errors = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        context = browser.new_context(offline=True, viewport={"width": 1100, "height": 1400})
+        page = context.new_page()
+
+        def route(r):
+            if r.request.url.startswith("file://") and Path(r.request.url[7:]) == html.resolve():
+                r.continue_()
+            else:
+                outside.append(r.request.url)
+                r.abort()
+
+        page.route("**/*", route)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(html.resolve().as_uri(), wait_until="load")
+        title = page.title()
+        headings = page.locator("h2").all_inner_texts()
+        if screenshot:
+            page.screenshot(path=str(screenshot), full_page=full_page)
+        browser.close()
+    return {"outside": outside, "errors": errors, "title": title, "headings": headings}
+
+
+if __name__ == "__main__":
+    result = open_offline(Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else None)
+    print(result)
+    sys.exit(1 if result["outside"] or result["errors"] else 0)
