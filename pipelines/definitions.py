@@ -9,8 +9,9 @@ from assets.marts.assets import MART_ASSETS
 from assets.referentiel.assets import mesures, referentiel
 from assets.publication.assets import cohortes_publiees
 from assets.bilan import bilan
+from assets.retours import retours_partenaires
 from pipelines.resources import resources_from_environment
 
-ALL_ASSETS = [*SOURCE_ASSETS, *STAGING_ASSETS, rapport_qualite, *MART_ASSETS, mesures, referentiel, cohortes_publiees, bilan]
+ALL_ASSETS = [*SOURCE_ASSETS, *STAGING_ASSETS, rapport_qualite, retours_partenaires, *MART_ASSETS, mesures, referentiel, cohortes_publiees, bilan]
 
 defs = Definitions(assets=ALL_ASSETS, resources=resources_from_environment())

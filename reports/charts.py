@@ -92,6 +92,6 @@ def qpv_map(features: list[dict], title: str, source: str, value: str | None = N
                             legend=alt.Legend(format=",.0f", orient="right")),
             tooltip=[alt.Tooltip("properties.nom:N", title="QPV"),
                      alt.Tooltip(f"properties.{value}:Q", title=value_title, format=",.1f")])
-    chart = chart.project(type="mercator").properties(width=WIDTH if not highlight else 300,
-                                                      height=300 if not highlight else 200)
+    chart = chart.project(type="mercator").properties(width=WIDTH if not highlight else 340,
+                                                      height=300 if not highlight else 260)
     return svg(chart.properties(title=_title(title, source)))

@@ -92,6 +92,21 @@ def test_tfpb_indicators_and_referential_sections_show_the_marts(demo):
     assert html.count('class="statut statut-') >= sum(statuses.values())
 
 
+def test_commitments_section_shows_the_marts(demo):
+    _, con, html = demo
+    total_dc = con.execute("SELECT sum(montant_droit_commun) FROM marts.engagements WHERE annee = 2025 "
+                           "AND perimetre = 'territoire'").fetchone()[0]
+    assert f"Droit commun mobilisé déclaré : <strong>{french(total_dc)}{NB}€</strong>" in html
+    cible, realise, taux = con.execute(
+        "SELECT valeur_cible, valeur_realisee, taux_realisation FROM marts.engagements WHERE annee = 2025 "
+        "AND perimetre = 'territoire' AND taux_realisation IS NOT NULL AND unite = 'nombre' "
+        "ORDER BY partenaire, indicateur LIMIT 1").fetchone()
+    assert f'<td class="n">{french(cible)}</td><td class="n">{french(realise)}</td>' in html
+    missing = con.execute("SELECT count(*) FROM staging.qualite_fichiers WHERE annee_boite = 2025 "
+                          "AND fichier LIKE 'engagements%ars%'").fetchone()[0]
+    assert missing == 0 and "engagements — ARS Hauts-de-France" in html   # the partner who did not send its file
+
+
 def test_every_section_names_its_sources(demo):
     _, _, html = demo
     for marker in ("prog.montant_accorde", "marts.engagements", "marts.tfpb", "marts.indicateurs",

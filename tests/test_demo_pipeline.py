@@ -121,3 +121,39 @@ def test_two_fresh_runs_agree(demo_run):
     _, _, _, snapshot, fresh = demo_run
     for name, frame in snapshot.items():
         pd.testing.assert_frame_equal(frame, fresh[name], check_dtype=True, rtol=1e-9), name
+
+
+def test_every_referential_indicator_has_a_value_or_a_reason_on_the_demo(demo_run):
+    sortie = demo_run[0]
+    with duckdb.connect(str(sortie / "entrepot.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT code_indicateur, valeur, statut, raison FROM referentiel.indicateurs "
+                           "WHERE annee = 2025").fetchall()
+        cohort_rates = con.execute("SELECT count(*) FROM referentiel.indicateurs WHERE annee = 2025 "
+                                   "AND mesure = 'cohorte.taux_sortie_positive_12_mois' AND valeur IS NOT NULL"
+                                   ).fetchone()[0]
+    assert len(rows) == 30
+    for code, value, status, reason in rows:
+        assert value is not None or (status == "non renseigné" and len(reason) > 15), code
+    assert cohort_rates == 4      # each demo CPO's 12-month positive-exit rate reaches the referential
+
+
+def test_feedback_workbook_for_each_partner_file(demo_run):
+    import openpyxl
+
+    from assets.retours import WHAT_TO_DO
+    from reports.render import slug
+
+    sortie = demo_run[0]
+    folder = sortie / "2025" / "retours" / "ccco"
+    with open(DEMO / "erreurs_attendues.csv", encoding="utf-8") as handle:
+        expected = [r for r in csv.DictReader(handle) if r["annee"] == "2025"]
+    received = list((DEMO / "inbox" / "ccco" / "2025").iterdir())
+    assert len(list(folder.glob("retour_*.xlsx"))) == len(received)       # one workbook per file, clean ones too
+    for e in expected:
+        book = openpyxl.load_workbook(folder / f"retour_{slug(e['fichier'].rsplit('.', 1)[0])}.xlsx", read_only=True)
+        rows = list(book["Problèmes"].iter_rows(values_only=True))
+        assert rows[0] == ("Ligne", "Feuille", "Colonne", "Valeur", "Règle", "Effet", "Problème", "Que faire")
+        hit = [r for r in rows[1:] if r[0] == int(e["ligne"]) and r[4] == e["regle"]]
+        assert hit and hit[0][7] == WHAT_TO_DO[e["regle"]], e
+    missing = openpyxl.load_workbook(sortie / "2025" / "retours" / "fichiers_manquants.xlsx", read_only=True)
+    assert ("ccco", "engagements", "ARS Hauts-de-France") in list(missing.active.iter_rows(values_only=True))

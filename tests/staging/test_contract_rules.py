@@ -252,3 +252,12 @@ def test_cross_file_duplicate_keeps_the_first(tmp_path, ctx):
     result = validate_set(family, parsed, ctx)
     assert list(result.clean["engagements"]["_fichier"]) == ["engagements_a.csv"]
     assert "engagements_a.csv" in result.errors["message"].iloc[0]
+
+
+def test_la_poste_siret_is_accepted_without_luhn(tmp_path, ctx):
+    # La Poste's establishments share SIREN 356000000; their SIRET do not follow the Luhn key
+    rows = [{**BASE["programmation"], "siret": "35600000000049"},
+            {**BASE["programmation"], "numero_dossier": "2025-00002", "siret": "356 000 000 12345"}]
+    result = _validate(tmp_path, ctx, "programmation", rows)
+    assert len(result.clean["programmation"]) == 2, result.errors.to_string()
+    assert list(result.clean["programmation"]["siret"]) == ["35600000000049", "35600000012345"]
