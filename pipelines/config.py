@@ -49,8 +49,15 @@ class SecretStatistique(_Strict):
     denominateur_minimal: int = Field(10, ge=1)
 
 
+class Planification(_Strict):
+    jours_avant_copil: int = Field(21, ge=1, le=120)
+    stabilite_fichier_s: float = Field(60, ge=0)
+    date_bilan_annuel: str = Field("02-01", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+
+
 class Settings(_Strict):
     geographie_reference: GeographieReference
+    planification: Planification = Planification()
     pseudonymisation: Pseudonymisation = Pseudonymisation()
     secret_statistique: SecretStatistique = SecretStatistique()
     tolerance_ratio_points: float = Field(0.1, ge=0)
