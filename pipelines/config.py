@@ -142,6 +142,20 @@ class SourceHttp(_Strict):
         return self
 
 
+class Diffusion(_Strict):
+    destinataires: list[str] = []
+    dossier_partage: str | None = None
+    taille_max_pieces_jointes_mo: float = Field(10, gt=0)
+
+    @field_validator("destinataires")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        bad = [x for x in v if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", x)]
+        if bad:
+            raise ValueError(f"adresse(s) électronique(s) invalide(s) : {', '.join(bad)}")
+        return v
+
+
 class Territoire(_Strict):
     code: str = Field(pattern=r"^[a-z0-9_]+$")
     nom: str
@@ -159,6 +173,7 @@ class Territoire(_Strict):
     bailleurs: list[str] = []
     copil: list[Copil] = []
     sources_http: list[SourceHttp] = []
+    diffusion: Diffusion = Diffusion()
 
     @model_validator(mode="after")
     def _coherent(self) -> "Territoire":

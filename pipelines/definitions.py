@@ -9,13 +9,14 @@ from assets.marts.assets import MART_ASSETS
 from assets.referentiel.assets import mesures, referentiel
 from assets.publication.assets import cohortes_publiees
 from assets.bilan import bilan
+from assets.diffusion import diffusion
 from assets.retours import retours_partenaires
 from pipelines.jobs import bilan_annuel
 from pipelines.resources import resources_from_environment
 from pipelines.schedules import bilan_annuel_planifie, bilan_avant_copil
 from pipelines.sensors import boite_de_depot
 
-ALL_ASSETS = [*SOURCE_ASSETS, *STAGING_ASSETS, rapport_qualite, retours_partenaires, *MART_ASSETS, mesures, referentiel, cohortes_publiees, bilan]
+ALL_ASSETS = [*SOURCE_ASSETS, *STAGING_ASSETS, rapport_qualite, retours_partenaires, *MART_ASSETS, mesures, referentiel, cohortes_publiees, bilan, diffusion]
 
 defs = Definitions(
     assets=ALL_ASSETS,
