@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import run_script
+from checks import marts as mart_checks
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings, Entrepot
@@ -56,6 +57,7 @@ def build_mart_asset(mart: Mart):
         deps=[AssetKey(["staging", s]) for s in mart.staging],
         kinds={"duckdb", "sql"},
         owners=["team:evaluation"],
+        check_specs=mart_checks.specs(mart.name, AssetKey(["marts", mart.name])),
         description=mart.description + f" Tables : {', '.join('marts.' + t for t in mart.tables)} "
                     f"(SQL : assets/marts/{mart.name}.sql).",
     )
@@ -75,13 +77,14 @@ def build_mart_asset(mart: Mart):
                       for t in mart.tables}
             schema = con.execute(f"DESCRIBE marts.{mart.tables[0]}").fetchall()
             preview = con.execute(f"SELECT * FROM marts.{mart.tables[0]} WHERE annee = ? LIMIT 8", [annee]).df()
+            checks = mart_checks.evaluate(con, mart.name, AssetKey(["marts", mart.name]), annee, context.run_id)
         say(context, f"marts/{mart.name} {annee} : " + ", ".join(f"{t} {n} lignes" for t, n in counts.items()))
         return MaterializeResult(metadata={
             "dagster/row_count": counts[mart.tables[0]],
             **{f"table/marts.{t}": n for t, n in counts.items()},
             "dagster/column_schema": TableSchema(columns=[TableColumn(r[0], r[1]) for r in schema]),
             "apercu": MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "_vide_"),
-        })
+        }, check_results=checks)
 
     return _mart
 
