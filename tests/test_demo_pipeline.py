@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import AssetCheckSeverity, DagsterInstance, materialize
 
 from pipelines.config import PROJECT_ROOT
 from pipelines.definitions import ALL_ASSETS
@@ -65,8 +65,11 @@ def test_every_check_passes_and_no_row_is_lost(demo_run):
     for result in first + second:
         evaluations = result.get_asset_check_evaluations()
         assert len(evaluations) >= 6 * 3
-        failed = [(e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
+        failed = [(e.asset_key.to_user_string(), e.check_name) for e in evaluations
+                  if not e.passed and e.severity == AssetCheckSeverity.ERROR]
         assert failed == []
+        warnings = {e.check_name for e in evaluations if not e.passed}
+        assert warnings <= {"couverture_sous_100", "engagements_non_renseignes", "sauts_entre_millesimes"}
     with duckdb.connect(str(sortie / "entrepot.duckdb"), read_only=True) as con:
         read, kept, quarantined = con.execute(
             "SELECT sum(lignes_lues), sum(lignes_retenues), sum(lignes_quarantaine) FROM staging.qualite_fichiers"
