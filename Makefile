@@ -8,13 +8,15 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 .PHONY: setup system run test ui demo clean
 
 # Debian packages the project needs: Pango and fonts for the PDF (WeasyPrint), Chromium to check the HTML
-# bilan as a reader sees it, poppler-utils to turn PDF pages into images. Installed only when missing.
+# bilan as a reader sees it, poppler-utils to turn PDF pages into images, PostgreSQL for the production-instance
+# test. Installed only when missing.
 system:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Paquets Debian à installer :$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
@@ -28,8 +30,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# The Dagster instance: SQLite by default, PostgreSQL with BILAN_INSTANCE=postgres (deploiement/README.md).
 setup: system $(STAMP)
-	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME) && cp deploiement/dagster.$${BILAN_INSTANCE:-sqlite}.yaml $(DAGSTER_HOME)/dagster.yaml
 
 run: setup
 	$(BIN)/bilan run --annee 2025
