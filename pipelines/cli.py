@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from dagster import materialize
 
     from pipelines.config import ConfigurationError
-    from pipelines.definitions import ALL_ASSETS
+    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
     from pipelines.resources import BilanSettings, Entrepot
 
     parametres = BilanSettings(racine_donnees=str(Path(args.donnees).resolve()),
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         # earlier years are loaded for what later years refer to; only the requested year's bilan is published
         selection = None if annee == args.annee else [a.key for a in ALL_ASSETS if a.key.path[0] != "bilan"]
         result = materialize(
-            ALL_ASSETS, partition_key=str(annee), instance=instance, selection=selection,
+            [*ALL_ASSETS, *ALL_CHECKS], partition_key=str(annee), instance=instance, selection=selection,
             resources={"parametres": parametres, "entrepot": entrepot},
             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
             raise_on_error=False,

@@ -11,6 +11,7 @@ from assets.publication.assets import cohortes_publiees
 from assets.bilan import bilan
 from assets.diffusion import diffusion
 from assets.retours import retours_partenaires
+from checks.expectations import GE_CHECKS
 from pipelines.jobs import bilan_annuel
 from pipelines.resources import resources_from_environment
 from pipelines.schedules import bilan_annuel_planifie, bilan_avant_copil
@@ -18,8 +19,11 @@ from pipelines.sensors import boite_de_depot
 
 ALL_ASSETS = [*SOURCE_ASSETS, *STAGING_ASSETS, rapport_qualite, retours_partenaires, *MART_ASSETS, mesures, referentiel, cohortes_publiees, bilan, diffusion]
 
+ALL_CHECKS = GE_CHECKS
+
 defs = Definitions(
     assets=ALL_ASSETS,
+    asset_checks=ALL_CHECKS,
     jobs=[bilan_annuel],
     schedules=[bilan_avant_copil, bilan_annuel_planifie],
     sensors=[boite_de_depot],

@@ -14,7 +14,9 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
          "--disable-component-update", "--disable-sync"]
 
 
-def open_offline(html: Path, screenshot: Path | None = None, full_page: bool = False) -> dict:
+def open_offline(html: Path, screenshot: Path | None = None, full_page: bool = False,
+                 allowed_dir: Path | None = None) -> dict:
+    """`allowed_dir`: files under it may be loaded too (Data Docs pages with their local stylesheets)."""
     from playwright.sync_api import sync_playwright
 
     outside, errors = [], []
@@ -24,7 +26,10 @@ def open_offline(html: Path, screenshot: Path | None = None, full_page: bool = F
         page = context.new_page()
 
         def route(r):
-            if r.request.url.startswith("file://") and Path(r.request.url[7:]) == html.resolve():
+            local = Path(r.request.url[7:].split("?")[0].split("#")[0]) if r.request.url.startswith("file://") \
+                else None
+            if local is not None and (local == html.resolve() or (allowed_dir is not None and
+                                                                    local.is_relative_to(allowed_dir.resolve()))):
                 r.continue_()
             else:
                 outside.append(r.request.url)
