@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from assets.staging.registry import family_of
+from pipelines.warehouse import transaction
 from pipelines.config import Territoire
 
 IGNORED_PREFIXES = ("~$", ".~lock", ".")  # office lock files and hidden files are not deposits
@@ -131,8 +132,7 @@ def record(con: duckdb.DuckDBPyConnection, famille: str, annee: int, deposits: l
     now are the active ones; a failed download keeps the last archived version active."""
     con.execute(ARCHIVE_DDL)
     now = dt.datetime.now()
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         con.execute("UPDATE archive.depots SET actif = FALSE WHERE famille = ? AND annee = ?", [famille, annee])
         for d in deposits:
             last = con.execute(
@@ -154,10 +154,6 @@ def record(con: duckdb.DuckDBPyConnection, famille: str, annee: int, deposits: l
             con.execute("UPDATE archive.depots SET actif = TRUE, dernier_vu_le = ? WHERE territoire = ? AND annee = ? "
                         "AND famille = ? AND nom_fichier = ? AND version = ?",
                         [now, d.territoire, annee, famille, d.nom_fichier, d.version])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return [d for d in deposits if d.sha256]
 
 

@@ -7,6 +7,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import run_script
 from checks import marts as mart_checks
+from pipelines.warehouse import transaction
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings, Entrepot
@@ -66,13 +67,8 @@ def build_mart_asset(mart: Mart):
         with entrepot.connect() as con:
             sync_reference_tables(con, parametres.territoires(log=lambda m: say(context, m)))
             run_script(con, "schema.sql")
-            con.execute("BEGIN")
-            try:
+            with transaction(con):
                 run_script(con, f"{mart.name}.sql", annee)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
             counts = {t: con.execute(f"SELECT count(*) FROM marts.{t} WHERE annee = ?", [annee]).fetchone()[0]
                       for t in mart.tables}
             schema = con.execute(f"DESCRIBE marts.{mart.tables[0]}").fetchall()

@@ -6,6 +6,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.config import Territoire
+from pipelines.warehouse import transaction
 
 
 def sync_reference_tables(con: duckdb.DuckDBPyConnection, territoires: list[Territoire]) -> None:
@@ -15,11 +16,6 @@ def sync_reference_tables(con: duckdb.DuckDBPyConnection, territoires: list[Terr
                           "departement": t.departement,
                           "population_qpv": sum(q.population for q in t.qpv)} for t in territoires])
     con.execute("CREATE SCHEMA IF NOT EXISTS ref")
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         con.execute("CREATE OR REPLACE TABLE ref.qpv AS SELECT * FROM qpv")
         con.execute("CREATE OR REPLACE TABLE ref.territoires AS SELECT * FROM terr")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise

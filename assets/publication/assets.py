@@ -7,18 +7,19 @@ from assets.publication.cohortes import publish_cohortes, publish_transitions
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings, Entrepot
+from pipelines.warehouse import insert_frame, transaction
 
 
 def _replace(con, table: str, frame: pd.DataFrame, annee: int) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS publication")
-    con.register("p_frame", frame)
     exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'publication' "
-                         "AND table_name = ?", [table]).fetchone()[0]
+                         "AND table_name = ?", [table]).fetchall()[0][0]  # fetchall: no result left open
     if not exists:
-        con.execute(f"CREATE TABLE publication.{table} AS SELECT * FROM p_frame WHERE false")
+        con.register("_shape", frame)
+        con.execute(f"CREATE TABLE publication.{table} AS SELECT * FROM _shape WHERE false")
+        con.unregister("_shape")
     con.execute(f"DELETE FROM publication.{table} WHERE annee = ?", [annee])
-    con.execute(f"INSERT INTO publication.{table} BY NAME SELECT * FROM p_frame")
-    con.unregister("p_frame")
+    insert_frame(con, f"publication.{table}", frame)
 
 
 @asset(
@@ -41,14 +42,9 @@ def cohortes_publiees(context: AssetExecutionContext, parametres: BilanSettings,
                              "rang_jalon, dimension, modalite", [annee]).df()
         transitions = con.execute("SELECT * FROM marts.cohortes_transitions WHERE annee = ?", [annee]).df()
         published = publish_cohortes(jalons, secret.effectif_minimal, secret.denominateur_minimal)
-        con.execute("BEGIN")
-        try:
+        with transaction(con):
             _replace(con, "cohortes_jalons", published, annee)
             _replace(con, "cohortes_transitions", publish_transitions(transitions, secret.effectif_minimal), annee)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     masked = int(published["cellules_masquees"].sum()) if len(published) else 0
     say(context, f"publication/cohortes {annee} : {len(published)} lignes, {masked} cellules masquées")
     return MaterializeResult(metadata={"dagster/row_count": len(published), "cellules_masquees": masked,

@@ -9,6 +9,7 @@ from assets.referentiel.compute import compute_referentiel
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings, Entrepot
+from pipelines.warehouse import insert_frame, transaction
 
 
 @asset(
@@ -34,16 +35,9 @@ def mesures(context: AssetExecutionContext, entrepot: Entrepot):
             parts.append(frame.assign(annee=annee, source=f"marts/{mart.name}"))
         frame = pd.concat(parts, ignore_index=True)
         frame = frame[frame["valeur"].notna()]
-        con.execute("BEGIN")
-        try:
+        with transaction(con):
             con.execute("DELETE FROM referentiel.mesures WHERE annee = ?", [annee])
-            con.register("m_frame", frame)
-            con.execute("INSERT INTO referentiel.mesures BY NAME SELECT * FROM m_frame")
-            con.unregister("m_frame")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            insert_frame(con, "referentiel.mesures", frame)
     by_source = frame.groupby("source").size()
     say(context, f"referentiel/mesures {annee} : {len(frame)} mesures")
     return MaterializeResult(metadata={
@@ -71,12 +65,9 @@ def referentiel(context: AssetExecutionContext, parametres: BilanSettings, entre
     minimum = parametres.config.settings.secret_statistique.denominateur_minimal
     with entrepot.connect() as con:
         frame = compute_referentiel(con, parametres.config, territoires, annee)
-        con.execute("BEGIN")
-        try:
+        with transaction(con):
             con.execute("DELETE FROM referentiel.indicateurs WHERE annee = ?", [annee])
-            con.register("r_frame", frame)
-            con.execute("INSERT INTO referentiel.indicateurs BY NAME SELECT * FROM r_frame")
-            con.unregister("r_frame")
+            insert_frame(con, "referentiel.indicateurs", frame)
             con.execute("CREATE SCHEMA IF NOT EXISTS publication")
             con.execute("CREATE TABLE IF NOT EXISTS publication.referentiel AS SELECT * FROM referentiel.indicateurs "
                         "WHERE false")
@@ -90,10 +81,6 @@ def referentiel(context: AssetExecutionContext, parametres: BilanSettings, entre
                     CASE WHEN effectif < ? THEN 'valeur non publiée : moins de ' || ? || ' personnes (secret statistique)'
                          ELSE raison END AS raison)
                 FROM referentiel.indicateurs WHERE annee = ?""", [minimum] * 5 + [annee])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     statuses = frame["statut"].value_counts()
     say(context, f"referentiel/referentiel {annee} : " + ", ".join(f"{s} {n}" for s, n in statuses.items()))
     return MaterializeResult(metadata={

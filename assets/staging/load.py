@@ -16,6 +16,7 @@ from assets.sources import active_deposits, write_atomic
 from assets.staging.contract import AVERTISSEMENT, ERREUR, FILE_COLUMN, HASH_COLUMN, SQL_TYPES, TableContract
 from assets.staging.family import Context, Family, ParsedFile, attach_provenance, parse_file, validate_set
 from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible
+from pipelines.warehouse import insert_frame, transaction
 
 PROVENANCE_SQL = "fichier VARCHAR, fichier_sha256 VARCHAR, feuille VARCHAR, ligne INTEGER, run_id VARCHAR"
 
@@ -197,34 +198,20 @@ def _clean_frame(parts: list[pd.DataFrame], contract: TableContract, annee: int,
 def _write(con, family: Family, annee: int, clean_parts, quarantine_parts, errors: pd.DataFrame,
            quality: pd.DataFrame, run_id: str, summary: StagingSummary) -> None:
     """Replace this family's year in one transaction: readers see the old tables or the new, never a mix."""
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         for contract in family.tables:
             frame = _clean_frame(clean_parts[contract.name], contract, annee, run_id)
             con.execute(f"DELETE FROM staging.{contract.name} WHERE annee_boite = ?", [annee])
-            if len(frame):
-                con.register("clean_frame", frame)
-                con.execute(f"INSERT INTO staging.{contract.name} BY NAME SELECT * FROM clean_frame")
-                con.unregister("clean_frame")
+            insert_frame(con, f"staging.{contract.name}", frame)
             summary.tables[f"staging.{contract.name}"] = len(frame)
         con.execute("DELETE FROM quarantine.lignes WHERE famille = ? AND annee_boite = ?", [family.name, annee])
         if quarantine_parts:
-            con.register("q_frame", pd.concat(quarantine_parts, ignore_index=True))
-            con.execute("INSERT INTO quarantine.lignes BY NAME SELECT * FROM q_frame")
-            con.unregister("q_frame")
+            insert_frame(con, "quarantine.lignes", pd.concat(quarantine_parts, ignore_index=True))
         con.execute("DELETE FROM quarantine.erreurs WHERE famille = ? AND annee_boite = ?", [family.name, annee])
         if len(errors):
-            e = errors.assign(famille=family.name, annee_boite=annee, run_id=run_id)
-            con.register("e_frame", e)
-            con.execute("INSERT INTO quarantine.erreurs BY NAME SELECT famille, territoire, annee_boite, fichier, "
-                        "feuille, ligne, colonne, valeur, regle, gravite, message, run_id FROM e_frame")
-            con.unregister("e_frame")
+            columns = ["famille", "territoire", "annee_boite", "fichier", "feuille", "ligne", "colonne", "valeur",
+                       "regle", "gravite", "message", "run_id"]
+            insert_frame(con, "quarantine.erreurs",
+                         errors.assign(famille=family.name, annee_boite=annee, run_id=run_id)[columns])
         con.execute("DELETE FROM staging.qualite_fichiers WHERE famille = ? AND annee_boite = ?", [family.name, annee])
-        if len(quality):
-            con.register("qual_frame", quality)
-            con.execute("INSERT INTO staging.qualite_fichiers BY NAME SELECT * FROM qual_frame")
-            con.unregister("qual_frame")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        insert_frame(con, "staging.qualite_fichiers", quality)

@@ -1,0 +1,30 @@
+"""DuckDB writing done one way everywhere: a transaction (readers see the old rows or the new, never a mix) and
+a DataFrame inserted by column name."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import duckdb
+import pandas as pd
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    con.execute("BEGIN")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    if frame is None or frame.empty:
+        return
+    con.register("_frame_to_insert", frame)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame_to_insert")
+    finally:
+        con.unregister("_frame_to_insert")
