@@ -28,3 +28,10 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame_to_insert")
     finally:
         con.unregister("_frame_to_insert")
+
+
+def table_schema(con: duckdb.DuckDBPyConnection, table: str):
+    """A DuckDB table's columns as Dagster column-schema metadata (shown on the asset in the UI)."""
+    from dagster import TableColumn, TableSchema
+
+    return TableSchema(columns=[TableColumn(name, kind) for name, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall()])

@@ -34,3 +34,16 @@ def test_every_staging_asset_has_its_checks():
     checks = {c.name for spec in defs.resolve_asset_graph().asset_check_keys for c in [spec]}
     assert {"conservation_des_lignes", "fichiers_lisibles", "bilans_de_dossiers_connus",
             "actions_sur_patrimoine_declare", "cohortes_de_cpo_connues"} <= checks
+
+
+def test_tables_carry_their_schema_and_marts_their_column_lineage():
+    from assets.marts.assets import DIRECT_COLUMNS, column_lineage
+
+    graph = defs.resolve_asset_graph()
+    for family in ("programmation", "engagements", "tfpb", "indicateurs", "cohortes", "bilans_actions"):
+        schema = graph.get(AssetKey(["staging", family])).metadata["dagster/column_schema"]
+        assert len(schema.columns) > 8
+    lineage = column_lineage("programmation")
+    dep = lineage.deps_by_column["montant_accorde"][0]
+    assert dep.asset_key == AssetKey(["staging", "programmation"]) and dep.column_name == "montant_accorde"
+    assert set(DIRECT_COLUMNS) == {"programmation", "tfpb", "engagements", "indicateurs", "bilans_actions"}

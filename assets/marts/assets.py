@@ -2,12 +2,13 @@
 
 from dataclasses import dataclass
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TableColumn, TableSchema, asset
+from dagster import (AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TableColumnDep,
+                     TableColumnLineage, asset)
 
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import run_script
 from checks import marts as mart_checks
-from pipelines.warehouse import transaction
+from pipelines.warehouse import table_schema, transaction
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings, Entrepot
@@ -50,6 +51,31 @@ MARTS = (
 )
 
 
+# Columns a mart takes straight from one staging column (renamed or shared out): cheap, exact column lineage.
+DIRECT_COLUMNS = {
+    "programmation": {c: ("programmation", c) for c in ("numero_dossier", "porteur", "intitule_action", "code_objectif",
+                                                         "mode_financement", "reference_cpo", "financeur",
+                                                         "nature_credit", "statut", "montant_demande",
+                                                         "montant_accorde", "cout_total_action", "qpv_cibles")},
+    "tfpb": {"bailleur": ("tfpb", "bailleur"), "code_qpv": ("tfpb", "code_qpv"),
+             "nb_logements": ("tfpb", "nb_logements"), "montant_abattement": ("tfpb", "montant_abattement"),
+             "montant_valorise": ("tfpb", "montant_valorise")},
+    "engagements": {c: ("engagements", c) for c in ("partenaire", "engagement", "indicateur", "unite", "valeur_cible",
+                                                     "valeur_realisee", "montant_droit_commun")},
+    "indicateurs": {c: ("indicateurs", c) for c in ("code_indicateur", "libelle_indicateur", "millesime", "valeur",
+                                                     "unite", "source", "secret")},
+    "bilans_actions": {c: ("bilans_actions", c) for c in ("numero_dossier", "annee_action", "realisation",
+                                                           "beneficiaires_total", "beneficiaires_femmes",
+                                                           "beneficiaires_residents_qpv", "depenses_realisees")},
+}
+
+
+def column_lineage(mart: str) -> TableColumnLineage:
+    return TableColumnLineage(deps_by_column={
+        column: [TableColumnDep(asset_key=AssetKey(["staging", family]), column_name=source)]
+        for column, (family, source) in DIRECT_COLUMNS[mart].items()})
+
+
 def build_mart_asset(mart: Mart):
     @asset(
         key=AssetKey(["marts", mart.name]),
@@ -71,14 +97,15 @@ def build_mart_asset(mart: Mart):
                 run_script(con, f"{mart.name}.sql", annee)
             counts = {t: con.execute(f"SELECT count(*) FROM marts.{t} WHERE annee = ?", [annee]).fetchone()[0]
                       for t in mart.tables}
-            schema = con.execute(f"DESCRIBE marts.{mart.tables[0]}").fetchall()
+            schema = table_schema(con, f"marts.{mart.tables[0]}")
             preview = con.execute(f"SELECT * FROM marts.{mart.tables[0]} WHERE annee = ? LIMIT 8", [annee]).df()
             checks = mart_checks.evaluate(con, mart.name, AssetKey(["marts", mart.name]), annee, context.run_id)
         say(context, f"marts/{mart.name} {annee} : " + ", ".join(f"{t} {n} lignes" for t, n in counts.items()))
         return MaterializeResult(metadata={
             "dagster/row_count": counts[mart.tables[0]],
             **{f"table/marts.{t}": n for t, n in counts.items()},
-            "dagster/column_schema": TableSchema(columns=[TableColumn(r[0], r[1]) for r in schema]),
+            "dagster/column_schema": schema,
+            **({"dagster/column_lineage": column_lineage(mart.name)} if mart.name in DIRECT_COLUMNS else {}),
             "apercu": MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "_vide_"),
         }, check_results=checks)
 

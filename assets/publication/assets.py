@@ -7,7 +7,7 @@ from assets.publication.cohortes import publish_cohortes, publish_transitions
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings, Entrepot
-from pipelines.warehouse import insert_frame, transaction
+from pipelines.warehouse import insert_frame, table_schema, transaction
 
 
 def _replace(con, table: str, frame: pd.DataFrame, annee: int) -> None:
@@ -45,8 +45,10 @@ def cohortes_publiees(context: AssetExecutionContext, parametres: BilanSettings,
         with transaction(con):
             _replace(con, "cohortes_jalons", published, annee)
             _replace(con, "cohortes_transitions", publish_transitions(transitions, secret.effectif_minimal), annee)
+        schema = table_schema(con, "publication.cohortes_jalons") if len(published) else None
     masked = int(published["cellules_masquees"].sum()) if len(published) else 0
     say(context, f"publication/cohortes {annee} : {len(published)} lignes, {masked} cellules masquées")
     return MaterializeResult(metadata={"dagster/row_count": len(published), "cellules_masquees": masked,
+                                       **({"dagster/column_schema": schema} if schema else {}),
                                        "seuil_effectif": secret.effectif_minimal,
                                        "seuil_denominateur": secret.denominateur_minimal})

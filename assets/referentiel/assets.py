@@ -9,7 +9,7 @@ from assets.referentiel.compute import compute_referentiel
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings, Entrepot
-from pipelines.warehouse import insert_frame, transaction
+from pipelines.warehouse import insert_frame, table_schema, transaction
 
 
 @asset(
@@ -38,10 +38,12 @@ def mesures(context: AssetExecutionContext, entrepot: Entrepot):
         with transaction(con):
             con.execute("DELETE FROM referentiel.mesures WHERE annee = ?", [annee])
             insert_frame(con, "referentiel.mesures", frame)
+        schema = table_schema(con, "referentiel.mesures")
     by_source = frame.groupby("source").size()
     say(context, f"referentiel/mesures {annee} : {len(frame)} mesures")
     return MaterializeResult(metadata={
         "dagster/row_count": len(frame),
+        "dagster/column_schema": schema,
         "par_mart": MetadataValue.md("\n".join(f"- {s} : {n}" for s, n in by_source.items())),
         "codes": MetadataValue.md(", ".join(f"`{c}`" for c in sorted(frame["code_mesure"].unique()))),
     })
@@ -81,10 +83,12 @@ def referentiel(context: AssetExecutionContext, parametres: BilanSettings, entre
                     CASE WHEN effectif < ? THEN 'valeur non publiée : moins de ' || ? || ' personnes (secret statistique)'
                          ELSE raison END AS raison)
                 FROM referentiel.indicateurs WHERE annee = ?""", [minimum] * 5 + [annee])
+        schema = table_schema(con, "referentiel.indicateurs")
     statuses = frame["statut"].value_counts()
     say(context, f"referentiel/referentiel {annee} : " + ", ".join(f"{s} {n}" for s, n in statuses.items()))
     return MaterializeResult(metadata={
         "dagster/row_count": len(frame),
+        "dagster/column_schema": schema,
         **{f"statut/{s}": int(n) for s, n in statuses.items()},
         "tableau": MetadataValue.md(frame[["territoire", "code_indicateur", "valeur", "cible", "statut"]]
                                     .to_markdown(index=False)),
