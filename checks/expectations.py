@@ -98,14 +98,17 @@ def make_offline(folder: Path) -> None:
         page.write_text(text, encoding="utf-8")
 
 
-def run_suites(con: duckdb.DuckDBPyConnection, output_dir: Path, annee: int, level: str) -> dict:
-    """The suites of one level (`staging` or `marts`), each level with its own Data Docs site."""
+def run_suites(con: duckdb.DuckDBPyConnection, output_dir: Path, annee: int, level: str,
+               asset_paths: list[str] | None = None) -> dict:
+    """The suites of the given assets (default: a whole level), with their own Data Docs site under
+    data_docs/<level> (the marts together) or data_docs/staging/<family> (one site per staging table)."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
     from great_expectations.checkpoint import UpdateDataDocsAction
 
-    project = output_dir / str(annee) / ".great_expectations" / level
-    docs = output_dir / str(annee) / "data_docs" / level
+    site = level if asset_paths is None or level == "marts" else f"{level}/{asset_paths[0].split('/')[1]}"
+    project = output_dir / str(annee) / ".great_expectations" / site
+    docs = output_dir / str(annee) / "data_docs" / site
     shutil.rmtree(project, ignore_errors=True)
     shutil.rmtree(docs, ignore_errors=True)
     context = gx.get_context(mode="file", project_root_dir=str(project))
@@ -118,7 +121,7 @@ def run_suites(con: duckdb.DuckDBPyConnection, output_dir: Path, annee: int, lev
     source = context.data_sources.add_pandas("entrepot")
     outcome: dict[str, dict] = {}
     for table, (asset_path, sql, expectations) in suites(con, annee).items():
-        if not table.startswith(level + "."):
+        if not table.startswith(level + ".") or (asset_paths is not None and asset_path not in asset_paths):
             continue
         frame = con.execute(sql).df()
         batch = source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(f"annee_{annee}")
@@ -173,26 +176,27 @@ CHECKED = {"staging": ["staging/programmation", "staging/engagements", "staging/
            "marts": ["marts/programmation", "marts/tfpb", "marts/indicateurs", "marts/engagements"]}
 
 
-def build_ge_check(level: str):
-    """One check per level. The marts' is blocking: nothing downstream (referential, bilan) runs on a mart that
-    fails an `erreur` expectation. The staging one is not: staging tables depend on each other (cross-family
-    rules), so a check spanning them cannot block them without a cycle — their own blocking checks (row
-    conservation, keys, cross-family) already stop the marts."""
+def build_ge_check(level: str, asset_paths: list[str]):
+    """Blocking checks: nothing downstream runs on a table failing an `erreur` expectation. Staging tables get
+    one check each (they depend on each other through the cross-family rules: a check spanning them would wait
+    for the very assets it must block); the marts share one."""
+
+    name = f"great_expectations_{level}" + ("" if level == "marts" else "_" + asset_paths[0].split("/")[1])
 
     @multi_asset_check(
-        name=f"great_expectations_{level}",
-        specs=[AssetCheckSpec("great_expectations", asset=AssetKey(p.split("/")), blocking=level == "marts",
+        name=name,
+        specs=[AssetCheckSpec("great_expectations", asset=AssetKey(p.split("/")), blocking=True,
                               description="Suite Great Expectations de la table (clés, valeurs, bornes, totaux égaux "
                                           "au staging, sauts entre millésimes) ; Data Docs dans "
                                           f"sortie/<annee>/data_docs/{level}/.")
-               for p in CHECKED[level]],
+               for p in asset_paths],
     )
     def _check(context: AssetCheckExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
         annee = int(context.partition_key)
         with entrepot.connect() as con:
-            out = run_suites(con, parametres.output_dir, annee, level)
+            out = run_suites(con, parametres.output_dir, annee, level, asset_paths)
             record_warnings(con, out["resultats"], annee, context.run.run_id)
-        for asset_path in CHECKED[level]:
+        for asset_path in asset_paths:
             entry = out["resultats"].get(asset_path, {"tables": [], "erreurs": [], "avertissements": []})
             yield AssetCheckResult(
                 check_name="great_expectations", asset_key=AssetKey(asset_path.split("/")),
@@ -207,4 +211,4 @@ def build_ge_check(level: str):
     return _check
 
 
-GE_CHECKS = [build_ge_check("staging"), build_ge_check("marts")]
+GE_CHECKS = [*(build_ge_check("staging", [p]) for p in CHECKED["staging"]), build_ge_check("marts", CHECKED["marts"])]

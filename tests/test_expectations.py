@@ -36,11 +36,12 @@ def test_suites_run_as_checks_and_data_docs_open_offline(tmp_path):
     assert not ge["marts/tfpb"].passed and ge["marts/tfpb"].severity == AssetCheckSeverity.WARN  # Masny at 80 %
     docs = tmp_path / "2025" / "data_docs"
     assert ge["marts/tfpb"].metadata["data_docs"].value == str(docs / "marts" / "index.html")
-    for level in ("staging", "marts"):
-        pages = [docs / level / "index.html", *sorted((docs / level / "validations").rglob("*.html"))]
-        assert len(pages) >= 3
+    assert ge["staging/cohortes"].metadata["data_docs"].value == str(docs / "staging" / "cohortes" / "index.html")
+    for site in ("staging/programmation", "staging/cohortes", "marts"):
+        pages = [docs / site / "index.html", *sorted((docs / site / "validations").rglob("*.html"))]
+        assert len(pages) >= 2
         for page in pages[:3]:
-            opened = open_offline(page, allowed_dir=docs / level)
+            opened = open_offline(page, allowed_dir=docs / site)
             assert opened["outside"] == [] and opened["errors"] == [], (page, opened)
     with duckdb.connect(str(parametres.warehouse_path), read_only=True) as con:
         warning = con.execute("SELECT detail FROM staging.controles WHERE annee = 2025 AND actif = 'marts/tfpb' "
@@ -69,3 +70,25 @@ def test_an_error_expectation_on_a_mart_blocks_the_bilan(tmp_path, monkeypatch):
     materialized = {e.event_specific_data.materialization.asset_key for e in result.all_events
                     if e.event_type_value == "ASSET_MATERIALIZATION"}
     assert AssetKey(["bilan", "bilan"]) not in materialized
+
+
+def test_an_error_expectation_on_a_staging_table_blocks_what_reads_it(tmp_path, monkeypatch):
+    from checks import expectations
+
+    original = expectations.suites
+
+    def stricter(con, annee):  # a rule the fixture breaks: no commitment above 100 units
+        out = original(con, annee)
+        key, sql, expects = out["staging.engagements"]
+        out["staging.engagements"] = (key, sql, [*expects, expectations.Expect(
+            "ExpectColumnValuesToBeBetween", {"column": "valeur_realisee", "max_value": 100})])
+        return out
+
+    monkeypatch.setattr(expectations, "suites", stricter)
+    _, (result,) = _run(tmp_path)
+    ge = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()
+          if e.check_name == "great_expectations"}
+    assert not ge["staging/engagements"].passed and ge["staging/engagements"].severity == AssetCheckSeverity.ERROR
+    materialized = {e.event_specific_data.materialization.asset_key for e in result.all_events
+                    if e.event_type_value == "ASSET_MATERIALIZATION"}
+    assert AssetKey(["marts", "engagements"]) not in materialized and AssetKey(["marts", "tfpb"]) in materialized
