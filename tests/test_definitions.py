@@ -22,6 +22,12 @@ def test_graph_shape():
     for mart in ("programmation", "bilans_actions", "engagements", "tfpb", "indicateurs"):
         assert AssetKey(["marts", mart]) in graph.get(AssetKey(["referentiel", "mesures"])).parent_keys
     assert AssetKey(["referentiel", "mesures"]) in graph.get(AssetKey(["referentiel", "referentiel"])).parent_keys
+    # every mart reaches the bilan
+    bilan_ancestors = graph.upstream_key_iterator(AssetKey(["bilan", "bilan"]))
+    ancestors = set(bilan_ancestors)
+    for key in keys:
+        if key.path[0] in ("marts", "staging", "sources", "referentiel", "publication"):
+            assert key in ancestors or key.path[-1] == "retours_partenaires", key
     for key in keys:
         node = graph.get(key)
         assert node.description and len(node.description) > 40, key
