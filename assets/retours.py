@@ -10,7 +10,7 @@ from assets.staging.registry import FAMILIES
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings, Entrepot
-from reports.data import FAMILIES as BILAN_FAMILIES, _missing
+from assets.staging.expected_files import missing_files
 from reports.render import slug
 
 WHAT_TO_DO = {
@@ -115,10 +115,8 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
             written.append(path)
         present = {f: bool(con.execute("SELECT count(*) FROM staging.qualite_fichiers WHERE territoire = ? AND "
                                        "annee_boite = ? AND famille = ? AND statut = 'accepte'",
-                                       [territoire.code, annee, f]).fetchone()[0]) for f in BILAN_FAMILIES}
-        for item in _missing(con, territoire, annee, present):
-            family, _, who = item.partition(" — ")
-            missing_rows.append([territoire.code, family, who])
+                                       [territoire.code, annee, f]).fetchone()[0]) for f in FAMILIES}
+        missing_rows += [[territoire.code, family, who] for family, who in missing_files(con, territoire, annee, present)]
     summary_path = folder / "fichiers_manquants.xlsx"
     write_atomic(summary_path, _xlsx({"Fichiers manquants": (["Territoire", "Famille", "Partenaire ou remarque"],
                                                              missing_rows)}, f"Fichiers attendus non reçus {annee}"),

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import duckdb
-from dagster import ConfigurableResource, EnvVar
+from dagster import ConfigurableResource
 
 from assets.staging.family import Context
 from assets.staging.pseudonymisation import Pseudonymiser, from_environment
@@ -118,4 +118,3 @@ def resources_from_environment() -> dict:
     }
 
 
-__all__ = ["BilanSettings", "Entrepot", "EnvVar", "resources_from_environment"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from assets.staging.expected_files import missing_files
 from pipelines.config import ProjectConfig, Territoire
 
 FAMILIES = ["programmation", "bilans_actions", "engagements", "tfpb", "indicateurs", "cohortes"]
@@ -116,7 +117,7 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
                         "WHERE territoire = ? AND annee = ?", [t, a]),
         qualite=quality,
         erreurs_par_regle=erreurs,
-        fichiers_manquants=_missing(con, territoire, a, present),
+        fichiers_manquants=[f"{family} — {who}" for family, who in missing_files(con, territoire, a, present)],
         sources=_df(con, "archive", "depots", "SELECT famille, annee, nom_fichier, version, sha256, origine, "
                     "premier_vu_le FROM archive.depots WHERE territoire = ? AND annee <= ? AND actif "
                     "ORDER BY annee, famille, nom_fichier", [t, a]),
@@ -126,33 +127,3 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
                       "staging.controles WHERE annee = ? AND NOT reussi AND NOT bloquant ORDER BY actif, controle", [a]),
         secret=config.settings.secret_statistique.model_dump(),
     )
-
-
-def _missing(con, territoire: Territoire, annee: int, present: dict[str, bool]) -> list[str]:
-    """Expected files not received: partners' commitments, landlords' TFPB, and families absent altogether."""
-    missing = []
-    if _table_exists(con, "staging", "engagements"):
-        sent = {r[0] for r in con.execute(
-            "SELECT DISTINCT partenaire FROM staging.engagements WHERE territoire = ? AND annee_boite = ? UNION "
-            "SELECT DISTINCT donnees->>'partenaire' FROM quarantine.lignes WHERE famille = 'engagements' AND "
-            "territoire = ? AND annee_boite = ?", [territoire.code, annee, territoire.code, annee]).fetchall()}
-    else:
-        sent = set()
-    for p in territoire.partenaires_attendus:
-        if "engagements" in p.familles and p.nom not in sent:
-            missing.append(f"engagements — {p.nom}")
-    landlords = set()
-    if _table_exists(con, "staging", "tfpb_patrimoine"):
-        landlords = {r[0] for r in con.execute("SELECT DISTINCT lower(strip_accents(bailleur)) FROM "
-                                               "staging.tfpb_patrimoine WHERE territoire = ? AND annee_boite = ?",
-                                               [territoire.code, annee]).fetchall()}
-    import unicodedata
-
-    for b in territoire.bailleurs:
-        key = unicodedata.normalize("NFKD", b).encode("ascii", "ignore").decode().lower()
-        if key not in landlords:
-            missing.append(f"tfpb — {b}")
-    for family, ok in present.items():
-        if not ok and family not in ("engagements", "tfpb"):
-            missing.append(f"{family} — aucun fichier")
-    return missing

@@ -121,16 +121,11 @@ ANNEX_SHEETS = [
 ]
 
 
-def safe_text(value) -> str:
-    """Partner text is data, never a formula: a leading = + - @ is kept as text."""
-    text = "" if value is None else str(value)
-    return text
-
-
 def render_xlsx(data: BilanData) -> bytes:
     import xlsxwriter
 
     buffer = io.BytesIO()
+    # partner text is data, never a formula or a link: every string is written as a string cell
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                         "strings_to_numbers": False})
     book.set_properties({"title": f"Annexe du bilan {data.annee} — {data.territoire.nom}", "author": "bilan-quartiers",
@@ -158,7 +153,7 @@ def render_xlsx(data: BilanData) -> bytes:
                 if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
                     continue
                 if kind == "t" or isinstance(v, str):
-                    sheet.write_string(i, j, safe_text(v))
+                    sheet.write_string(i, j, str(v))  # a string cell: a leading = stays text
                 else:
                     sheet.write_number(i, j, float(v), formats[kind])
         sheet.freeze_panes(1, 0)
