@@ -4,14 +4,16 @@ per commune hosting a QPV — in `<sortie>/<annee>/<territoire>/`, written atomi
 import time
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster_duckdb import DuckDBResource
 
 from assets.marts.assets import MARTS
-from assets.sources import write_atomic
+from pipelines.common import write_atomic
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings, Entrepot
+from pipelines.resources import BilanSettings
 from reports.data import load_bilan_data
-from reports.render import build_context, render_html, render_pdf, render_xlsx, slug
+from pipelines.common import slug
+from reports.render import build_context, render_html, render_pdf, render_xlsx
 
 
 def _features(reference, territoire) -> list[dict] | None:
@@ -62,10 +64,10 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
                 "programmation, droit commun, TFPB, indicateurs, cohortes (secret appliqué), une page par QPV, "
                 "qualité des données, méthode et sources (SHA-256 de chaque fichier).",
 )
-def bilan(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
+def bilan(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
     annee = int(context.partition_key)
     outputs = {}
-    with entrepot.connect() as con:
+    with entrepot.get_connection() as con:
         for territoire in parametres.territoires(log=lambda m: say(context, m)):
             outputs[territoire.code] = render_territory(con, parametres, territoire, annee, context.run_id,
                                                         lambda m: say(context, m))

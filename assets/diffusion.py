@@ -12,11 +12,12 @@ from pathlib import Path
 
 import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster_duckdb import DuckDBResource
 
-from assets.sources import sha256_of
+from pipelines.common import sha256_of
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings, Entrepot
+from pipelines.resources import BilanSettings
 
 LEDGER = """
 CREATE SCHEMA IF NOT EXISTS publication;
@@ -131,14 +132,14 @@ def deliver(con: duckdb.DuckDBPyConnection, territoire, annee: int, files: dict[
                 "HTML et annexe joints dans la limite de taille, et/ou copie dans le dossier partagé. Chaque envoi "
                 "est enregistré (publication.diffusions) ; une même version n'est jamais envoyée deux fois.",
 )
-def diffusion(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
+def diffusion(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
     annee = int(context.partition_key)
     tags = context.run.tags if context.run else {}
     if tags.get("bilan/declencheur") != "copil" and tags.get("bilan/diffuser") != "oui":
         say(context, "diffusion : run hors COPIL, rien n'est envoyé (étiquette bilan/diffuser=oui pour forcer)")
         return MaterializeResult(metadata={"envois": 0, "raison": "run hors COPIL"})
     smtp, done = Smtp.from_environment(), []
-    with entrepot.connect() as con:
+    with entrepot.get_connection() as con:
         for territoire in parametres.territoires(log=lambda m: say(context, m)):
             folder = parametres.output_dir / str(annee) / territoire.code
             stem = f"bilan_{territoire.code}_{annee}"

@@ -3,15 +3,16 @@ what to do), ready to send back; and the list of expected files not received, pe
 
 import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster_duckdb import DuckDBResource
 
-from assets.sources import write_atomic
+from pipelines.common import write_atomic
 from assets.staging.contract import RULES
 from assets.staging.registry import FAMILIES
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings, Entrepot
+from pipelines.resources import BilanSettings
 from assets.staging.expected_files import missing_files
-from reports.render import slug
+from pipelines.common import slug
 
 WHAT_TO_DO = {
     "valeur_obligatoire": "Renseignez la cellule : cette colonne est obligatoire.",
@@ -136,9 +137,9 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
                 "territoire) dans sortie/<annee>/retours/<territoire>/, prêt à renvoyer ; et la liste des fichiers "
                 "attendus non reçus, par partenaire (fichiers_manquants.xlsx).",
 )
-def retours_partenaires(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
+def retours_partenaires(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
     annee = int(context.partition_key)
-    with entrepot.connect() as con:
+    with entrepot.get_connection() as con:
         out = write_feedback(con, parametres, annee)
     say(context, f"retours {annee} : {len(out['fichiers'])} classeurs, {len(out['manquants'])} fichier(s) manquant(s)")
     return MaterializeResult(metadata={

@@ -4,20 +4,23 @@ One code path for every family. The archive is content-addressed (SHA-256): the 
 stored once; a changed file under the same name becomes a new recorded version; the earlier one stays.
 """
 
-
 import datetime as dt
-import hashlib
 import os
-import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster_duckdb import DuckDBResource
 
-from assets.staging.registry import family_of
-from pipelines.warehouse import transaction
+from assets.staging.registry import FAMILIES, family_of
+from pipelines.common import sha256_of, write_atomic
 from pipelines.config import Territoire
+from pipelines.logging import say
+from pipelines.partitions import annee_partitions
+from pipelines.resources import BilanSettings
+from pipelines.warehouse import transaction
 
 IGNORED_PREFIXES = ("~$", ".~lock", ".")  # office lock files and hidden files are not deposits
 
@@ -36,23 +39,6 @@ class Deposit:
     nouveau: bool = False
 
 
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Temp file in the same folder, then rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def archive_bytes(archive_dir: Path, data: bytes, suffix: str) -> tuple[str, Path]:
@@ -170,13 +156,6 @@ def active_deposits(con: duckdb.DuckDBPyConnection, famille: str, annee: int) ->
 
 # --- Dagster assets -------------------------------------------------------------------------------
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset  # noqa: E402
-
-from assets.staging.registry import FAMILIES  # noqa: E402
-from pipelines.logging import say  # noqa: E402
-from pipelines.partitions import annee_partitions  # noqa: E402
-from pipelines.resources import BilanSettings, Entrepot  # noqa: E402
-
 
 def build_source_asset(famille: str):
     @asset(
@@ -190,12 +169,12 @@ def build_source_asset(famille: str):
                      f"empreinte SHA-256 : un fichier identique n'est stocké qu'une fois, un fichier modifié "
                      f"devient une nouvelle version enregistrée (table archive.depots)."),
     )
-    def _source(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot) -> MaterializeResult:
+    def _source(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource) -> MaterializeResult:
         annee = int(context.partition_key)
         territoires = parametres.territoires(log=lambda m: say(context, m))
         deposits = collect(famille, annee, territoires, parametres.data_root, parametres.archive_dir,
                            log=lambda m: say(context, m))
-        with entrepot.connect() as con:
+        with entrepot.get_connection() as con:
             deposits = record(con, famille, annee, deposits, context.run_id)
         new = [d for d in deposits if d.nouveau]
         say(context, f"sources/{famille} {annee} : {len(deposits)} fichier(s), dont {len(new)} nouveau(x) ou modifié(s)")

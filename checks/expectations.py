@@ -12,7 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pandas as pd
+from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey,
+                     MetadataValue, multi_asset_check)
+from dagster_duckdb import DuckDBResource
+
+from pipelines.resources import BilanSettings
 
 ERREUR, AVERTISSEMENT = "erreur", "avertissement"
 
@@ -166,10 +170,7 @@ def record_warnings(con: duckdb.DuckDBPyConnection, outcome: dict, annee: int, r
 
 # --- the Dagster check ----------------------------------------------------------------------------
 
-from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec,  # noqa: E402
-                     AssetKey, MetadataValue, multi_asset_check)
 
-from pipelines.resources import BilanSettings, Entrepot  # noqa: E402
 
 CHECKED = {"staging": ["staging/programmation", "staging/engagements", "staging/tfpb", "staging/indicateurs",
                        "staging/cohortes"],
@@ -191,9 +192,9 @@ def build_ge_check(level: str, asset_paths: list[str]):
                                           f"sortie/<annee>/data_docs/{level}/.")
                for p in asset_paths],
     )
-    def _check(context: AssetCheckExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
+    def _check(context: AssetCheckExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
-        with entrepot.connect() as con:
+        with entrepot.get_connection() as con:
             out = run_suites(con, parametres.output_dir, annee, level, asset_paths)
             record_warnings(con, out["resultats"], annee, context.run.run_id)
         for asset_path in asset_paths:

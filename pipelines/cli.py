@@ -48,11 +48,11 @@ def run(args: argparse.Namespace) -> int:
 
     from pipelines.config import ConfigurationError
     from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
-    from pipelines.resources import BilanSettings, Entrepot
+    from pipelines.resources import BilanSettings, warehouse
 
     parametres = BilanSettings(racine_donnees=str(Path(args.donnees).resolve()),
                                sortie=str(Path(args.sortie).resolve()))
-    entrepot = Entrepot(chemin=str(parametres.warehouse_path))
+    entrepot = warehouse(parametres.warehouse_path)
     try:
         configured = parametres.config.settings.annees
         parametres.territoires(log=print)
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _summary(entrepot, parametres, annee: int) -> None:
-    with entrepot.connect() as con:
+    with entrepot.get_connection() as con:
         files = con.execute(
             "SELECT famille, territoire, fichier, statut, lignes_lues, lignes_retenues, lignes_quarantaine, "
             "lu_depuis FROM staging.qualite_fichiers WHERE annee_boite = ? ORDER BY famille, territoire, fichier",

@@ -9,10 +9,11 @@ import datetime as dt
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
@@ -64,6 +65,82 @@ class Settings(_Strict):
     annees: list[int]
 
 
+# --- vocabulary -----------------------------------------------------------------------------------
+
+
+class Terme(_Strict):
+    code: str
+    libelle: str
+    decalage_annee: int = 0        # familles: the year its measures describe, relative to the bilan year
+    mois: int | None = None        # jalons: months after entry
+    positive: bool = False         # situations: counts as a positive exit
+
+
+class Vocabulaire(_Strict):
+    """Every domain list, said once (config/vocabulaire.yaml): contracts, SQL, checks and the bilan read it."""
+
+    familles: list[Terme] = Field(min_length=1)
+    financeurs: list[Terme] = Field(min_length=1)
+    natures_credit: list[Terme] = Field(min_length=1)
+    modes_financement: list[Terme] = Field(min_length=1)
+    statuts_dossier: list[Terme] = Field(min_length=1)
+    types_partenaire: list[Terme] = Field(min_length=1)
+    axes_tfpb: list[Terme] = Field(min_length=1)
+    jalons: list[Terme] = Field(min_length=1)
+    situations: list[Terme] = Field(min_length=1)
+    sexes: list[Terme] = Field(min_length=1)
+    unites: list[Terme] = Field(min_length=1)
+    statuts_indicateur: list[Terme] = Field(min_length=1)
+    criteres: list[Terme] = Field(min_length=1)
+    niveaux_geo: list[Terme] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> "Vocabulaire":
+        for domaine in type(self).model_fields:
+            codes = self.codes(domaine)
+            dup = sorted({c for c in codes if codes.count(c) > 1})
+            if dup:
+                raise ValueError(f"{domaine} : code(s) en double : {', '.join(dup)}")
+        return self
+
+    def termes(self, domaine: str) -> list[Terme]:
+        if domaine not in type(self).model_fields:
+            raise KeyError(f"domaine de vocabulaire inconnu : {domaine}")
+        return getattr(self, domaine)
+
+    def codes(self, domaine: str) -> list[str]:
+        return [t.code for t in self.termes(domaine)]
+
+    def libelles(self, domaine: str) -> dict[str, str]:
+        return {t.code: t.libelle for t in self.termes(domaine)}
+
+    def rows(self) -> list[dict]:
+        """The vocabulary as one long table (domaine, code, libelle, rang, …), for DuckDB's `ref.vocabulaire`."""
+        return [{"domaine": d, "code": t.code, "libelle": t.libelle, "rang": i + 1, "mois": t.mois,
+                 "positive": t.positive, "decalage_annee": t.decalage_annee}
+                for d in type(self).model_fields for i, t in enumerate(self.termes(d))]
+
+
+def _in_domain(domaine: str):
+    """A value that must be a code of a vocabulary domain; the vocabulary comes in the validation context."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        vocabulaire = (info.context or {}).get("vocabulaire")
+        if vocabulaire is not None and value not in vocabulaire.codes(domaine):
+            raise ValueError(f"« {value} » n'est pas dans la liste `{domaine}` de vocabulaire.yaml "
+                             f"({', '.join(vocabulaire.codes(domaine))})")
+        return value
+
+    return AfterValidator(check)
+
+
+NiveauGeo = Annotated[str, _in_domain("niveaux_geo")]
+TypePartenaire = Annotated[str, _in_domain("types_partenaire")]
+Famille = Annotated[str, _in_domain("familles")]
+Unite = Annotated[str, _in_domain("unites")]
+Critere = Annotated[str, _in_domain("criteres")]
+
+
 # --- territory ------------------------------------------------------------------------------------
 
 
@@ -95,7 +172,6 @@ class Qpv(_Strict):
         return v
 
 
-NiveauGeo = Literal["qpv", "qpv_epci", "commune", "epci", "qpv_departement", "qpv_france", "departement", "france"]
 
 
 class NiveauComparaison(_Strict):
@@ -104,10 +180,6 @@ class NiveauComparaison(_Strict):
     libelle: str
 
 
-TypePartenaire = Literal[
-    "etat", "operateur_etat", "region", "departement", "epci", "commune", "bailleur", "sante", "association", "autre"
-]
-Famille = Literal["engagements", "programmation", "bilans_actions", "tfpb", "indicateurs", "cohortes"]
 
 
 class PartenaireAttendu(_Strict):
@@ -231,7 +303,7 @@ class Reference(_Strict):
 class IndicateurReferentiel(_Strict):
     code: str
     libelle: str
-    unite: Literal["pourcentage", "nombre", "euros", "ratio", "indice"]
+    unite: Unite
     mesure: str
     cle: str | None = None
     perimetre: str = "territoire"
@@ -251,7 +323,7 @@ class IndicateurReferentiel(_Strict):
 class Question(_Strict):
     code: str
     intitule: str
-    critere: Literal["efficacite", "efficience", "pertinence", "coherence", "impact", "suivi"]
+    critere: Critere
     objectifs: list[str] = Field(min_length=1)
     indicateurs: list[IndicateurReferentiel] = Field(min_length=1)
 
@@ -293,7 +365,6 @@ class Referentiel(_Strict):
         return [a.code for a in self.axes]
 
 
-Unite = Literal["pourcentage", "nombre", "indice", "euros"]
 
 
 class IndicateurCatalogue(_Strict):
@@ -341,9 +412,9 @@ def _explain(path: Path, exc: ValidationError) -> ConfigurationError:
     return ConfigurationError(f"{path} : configuration invalide\n" + "\n".join(lines))
 
 
-def _load(model: type[BaseModel], path: Path):
+def _load(model: type[BaseModel], path: Path, vocabulaire: "Vocabulaire | None" = None):
     try:
-        return model.model_validate(_read_yaml(path))
+        return model.model_validate(_read_yaml(path), context={"vocabulaire": vocabulaire})
     except ValidationError as exc:
         raise _explain(path, exc) from None
 
@@ -359,11 +430,15 @@ class ProjectConfig:
         return _load(Settings, self.dir / "settings.yaml")
 
     @cached_property
+    def vocabulaire(self) -> Vocabulaire:
+        return _load(Vocabulaire, self.dir / "vocabulaire.yaml")
+
+    @cached_property
     def territoires(self) -> dict[str, Territoire]:
         folder = self.dir / "territoires"
         result: dict[str, Territoire] = {}
         for path in sorted(folder.glob("*.yaml")):
-            territoire = _load(Territoire, path)
+            territoire = _load(Territoire, path, self.vocabulaire)
             if territoire.code != path.stem:
                 raise ConfigurationError(f"{path} : clé `code` « {territoire.code} » différente du nom du fichier")
             self.referentiel(territoire.referentiel)
@@ -397,5 +472,5 @@ def _cached(cfg: ProjectConfig, folder: str, code: str, model: type[BaseModel]):
     cache = cfg.__dict__.setdefault(f"_{folder}", {})
     if code not in cache:
         path = cfg.dir / folder / f"{code}.yaml"
-        cache[code] = _load(model, path)
+        cache[code] = _load(model, path, cfg.vocabulaire)
     return cache[code]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from pipelines.common import nearest
 from pipelines.config import ConfigurationError, ProjectConfig, Territoire
 
 
@@ -28,8 +29,6 @@ class ReferenceGeographie:
     qpv: dict[str, QpvReference]
 
     def check(self, territoire: Territoire, path_hint: str) -> None:
-        from assets.staging.family import nearest
-
         absent = [c for c in territoire.codes_qpv if c not in self.qpv]
         if absent:
             hints = []

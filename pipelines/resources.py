@@ -1,4 +1,5 @@
-"""Resources: where the data and outputs live, the configuration, the DuckDB warehouse, the pseudonymiser."""
+"""Resources: where the data and outputs live, the configuration, the DuckDB warehouse (dagster-duckdb), the
+pseudonymiser."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-import duckdb
 from dagster import ConfigurableResource
+from dagster_duckdb import DuckDBResource
 
-from assets.staging.family import Context
-from assets.staging.pseudonymisation import Pseudonymiser, from_environment
+from pipelines.pseudonymisation import Pseudonymiser, from_environment
 from pipelines.config import PROJECT_ROOT, ProjectConfig
 from pipelines.reference import ReferenceGeographie, load_reference
 
@@ -79,14 +79,6 @@ class BilanSettings(ConfigurableResource):
         return _pseudonymiser(self.config.settings.pseudonymisation.variable_cle,
                               os.environ.get(self.config.settings.pseudonymisation.variable_cle, ""))
 
-    def contexts(self, annee: int, log=print) -> dict[str, Context]:
-        cfg = self.config
-        return {
-            t.code: Context(territoire=t, annee=annee, referentiel=cfg.referentiel(t.referentiel),
-                            catalogue=cfg.catalogue(t.catalogue_indicateurs),
-                            tolerance_ratio=cfg.settings.tolerance_ratio_points, pseudonymise=self.pseudonymiser())
-            for t in self.territoires(log)
-        }
 
 
 @lru_cache(maxsize=4)
@@ -94,19 +86,12 @@ def _pseudonymiser(variable: str, _value: str) -> Pseudonymiser:
     return from_environment(variable)
 
 
-class Entrepot(ConfigurableResource):
-    """The DuckDB warehouse of a deployment (one file per output folder)."""
-
-    chemin: str = "sortie/entrepot.duckdb"
-
-    @property
-    def path(self) -> Path:
-        p = Path(self.chemin)
-        return p if p.is_absolute() else PROJECT_ROOT / p
-
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(str(self.path))
+def warehouse(path: Path | str) -> DuckDBResource:
+    """The DuckDB warehouse of a deployment: one file per output folder, created with its folder."""
+    path = Path(path)
+    path = path if path.is_absolute() else PROJECT_ROOT / path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return DuckDBResource(database=str(path))
 
 
 def resources_from_environment() -> dict:
@@ -114,7 +99,7 @@ def resources_from_environment() -> dict:
     sortie = os.environ.get("BILAN_SORTIE", "sortie")
     return {
         "parametres": BilanSettings(racine_donnees=os.environ.get("BILAN_DONNEES", "data/demo"), sortie=sortie),
-        "entrepot": Entrepot(chemin=str(Path(sortie) / "entrepot.duckdb")),
+        "entrepot": warehouse(Path(sortie) / "entrepot.duckdb"),
     }
 
 

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import io
-import re
-import unicodedata
 from pathlib import Path
 
 import jinja2
 import pandas as pd
 
+from pipelines.common import slug
 from reports import sections
 from reports.data import BilanData
 from reports.format import nombre
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-
-def slug(text: str) -> str:
-    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
 def _environment() -> jinja2.Environment:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from assets.staging.family import Context
-from assets.staging.pseudonymisation import Pseudonymiser
+from pipelines.pseudonymisation import Pseudonymiser
 from pipelines.config import ProjectConfig
 
 TEST_KEY = "cle-de-test-bilan-quartiers-0123456789abcdef"

@@ -13,7 +13,7 @@ from dagster import DagsterInstance, materialize
 
 from pipelines.config import PROJECT_ROOT
 from pipelines.definitions import ALL_ASSETS
-from pipelines.resources import BilanSettings, Entrepot
+from pipelines.resources import BilanSettings, warehouse
 from tests.conftest import TEST_KEY
 
 NB, NNB = "\u00a0", "\u202f"
@@ -32,7 +32,7 @@ def _run(data_root: Path, sortie: Path, years: list[int], bilan_years: list[int]
         selection = None if annee in bilan_years else [a.key for a in ALL_ASSETS if a.key.path[0] != "bilan"]
         result = materialize(ALL_ASSETS, partition_key=str(annee), instance=instance, selection=selection,
                              resources={"parametres": parametres,
-                                        "entrepot": Entrepot(chemin=str(parametres.warehouse_path))})
+                                        "entrepot": warehouse(parametres.warehouse_path)})
         assert result.success
     return parametres
 

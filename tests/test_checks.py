@@ -8,7 +8,7 @@ from dagster import AssetKey, DagsterInstance, materialize
 from assets.marts import assets as mart_assets
 from pipelines.config import PROJECT_ROOT
 from pipelines.definitions import ALL_ASSETS
-from pipelines.resources import BilanSettings, Entrepot
+from pipelines.resources import BilanSettings, warehouse
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 
@@ -18,7 +18,7 @@ def _materialize(tmp_path, years=(2024, 2025)):
     instance = DagsterInstance.ephemeral()
     results = [materialize(ALL_ASSETS, partition_key=str(a), instance=instance, raise_on_error=False,
                            resources={"parametres": parametres,
-                                      "entrepot": Entrepot(chemin=str(parametres.warehouse_path))})
+                                      "entrepot": warehouse(parametres.warehouse_path)})
                for a in years]
     return parametres, results
 

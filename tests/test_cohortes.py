@@ -3,7 +3,6 @@ figures worked out by hand, and statistical secrecy cell by cell."""
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import pytest
 

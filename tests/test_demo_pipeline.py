@@ -12,7 +12,7 @@ from dagster import AssetCheckSeverity, DagsterInstance, materialize
 
 from pipelines.config import PROJECT_ROOT
 from pipelines.definitions import ALL_ASSETS
-from pipelines.resources import BilanSettings, Entrepot
+from pipelines.resources import BilanSettings, warehouse
 from tests.conftest import TEST_KEY
 
 DEMO = PROJECT_ROOT / "data" / "demo"
@@ -29,7 +29,7 @@ def _run(sortie: Path, instance) -> list:
     for annee in ("2024", "2025"):
         result = materialize(ALL_ASSETS, partition_key=annee, instance=instance, selection=WITHOUT_BILAN,
                              resources={"parametres": parametres,
-                                        "entrepot": Entrepot(chemin=str(parametres.warehouse_path))})
+                                        "entrepot": warehouse(parametres.warehouse_path)})
         assert result.success
         results.append(result)
     return results
@@ -144,7 +144,7 @@ def test_feedback_workbook_for_each_partner_file(demo_run):
     import openpyxl
 
     from assets.retours import WHAT_TO_DO
-    from reports.render import slug
+    from pipelines.common import slug
 
     sortie = demo_run[0]
     folder = sortie / "2025" / "retours" / "ccco"

@@ -16,7 +16,7 @@ from dagster import AssetKey, DagsterInstance, DagsterRunStatus, materialize
 
 from pipelines.config import PROJECT_ROOT
 from pipelines.definitions import ALL_ASSETS
-from pipelines.resources import BilanSettings, Entrepot
+from pipelines.resources import BilanSettings, warehouse
 
 
 def _as_cluster_owner(args: list[str]) -> list[str]:
@@ -67,7 +67,7 @@ def test_partitioned_run_stored_in_postgres_and_read_back(tmp_path, postgres, mo
         selection = [AssetKey(["sources", "programmation"]), AssetKey(["staging", "programmation"])]
         result = materialize(ALL_ASSETS, selection=selection, partition_key="2025", instance=instance,
                              resources={"parametres": parametres,
-                                        "entrepot": Entrepot(chemin=str(parametres.warehouse_path))})
+                                        "entrepot": warehouse(parametres.warehouse_path)})
         assert result.success
     finally:
         instance.dispose()

@@ -9,7 +9,7 @@ from dagster import DagsterInstance, materialize
 
 from pipelines.config import PROJECT_ROOT
 from pipelines.definitions import ALL_ASSETS
-from pipelines.resources import BilanSettings, Entrepot
+from pipelines.resources import BilanSettings, warehouse
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 
@@ -20,7 +20,7 @@ def _materialize(data_root, sortie, years):
     for annee in years:
         result = materialize(ALL_ASSETS, partition_key=str(annee), instance=instance,
                              resources={"parametres": parametres,
-                                        "entrepot": Entrepot(chemin=str(parametres.warehouse_path))})
+                                        "entrepot": warehouse(parametres.warehouse_path)})
         assert result.success
     return duckdb.connect(str(parametres.warehouse_path), read_only=True)
 

@@ -84,7 +84,7 @@ def test_no_personal_value_leaves_the_reader(tmp_path, capsys, monkeypatch):
 def test_same_person_same_pseudonym_across_files_and_a_key_changes_it():
     import pandas as pd
 
-    from assets.staging.pseudonymisation import Pseudonymiser
+    from pipelines.pseudonymisation import Pseudonymiser
 
     a = Pseudonymiser(key=TEST_KEY.encode(), is_demo=False)
     b = Pseudonymiser(key=(TEST_KEY + "x").encode(), is_demo=False)
@@ -96,7 +96,7 @@ def test_same_person_same_pseudonym_across_files_and_a_key_changes_it():
 def test_key_from_a_file_and_production_refuses_the_demo_key(tmp_path, monkeypatch):
     import pytest
 
-    from assets.staging.pseudonymisation import CleManquante, from_environment
+    from pipelines.pseudonymisation import CleManquante, from_environment
 
     key_file = tmp_path / "cle.txt"
     key_file.write_text(TEST_KEY + "\n")

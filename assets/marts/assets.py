@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from dagster import (AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TableColumnDep,
                      TableColumnLineage, asset)
+from dagster_duckdb import DuckDBResource
 
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import run_script
@@ -11,7 +12,7 @@ from checks import marts as mart_checks
 from pipelines.warehouse import table_schema, transaction
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings, Entrepot
+from pipelines.resources import BilanSettings
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,10 @@ def build_mart_asset(mart: Mart):
         description=mart.description + f" Tables : {', '.join('marts.' + t for t in mart.tables)} "
                     f"(SQL : assets/marts/{mart.name}.sql).",
     )
-    def _mart(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
+    def _mart(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
-        with entrepot.connect() as con:
-            sync_reference_tables(con, parametres.territoires(log=lambda m: say(context, m)))
+        with entrepot.get_connection() as con:
+            sync_reference_tables(con, parametres.config.vocabulaire, parametres.territoires(log=lambda m: say(context, m)))
             run_script(con, "schema.sql")
             with transaction(con):
                 run_script(con, f"{mart.name}.sql", annee)

@@ -2,11 +2,12 @@
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+from dagster_duckdb import DuckDBResource
 
 from assets.publication.cohortes import publish_cohortes, publish_transitions
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings, Entrepot
+from pipelines.resources import BilanSettings
 from pipelines.warehouse import insert_frame, table_schema, transaction
 
 
@@ -34,10 +35,10 @@ def _replace(con, table: str, frame: pd.DataFrame, annee: int) -> None:
                 "n'est pas publié, et une cellule masquée ne peut être retrouvée par différence avec un total "
                 "(secret secondaire, affiché « s »). Seuils : config/settings.yaml, secret_statistique.",
 )
-def cohortes_publiees(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
+def cohortes_publiees(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
     annee = int(context.partition_key)
     secret = parametres.config.settings.secret_statistique
-    with entrepot.connect() as con:
+    with entrepot.get_connection() as con:
         jalons = con.execute("SELECT * FROM marts.cohortes_jalons WHERE annee = ? ORDER BY reference_cpo, cohorte, "
                              "rang_jalon, dimension, modalite", [annee]).df()
         transitions = con.execute("SELECT * FROM marts.cohortes_transitions WHERE annee = ?", [annee]).df()

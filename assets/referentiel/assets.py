@@ -2,13 +2,14 @@
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster_duckdb import DuckDBResource
 
 from assets.marts.assets import MARTS
 from assets.marts.sql import query, run_script
 from assets.referentiel.compute import compute_referentiel
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings, Entrepot
+from pipelines.resources import BilanSettings
 from pipelines.warehouse import insert_frame, table_schema, transaction
 
 
@@ -23,9 +24,9 @@ from pipelines.warehouse import insert_frame, table_schema, transaction
                 "(territoire ou QPV), clé (objectif, partenaire — indicateur, bailleur), valeur, unité, année des "
                 "données et mart d'origine. Chaque mart fournit les siennes (assets/marts/<mart>_mesures.sql).",
 )
-def mesures(context: AssetExecutionContext, entrepot: Entrepot):
+def mesures(context: AssetExecutionContext, entrepot: DuckDBResource):
     annee = int(context.partition_key)
-    with entrepot.connect() as con:
+    with entrepot.get_connection() as con:
         run_script(con, "schema.sql")
         parts = []
         for mart in MARTS:
@@ -61,11 +62,11 @@ def mesures(context: AssetExecutionContext, entrepot: Entrepot):
                 "précédente, la cible et l'écart à la cible, la tendance, le statut (atteint, en bonne voie, en "
                 "retard, non renseigné avec sa raison) et la mesure d'origine.",
 )
-def referentiel(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
+def referentiel(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
     annee = int(context.partition_key)
     territoires = parametres.territoires(log=lambda m: say(context, m))
     minimum = parametres.config.settings.secret_statistique.denominateur_minimal
-    with entrepot.connect() as con:
+    with entrepot.get_connection() as con:
         frame = compute_referentiel(con, parametres.config, territoires, annee)
         with transaction(con):
             con.execute("DELETE FROM referentiel.indicateurs WHERE annee = ?", [annee])

@@ -3,15 +3,16 @@
 
 from dagster import (AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TableColumn, TableSchema,
                      asset)
+from dagster_duckdb import DuckDBResource
 
 from assets.staging.contract import RULES, SQL_TYPES
-from assets.staging.family import Family
+from assets.staging.family import Context, Family
 from assets.staging.load import stage_family
 from assets.staging.registry import FAMILIES
 from checks import staging as staging_checks
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings, Entrepot
+from pipelines.resources import BilanSettings
 
 # Cross-family rules read other staging tables: those are upstream in the graph.
 UPSTREAM = {"bilans_actions": ["programmation"], "cohortes": ["programmation"]}
@@ -36,6 +37,17 @@ def _schema(family: Family) -> TableSchema:
     return TableSchema(columns=cols)
 
 
+def validation_contexts(parametres: BilanSettings, annee: int, log=print) -> dict[str, Context]:
+    """One validation context per configured territory: what its families' rules may look at."""
+    cfg = parametres.config
+    return {
+        t.code: Context(territoire=t, annee=annee, referentiel=cfg.referentiel(t.referentiel),
+                        catalogue=cfg.catalogue(t.catalogue_indicateurs),
+                        tolerance_ratio=cfg.settings.tolerance_ratio_points, pseudonymise=parametres.pseudonymiser())
+        for t in parametres.territoires(log)
+    }
+
+
 def build_staging_asset(family: Family):
     key = AssetKey(["staging", family.name])
 
@@ -52,10 +64,10 @@ def build_staging_asset(family: Family):
         "ligne, colonne et règle. Tables : " + ", ".join(f"staging.{t.name}" for t in family.tables) + ".",
         metadata={"dagster/column_schema": _schema(family)},
     )
-    def _staging(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
+    def _staging(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
-        contexts = parametres.contexts(annee, log=lambda m: say(context, m))
-        with entrepot.connect() as con:
+        contexts = validation_contexts(parametres, annee, log=lambda m: say(context, m))
+        with entrepot.get_connection() as con:
             summary = stage_family(con, family, annee, contexts, context.run_id, parametres.cache_dir,
                                    log=lambda m: say(context, m))
             checks = staging_checks.evaluate(con, family, key, annee)

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible, RawTable, normalise_header
+from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible, RawTable
+from pipelines.common import normalise_header
 
 Kind = Literal["texte", "entier", "nombre", "date", "booleen", "choix"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
-from assets.staging.reading import normalise_header
+from pipelines.common import normalise_header
 from pipelines.config import Territoire
 
 

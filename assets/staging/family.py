@@ -27,6 +27,7 @@ from assets.staging.contract import (
     type_columns,
 )
 from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible, read_file
+from pipelines.common import nearest
 from pipelines.config import Catalogue, Referentiel, Territoire
 
 PROVENANCE = [FILE_COLUMN, HASH_COLUMN, ORDER_COLUMN, SHEET_COLUMN, LINE_COLUMN]
@@ -240,13 +241,6 @@ def inbox_year_rule(frame: pd.DataFrame, ctx: Context, column: str = "annee") ->
     wrong = frame[column].notna() & (frame[column] != ctx.annee)
     return flag(frame, wrong, column, "annee_boite",
                 "l'année " + frame[column].astype("string") + f" ne correspond pas à la boîte de dépôt {ctx.annee}")
-
-
-def nearest(code: str, candidates: list[str]) -> str | None:
-    import difflib
-
-    match = difflib.get_close_matches(code, candidates, n=1, cutoff=0.6)
-    return match[0] if match else None
 
 
 def normalise_qpv(codes: pd.Series, ctx: Context) -> tuple[pd.Series, pd.Series]:

@@ -12,8 +12,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from assets.sources import active_deposits, write_atomic
-from assets.staging.contract import AVERTISSEMENT, ERREUR, FILE_COLUMN, HASH_COLUMN, SQL_TYPES, TableContract
+from assets.sources import active_deposits
+from pipelines.common import write_atomic
+from assets.staging.contract import AVERTISSEMENT, FILE_COLUMN, HASH_COLUMN, SQL_TYPES, TableContract
 from assets.staging.family import Context, Family, ParsedFile, attach_provenance, parse_file, validate_set
 from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible
 from pipelines.warehouse import insert_frame, transaction

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assets.staging.contract import AVERTISSEMENT, Col, TableContract, concat_errors, flag
+from assets.staging.contract import AVERTISSEMENT, Col, TableContract, flag
 from assets.staging.family import Context, Family, inbox_year_rule, normalise_qpv, qpv_message
 from assets.staging.engagements import objectif_rule
 

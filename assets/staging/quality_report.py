@@ -1,12 +1,14 @@
 """The year's data-quality exports for data stewards: per-file summary and the quarantine, as CSV."""
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster_duckdb import DuckDBResource
 
-from assets.sources import unknown_inbox_files, write_atomic
+from assets.sources import unknown_inbox_files
+from pipelines.common import write_atomic
 from assets.staging.registry import FAMILIES
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings, Entrepot
+from pipelines.resources import BilanSettings
 
 
 def export_quality(con, output_dir, annee: int, unknown: list[tuple[str, str]]) -> dict:
@@ -38,12 +40,12 @@ def export_quality(con, output_dir, annee: int, unknown: list[tuple[str, str]]) 
                 "retenues, en quarantaine, colonnes inconnues, fichiers ignorés) et la liste des problèmes en "
                 "quarantaine (fichier, ligne, colonne, règle, message), en CSV dans sortie/<annee>/.",
 )
-def rapport_qualite(context: AssetExecutionContext, parametres: BilanSettings, entrepot: Entrepot):
+def rapport_qualite(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
     annee = int(context.partition_key)
     unknown = unknown_inbox_files(parametres.data_root, list(parametres.config.territoires), annee)
     for territoire, name in unknown:
         say(context, f"  fichier inconnu laissé de côté : {territoire}/{annee}/{name}")
-    with entrepot.connect() as con:
+    with entrepot.get_connection() as con:
         out = export_quality(con, parametres.output_dir, annee, unknown)
     q = out["quality"]
     return MaterializeResult(metadata={

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from pipelines.common import normalise_header
 
 LINE_COLUMN = "_ligne"
 SHEET_COLUMN = "_feuille"
@@ -22,14 +22,6 @@ SHEET_COLUMN = "_feuille"
 class FichierIllisible(Exception):
     """The whole file is refused; the message is for the data steward."""
 
-
-def normalise_header(name: object) -> str:
-    """`Montant accordé (€)` → `montant_accorde`; `N° dossier` → `n_dossier`."""
-    text = "" if name is None else str(name)
-    text = re.sub(r"\s*\([^)]*\)\s*$", "", text.strip())  # a trailing unit in parentheses
-    text = unicodedata.normalize("NFKD", text.replace("°", "")).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^0-9a-zA-Z]+", "_", text.lower()).strip("_")
-    return text
 
 
 @dataclass

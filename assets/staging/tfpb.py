@@ -6,7 +6,7 @@ import pandas as pd
 
 from assets.staging.contract import Col, TableContract, flag
 from assets.staging.family import Context, Family, inbox_year_rule, qpv_rule
-from assets.staging.reading import normalise_header
+from pipelines.common import normalise_header
 
 AXES_TFPB = ("personnel_proximite", "formation_personnel", "sur_entretien", "dechets_encombrants", "tranquillite",
              "concertation", "lien_social", "petits_travaux")

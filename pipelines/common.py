@@ -1,0 +1,52 @@
+"""The ground floor: small helpers every layer may use. This module imports nothing of the project, so that
+sources, staging, marts, reports and wiring all stand on it without cycles."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+
+def normalise_header(name: object) -> str:
+    """`Montant accordé (€)` → `montant_accorde`; `N° dossier` → `n_dossier`. Also the landlord and partner key."""
+    text = "" if name is None else str(name)
+    text = re.sub(r"\s*\([^)]*\)\s*$", "", text.strip())  # a trailing unit in parentheses
+    text = unicodedata.normalize("NFKD", text.replace("°", "")).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^0-9a-zA-Z]+", "_", text.lower()).strip("_")
+    return text
+
+
+def nearest(code: str, candidates: list[str]) -> str | None:
+    """The closest candidate to a mistyped code, for the « vouliez-vous dire … ? » hints."""
+    match = difflib.get_close_matches(code, candidates, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def slug(text: str) -> str:
+    """`Auberchicourt-Nord` → `auberchicourt-nord`: a file-name-safe form of a name."""
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Temp file in the same folder, then rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
