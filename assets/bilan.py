@@ -2,6 +2,7 @@
 per commune hosting a QPV — in `<sortie>/<annee>/<territoire>/`, written atomically."""
 
 import time
+from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
@@ -12,7 +13,7 @@ from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
 from reports.data import load_bilan_data
-from pipelines.common import slug
+from pipelines.common import code_version, slug
 from reports.render import build_context, render_html, render_pdf, render_xlsx
 
 
@@ -58,6 +59,9 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
           AssetKey(["staging", "rapport_qualite"]), *(AssetKey(["marts", m.name]) for m in MARTS)],
     kinds={"html", "pdf", "xlsx"},
     owners=["team:evaluation"],
+    # the report's code and templates: a new template renders the bilan again even when no figure changed
+    code_version=code_version(Path(__file__), *(p for p in (Path(__file__).parent.parent / "reports").rglob("*")
+                                                 if p.suffix in (".py", ".j2", ".css"))),
     description="Le bilan annuel pour le COPIL, par territoire : HTML autonome (graphiques SVG intégrés, aucune "
                 "ressource réseau), PDF A4 (sommaire, en-têtes, numéros de page), annexe XLSX avec toutes les tables "
                 "et les codes de mesure, et un bilan court par commune accueillant un QPV. Synthèse, référentiel, "

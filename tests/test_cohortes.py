@@ -6,7 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from assets.publication.cohortes import COUNTS, publish_cohortes, relations_of_block
+from assets.publication.cohortes import CohortColumns, publish_cohortes, relations_of_block
+from pipelines.config import ProjectConfig
+
+COLUMNS = CohortColumns.of(ProjectConfig().vocabulaire)
+COUNTS = COLUMNS.counts
 from assets.publication.secret import protect, withheld_rate
 from tests.test_marts import FIXTURES, _materialize
 
@@ -156,16 +160,15 @@ def test_published_demo_like_block_leaks_nothing():
         rows.append({"territoire": "t", "annee": 2025, "reference_cpo": "CPO", "code_objectif": "OG.1.1",
                      "cohorte": 2024, "jalon": "12_mois", "rang_jalon": 3, "dimension": dimension,
                      "modalite": modalite, "attendus": attendus, "observes": observes,
-                     **dict(zip(["emploi_durable", "emploi_transition", "formation_qualifiante", "recherche_emploi",
-                                 "inactif", "perdu_de_vue"], situations)),
+                     **dict(zip(COLUMNS.situations, situations)),
                      "sorties_positives": sum(situations[:3]),
                      "taux_sortie_positive": 100 * sum(situations[:3]) / observes,
                      "taux_emploi_durable": 100 * situations[0] / observes,
                      "taux_perdus_de_vue": 100 * situations[5] / observes})
     frame = pd.DataFrame(rows)
-    published = publish_cohortes(frame, 5, 10)
+    published = publish_cohortes(frame, COLUMNS, 5, 10)
     hidden = {(i, c) for i in published.index for c in COUNTS if published.at[i, c] in ("< 5", "s")}
-    for total, parts in relations_of_block(frame):
+    for total, parts in relations_of_block(frame, COLUMNS):
         assert len([c for c in [total, *parts] if c in hidden]) != 1, (total, parts)
     assert published.at[0, "observes"] == "28" and published.at[0, "emploi_durable"] == "9"
     assert published.at[1, "inactif"] == "< 5"

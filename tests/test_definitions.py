@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
 from dagster import AssetKey
 
+from pipelines.config import ProjectConfig
 from pipelines.definitions import defs
 
 
@@ -53,3 +61,21 @@ def test_tables_carry_their_schema_and_marts_their_column_lineage():
     dep = lineage.deps_by_column["montant_accorde"][0]
     assert dep.asset_key == AssetKey(["staging", "programmation"]) and dep.column_name == "montant_accorde"
     assert set(DIRECT_COLUMNS) == {"programmation", "tfpb", "engagements", "indicateurs", "bilans_actions"}
+
+
+def test_dagster_asset_materialize_runs_on_a_fresh_instance(tmp_path):
+    """`dagster asset materialize` (and the UI outside the yearly job) uses the Definitions' default executor:
+    in-process, so steps never fight over the DuckDB writer lock."""
+    root = Path(__file__).resolve().parent.parent
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(root / "deploiement" / "dagster.sqlite.yaml", home / "dagster.yaml")
+    env = {**os.environ, "DAGSTER_HOME": str(home), "BILAN_SORTIE": str(tmp_path / "sortie")}
+    dagster = Path(sys.executable).parent / "dagster"
+    done = subprocess.run([str(dagster), "asset", "materialize", "-m", "pipelines.definitions",
+                           "--select", "group:sources", "--partition", "2025"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with duckdb.connect(str(tmp_path / "sortie" / "entrepot.duckdb"), read_only=True) as con:
+        families = {r[0] for r in con.execute("SELECT DISTINCT famille FROM archive.depots WHERE annee = 2025").fetchall()}
+    assert families == set(ProjectConfig().vocabulaire.codes("familles"))

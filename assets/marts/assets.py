@@ -7,9 +7,10 @@ from dagster import (AssetExecutionContext, AssetKey, MaterializeResult, Metadat
 from dagster_duckdb import DuckDBResource
 
 from assets.marts.reference_tables import sync_reference_tables
-from assets.marts.sql import run_script
+from assets.marts.sql import SQL_DIR, run_script
 from checks import marts as mart_checks
 from pipelines.warehouse import table_schema, transaction
+from pipelines.common import code_version
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
@@ -85,6 +86,7 @@ def build_mart_asset(mart: Mart):
         deps=[AssetKey(["staging", s]) for s in mart.staging],
         kinds={"duckdb", "sql"},
         owners=["team:evaluation"],
+        code_version=code_version(SQL_DIR / f"{mart.name}.sql", SQL_DIR / "schema.sql", SQL_DIR / "sql.py"),
         check_specs=mart_checks.specs(mart.name, AssetKey(["marts", mart.name])),
         description=mart.description + f" Tables : {', '.join('marts.' + t for t in mart.tables)} "
                     f"(SQL : assets/marts/{mart.name}.sql).",

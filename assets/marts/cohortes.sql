@@ -23,9 +23,10 @@ SELECT o.territoire, $annee AS annee, o.reference_cpo, cpo.code_objectif, year(p
            AS tranche_age,
        CASE WHEN p.code_qpv IS NULL THEN 'non renseigné' WHEN p.code_qpv = 'HORS_QPV' THEN 'hors QPV'
             ELSE 'résident QPV' END AS residence,
-       o.jalon, list_position(['entree', '6_mois', '12_mois', '24_mois', 'sortie'], o.jalon) AS rang_jalon,
+       o.jalon, j.rang AS rang_jalon,
        o.date_observation, o.situation, o.fichier, o.ligne
 FROM _obs o JOIN _personnes p USING (territoire, reference_cpo, identifiant_beneficiaire)
+JOIN ref.vocabulaire j ON j.domaine = 'jalons' AND j.code = o.jalon
 LEFT JOIN (SELECT territoire, reference_cpo, min(code_objectif) AS code_objectif FROM staging.programmation
            WHERE reference_cpo IS NOT NULL GROUP BY ALL) cpo USING (territoire, reference_cpo);
 
@@ -38,9 +39,8 @@ WITH members AS (  -- one row per person and cohort, with each breakdown as (dim
          LATERAL (VALUES ('ensemble', 'ensemble'), ('sexe', sexe), ('tranche_age', tranche_age),
                          ('residence', residence)) AS d(dimension, modalite)
     WHERE annee = $annee
-), jalons AS (
-    SELECT * FROM (VALUES ('entree', 1, 0), ('6_mois', 2, 6), ('12_mois', 3, 12), ('24_mois', 4, 24),
-                          ('sortie', 5, NULL)) AS j(jalon, rang_jalon, mois)
+), jalons AS (  -- the jalons in order, with their delay after entry (config/vocabulaire.yaml)
+    SELECT code AS jalon, rang AS rang_jalon, mois FROM ref.vocabulaire WHERE domaine = 'jalons'
 ), expected AS (  -- people whose jalon was due by the end of the year (`sortie` has no due date)
     SELECT m.*, j.jalon, j.rang_jalon,
            j.mois IS NOT NULL AND m.date_entree + to_months(j.mois) <= make_date($annee, 12, 31) AS attendu
@@ -50,13 +50,11 @@ SELECT e.territoire, $annee AS annee, e.reference_cpo, min(e.code_objectif) AS c
        e.jalon, e.rang_jalon, e.dimension, e.modalite,
        count(*) FILTER (WHERE e.attendu) AS attendus,
        count(p.situation) AS observes,
-       count(*) FILTER (WHERE p.situation = 'emploi_durable') AS emploi_durable,
-       count(*) FILTER (WHERE p.situation = 'emploi_transition') AS emploi_transition,
-       count(*) FILTER (WHERE p.situation = 'formation_qualifiante') AS formation_qualifiante,
-       count(*) FILTER (WHERE p.situation = 'recherche_emploi') AS recherche_emploi,
-       count(*) FILTER (WHERE p.situation = 'inactif') AS inactif,
-       count(*) FILTER (WHERE p.situation = 'perdu_de_vue') AS perdu_de_vue,
-       emploi_durable + emploi_transition + formation_qualifiante AS sorties_positives,
+{%- for s in vocabulaire.situations %}
+       count(*) FILTER (WHERE p.situation = '{{ s.code }}') AS {{ s.code }},
+{%- endfor %}
+       count(*) FILTER (WHERE p.situation IN (SELECT code FROM ref.vocabulaire
+                                              WHERE domaine = 'situations' AND positive)) AS sorties_positives,
        100.0 * sorties_positives / nullif(observes, 0) AS taux_sortie_positive,
        100.0 * emploi_durable / nullif(observes, 0) AS taux_emploi_durable,
        100.0 * perdu_de_vue / nullif(observes, 0) AS taux_perdus_de_vue
@@ -75,6 +73,6 @@ FROM marts.cohortes_parcours a
 JOIN marts.cohortes_parcours b
   ON b.annee = a.annee AND b.territoire = a.territoire AND b.reference_cpo = a.reference_cpo
  AND b.identifiant_beneficiaire = a.identifiant_beneficiaire AND b.rang_jalon = a.rang_jalon + 1
- AND a.jalon <> 'sortie' AND b.jalon <> 'sortie'
+ AND a.jalon <> 'sortie' AND b.jalon <> 'sortie'  -- the exit is not a step of the jalon series
 WHERE a.annee = $annee
 GROUP BY ALL;

@@ -18,7 +18,7 @@ def sync_reference_tables(con: duckdb.DuckDBPyConnection, vocabulaire: Vocabulai
         "territoires": pd.DataFrame([{"territoire": t.code, "nom": t.nom, "nom_court": t.nom_court,
                                       "siren_epci": t.siren_epci, "departement": t.departement,
                                       "population_qpv": sum(q.population for q in t.qpv)} for t in territoires]),
-        "vocabulaire": pd.DataFrame(vocabulaire.rows()),
+        "vocabulaire": pd.DataFrame(vocabulaire.rows()).astype({"rang": "Int64", "mois": "Int64"}),
     }
     con.execute("CREATE SCHEMA IF NOT EXISTS ref")
     with transaction(con):

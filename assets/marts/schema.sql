@@ -45,8 +45,7 @@ CREATE TABLE IF NOT EXISTS marts.cohortes_parcours (
 CREATE TABLE IF NOT EXISTS marts.cohortes_jalons (
     territoire VARCHAR, annee INTEGER, reference_cpo VARCHAR, code_objectif VARCHAR, cohorte INTEGER, jalon VARCHAR,
     rang_jalon INTEGER, dimension VARCHAR, modalite VARCHAR, attendus BIGINT, observes BIGINT,
-    emploi_durable BIGINT, emploi_transition BIGINT, formation_qualifiante BIGINT, recherche_emploi BIGINT,
-    inactif BIGINT, perdu_de_vue BIGINT, sorties_positives BIGINT, taux_sortie_positive DOUBLE,
+    {% for s in vocabulaire.situations %}{{ s.code }} BIGINT, {% endfor %}sorties_positives BIGINT, taux_sortie_positive DOUBLE,
     taux_emploi_durable DOUBLE, taux_perdus_de_vue DOUBLE);
 CREATE TABLE IF NOT EXISTS marts.cohortes_transitions (
     territoire VARCHAR, annee INTEGER, reference_cpo VARCHAR, cohorte INTEGER, jalon_depart VARCHAR,

@@ -1,21 +1,48 @@
 """Run a SQL file of this folder with the year as `$annee`.
 
 DuckDB cannot bind parameters inside DDL (CREATE VIEW), so `$annee` is replaced by the year as an integer
-literal; `int()` keeps anything else from reaching the SQL."""
+literal; `int()` keeps anything else from reaching the SQL.
+
+Lists of values are read from `ref.vocabulaire` in SQL. Where a list becomes columns (one count per cohort
+situation), the file is a Jinja template rendered with the vocabulary as the warehouse holds it
+(`{% for s in vocabulaire.situations %}…{% endfor %}`), so the columns follow config/vocabulaire.yaml."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
+import jinja2
 import pandas as pd
 
 SQL_DIR = Path(__file__).parent
+_TEMPLATE = re.compile(r"{%|{{")
 
 
-def statements(name: str) -> list[str]:
+def _vocabulary(con: duckdb.DuckDBPyConnection) -> SimpleNamespace:
+    rows = con.execute("SELECT domaine, code, libelle, rang, mois, positive FROM ref.vocabulaire "
+                       "ORDER BY domaine, rang").fetchall()
+    domains: dict[str, list[SimpleNamespace]] = {}
+    for domaine, code, libelle, rang, mois, positive in rows:
+        domains.setdefault(domaine, []).append(SimpleNamespace(code=code, libelle=libelle, rang=rang, mois=mois,
+                                                               positive=positive))
+    return SimpleNamespace(**domains)
+
+
+def source(name: str, con: duckdb.DuckDBPyConnection | None = None) -> str:
     text = (SQL_DIR / name).read_text(encoding="utf-8")
+    if _TEMPLATE.search(text):
+        if con is None:
+            raise ValueError(f"{name} est un gabarit : il faut l'entrepôt pour lire le vocabulaire")
+        env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+        text = env.from_string(text).render(vocabulaire=_vocabulary(con))
+    return text
+
+
+def statements(name: str, con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
+    text = source(name, con)
     return [s.strip() for s in re.split(r";\s*(?:\n|$)", text) if s.strip() and not _only_comments(s)]
 
 
@@ -28,10 +55,10 @@ def _bind(statement: str, annee: int | None) -> str:
 
 
 def run_script(con: duckdb.DuckDBPyConnection, name: str, annee: int | None = None) -> None:
-    for statement in statements(name):
+    for statement in statements(name, con):
         con.execute(_bind(statement, annee))
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, annee: int) -> pd.DataFrame:
-    (statement,) = statements(name)
+    (statement,) = statements(name, con)
     return con.execute(_bind(statement, annee)).df()

@@ -1,10 +1,13 @@
 """What may leave the pipeline (`publication` schema): secrecy applied, thresholds from settings.yaml."""
 
+from pathlib import Path
+
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
-from assets.publication.cohortes import publish_cohortes, publish_transitions
+from assets.publication.cohortes import CohortColumns, publish_cohortes, publish_transitions
+from pipelines.common import code_version
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
@@ -30,6 +33,7 @@ def _replace(con, table: str, frame: pd.DataFrame, annee: int) -> None:
     deps=[AssetKey(["marts", "cohortes"])],
     kinds={"duckdb", "pandas"},
     owners=["team:evaluation"],
+    code_version=code_version(*(Path(__file__).parent / m for m in ("assets.py", "cohortes.py", "secret.py"))),
     description="Tables de cohortes publiables (publication.cohortes_jalons, publication.cohortes_transitions) : un "
                 "effectif de personnes sous le seuil est affiché « < 5 », un taux dont le dénominateur est sous 10 "
                 "n'est pas publié, et une cellule masquée ne peut être retrouvée par différence avec un total "
@@ -42,7 +46,8 @@ def cohortes_publiees(context: AssetExecutionContext, parametres: BilanSettings,
         jalons = con.execute("SELECT * FROM marts.cohortes_jalons WHERE annee = ? ORDER BY reference_cpo, cohorte, "
                              "rang_jalon, dimension, modalite", [annee]).df()
         transitions = con.execute("SELECT * FROM marts.cohortes_transitions WHERE annee = ?", [annee]).df()
-        published = publish_cohortes(jalons, secret.effectif_minimal, secret.denominateur_minimal)
+        published = publish_cohortes(jalons, CohortColumns.of(parametres.config.vocabulaire), secret.effectif_minimal,
+                                     secret.denominateur_minimal)
         with transaction(con):
             _replace(con, "cohortes_jalons", published, annee)
             _replace(con, "cohortes_transitions", publish_transitions(transitions, secret.effectif_minimal), annee)
