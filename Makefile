@@ -38,6 +38,8 @@ run: setup
 	$(BIN)/bilan run --annee 2025
 
 test: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 ui: setup
