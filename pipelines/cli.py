@@ -48,17 +48,22 @@ def run(args: argparse.Namespace) -> int:
 
     from pipelines.config import ConfigurationError
     from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
+    from pipelines.pseudonymisation import CleInvalide
     from pipelines.resources import BilanSettings, warehouse
 
     parametres = BilanSettings(racine_donnees=str(Path(args.donnees).resolve()),
                                sortie=str(Path(args.sortie).resolve()))
-    entrepot = warehouse(parametres.warehouse_path)
     try:
         configured = parametres.config.settings.annees
         parametres.territoires(log=print)
+        parametres.pseudonymiser()  # before any file is touched: a key mistake stops the run here
     except ConfigurationError as exc:
         print(f"Configuration invalide :\n{exc}", file=sys.stderr)
         return EXIT_UNREADABLE
+    except CleInvalide as exc:
+        print(f"Clé de pseudonymisation : {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    entrepot = warehouse(parametres.warehouse_path)
     if args.annee not in configured:
         print(f"Année {args.annee} hors du contrat (années configurées : {configured})", file=sys.stderr)
         return EXIT_UNREADABLE

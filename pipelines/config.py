@@ -42,7 +42,8 @@ class GeographieReference(_Strict):
 
 
 class Pseudonymisation(_Strict):
-    variable_cle: str = "BILAN_CLE_PSEUDONYMISATION"
+    variable_cle: str = "BILAN_CLE_PSEUDONYMISATION"                  # the key itself
+    variable_fichier_cle: str = "BILAN_CLE_PSEUDONYMISATION_FICHIER"  # or the path of a file holding it
 
 
 class SecretStatistique(_Strict):

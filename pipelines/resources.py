@@ -10,7 +10,7 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from dagster_duckdb import DuckDBResource
 
-from pipelines.pseudonymisation import Pseudonymiser, from_environment
+from pipelines.pseudonymisation import Pseudonymiser, from_environment, in_production
 from pipelines.config import PROJECT_ROOT, ProjectConfig
 from pipelines.reference import ReferenceGeographie, load_reference
 
@@ -75,15 +75,23 @@ class BilanSettings(ConfigurableResource):
                               str(self.config.dir / "referentiels" / f"{t.referentiel}.yaml"))
         return list(territoires.values())
 
+    def setup_for_execution(self, context) -> None:
+        # a production run (UI, schedule, sensor) stops before touching the inbox when its key is not right
+        if in_production():
+            self.pseudonymiser()
+
     def pseudonymiser(self) -> Pseudonymiser:
-        return _pseudonymiser(self.config.settings.pseudonymisation.variable_cle,
-                              os.environ.get(self.config.settings.pseudonymisation.variable_cle, ""))
+        """Raises CleInvalide (French message) when the key is missing in production, unreadable or unsafe."""
+        names = self.config.settings.pseudonymisation
+        return _pseudonymiser(names.variable_cle, names.variable_fichier_cle,
+                              os.environ.get(names.variable_cle, ""), os.environ.get(names.variable_fichier_cle, ""),
+                              os.environ.get("BILAN_ENVIRONNEMENT", ""))
 
 
 
 @lru_cache(maxsize=4)
-def _pseudonymiser(variable: str, _value: str) -> Pseudonymiser:
-    return from_environment(variable)
+def _pseudonymiser(variable: str, file_variable: str, *_environment: str) -> Pseudonymiser:
+    return from_environment(variable, file_variable)
 
 
 def warehouse(path: Path | str) -> DuckDBResource:

@@ -96,17 +96,66 @@ def test_same_person_same_pseudonym_across_files_and_a_key_changes_it():
 def test_key_from_a_file_and_production_refuses_the_demo_key(tmp_path, monkeypatch):
     import pytest
 
-    from pipelines.pseudonymisation import CleManquante, from_environment
+    from pipelines.pseudonymisation import CleInvalide, from_environment
 
     key_file = tmp_path / "cle.txt"
     key_file.write_text(TEST_KEY + "\n")
-    monkeypatch.setenv("BILAN_CLE_PSEUDONYMISATION", str(key_file))
+    key_file.chmod(0o600)
+    monkeypatch.delenv("BILAN_CLE_PSEUDONYMISATION", raising=False)
+    monkeypatch.setenv("BILAN_CLE_PSEUDONYMISATION_FICHIER", str(key_file))
     assert from_environment().key == TEST_KEY.encode() and not from_environment().is_demo
+    monkeypatch.delenv("BILAN_CLE_PSEUDONYMISATION_FICHIER")
     monkeypatch.setenv("BILAN_CLE_PSEUDONYMISATION", "trop-courte")
-    with pytest.raises(ValueError, match="32 caractères"):
+    with pytest.raises(CleInvalide, match="32 caractères"):
         from_environment()
     monkeypatch.delenv("BILAN_CLE_PSEUDONYMISATION")
     assert from_environment().is_demo                      # the demo runs, and says so
     monkeypatch.setenv("BILAN_ENVIRONNEMENT", "production")
-    with pytest.raises(CleManquante, match="production"):
+    with pytest.raises(CleInvalide, match="production"):
         from_environment()
+
+
+def test_every_key_mistake_is_named_in_french(tmp_path, monkeypatch):
+    import pytest
+
+    from pipelines.pseudonymisation import CleInvalide, from_environment
+
+    monkeypatch.delenv("BILAN_CLE_PSEUDONYMISATION", raising=False)
+    monkeypatch.delenv("BILAN_CLE_PSEUDONYMISATION_FICHIER", raising=False)
+    missing = "/etc/bilan/cle_pseudonymisation_absente_depuis_toujours"
+    # a mistyped path in the key variable never becomes the key, however long it is
+    monkeypatch.setenv("BILAN_CLE_PSEUDONYMISATION", missing)
+    with pytest.raises(CleInvalide, match="ressemble à un chemin"):
+        from_environment()
+    monkeypatch.delenv("BILAN_CLE_PSEUDONYMISATION")
+    monkeypatch.setenv("BILAN_CLE_PSEUDONYMISATION_FICHIER", missing)
+    with pytest.raises(CleInvalide, match="introuvable"):
+        from_environment()
+    monkeypatch.setenv("BILAN_CLE_PSEUDONYMISATION", TEST_KEY)
+    with pytest.raises(CleInvalide, match="une seule"):
+        from_environment()
+    monkeypatch.delenv("BILAN_CLE_PSEUDONYMISATION")
+    shared = tmp_path / "cle_partagee.txt"
+    shared.write_text(TEST_KEY)
+    shared.chmod(0o644)
+    monkeypatch.setenv("BILAN_CLE_PSEUDONYMISATION_FICHIER", str(shared))
+    assert not from_environment().is_demo                  # outside production: a warning only
+    monkeypatch.setenv("BILAN_ENVIRONNEMENT", "production")
+    with pytest.raises(CleInvalide, match="lisible par d'autres comptes"):
+        from_environment()
+
+
+def test_production_run_without_a_key_stops_before_touching_the_inbox(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BILAN_CLE")}
+    env["BILAN_ENVIRONNEMENT"] = "production"
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--annee", "2025",
+                           "--sortie", str(tmp_path / "sortie")], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 2
+    assert "Clé de pseudonymisation" in done.stderr and "Traceback" not in done.stderr + done.stdout
+    assert not (tmp_path / "sortie" / "archive").exists() and not (tmp_path / "sortie" / "entrepot.duckdb").exists()
