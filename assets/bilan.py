@@ -1,19 +1,28 @@
 """The bilan for the COPIL: for each territory, a self-contained HTML, its PDF, an XLSX annex, and a short bilan
-per commune hosting a QPV — in `<sortie>/<annee>/<territoire>/`, written atomically."""
+per commune hosting a QPV — in `<sortie>/<annee>/<territoire>/`, published as one set.
 
+A bilan is identified by what it is made of: the rows it shows and the version of the report's code and templates
+(its content fingerprint, `publication.bilans_publies`). A territory whose fingerprint did not change is not
+rendered again, and the delivery to the COPIL sends each content once."""
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
 import time
 from pathlib import Path
+
+import pandas as pd
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
 from assets.marts.assets import MARTS
-from pipelines.common import write_atomic
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
 from reports.data import load_bilan_data
-from pipelines.common import code_version, slug
+from pipelines.common import code_version, folder_to_publish, slug
 from reports.render import build_context, render_html, render_pdf, render_xlsx
 
 
@@ -24,31 +33,87 @@ def _features(reference, territoire) -> list[dict] | None:
              "properties": {"code": q.code, "nom": q.nom}} for q in territoire.qpv if q.code in reference.qpv]
 
 
+REPORT_VERSION = code_version(Path(__file__), *(p for p in (Path(__file__).parent.parent / "reports").rglob("*")
+                                                 if p.suffix in (".py", ".j2", ".css")))
+# what changes with every run but not with the content
+_RUN_FIELDS = {"run_id", "genere_le"}
+_RUN_COLUMNS = ["run_id", "lu_depuis", "evalue_le"]
+
+PUBLISHED_DDL = """
+CREATE SCHEMA IF NOT EXISTS publication;
+CREATE TABLE IF NOT EXISTS publication.bilans_publies (
+    territoire VARCHAR, annee INTEGER, empreinte_contenu VARCHAR, version_rapport VARCHAR, dossier VARCHAR,
+    publie_le TIMESTAMP, run_id VARCHAR);
+"""
+
+
+def content_fingerprint(data, report_version: str) -> str:
+    """SHA-256 of every row and value a bilan shows (run id and date aside) and of the report's code version."""
+    digest = hashlib.sha256(report_version.encode())
+    for field in dataclasses.fields(data):
+        if field.name in _RUN_FIELDS:
+            continue
+        value = getattr(data, field.name)
+        digest.update(field.name.encode() + b"\0")
+        if isinstance(value, pd.DataFrame):
+            digest.update(_frame_digest(value))
+        elif hasattr(value, "model_dump_json"):
+            digest.update(value.model_dump_json().encode())
+        else:
+            digest.update(json.dumps(value, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _frame_digest(frame: pd.DataFrame) -> bytes:
+    """Independent of row order and of floating-point noise below 1e-9."""
+    frame = frame.drop(columns=[c for c in _RUN_COLUMNS if c in frame.columns])
+    frame = frame.map(lambda v: round(v, 9) if isinstance(v, float) else v).astype(str)
+    rows = sorted(pd.util.hash_pandas_object(frame, index=False).tolist())
+    return hashlib.sha256(",".join(frame.columns).encode() + str(rows).encode()).digest()
+
+
+def last_fingerprint(con, territoire: str, annee: int) -> str | None:
+    con.execute(PUBLISHED_DDL)
+    row = con.execute("SELECT empreinte_contenu FROM publication.bilans_publies WHERE territoire = ? AND annee = ? "
+                      "ORDER BY publie_le DESC LIMIT 1", [territoire, annee]).fetchall()
+    return row[0][0] if row else None
+
+
 def render_territory(con, parametres: BilanSettings, territoire, annee: int, run_id: str, log) -> dict:
     started = time.perf_counter()
     data = load_bilan_data(con, parametres.config, territoire, annee, run_id)
+    fingerprint = content_fingerprint(data, REPORT_VERSION)
+    published = parametres.output_dir / str(annee) / territoire.code
+    stem = f"bilan_{territoire.code}_{annee}"
+    names = {"html": f"{stem}.html", "pdf": f"{stem}.pdf", "xlsx": f"{stem}_annexe.xlsx"}
+    paths = {kind: published / name for kind, name in names.items()}
+    missing = [f for f, ok in data.families_present.items() if not ok]
+    if last_fingerprint(con, territoire.code, annee) == fingerprint and all(p.is_file() for p in paths.values()):
+        log(f"bilan {territoire.code} {annee} : contenu inchangé depuis la dernière publication, rien à refaire")
+        return {"paths": paths, "communes": None, "missing": missing, "empreinte": fingerprint, "rendu": False}
     features = _features(parametres.reference(), territoire)
     communes = {c.code_insee: c.nom for c in territoire.communes}
     copil = next((c.date.strftime("%d/%m/%Y") for c in territoire.copil if c.annee_bilan == annee), None)
     context = build_context(data, features, communes, copil)
-    folder = parametres.output_dir / str(annee) / territoire.code
-    stem = f"bilan_{territoire.code}_{annee}"
-    html = render_html(context)
-    paths = {"html": folder / f"{stem}.html", "pdf": folder / f"{stem}.pdf", "xlsx": folder / f"{stem}_annexe.xlsx"}
-    write_atomic(paths["html"], html.encode("utf-8"), mode=0o644)
-    write_atomic(paths["pdf"], render_pdf(html), mode=0o644)
-    write_atomic(paths["xlsx"], render_xlsx(data), mode=0o644)
     hosts = sorted({c for q in territoire.qpv for c in q.communes})
-    for code in hosts:
-        pages = [p for p, q in zip(context["qpv_pages"], territoire.qpv) if code in q.communes]
-        commune_html = render_html({**context, "commune": communes.get(code, code), "qpv_pages": pages},
-                                   "commune.html.j2")
-        name = f"{stem}_{slug(communes.get(code, code))}"
-        write_atomic(folder / "communes" / f"{name}.html", commune_html.encode("utf-8"), mode=0o644)
-        write_atomic(folder / "communes" / f"{name}.pdf", render_pdf(commune_html), mode=0o644)
+    with folder_to_publish(published) as folder:
+        html = render_html(context)
+        (folder / names["html"]).write_bytes(html.encode("utf-8"))
+        (folder / names["pdf"]).write_bytes(render_pdf(html))
+        (folder / names["xlsx"]).write_bytes(render_xlsx(data))
+        (folder / "communes").mkdir()
+        for code in hosts:
+            pages = [p for p, q in zip(context["qpv_pages"], territoire.qpv) if code in q.communes]
+            commune_html = render_html({**context, "commune": communes.get(code, code), "qpv_pages": pages},
+                                       "commune.html.j2")
+            name = f"{stem}_{slug(communes.get(code, code))}"
+            (folder / "communes" / f"{name}.html").write_bytes(commune_html.encode("utf-8"))
+            (folder / "communes" / f"{name}.pdf").write_bytes(render_pdf(commune_html))
+    con.execute("INSERT INTO publication.bilans_publies VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [territoire.code, annee, fingerprint, REPORT_VERSION, str(published), dt.datetime.now(), run_id])
     log(f"bilan {territoire.code} {annee} : {paths['html'].name}, PDF, annexe et {len(hosts)} bilans communaux "
         f"({time.perf_counter() - started:.1f} s)")
-    return {"paths": paths, "communes": len(hosts), "missing": [f for f, ok in data.families_present.items() if not ok]}
+    return {"paths": paths, "communes": len(hosts), "missing": missing, "empreinte": fingerprint, "rendu": True}
 
 
 @asset(
@@ -60,8 +125,7 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
     kinds={"html", "pdf", "xlsx"},
     owners=["team:evaluation"],
     # the report's code and templates: a new template renders the bilan again even when no figure changed
-    code_version=code_version(Path(__file__), *(p for p in (Path(__file__).parent.parent / "reports").rglob("*")
-                                                 if p.suffix in (".py", ".j2", ".css"))),
+    code_version=REPORT_VERSION,
     description="Le bilan annuel pour le COPIL, par territoire : HTML autonome (graphiques SVG intégrés, aucune "
                 "ressource réseau), PDF A4 (sommaire, en-têtes, numéros de page), annexe XLSX avec toutes les tables "
                 "et les codes de mesure, et un bilan court par commune accueillant un QPV. Synthèse, référentiel, "
@@ -80,4 +144,6 @@ def bilan(context: AssetExecutionContext, parametres: BilanSettings, entrepot: D
         for kind, path in out["paths"].items():
             metadata[f"{code}/{kind}"] = MetadataValue.path(str(path))
         metadata[f"{code}/familles_absentes"] = ", ".join(out["missing"]) or "aucune"
+        metadata[f"{code}/empreinte_contenu"] = out["empreinte"]
+        metadata[f"{code}/rendu"] = "nouveau rendu" if out["rendu"] else "inchangé, non rendu à nouveau"
     return MaterializeResult(metadata=metadata)

@@ -1,6 +1,7 @@
 """Delivery of a published bilan to its COPIL: by e-mail (SMTP from the environment, recipients in the territory's
-file) and/or a copy in a shared folder. Every delivery is recorded (when, to whom, which file hash) and a bilan
-version is never sent twice to the same place."""
+file) and/or a copy in a shared folder. Every delivery is recorded (when, to whom, which content) and a bilan is
+sent once per content: its content fingerprint (the rows it shows and the report's version, written by the bilan
+step in `publication.bilans_publies`), not its PDF bytes, which change with the run id and date on its cover."""
 
 import datetime as dt
 import os
@@ -14,7 +15,7 @@ import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
-from pipelines.common import sha256_of
+from assets.bilan import last_fingerprint
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
@@ -22,8 +23,8 @@ from pipelines.resources import BilanSettings
 LEDGER = """
 CREATE SCHEMA IF NOT EXISTS publication;
 CREATE TABLE IF NOT EXISTS publication.diffusions (
-    territoire VARCHAR, annee INTEGER, canal VARCHAR, destinataire VARCHAR, sha256_pdf VARCHAR, fichiers VARCHAR,
-    envoye_le TIMESTAMP, run_id VARCHAR);
+    territoire VARCHAR, annee INTEGER, canal VARCHAR, destinataire VARCHAR, empreinte_contenu VARCHAR,
+    fichiers VARCHAR, envoye_le TIMESTAMP, run_id VARCHAR);
 """
 
 
@@ -50,7 +51,7 @@ class Smtp:
 
 def _already(con, territoire: str, annee: int, canal: str, destinataire: str, sha: str) -> bool:
     return bool(con.execute("SELECT count(*) FROM publication.diffusions WHERE territoire = ? AND annee = ? AND "
-                            "canal = ? AND destinataire = ? AND sha256_pdf = ?",
+                            "canal = ? AND destinataire = ? AND empreinte_contenu = ?",
                             [territoire, annee, canal, destinataire, sha]).fetchone()[0])
 
 
@@ -60,12 +61,16 @@ def _record(con, territoire, annee, canal, destinataire, sha, files, run_id):
                  run_id])
 
 
-def deliver(con: duckdb.DuckDBPyConnection, territoire, annee: int, files: dict[str, Path], smtp: Smtp | None,
-            run_id: str, log=print) -> list[tuple[str, str]]:
-    """Send what has not been sent for this version. Returns the (canal, destinataire) deliveries made."""
+def deliver(con: duckdb.DuckDBPyConnection, territoire, annee: int, files: dict[str, Path], sha: str,
+            smtp: Smtp | None, run_id: str, log=print) -> list[tuple[str, str]]:
+    """Send what has not been sent for this content (`sha`: the bilan's content fingerprint). Returns the
+    (canal, destinataire) deliveries made."""
     con.execute(LEDGER)
+    if con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'publication' AND "
+                   "table_name = 'diffusions' AND column_name = 'sha256_pdf'").fetchall()[0][0]:
+        # a ledger from before content fingerprints: its versions were PDF hashes, never equal to a fingerprint
+        con.execute("ALTER TABLE publication.diffusions RENAME COLUMN sha256_pdf TO empreinte_contenu")
     config = territoire.diffusion
-    sha = sha256_of(files["pdf"].read_bytes())
     done = []
     if config.destinataires:
         pending = [d for d in config.destinataires if not _already(con, territoire.code, annee, "courriel", d, sha)]
@@ -89,7 +94,7 @@ def deliver(con: duckdb.DuckDBPyConnection, territoire, annee: int, files: dict[
                      f"{', '.join(p.name for p in linked)}.") if linked else ""
             message.set_content(
                 f"Bonjour,\n\nVeuillez trouver le bilan {annee} du contrat de ville de {territoire.nom} en vue du "
-                f"comité de pilotage.{where}\n\nVersion : empreinte SHA-256 du PDF {sha}.\n\n"
+                f"comité de pilotage.{where}\n\nVersion : empreinte du contenu {sha[:16]}.\n\n"
                 "Ce message est envoyé automatiquement par bilan-quartiers.")
             types = {".pdf": ("application", "pdf"), ".html": ("text", "html"),
                      ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
@@ -145,6 +150,11 @@ def diffusion(context: AssetExecutionContext, parametres: BilanSettings, entrepo
             stem = f"bilan_{territoire.code}_{annee}"
             files = {"pdf": folder / f"{stem}.pdf", "html": folder / f"{stem}.html",
                      "xlsx": folder / f"{stem}_annexe.xlsx"}
-            done += deliver(con, territoire, annee, files, smtp, context.run_id, lambda m: say(context, m))
+            fingerprint = last_fingerprint(con, territoire.code, annee)
+            if fingerprint is None:
+                say(context, f"diffusion {territoire.code} {annee} : aucun bilan publié, rien à envoyer")
+                continue
+            done += deliver(con, territoire, annee, files, fingerprint, smtp, context.run_id,
+                            lambda m: say(context, m))
     return MaterializeResult(metadata={"envois": len(done), "destinataires": MetadataValue.md(
         "\n".join(f"- {c} : {d}" for c, d in done) or "aucun nouvel envoi")})

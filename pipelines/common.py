@@ -7,8 +7,11 @@ import difflib
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -59,3 +62,32 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+VERSIONS = ".versions"
+
+
+@contextmanager
+def folder_to_publish(published: Path) -> Iterator[Path]:
+    """Build a set of files that must be seen together (a territory's HTML, PDF, XLSX and commune bilans), then
+    publish it in one rename. `published` is a symbolic link to a complete folder under `.versions/`: a reader, or
+    a run killed at any point, sees the previous complete set or the new complete set, never a mix. A failed or
+    killed build leaves only an unused folder under `.versions/`, removed by the next publication."""
+    versions = published.parent / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(dir=versions, prefix=f"{published.name}-"))
+    try:
+        yield build
+        os.chmod(build, 0o755)
+        if published.is_dir() and not published.is_symlink():  # a folder from before versioned publication
+            os.replace(published, Path(tempfile.mkdtemp(dir=versions, prefix=f"{published.name}-")) / "ancien")
+        link = versions / f".{build.name}.lien"
+        os.symlink(Path(VERSIONS) / build.name, link)
+        os.replace(link, published)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    for old in versions.glob(f"{published.name}-*"):
+        if old != build:
+            shutil.rmtree(old, ignore_errors=True)
+

@@ -55,7 +55,7 @@ def test_sent_once_per_version_with_attachments_and_a_record(tmp_path, config, s
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     files = _files(tmp_path)
 
-    done = deliver(con, territoire, 2025, files, smtp, "run-1", log=lambda m: None)
+    done = deliver(con, territoire, 2025, files, "contenu-v1", smtp, "run-1", log=lambda m: None)
     assert sorted(c for c, _ in done) == ["courriel", "courriel", "dossier"]
     assert len(inbox.messages) == 1
     message = inbox.messages[0]
@@ -69,11 +69,12 @@ def test_sent_once_per_version_with_attachments_and_a_record(tmp_path, config, s
     recorded = con.execute("SELECT canal, destinataire, run_id FROM publication.diffusions ORDER BY ALL").fetchall()
     assert len(recorded) == 3 and all(r[2] == "run-1" for r in recorded)
 
-    assert deliver(con, territoire, 2025, files, smtp, "run-2", log=lambda m: None) == []
-    assert len(inbox.messages) == 1                                             # same version: not sent again
+    files = _files(tmp_path, pdf=b"%PDF-1.7 bilan v1, run 2")                    # re-rendered: new bytes, same content
+    assert deliver(con, territoire, 2025, files, "contenu-v1", smtp, "run-2", log=lambda m: None) == []
+    assert len(inbox.messages) == 1                                             # same content: not sent again
 
-    files = _files(tmp_path, pdf=b"%PDF-1.7 bilan v2")                           # a new version of the bilan
-    assert len(deliver(con, territoire, 2025, files, smtp, "run-3", log=lambda m: None)) == 3
+    files = _files(tmp_path, pdf=b"%PDF-1.7 bilan v2")                           # a new content of the bilan
+    assert len(deliver(con, territoire, 2025, files, "contenu-v2", smtp, "run-3", log=lambda m: None)) == 3
     assert len(inbox.messages) == 2
 
 
@@ -81,7 +82,7 @@ def test_without_smtp_settings_nothing_is_sent_and_it_says_so(tmp_path, config):
     territoire = config.territoire("ccco").model_copy(update={"diffusion": Diffusion(destinataires=["a@b.fr"])})
     said = []
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    assert deliver(con, territoire, 2025, _files(tmp_path), None, "r", log=said.append) == []
+    assert deliver(con, territoire, 2025, _files(tmp_path), "contenu", None, "r", log=said.append) == []
     assert "BILAN_SMTP_HOTE" in said[0]
 
 

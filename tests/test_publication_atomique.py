@@ -1,0 +1,86 @@
+"""A territory's bilan files are published together: a run killed while it writes them leaves the previous complete
+set in place, and the next run publishes a complete new one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines.common import VERSIONS, folder_to_publish
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _publish(published: Path, content: str) -> None:
+    with folder_to_publish(published) as folder:
+        (folder / "bilan.html").write_text(content)
+        (folder / "communes").mkdir()
+        (folder / "communes" / "aniche.html").write_text(content)
+
+
+def _contents(published: Path) -> dict[str, str]:
+    return {str(p.relative_to(published)): p.read_text() for p in sorted(published.rglob("*")) if p.is_file()}
+
+
+def test_a_published_set_replaces_the_previous_one_whole(tmp_path):
+    published = tmp_path / "2025" / "ccco"
+    _publish(published, "v1")
+    assert published.is_symlink() and _contents(published) == {"bilan.html": "v1", "communes/aniche.html": "v1"}
+    _publish(published, "v2")
+    assert _contents(published) == {"bilan.html": "v2", "communes/aniche.html": "v2"}
+    assert len(list((published.parent / VERSIONS).iterdir())) == 1     # older versions are removed
+
+
+def test_a_failed_build_leaves_the_previous_set(tmp_path):
+    published = tmp_path / "ccco"
+    _publish(published, "v1")
+    with pytest.raises(RuntimeError), folder_to_publish(published) as folder:
+        (folder / "bilan.html").write_text("à moitié")
+        raise RuntimeError("rendu interrompu")
+    assert _contents(published) == {"bilan.html": "v1", "communes/aniche.html": "v1"}
+
+
+def test_a_folder_from_before_versioning_is_replaced(tmp_path):
+    published = tmp_path / "ccco"
+    published.mkdir()
+    (published / "bilan.html").write_text("ancien")
+    _publish(published, "v2")
+    assert _contents(published) == {"bilan.html": "v2", "communes/aniche.html": "v2"}
+
+
+def test_a_process_killed_while_writing_leaves_the_previous_complete_set(tmp_path):
+    published = tmp_path / "ccco"
+    _publish(published, "v1")
+    started = tmp_path / "rendu_commence"
+    writer = textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from pipelines.common import folder_to_publish
+        with folder_to_publish(Path({str(published)!r})) as folder:
+            (folder / "bilan.html").write_text("v2")
+            Path({str(started)!r}).touch()
+            time.sleep(60)  # killed here, before the commune bilans are written
+            (folder / "communes").mkdir()
+    """)
+    process = subprocess.Popen([sys.executable, "-c", writer], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists():
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.05)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert _contents(published) == {"bilan.html": "v1", "communes/aniche.html": "v1"}
+    _publish(published, "v3")                                      # the next run publishes and cleans up
+    assert _contents(published) == {"bilan.html": "v3", "communes/aniche.html": "v3"}
+    assert len(list((published.parent / VERSIONS).iterdir())) == 1
