@@ -47,7 +47,8 @@ class Context:
     programmation: pd.DataFrame | None = None  # clean programmation rows already loaded, every year
 
     def fingerprint(self, family: "Family") -> str:
-        """Cache key of the per-file pass: the family's rule version and every setting its row rules read."""
+        """Cache key of the per-file pass: the family's code version (contract YAML and the code its rules run)
+        and every setting its rules read."""
         parts = {
             "famille": family.name, "version": family.version, "annee": self.annee,
             "territoire": self.territoire.model_dump(mode="json", include={"code", "qpv", "siren_epci", "departement"}),

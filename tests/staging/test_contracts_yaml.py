@@ -180,7 +180,7 @@ def test_invalid_contract_is_refused_naming_file_and_key(tmp_path, family, chang
     path = cfg_dir / "contrats" / f"{family}.yaml"
     _edit(path, change)
     with pytest.raises(ConfigurationError) as err:
-        ProjectConfig(cfg_dir).contrats
+        assert ProjectConfig(cfg_dir).contrats is None  # never reached: loading raises
     assert str(path) in str(err.value) and message in str(err.value), str(err.value)
 
 
@@ -197,7 +197,7 @@ def test_a_contract_without_a_family_is_refused(tmp_path):
     cfg_dir = _config_copy(tmp_path)
     (cfg_dir / "contrats" / "subventions.yaml").write_text(yaml.safe_dump(TOY), encoding="utf-8")
     with pytest.raises(ConfigurationError, match="subventions.yaml"):
-        ProjectConfig(cfg_dir).contrats
+        assert ProjectConfig(cfg_dir).contrats is None  # never reached: loading raises
 
 
 # --- code version and read cache ------------------------------------------------------------------
