@@ -6,49 +6,12 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from dagster_duckdb import DuckDBResource
 
 from pipelines.common import write_atomic
-from assets.staging.contract import RULES
 from assets.staging.registry import FAMILIES
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
 from assets.staging.expected_files import missing_files
 from pipelines.common import slug
-
-WHAT_TO_DO = {
-    "valeur_obligatoire": "Renseignez la cellule : cette colonne est obligatoire.",
-    "type_nombre": "Saisissez un nombre (virgule ou point décimal ; espaces, € et % acceptés).",
-    "type_entier": "Saisissez un nombre entier.",
-    "type_date": "Saisissez une date AAAA-MM-JJ ou JJ/MM/AAAA.",
-    "type_booleen": "Saisissez oui ou non.",
-    "valeur_autorisee": "Choisissez une des valeurs de la liste du contrat (voir le message).",
-    "valeur_minimale": "Corrigez la valeur : elle est sous le minimum autorisé.",
-    "valeur_maximale": "Corrigez la valeur : elle dépasse le maximum (un pourcentage va de 0 à 100).",
-    "annee_boite": "Indiquez l'année du fichier, ou déposez la ligne dans la boîte de la bonne année.",
-    "qpv_inconnu": "Indiquez un code QPV 2024 du territoire (feuille « Codes QPV ») ; voyez la correction suggérée.",
-    "objectif_inconnu": "Indiquez un code d'objectif du contrat (OG.1.1 … OG.4.3).",
-    "siret_invalide": "Vérifiez le SIRET (14 chiffres, sur l'avis de situation INSEE) ou laissez la cellule vide.",
-    "cpo_incomplet": "Pour un financement CPO, renseignez la référence et les années de début et de fin de la CPO.",
-    "cpo_periode": "Vérifiez les années de la CPO : début ≤ année ≤ fin, sur 2 à 4 ans.",
-    "bop147_specifique": "Les crédits etat_bop147 sont des crédits spécifiques : corrigez la nature du crédit.",
-    "statut_montant": "Un dossier refusé ou abandonné n'a pas de montant accordé : videz-le ou corrigez le statut.",
-    "cout_total": "Le coût total doit couvrir la somme des montants accordés du dossier : corrigez-le.",
-    "dossier_incoherent": "Toutes les lignes d'un dossier doivent décrire l'action de la même façon : harmonisez-les.",
-    "cle_dupliquee": "Supprimez le doublon, ou distinguez les deux lignes.",
-    "ligne_remplacee": "Pour information : une version plus récente de cette ligne a été reçue.",
-    "dossier_inconnu": "Vérifiez le numéro de dossier et l'année de l'action (il doit figurer dans la programmation).",
-    "annee_action": "Un bilan ne peut porter sur une action postérieure à l'année du dépôt : corrigez l'année.",
-    "beneficiaires_incoherents": "Vérifiez les effectifs : aucune partie ne peut dépasser le total.",
-    "patrimoine_absent": "Déclarez votre patrimoine dans ce QPV (feuille patrimoine) ou corrigez le code QPV.",
-    "cpo_inconnue": "Vérifiez la référence de la CPO (elle doit figurer dans la programmation).",
-    "date_observation": "Vérifiez la date d'observation : après l'entrée, et au plus tard le 31/12 de l'année.",
-    "age_entree": "Vérifiez l'année de naissance (âge à l'entrée entre 14 et 80 ans).",
-    "indicateur_inconnu": "Utilisez un code du catalogue des indicateurs du territoire.",
-    "code_geo_invalide": "Vérifiez le code géographique au regard du niveau (QPV, commune, SIREN d'EPCI, département).",
-    "ratio_incoherent": "Vérifiez la valeur, le numérateur et le dénominateur (valeur = 100 × num / dén).",
-    "secret_avec_valeur": "Une valeur sous secret statistique doit rester vide.",
-    "montant_superieur_demande": "À vérifier : le montant accordé dépasse le montant demandé (ligne conservée).",
-    "fichier_refuse": "Corrigez le fichier (format CSV ou XLSX, en-tête avec les colonnes obligatoires) et renvoyez-le.",
-}
 
 
 def _xlsx(sheets: dict[str, tuple[list[str], list[list]]], title: str) -> bytes:
@@ -94,12 +57,13 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
                 "SELECT ligne, feuille, colonne, valeur, regle, gravite, message FROM quarantine.erreurs "
                 "WHERE territoire = ? AND annee_boite = ? AND fichier = ? ORDER BY feuille NULLS FIRST, ligne, colonne",
                 [territoire.code, annee, fichier]).fetchall()
+            family = FAMILIES[famille]   # what to do is said once, in the family's contract YAML
             rows = [[ligne, feuille, colonne, valeur, regle, "erreur : ligne non retenue" if gravite == "erreur"
-                     else "avertissement : ligne retenue", msg, WHAT_TO_DO.get(regle, RULES.get(regle, ""))]
+                     else "avertissement : ligne retenue", msg, family.que_faire(regle)]
                     for ligne, feuille, colonne, valeur, regle, gravite, msg in problems]
             if statut == "refuse":
                 rows.insert(0, [None, None, None, None, "fichier_refuse", "fichier entièrement refusé", message,
-                                WHAT_TO_DO["fichier_refuse"]])
+                                family.que_faire("fichier_refuse")])
             summary = [["Fichier", fichier], ["Version reçue", version], ["Empreinte SHA-256", sha],
                        ["Famille", famille], ["Statut", "refusé" if statut == "refuse" else "accepté"],
                        ["Lignes lues", lues], ["Lignes retenues", retenues], ["Lignes à corriger", quarantaine],

@@ -128,7 +128,7 @@ def _guess(path: Path, args: argparse.Namespace, territoires: dict) -> tuple[str
 
 
 def verifier(args: argparse.Namespace) -> int:
-    from assets.staging.contract import AVERTISSEMENT, ERREUR, RULES
+    from assets.staging.contract import AVERTISSEMENT, ERREUR
     from assets.staging.family import Context, attach_provenance, parse_file, validate_set
     from assets.staging.load import known_programmation
     from assets.staging.reading import FichierIllisible
@@ -160,7 +160,7 @@ def verifier(args: argparse.Namespace) -> int:
                   pseudonymise=parametres.pseudonymiser() if family.name == "cohortes" else None)
     print(f"Vérification de {path.name} — famille « {family.name} », territoire {territoire.code}, année {annee}")
     cross_note = None
-    if family.set_rules is not None:
+    if "programmation" in family.depends_on:
         if parametres.warehouse_path.is_file():
             import duckdb
 
@@ -187,7 +187,7 @@ def verifier(args: argparse.Namespace) -> int:
         sheet = f"feuille « {e.feuille} », " if isinstance(e.feuille, str) else ""
         level = "AVERTISSEMENT" if e.gravite == AVERTISSEMENT else "ERREUR"
         print(f"  {level} {sheet}ligne {e.ligne}, colonne « {e.colonne} » : {e.message} "
-              f"[{e.regle} : {RULES.get(e.regle, e.regle)}]")
+              f"[{e.regle} : {family.describe(e.regle)}]")
     bad_rows = sum(len(q) for q in result.quarantine.values())
     kept = sum(len(c) for c in result.clean.values())
     n_errors = int((errors["gravite"] == ERREUR).sum())

@@ -143,7 +143,7 @@ def test_every_referential_indicator_has_a_value_or_a_reason_on_the_demo(demo_ru
 def test_feedback_workbook_for_each_partner_file(demo_run):
     import openpyxl
 
-    from assets.retours import WHAT_TO_DO
+    from assets.staging.registry import family_of
     from pipelines.common import slug
 
     sortie = demo_run[0]
@@ -157,6 +157,6 @@ def test_feedback_workbook_for_each_partner_file(demo_run):
         rows = list(book["Problèmes"].iter_rows(values_only=True))
         assert rows[0] == ("Ligne", "Feuille", "Colonne", "Valeur", "Règle", "Effet", "Problème", "Que faire")
         hit = [r for r in rows[1:] if r[0] == int(e["ligne"]) and r[4] == e["regle"]]
-        assert hit and hit[0][7] == WHAT_TO_DO[e["regle"]], e
+        assert hit and hit[0][7] == family_of(e["fichier"]).que_faire(e["regle"]), e
     missing = openpyxl.load_workbook(sortie / "2025" / "retours" / "fichiers_manquants.xlsx", read_only=True)
     assert ("ccco", "engagements", "ARS Hauts-de-France") in list(missing.active.iter_rows(values_only=True))

@@ -5,7 +5,7 @@ from dagster import (AssetExecutionContext, AssetKey, MaterializeResult, Metadat
                      asset)
 from dagster_duckdb import DuckDBResource
 
-from assets.staging.contract import RULES, SQL_TYPES
+from assets.staging.contract import SQL_TYPES
 from assets.staging.family import Context, Family
 from assets.staging.load import stage_family
 from assets.staging.registry import FAMILIES
@@ -13,19 +13,6 @@ from checks import staging as staging_checks
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
-
-# Cross-family rules read other staging tables: those are upstream in the graph.
-UPSTREAM = {"bilans_actions": ["programmation"], "cohortes": ["programmation"]}
-
-DESCRIPTIONS = {
-    "engagements": "Engagements des partenaires signataires (cible, réalisé, droit commun mobilisé), validés.",
-    "programmation": "Programmation de l'année : une ligne par dossier et financeur (AAP, CPO, fil de l'eau), validée.",
-    "bilans_actions": "Bilans des actions déposés par les porteurs (bénéficiaires, dépenses), validés.",
-    "tfpb": "Abattement TFPB des bailleurs sociaux : patrimoine par QPV et actions valorisées par axe, validés.",
-    "indicateurs": "Indicateurs socio-démographiques par niveau géographique et millésime, validés.",
-    "cohortes": "Suivi des bénéficiaires des CPO par jalon, pseudonymisé dès la lecture, validé.",
-}
-
 
 def _schema(family: Family) -> TableSchema:
     cols = [TableColumn("territoire", "VARCHAR"), TableColumn("annee_boite", "INTEGER")]
@@ -55,11 +42,13 @@ def build_staging_asset(family: Family):
         key=key,
         group_name="staging",
         partitions_def=annee_partitions,
-        deps=[AssetKey(["sources", family.name]), *(AssetKey(["staging", u]) for u in UPSTREAM.get(family.name, []))],
+        # cross-family rules read other staging tables: those are upstream in the graph
+        deps=[AssetKey(["sources", family.name]), *(AssetKey(["staging", u]) for u in family.depends_on)],
         kinds={"duckdb", "pandas", "pandera"},
         owners=["team:donnees"],
         check_specs=staging_checks.specs(family, key),
-        description=DESCRIPTIONS[family.name] + " Lecture tolérante (encodages, séparateurs, nombres et dates à la "
+        code_version=family.version,
+        description=family.description + " Lecture tolérante (encodages, séparateurs, nombres et dates à la "
         "française), contrat pandera, règles du contrat ; les lignes fautives vont en quarantaine avec fichier, "
         "ligne, colonne et règle. Tables : " + ", ".join(f"staging.{t.name}" for t in family.tables) + ".",
         metadata={"dagster/column_schema": _schema(family)},
@@ -87,7 +76,7 @@ def build_staging_asset(family: Family):
                                              if len(q) else "_aucun fichier_"),
                 "sha256": MetadataValue.json({f: s for f, s in zip(q["fichier"], q["sha256"])}),
                 "problemes_par_regle": MetadataValue.md(
-                    "\n".join(f"- `{r}` ({RULES.get(r, r)}) : {n}" for r, n in by_rule) or "aucun"),
+                    "\n".join(f"- `{r}` ({family.describe(r)}) : {n}" for r, n in by_rule) or "aucun"),
                 **{f"table/{name}": n for name, n in summary.tables.items()},
             },
             check_results=checks,

@@ -1,15 +1,17 @@
-"""Input contracts as data, and the machinery shared by every family: typing text cells, the pandera
-boundary model built from the contract, and row errors in one long shape.
+"""Input contracts as data (config/contrats/, loaded by `ProjectConfig.contrats`), and the machinery shared by
+every family: typing text cells, the pandera boundary model built from the contract, and row errors in one long
+shape.
 
-A row error is (ligne, feuille, colonne, valeur, regle, message, gravite). `regle` is a stable code (tests and
-the partners' feedback use it); `message` is French for the data steward.
+A row error is (ligne, feuille, colonne, valeur, regle, message, gravite). `regle` is a stable code declared in
+the contract YAML with its description, what the partner should do and its severity (tests and the partners'
+feedback use it); `message` is French for the data steward.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -17,49 +19,13 @@ import pandera.pandas as pa
 
 from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible, RawTable
 from pipelines.common import normalise_header
+from pipelines.config import MotifsSelon, RegleQpv, TableContrat, Vocabulaire
 
 Kind = Literal["texte", "entier", "nombre", "date", "booleen", "choix"]
 
 FILE_COLUMN, HASH_COLUMN, ORDER_COLUMN = "_fichier", "_sha256", "_ordre"
 ERROR_COLUMNS = ["fichier", "ligne", "feuille", "colonne", "valeur", "regle", "message", "gravite"]
 ERREUR, AVERTISSEMENT = "erreur", "avertissement"
-
-# Rule codes and their plain-French meaning (shown in feedback files and the bilan's quality section).
-RULES: dict[str, str] = {
-    "valeur_obligatoire": "valeur obligatoire manquante",
-    "type_nombre": "la valeur n'est pas un nombre",
-    "type_entier": "la valeur n'est pas un nombre entier",
-    "type_date": "la valeur n'est pas une date (AAAA-MM-JJ ou JJ/MM/AAAA)",
-    "type_booleen": "la valeur n'est pas oui/non",
-    "valeur_autorisee": "la valeur n'est pas dans la liste autorisée",
-    "valeur_minimale": "la valeur est sous le minimum autorisé",
-    "valeur_maximale": "la valeur dépasse le maximum autorisé",
-    "annee_boite": "l'année ne correspond pas à l'année de la boîte de dépôt",
-    "qpv_inconnu": "code QPV inconnu pour ce territoire",
-    "objectif_inconnu": "code d'objectif absent du référentiel du territoire",
-    "siret_invalide": "SIRET invalide (14 chiffres, clé de Luhn)",
-    "cpo_incomplet": "référence ou années de CPO manquantes pour un financement CPO",
-    "cpo_periode": "période de CPO incohérente (début ≤ année ≤ fin, durée de 2 à 4 ans)",
-    "bop147_specifique": "les crédits etat_bop147 sont toujours des crédits spécifiques",
-    "statut_montant": "un dossier refusé ou abandonné ne peut avoir de montant accordé",
-    "cout_total": "coût total de l'action incohérent avec les montants accordés",
-    "dossier_incoherent": "les lignes d'un même dossier décrivent l'action différemment",
-    "cle_dupliquee": "ligne en double (même clé qu'une ligne précédente)",
-    "ligne_remplacee": "ligne remplacée par une ligne plus récente de même clé",
-    "dossier_inconnu": "dossier absent de la programmation de l'année de l'action",
-    "annee_action": "année de l'action postérieure à l'année de la boîte de dépôt",
-    "beneficiaires_incoherents": "effectifs de bénéficiaires incohérents avec le total",
-    "patrimoine_absent": "action TFPB dans un QPV où le bailleur n'a pas de patrimoine déclaré",
-    "cpo_inconnue": "CPO absente de la programmation",
-    "date_observation": "date d'observation incohérente",
-    "age_entree": "âge à l'entrée hors de 14 à 80 ans",
-    "indicateur_inconnu": "indicateur absent du catalogue du territoire",
-    "code_geo_invalide": "code géographique incohérent avec le niveau géographique",
-    "ratio_incoherent": "valeur différente de 100 × numérateur / dénominateur",
-    "secret_avec_valeur": "une valeur couverte par le secret statistique doit être vide",
-    "montant_superieur_demande": "montant accordé supérieur au montant demandé",
-}
-
 
 @dataclass(frozen=True)
 class Col:
@@ -71,11 +37,16 @@ class Col:
     minimum_strict: bool = False
     maximum: float | None = None
     aliases: tuple[str, ...] = ()
+    case: Literal["majuscules", "minuscules"] | None = None
+    inbox_year: bool = False              # must equal the inbox year (rule annee_boite)
+    qpv: RegleQpv | None = None           # a QPV code of the territory (rule qpv_inconnu)
+    objectif: Literal["objectif", "objectif_ou_axe"] | None = None   # rule objectif_inconnu
+    patterns: MotifsSelon | None = None   # the form depends on another column's value
 
 
 @dataclass(frozen=True)
 class TableContract:
-    """One table of a family (tfpb has two: patrimoine and actions)."""
+    """One table of a family (tfpb has two: patrimoine and actions), as its contract YAML says."""
 
     name: str                      # staging table name
     columns: tuple[Col, ...]
@@ -90,6 +61,21 @@ class TableContract:
 
     def col(self, name: str) -> Col:
         return next(c for c in self.columns if c.name == name)
+
+    @classmethod
+    def from_contrat(cls, table: TableContrat, vocabulaire: Vocabulaire) -> "TableContract":
+        def choices(c) -> tuple[str, ...]:
+            return tuple(c.valeurs if c.valeurs is not None else vocabulaire.codes(c.domaine)) \
+                if c.type == "choix" else ()
+
+        return cls(
+            name=table.table, sheet=table.feuille, key=tuple(table.cle), later_replaces=table.derniere_remplace,
+            drop_unknown_columns=table.supprimer_colonnes_inconnues,
+            columns=tuple(Col(name=c.nom, kind=c.type, required=c.obligatoire, choices=choices(c),
+                              minimum=c.minimum, minimum_strict=c.minimum_strict, maximum=c.maximum,
+                              aliases=tuple(c.alias), case=c.casse, inbox_year=c.annee_boite, qpv=c.qpv,
+                              objectif=c.objectif, patterns=c.motifs_selon)
+                          for c in table.colonnes))
 
 
 SQL_TYPES = {"texte": "VARCHAR", "choix": "VARCHAR", "entier": "BIGINT", "nombre": "DOUBLE",
@@ -109,8 +95,9 @@ _ERROR_TYPES = {c: ("Int64" if c == "ligne" else "string") for c in ERROR_COLUMN
 
 
 def flag(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str, message: pd.Series | str,
-         value: pd.Series | None = None, gravite: str = ERREUR) -> pd.DataFrame:
-    """Errors for the rows of `frame` where `mask` is true (vectorised: no loop over rows)."""
+         value: pd.Series | None = None) -> pd.DataFrame:
+    """Errors for the rows of `frame` where `mask` is true (vectorised: no loop over rows). The severity is the
+    rule's, from the contract (`Family.with_severity`)."""
     mask = mask.fillna(False).astype(bool)
     if not mask.any():
         return empty_errors()
@@ -127,7 +114,7 @@ def flag(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str, message: 
         "valeur": pd.Series(values, index=rows.index).astype("string"),
         "regle": rule,
         "message": msg,
-        "gravite": gravite,
+        "gravite": ERREUR,
     }).reset_index(drop=True)
 
 
@@ -329,5 +316,3 @@ def map_columns(table_raw: RawTable, table: TableContract, file_name: str) -> Ma
         return MappedTable(raw=raw, dropped_columns=extra_written)
     return MappedTable(raw=raw, unknown_columns=extra_written)
 
-
-RowRule = Callable[[pd.DataFrame, pd.DataFrame, "object"], pd.DataFrame]

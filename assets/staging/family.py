@@ -1,6 +1,7 @@
-"""What every family shares: the validation context, the per-file pass (read → type → pandera → row rules)
-and the set pass over all files of a territory and year (keys, cross-file and cross-family rules), ending
-in clean rows and quarantined rows. Family modules only declare their contract and their own rules.
+"""What every family shares: the validation context, the per-file pass (read → type → pandera → declared rules
+→ the family's row rules) and the set pass over all files of a territory and year (keys, cross-file and
+cross-family rules), ending in clean rows and quarantined rows. A family is its contract YAML; its Python module,
+when it has one, only adds the rules a column attribute cannot say.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 import pandas as pd
 
@@ -27,8 +28,8 @@ from assets.staging.contract import (
     type_columns,
 )
 from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible, read_file
-from pipelines.common import nearest
-from pipelines.config import Catalogue, Referentiel, Territoire
+from pipelines.common import nearest, normalise_header
+from pipelines.config import Catalogue, Referentiel, Regle, Territoire
 
 PROVENANCE = [FILE_COLUMN, HASH_COLUMN, ORDER_COLUMN, SHEET_COLUMN, LINE_COLUMN]
 
@@ -46,7 +47,8 @@ class Context:
     programmation: pd.DataFrame | None = None  # clean programmation rows already loaded, every year
 
     def fingerprint(self, family: "Family") -> str:
-        """Cache key of the per-file pass: the family's rule version and every setting its row rules read."""
+        """Cache key of the per-file pass: the family's code version (contract YAML and the code its rules run)
+        and every setting its rules read."""
         parts = {
             "famille": family.name, "version": family.version, "annee": self.annee,
             "territoire": self.territoire.model_dump(mode="json", include={"code", "qpv", "siren_epci", "departement"}),
@@ -79,19 +81,36 @@ class ParsedFile:
         return sum(len(t.typed) for t in self.tables.values())
 
 
-RowRules = Callable[[str, pd.DataFrame, pd.DataFrame, Context], list[pd.DataFrame]]
+RowRules = Callable[[TableContract, pd.DataFrame, pd.DataFrame, Context], list[pd.DataFrame]]
 SetRules = Callable[[dict[str, pd.DataFrame], Context], list[pd.DataFrame]]
-Prepare = Callable[[str, pd.DataFrame, Context], pd.DataFrame]
+Prepare = Callable[[TableContract, pd.DataFrame, Context], pd.DataFrame]
 
 
 @dataclass(frozen=True)
 class Family:
     name: str
     tables: tuple[TableContract, ...]
-    version: str
-    row_rules: RowRules
+    version: str                        # code version: contract YAML, shared rules and the code its rules run
+    rules: Mapping[str, Regle]          # every rule code it may emit (shared and its own), from the YAML
+    description: str = ""
+    depends_on: tuple[str, ...] = ()    # families whose clean rows its rules read
+    row_rules: RowRules | None = None
     set_rules: SetRules | None = None
     prepare: Prepare | None = None
+
+    def describe(self, rule: str) -> str:
+        return self.rules[rule].description if rule in self.rules else rule
+
+    def que_faire(self, rule: str) -> str:
+        return self.rules[rule].que_faire if rule in self.rules else ""
+
+    def with_severity(self, errors: pd.DataFrame) -> pd.DataFrame:
+        """Each error gets its rule's severity, said once in the contract."""
+        unknown = sorted(set(errors["regle"].dropna()) - set(self.rules))
+        if unknown:
+            raise RuntimeError(f"{self.name} : règle(s) {', '.join(unknown)} absente(s) du contrat YAML")
+        errors["gravite"] = errors["regle"].map({k: r.gravite for k, r in self.rules.items()}).astype("string")
+        return errors
 
     def tables_for(self, file_name: str) -> tuple[list[TableContract], list[str] | None]:
         """The contract tables a file holds, and the XLSX sheets to read (None: first sheet)."""
@@ -123,13 +142,15 @@ def parse_file(family: Family, path: Path, ctx: Context, data: bytes | None = No
         parsed.dropped_columns += mapped.dropped_columns
         raw = mapped.raw
         if family.prepare:
-            raw = family.prepare(contract.name, raw, ctx)
+            raw = family.prepare(contract, raw, ctx)
         typed, type_errors = type_columns(raw, contract)
         errors = concat_errors([
             type_errors,
             boundary_errors(typed, contract, type_errors),
-            *family.row_rules(contract.name, typed, raw, ctx),
+            *declared_rules(contract, typed, raw, ctx),
+            *(family.row_rules(contract, typed, raw, ctx) if family.row_rules else []),
         ])
+        errors = family.with_severity(errors)
         errors["fichier"] = name
         parsed.tables[contract.name] = ParsedTable(typed=typed, raw=raw, errors=errors)
     return parsed
@@ -207,9 +228,9 @@ def validate_set(family: Family, files: list[ParsedFile], ctx: Context) -> SetRe
         errors += [p.errors for p in parts]
     all_errors = concat_errors(errors)
     if family.set_rules:
-        all_errors = concat_errors([all_errors, *family.set_rules(typed, ctx)])
+        all_errors = family.with_severity(concat_errors([all_errors, *family.set_rules(typed, ctx)]))
     for t in family.tables:
-        all_errors = concat_errors([all_errors, key_errors(typed[t.name], all_errors, t)])
+        all_errors = family.with_severity(concat_errors([all_errors, key_errors(typed[t.name], all_errors, t)]))
 
     clean, quarantine = {}, {}
     for t in family.tables:
@@ -234,7 +255,7 @@ def attach_provenance(parsed: ParsedFile, sha256: str, order: int) -> ParsedFile
     return parsed
 
 
-# --- helpers the family modules share --------------------------------------------------------------
+# --- rules a column attribute declares (config/contrats/<famille>.yaml) -------------------------------
 
 
 def inbox_year_rule(frame: pd.DataFrame, ctx: Context, column: str = "annee") -> pd.DataFrame:
@@ -245,7 +266,7 @@ def inbox_year_rule(frame: pd.DataFrame, ctx: Context, column: str = "annee") ->
 
 def normalise_qpv(codes: pd.Series, ctx: Context) -> tuple[pd.Series, pd.Series]:
     """2024 codes pass, 2015 codes the territory maps are translated; returns (code, is_unknown)."""
-    upper = codes.astype("string").str.strip().str.upper().str.replace(" ", "", regex=False)
+    upper = codes.astype("string").str.strip().str.upper().str.replace(" ", "", regex=True)
     mapped = upper.map(lambda c: ctx.territoire.codes_2015.get(c, c) if isinstance(c, str) else c).astype("string")
     unknown = mapped.notna() & ~mapped.isin(ctx.territoire.codes_qpv)
     return mapped, unknown
@@ -271,6 +292,32 @@ def qpv_rule(frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context, column: str) 
     return code, flag(frame, unknown, column, "qpv_inconnu", msg, value=raw[column])
 
 
+def _is(values: pd.Series, word: str | None) -> pd.Series:
+    """Cells that spell `word` (case, accents, spaces and punctuation aside)."""
+    if word is None:
+        return pd.Series(False, index=values.index)
+    return values.map(lambda v: isinstance(v, str) and normalise_header(v) == normalise_header(word)).astype(bool)
+
+
+def qpv_list_rule(frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context, column: str,
+                  every: str | None) -> pd.DataFrame:
+    """`QN05934M;QN05938M` or the word for every QPV; each code checked; stored canonical and sorted."""
+    text = frame[column].str.upper().str.strip()
+    is_all = _is(text, every)
+    codes = text.where(~is_all).str.split(r"[;,]").explode().str.strip()
+    codes = codes[codes.notna() & (codes != "")]
+    mapped, unknown = normalise_qpv(codes, ctx)
+    first_bad = raw[column].where(pd.Series(False, index=frame.index))
+    bad_codes = codes[unknown.fillna(False)]
+    bad_rows = bad_codes.groupby(level=0).first()
+    first_bad.loc[bad_rows.index] = bad_rows
+    canonical = mapped.groupby(level=0).agg(lambda c: ";".join(sorted(set(c))))
+    frame[column] = canonical.reindex(frame.index).astype("string").where(~is_all, every)
+    has_bad = frame.index.isin(bad_rows.index)
+    msg = qpv_message(first_bad[has_bad], ctx) if has_bad.any() else ""
+    return flag(frame, pd.Series(has_bad, index=frame.index), column, "qpv_inconnu", msg, value=raw[column])
+
+
 def normalise_objectif(codes: pd.Series) -> pd.Series:
     """`O.G.1.1`, `og 1.1`, `OG1.1` → `OG.1.1`; an axis code (`3`, `Axe 3`) → `3`."""
     s = codes.astype("string").str.upper().str.replace(r"[\s_]", "", regex=True)
@@ -278,3 +325,41 @@ def normalise_objectif(codes: pd.Series) -> pd.Series:
     axe = s.str.extract(r"^(?:AXE)?(\d)$")[0]
     out = ("OG." + og[0] + "." + og[1]).astype("string")
     return out.fillna(axe).fillna(s).astype("string")
+
+
+def objectif_rule(frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context, column: str,
+                  allow_axes: bool) -> pd.DataFrame:
+    code = normalise_objectif(frame[column])
+    allowed = set(ctx.referentiel.codes_objectifs) | (set(ctx.referentiel.codes_axes) if allow_axes else set())
+    frame[column] = code
+    unknown = code.notna() & ~code.isin(allowed)
+    what = "d'objectif (OG.1.1) ou d'axe (1)" if allow_axes else "d'objectif (OG.1.1)"
+    return flag(frame, unknown, column, "objectif_inconnu",
+                "« " + raw[column].astype("string") + f" » n'est pas un code {what} du référentiel "
+                + ctx.referentiel.code, value=raw[column])
+
+
+def declared_rules(contract: TableContract, frame: pd.DataFrame, raw: pd.DataFrame,
+                   ctx: Context) -> list[pd.DataFrame]:
+    """The rules the contract's column attributes declare; codes are normalised in place first, so that the
+    family's own rules and the keys see them in their canonical form."""
+    errors = []
+    for col in contract.columns:
+        if col.case == "majuscules":
+            frame[col.name] = frame[col.name].str.upper()
+        elif col.case == "minuscules":
+            frame[col.name] = frame[col.name].str.lower()
+    for col in contract.columns:
+        if col.inbox_year:
+            errors.append(inbox_year_rule(frame, ctx, col.name))
+        if col.objectif:
+            errors.append(objectif_rule(frame, raw, ctx, col.name, allow_axes=col.objectif == "objectif_ou_axe"))
+        if col.qpv and col.qpv.liste:
+            errors.append(qpv_list_rule(frame, raw, ctx, col.name, col.qpv.tous))
+        elif col.qpv:
+            outside = _is(frame[col.name], col.qpv.hors)
+            code, qpv_errors = qpv_rule(frame.assign(**{col.name: frame[col.name].where(~outside)}), raw, ctx,
+                                        col.name)
+            frame[col.name] = code.where(~outside, col.qpv.hors)
+            errors.append(qpv_errors)
+    return errors

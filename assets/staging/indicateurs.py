@@ -1,53 +1,24 @@
-"""indicateurs — socio-demographic indicators per geographic level and millésime (contracts/indicateurs.md)."""
+"""indicateurs — socio-demographic indicators per geographic level and millésime (contracts/indicateurs.md).
+
+Its columns, declarative rules and the form of a code per level are in config/contrats/indicateurs.yaml; here,
+the rules that need code."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from assets.staging.contract import Col, TableContract, flag
-from assets.staging.family import Context, Family, normalise_qpv, qpv_message
+from assets.staging.contract import TableContract, flag
+from assets.staging.family import Context, normalise_qpv, qpv_message
 
-NIVEAUX = ("qpv", "qpv_epci", "commune", "epci", "qpv_departement", "qpv_france", "departement", "france")
-
-INDICATEURS = TableContract(
-    name="indicateurs",
-    columns=(
-        Col("code_indicateur", required=True, aliases=("indicateur",)),
-        Col("libelle_indicateur", aliases=("libelle",)),
-        Col("niveau_geo", "choix", required=True, choices=NIVEAUX),
-        Col("code_geo", required=True, aliases=("codgeo",)),
-        Col("millesime", "entier", required=True, minimum=2000, aliases=("annee_donnees",)),
-        Col("valeur", "nombre"),
-        Col("numerateur", "nombre"),
-        Col("denominateur", "nombre"),
-        Col("unite", "choix", required=True, choices=("pourcentage", "nombre", "indice", "euros")),
-        Col("source", required=True),
-        Col("secret", "booleen"),
-    ),
-    key=("code_indicateur", "niveau_geo", "code_geo", "millesime"),
-    later_replaces=True,
-)
-
-GEO_PATTERNS = {
-    "commune": r"^\d[\dAB]\d{3}$",
-    "epci": r"^\d{9}$",
-    "qpv_epci": r"^\d{9}$",
-    "departement": r"^(\d{2,3}|2[AB])$",
-    "qpv_departement": r"^(\d{2,3}|2[AB])$",
-    "france": r"^FR$",
-    "qpv_france": r"^FR$",
-}
-
-
-def row_rules(table: str, frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context) -> list[pd.DataFrame]:
-    frame["code_indicateur"] = frame["code_indicateur"].str.strip().str.lower()
-    niveau = frame["niveau_geo"]
-    code = frame["code_geo"].str.strip().str.upper()
-    qpv = niveau == "qpv"
+def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context) -> list[pd.DataFrame]:
+    forms = table.col("code_geo").patterns
+    niveau = frame[forms.colonne]
+    code = frame["code_geo"]
+    qpv = niveau.isin(forms.qpv_si)
     mapped, unknown_qpv = normalise_qpv(code.where(qpv), ctx)
     frame["code_geo"] = code.where(~qpv, mapped)
     pattern_ok = pd.Series(True, index=frame.index)
-    for level, pattern in GEO_PATTERNS.items():
+    for level, pattern in forms.motifs.items():
         at = niveau == level
         pattern_ok[at] = code[at].str.match(pattern).fillna(False)
     errors = [
@@ -79,6 +50,3 @@ def row_rules(table: str, frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context) 
                        "valeur « " + raw["valeur"].astype("string") + " » donnée alors que « secret » est vrai",
                        value=raw["valeur"]))
     return errors
-
-
-FAMILY = Family(name="indicateurs", tables=(INDICATEURS,), version="1", row_rules=row_rules)

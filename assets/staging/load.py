@@ -1,6 +1,7 @@
 """Staging one family for one year: every territory's active files → clean rows, quarantine, per-file quality,
-written to DuckDB in one transaction. The per-file pass is cached by content hash and rule fingerprint, so a
-re-run on the same files reads nothing again."""
+written to DuckDB in one transaction. The per-file pass is cached by content hash and rule fingerprint (the
+family's code version and the settings its rules read), so a re-run on the same files and rules reads nothing
+again, and an edited contract or rule reads them again."""
 
 from __future__ import annotations
 
@@ -120,7 +121,7 @@ def stage_family(con: duckdb.DuckDBPyConnection, family: Family, annee: int, con
     clean_parts: dict[str, list[pd.DataFrame]] = {t.name: [] for t in family.tables}
     quarantine_parts, error_parts, quality_rows = [], [], []
     for territoire, ctx in contexts.items():
-        if family.set_rules is not None:
+        if "programmation" in family.depends_on:
             ctx.programmation = known_programmation(con, territoire)
         outcomes = [read_deposit(family, d, ctx, cache_dir) for d in deposits if d["territoire"] == territoire]
         for o in outcomes:
