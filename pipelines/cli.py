@@ -134,6 +134,7 @@ def verifier(args: argparse.Namespace) -> int:
     from assets.staging.reading import FichierIllisible
     from assets.staging.registry import FAMILIES, family_of
     from pipelines.config import ConfigurationError
+    from pipelines.pseudonymisation import CleInvalide
     from pipelines.resources import BilanSettings
 
     path = Path(args.fichier)
@@ -150,14 +151,17 @@ def verifier(args: argparse.Namespace) -> int:
         territoires = parametres.config.territoires
         code, annee = _guess(path, args, territoires)
         territoire = parametres.config.territoire(code)
+        pseudonymise = parametres.pseudonymiser() if family.name == "cohortes" else None
     except ConfigurationError as exc:
         print(str(exc), file=sys.stderr)
+        return EXIT_UNREADABLE
+    except CleInvalide as exc:
+        print(f"Clé de pseudonymisation : {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
     cfg = parametres.config
     ctx = Context(territoire=territoire, annee=annee, referentiel=cfg.referentiel(territoire.referentiel),
                   catalogue=cfg.catalogue(territoire.catalogue_indicateurs),
-                  tolerance_ratio=cfg.settings.tolerance_ratio_points,
-                  pseudonymise=parametres.pseudonymiser() if family.name == "cohortes" else None)
+                  tolerance_ratio=cfg.settings.tolerance_ratio_points, pseudonymise=pseudonymise)
     print(f"Vérification de {path.name} — famille « {family.name} », territoire {territoire.code}, année {annee}")
     cross_note = None
     if "programmation" in family.depends_on:
