@@ -535,6 +535,9 @@ class Colonne(_Strict):
     qpv: RegleQpv | None = None
     objectif: Literal["objectif", "objectif_ou_axe"] | None = None  # a code of the referential: objectif_inconnu
     motifs_selon: MotifsSelon | None = None
+    # also stored, normalised (accents, case, punctuation: pipelines.common.normalise_header), in this column: the
+    # one key every join, check and report uses for a name partners spell several ways (« Bailleur-A », « BAILLEUR A »)
+    cle_normalisee: Nom | None = None
 
     @model_validator(mode="after")
     def _coherent(self, info: ValidationInfo) -> "Colonne":
@@ -588,6 +591,7 @@ class TableContrat(_Strict):
         clash = sorted({h for h in headers if headers.count(h) > 1})
         if clash:
             raise ValueError(f"table « {self.table} » : nom ou alias cité deux fois : {', '.join(clash)}")
+        names = names + [c.cle_normalisee for c in self.colonnes if c.cle_normalisee]
         missing = [k for k in self.cle if k not in names]
         if missing:
             raise ValueError(f"table « {self.table} » : colonne(s) de la clé absente(s) des colonnes : "

@@ -42,6 +42,7 @@ class Col:
     qpv: RegleQpv | None = None           # a QPV code of the territory (rule qpv_inconnu)
     objectif: Literal["objectif", "objectif_ou_axe"] | None = None   # rule objectif_inconnu
     patterns: MotifsSelon | None = None   # the form depends on another column's value
+    key_column: str | None = None         # also stored normalised under this name
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,13 @@ class TableContract:
 
     @property
     def column_names(self) -> list[str]:
+        """The columns a file gives."""
         return [c.name for c in self.columns]
+
+    @property
+    def stored_names(self) -> list[str]:
+        """The columns of the staging table: the file's, and the normalised keys derived from them."""
+        return [*self.column_names, *(c.key_column for c in self.columns if c.key_column)]
 
     def col(self, name: str) -> Col:
         return next(c for c in self.columns if c.name == name)
@@ -74,7 +81,7 @@ class TableContract:
             columns=tuple(Col(name=c.nom, kind=c.type, required=c.obligatoire, choices=choices(c),
                               minimum=c.minimum, minimum_strict=c.minimum_strict, maximum=c.maximum,
                               aliases=tuple(c.alias), case=c.casse, inbox_year=c.annee_boite, qpv=c.qpv,
-                              objectif=c.objectif, patterns=c.motifs_selon)
+                              objectif=c.objectif, patterns=c.motifs_selon, key_column=c.cle_normalisee)
                           for c in table.colonnes))
 
 
@@ -214,6 +221,10 @@ def type_columns(raw: pd.DataFrame, table: TableContract) -> tuple[pd.DataFrame,
             typed[col.name] = value
             errors.append(flag(raw, present & value.isna(), col.name, "type_booleen",
                                quote(text) + " n'est pas oui/non (vrai/faux)"))
+    for col in table.columns:
+        if col.key_column:
+            typed[col.key_column] = typed[col.name].astype("string").map(normalise_header,
+                                                                         na_action="ignore").astype("string")
     return typed, concat_errors(errors)
 
 

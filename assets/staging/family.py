@@ -222,7 +222,7 @@ def validate_set(family: Family, files: list[ParsedFile], ctx: Context) -> SetRe
     for t in family.tables:
         parts = [f.tables[t.name] for f in files if t.name in f.tables]
         typed[t.name] = (pd.concat([p.typed for p in parts], ignore_index=True) if parts
-                         else pd.DataFrame(columns=[*PROVENANCE, *t.column_names]))
+                         else pd.DataFrame(columns=[*PROVENANCE, *t.stored_names]))
         raw[t.name] = (pd.concat([p.raw for p in parts], ignore_index=True) if parts
                        else pd.DataFrame(columns=[*PROVENANCE, *t.column_names]))
         errors += [p.errors for p in parts]

@@ -39,8 +39,13 @@ CREATE TABLE IF NOT EXISTS staging.qualite_fichiers (
 """
 
 
+def _sql_columns(contract: TableContract) -> dict[str, str]:
+    return {**{c.name: SQL_TYPES[c.kind] for c in contract.columns},
+            **{c.key_column: "VARCHAR" for c in contract.columns if c.key_column}}
+
+
 def table_ddl(contract: TableContract) -> str:
-    cols = ", ".join(f"{c.name} {SQL_TYPES[c.kind]}" for c in contract.columns)
+    cols = ", ".join(f"{name} {kind}" for name, kind in _sql_columns(contract).items())
     return (f"CREATE TABLE IF NOT EXISTS staging.{contract.name} "
             f"(territoire VARCHAR, annee_boite INTEGER, {cols}, {PROVENANCE_SQL})")
 
@@ -49,6 +54,9 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, family: Family) -> None:
     con.execute(DDL)
     for contract in family.tables:
         con.execute(table_ddl(contract))
+        # a warehouse written before a contract gained a column: the column is added, empty for past years
+        for name, kind in _sql_columns(contract).items():
+            con.execute(f"ALTER TABLE staging.{contract.name} ADD COLUMN IF NOT EXISTS {name} {kind}")
 
 
 @dataclass
@@ -185,9 +193,9 @@ def _quarantine_rows(q: pd.DataFrame, family: Family, contract: TableContract, t
 def _clean_frame(parts: list[pd.DataFrame], contract: TableContract, annee: int, run_id: str) -> pd.DataFrame:
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if frame.empty:
-        return pd.DataFrame(columns=["territoire", "annee_boite", *contract.column_names, "fichier",
+        return pd.DataFrame(columns=["territoire", "annee_boite", *contract.stored_names, "fichier",
                                      "fichier_sha256", "feuille", "ligne", "run_id"])
-    out = frame[["territoire", *contract.column_names]].copy()
+    out = frame[["territoire", *contract.stored_names]].copy()
     out.insert(1, "annee_boite", annee)
     out["fichier"] = frame[FILE_COLUMN].astype("string")
     out["fichier_sha256"] = frame[HASH_COLUMN].astype("string")
