@@ -224,6 +224,8 @@ def read_csv(path: Path, data: bytes | None = None, limites: Limites | None = No
                     f"{name} : plus de {limites.lignes} lignes (réglage limites.lignes) : découpez le fichier")
     except csv.Error as exc:
         raise _csv_error(exc, reader.line_num, name) from None
+    may_hold_controls = CONTROL.search(text) is not None
+    del text, reader  # the records hold every value now; a large file should not be held twice
     header_pos = next((i for i, r in enumerate(records) if any(v.strip() for v in r)), None)
     if header_pos is None:
         raise FichierIllisible(f"{name} : aucune colonne trouvée")
@@ -235,11 +237,15 @@ def read_csv(path: Path, data: bytes | None = None, limites: Limites | None = No
     if longer:
         raise FichierIllisible(f"{name} : " + _listing([_extra_fields(line, r, headers, separator)
                                                          for line, r in longer]))
+    del records
+    for record in body:
+        if len(record) < len(headers):  # a short row: the missing cells are empty, as in a spreadsheet
+            record.extend([""] * (len(headers) - len(record)))
     frame = pd.DataFrame(body, columns=range(len(headers)), dtype=object) if body else \
         pd.DataFrame(columns=range(len(headers)), dtype=object)
-    del records, body
+    del body
     table = _finish(frame, headers, [f"n° {i + 1}" for i in range(len(headers))], first_data_row, None, name,
-                    limites, may_hold_controls=CONTROL.search(text) is not None)
+                    limites, may_hold_controls=may_hold_controls)
     return RawFile(path=path, tables=[table], encoding=encoding, separator=separator)
 
 
@@ -280,8 +286,7 @@ def _finish(frame: pd.DataFrame, headers: list, positions: list[str], first_data
                 f"{positions[seen[canonical[i]]]} et {positions[i]})"
             )
         seen[canonical[i]] = i
-    frame = frame.copy()
-    frame.columns = canonical
+    frame.columns = canonical  # the frame is the caller's own fresh copy: renamed in place
     lines = pd.RangeIndex(first_data_row, first_data_row + len(frame))
 
     def label(i: int) -> str:

@@ -272,3 +272,10 @@ def test_limits_are_validated_settings(config, tmp_path):
 
     with pytest.raises(ConfigurationError, match="limites.lignes"):
         ProjectConfig(tmp_path).settings
+
+
+def test_verifier_names_a_folder_for_what_it_is(tmp_path, capsys):
+    folder = tmp_path / "engagements_2025_x.csv"
+    folder.mkdir()
+    assert main(["verifier", str(folder)]) == 2
+    assert "ce n'est pas un fichier" in capsys.readouterr().err
