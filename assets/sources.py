@@ -65,6 +65,10 @@ def inbox_entries(racine: Path, territoire: str, annee: int) -> tuple[list[Path]
     if not folder.is_dir():
         return [], []
     inside = folder.resolve()
+    if inside != (racine / "inbox").resolve() / territoire / str(annee):
+        # the territory or year folder is itself a link: what it holds lies outside the inbox
+        return [], [(f"{territoire}/{annee}", "dossier de la boîte qui mène hors de inbox/ (lien symbolique) : "
+                                              "jamais lu")]
     files, refused = [], []
     for path in sorted(folder.iterdir()):
         if path.name.startswith(IGNORED_PREFIXES):

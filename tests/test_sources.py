@@ -157,3 +157,16 @@ def test_large_deposit_is_archived_in_chunks_with_its_digest(tmp_path, config):
     assert deposit.sha256 == hashlib.sha256(data).hexdigest() and deposit.taille == len(data)
     assert Path(deposit.chemin_archive).read_bytes() == data
     assert not list((tmp_path / "archive").rglob("*.tmp"))
+
+
+def test_a_year_folder_linked_elsewhere_is_not_read(tmp_path, config):
+    from assets.sources import inbox_entries
+
+    elsewhere = tmp_path / "ailleurs"
+    elsewhere.mkdir()
+    (elsewhere / "engagements_x.csv").write_text("a;b\n1;2\n")
+    (tmp_path / "inbox" / "ccco").mkdir(parents=True)
+    (tmp_path / "inbox" / "ccco" / "2025").symlink_to(elsewhere, target_is_directory=True)
+    files, refused = inbox_entries(tmp_path, "ccco", 2025)
+    assert files == [] and "hors de inbox/" in refused[0][1]
+    assert collect("engagements", 2025, [config.territoire("ccco")], tmp_path, tmp_path / "archive") == []

@@ -185,6 +185,8 @@ def _refuse_non_text(data: bytes, name: str) -> None:
 
 def _sniff_separator(text: str) -> str:
     first = next((line for line in text.splitlines() if line.strip()), "")
+    if first.count("\t") > max(first.count(";"), first.count(",")):
+        return "\t"  # a copy-paste from a spreadsheet saved as text
     return ";" if first.count(";") >= first.count(",") and first.count(";") > 0 else ","
 
 
@@ -213,7 +215,7 @@ def read_csv(path: Path, data: bytes | None = None, limites: Limites | None = No
     del data
     separator = _sniff_separator(text)
     # lines bound records from above: only a file with more lines than the limit needs its records counted
-    count_records = text.count("\n") > limites.lignes
+    count_records = max(text.count("\n"), text.count("\r")) > limites.lignes
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     records: list[list[str]] = []
     try:
@@ -253,7 +255,7 @@ def _extra_fields(line: int, record: list[str], headers: list[str], separator: s
     extra = record[len(headers):]
     if not any(v.strip() for v in extra):
         return (f"ligne {line} : {len(record)} champs pour {len(headers)} colonnes d'en-tête (un « {separator} » "
-                "en trop en fin de ligne ?) — les valeurs seraient décalées")
+                "en trop en fin de ligne ?)")
     value = next(v for v in extra if v.strip())
     return (f"ligne {line} : {len(record)} champs pour {len(headers)} colonnes d'en-tête, valeur "
             f"« {_shown_value(value)} » hors de toute colonne (un « {separator} » en trop dans la ligne ?)")

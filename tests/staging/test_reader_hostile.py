@@ -279,3 +279,16 @@ def test_verifier_names_a_folder_for_what_it_is(tmp_path, capsys):
     folder.mkdir()
     assert main(["verifier", str(folder)]) == 2
     assert "ce n'est pas un fichier" in capsys.readouterr().err
+
+
+def test_tab_separated_text_is_read_by_its_separator(tmp_path):
+    path = tmp_path / "engagements_x.csv"
+    path.write_bytes(b"partenaire\tannee\nCAF du Nord\t2025\n")
+    raw = read_file(path)
+    assert raw.separator == "\t" and raw.tables[0].frame["partenaire"].tolist() == ["CAF du Nord"]
+
+
+def test_old_mac_line_endings_still_count_rows_against_the_limit(tmp_path):
+    message = refused(tmp_path / "engagements_x.csv", b"partenaire;annee\r" + b"CAF;2025\r" * 30,
+                      limites=Limites(lignes=20))
+    assert "plus de 20 lignes" in message
