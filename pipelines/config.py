@@ -60,7 +60,7 @@ class Limites(_Strict):
     """Bounds on one partner file, checked before it is parsed, so that one file cannot take the run down."""
 
     taille_fichier_mo: float = Field(50, gt=0)
-    xlsx_decompresse_mo: float = Field(100, gt=0)
+    xlsx_decompresse_mo: float = Field(50, gt=0)
     xlsx_ratio_compression: float = Field(100, gt=1)
     lignes: int = Field(500_000, ge=1)
     colonnes: int = Field(300, ge=1)

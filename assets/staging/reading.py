@@ -408,46 +408,44 @@ def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
     return result
 
 
+ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*(?<!/)>")           # a row with content (not `<row .../>`)
+CELL_COLUMN = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]{1,3})[0-9]+\"")
+FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
 def _scan_sheet(archive: zipfile.ZipFile, member: str, limites: Limites, name: str, sheet: str) -> None:
-    """One streaming pass over the sheet's XML, before pandas parses it: refuse too many rows or columns, and
-    formulas whose computed value was never saved (they would read as empty)."""
+    """A pass over the sheet's XML before pandas parses it: refuse too many rows or columns, and formulas whose
+    computed value was never saved (they would read as empty). Rows and columns are counted on the bytes (fast;
+    the member's size is already bounded by limites.xlsx_decompresse_mo); only a sheet holding formulas is
+    parsed as XML to find them."""
     where = f"{name} (feuille {sheet})"
-    rows, widest, uncomputed, sheet_data = 0, 0, [], None
     try:
-        with archive.open(member) as stream:
-            for event, node in ElementTree.iterparse(stream, events=("start", "end")):
-                tag = _local(node.tag)
-                if event == "start":
-                    if tag == "sheetData":
-                        sheet_data = node
-                    continue
-                if tag == "c":
-                    children = {_local(child.tag): child for child in node}
-                    # an empty <v/> is a computed empty text only when the cell says its result is text
-                    computed = "v" in children and (children["v"].text or node.get("t") == "str")
-                    if "f" in children and not computed:
-                        formula = (children["f"].text or "").strip()
-                        uncomputed.append(f"cellule {node.get('r', '?')}" + (f" (={_shown_value(formula)})"
-                                                                              if formula else ""))
-                elif tag == "row":
-                    valued = [c for c in node if _local(c.tag) == "c" and len(c)]
-                    if valued:
-                        rows += 1
-                        ref = valued[-1].get("r", "")
-                        letters = "".join(ch for ch in ref if ch.isalpha())
-                        try:
-                            widest = max(widest, column_index_from_string(letters) if letters else len(node))
-                        except ValueError:
-                            widest = max(widest, len(node))
-                    if sheet_data is not None:
-                        sheet_data.clear()  # rows already counted: keep memory flat on a long sheet
-                    if rows > limites.lignes + 1:
-                        raise FichierIllisible(f"{where} : plus de {limites.lignes} lignes (réglage limites.lignes) : "
-                                               "découpez le classeur")
-                    if widest > limites.colonnes:
-                        raise FichierIllisible(f"{where} : des valeurs jusqu'à la colonne {get_column_letter(widest)}"
-                                               f", au-delà de la limite de {limites.colonnes} colonnes (réglage "
-                                               "limites.colonnes)")
+        xml = archive.read(member)
+    except BROKEN as exc:
+        raise FichierIllisible(f"{where} : feuille illisible ({type(exc).__name__} : {exc})") from None
+    if sum(1 for _ in ROW_TAG.finditer(xml)) > limites.lignes + 1:
+        raise FichierIllisible(f"{where} : plus de {limites.lignes} lignes (réglage limites.lignes) : "
+                               "découpez le classeur")
+    widest = max((column_index_from_string(letters.decode()) for letters in
+                  {m.group(1) for m in CELL_COLUMN.finditer(xml)}), default=0)
+    if widest > limites.colonnes:
+        raise FichierIllisible(f"{where} : des cellules jusqu'à la colonne {get_column_letter(widest)}, au-delà de "
+                               f"la limite de {limites.colonnes} colonnes (réglage limites.colonnes)")
+    if not FORMULA_TAG.search(xml):
+        return
+    uncomputed = []
+    try:
+        for _, node in ElementTree.iterparse(io.BytesIO(xml), events=("end",)):
+            if _local(node.tag) != "c":
+                continue
+            children = {_local(child.tag): child for child in node}
+            # an empty <v/> is a computed empty text only when the cell says its result is text
+            computed = "v" in children and (children["v"].text or node.get("t") == "str")
+            if "f" in children and not computed:
+                formula = (children["f"].text or "").strip()
+                uncomputed.append(f"cellule {node.get('r', '?')}" + (f" (={_shown_value(formula)})"
+                                                                      if formula else ""))
+            node.clear()
     except BROKEN as exc:
         raise FichierIllisible(f"{where} : feuille illisible ({type(exc).__name__} : {exc})") from None
     if uncomputed:
