@@ -5,7 +5,10 @@ stored once; a changed file under the same name becomes a new recorded version; 
 """
 
 import datetime as dt
+import hashlib
 import os
+import stat
+import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,15 +58,93 @@ def inbox_dir(racine: Path, territoire: str, annee: int) -> Path:
     return racine / "inbox" / territoire / str(annee)
 
 
-def inbox_files(racine: Path, territoire: str, annee: int) -> list[Path]:
+def inbox_entries(racine: Path, territoire: str, annee: int) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The regular files of an inbox, and every other entry with why it is refused. The inbox is a boundary:
+    a link is never followed (it could point anywhere on the machine), a pipe or a device never opened."""
     folder = inbox_dir(racine, territoire, annee)
     if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(IGNORED_PREFIXES))
+        return [], []
+    inside = folder.resolve()
+    if inside != (racine / "inbox").resolve() / territoire / str(annee):
+        # the territory or year folder is itself a link: what it holds lies outside the inbox
+        return [], [(f"{territoire}/{annee}", "dossier de la boîte qui mène hors de inbox/ (lien symbolique) : "
+                                              "jamais lu")]
+    files, refused = [], []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(IGNORED_PREFIXES):
+            continue
+        try:
+            info = path.lstat()
+        except OSError as exc:
+            refused.append((path.name, f"entrée illisible ({exc.strerror}) : jamais lue"))
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            refused.append((path.name, "lien symbolique : jamais suivi ni archivé — déposez le fichier lui-même"))
+        elif stat.S_ISDIR(info.st_mode):
+            refused.append((path.name, "dossier : son contenu n'est pas lu — déposez les fichiers directement dans "
+                                       f"inbox/{territoire}/{annee}/"))
+        elif not stat.S_ISREG(info.st_mode):
+            refused.append((path.name, "ni fichier ni dossier (tube, périphérique ou socket) : jamais lu"))
+        elif path.resolve().parent != inside:
+            refused.append((path.name, "hors de la boîte de dépôt : jamais lu"))
+        elif not os.access(path, os.R_OK):
+            refused.append((path.name, "fichier illisible (droits insuffisants) : jamais lu"))
+        else:
+            files.append(path)
+    return files, refused
 
 
-def unknown_inbox_files(racine: Path, territoires: list[str], annee: int) -> list[tuple[str, str]]:
-    return [(t, p.name) for t in territoires for p in inbox_files(racine, t, annee) if family_of(p.name) is None]
+def inbox_files(racine: Path, territoire: str, annee: int) -> list[Path]:
+    return inbox_entries(racine, territoire, annee)[0]
+
+
+def unknown_inbox_files(racine: Path, territoires: list[str], annee: int) -> list[tuple[str, str, str, str]]:
+    """What the inbox holds but the run leaves aside: (territoire, nom, statut, message), statut `ignore` for a
+    file of no known family, `refuse` for an entry that is not a readable regular file."""
+    found = []
+    for t in territoires:
+        files, refused = inbox_entries(racine, t, annee)
+        found += [(t, p.name, "ignore", "nom de fichier sans famille connue : laissé de côté")
+                  for p in files if family_of(p.name) is None]
+        found += [(t, name, "refuse", why) for name, why in refused]
+    return found
+
+
+def _open_regular(path: Path):
+    """Open without following a link and without blocking on a pipe: the entry may have changed since it was
+    listed."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    handle = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        handle.close()
+        raise OSError(f"{path.name} n'est plus un fichier ordinaire")
+    return handle
+
+
+def archive_stream(archive_dir: Path, handle, suffix: str) -> tuple[str, int, Path]:
+    """Like archive_bytes, for a file read in chunks: memory stays flat whatever its size."""
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(archive_dir, 0o700)
+    digest, size = hashlib.sha256(), 0
+    fd, tmp = tempfile.mkstemp(dir=archive_dir, prefix=".depot.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        os.chmod(tmp, 0o600)
+        hexdigest = digest.hexdigest()
+        target = archive_dir / hexdigest[:2] / f"{hexdigest}{suffix.lower()}"
+        if target.exists():
+            os.unlink(tmp)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return hexdigest, size, target
 
 
 def _download(url: str, timeout: float) -> bytes:
@@ -81,9 +162,13 @@ def collect(famille: str, annee: int, territoires: list[Territoire], racine: Pat
             fam = family_of(path.name)
             if fam is None or fam.name != famille:
                 continue
-            data = path.read_bytes()
-            digest, stored = archive_bytes(archive_dir, data, path.suffix)
-            deposits.append(Deposit(territoire.code, annee, famille, path.name, digest, len(data), "boite",
+            try:
+                with _open_regular(path) as handle:
+                    digest, size, stored = archive_stream(archive_dir, handle, path.suffix)
+            except OSError as exc:
+                log(f"{territoire.code}/{annee} : {path.name} non archivé ({exc})")
+                continue
+            deposits.append(Deposit(territoire.code, annee, famille, path.name, digest, size, "boite",
                                     str(stored)))
         for source in territoire.sources_http:
             if source.famille != famille or (source.annees and annee not in source.annees):

@@ -139,7 +139,8 @@ def verifier(args: argparse.Namespace) -> int:
 
     path = Path(args.fichier)
     if not path.is_file():
-        print(f"{path} : fichier introuvable", file=sys.stderr)
+        why = "ce n'est pas un fichier (dossier, tube ou périphérique)" if path.exists() else "fichier introuvable"
+        print(f"{path} : {why}", file=sys.stderr)
         return EXIT_UNREADABLE
     family = family_of(path.name)
     if family is None:

@@ -91,3 +91,24 @@ def folder_to_publish(published: Path) -> Iterator[Path]:
         if old != build:
             shutil.rmtree(old, ignore_errors=True)
 
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+([.,][0-9]+)?")
+
+
+def inert_text(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula (`=HYPERLINK(…)`, `-2+3+cmd|…`) gets a leading apostrophe,
+    so an exported CSV opened in Excel or LibreOffice shows it instead of evaluating it. A plain signed number
+    (`-12,5`) is no formula and stays as written; non-text values are returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def inert_frame(frame):
+    """A copy of a pandas DataFrame with inert_text applied to every text cell, for CSV exports."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if frame[column].dtype == object or str(frame[column].dtype).startswith("string"):
+            frame[column] = frame[column].map(inert_text, na_action="ignore")
+    return frame

@@ -57,8 +57,21 @@ class Planification(_Strict):
     date_bilan_annuel: str = Field("02-01", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
 
+class Limites(_Strict):
+    """Bounds on one partner file, checked before it is parsed, so that one file cannot take the run down."""
+
+    taille_fichier_mo: float = Field(50, gt=0)
+    xlsx_decompresse_mo: float = Field(50, gt=0)
+    xlsx_ratio_compression: float = Field(100, gt=1)
+    lignes: int = Field(500_000, ge=1)
+    colonnes: int = Field(300, ge=1)
+    # the CSV reader cannot hold a longer field (csv.field_size_limit)
+    longueur_cellule: int = Field(32_767, ge=1, le=131_072)
+
+
 class Settings(_Strict):
     geographie_reference: GeographieReference
+    limites: Limites = Limites()
     planification: Planification = Planification()
     pseudonymisation: Pseudonymisation = Pseudonymisation()
     secret_statistique: SecretStatistique = SecretStatistique()

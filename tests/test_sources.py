@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+from pathlib import Path
 
 from assets.sources import active_deposits, collect, record
 
@@ -84,3 +85,88 @@ def test_http_source_goes_through_the_same_path(tmp_path, config):
         assert "téléchargement impossible" in messages[-1]
     finally:
         server.shutdown()
+
+
+def test_inbox_is_a_boundary_links_pipes_and_folders_are_refused_and_reported(tmp_path, config):
+    import os
+
+    from assets.sources import inbox_entries, inbox_files, unknown_inbox_files
+
+    territoire = config.territoire("ccco")
+    inbox = tmp_path / "inbox" / "ccco" / "2025"
+    inbox.mkdir(parents=True)
+    secret = tmp_path / "hors_boite.csv"
+    secret.write_text("partenaire;annee\nsecret;2025\n")
+    (inbox / "engagements_ok.csv").write_text("partenaire;annee\nCAF;2025\n")
+    (inbox / "engagements_lien.csv").symlink_to(secret)                      # a link outside the inbox
+    (inbox / "engagements_lien_interne.csv").symlink_to(inbox / "engagements_ok.csv")
+    (inbox / "engagements_dossier.csv").mkdir()                             # a folder named like a file
+    os.mkfifo(inbox / "engagements_tube.csv")                               # would block a naive reader
+
+    files, refused = inbox_entries(tmp_path, "ccco", 2025)
+    assert [p.name for p in files] == ["engagements_ok.csv"] == [p.name for p in inbox_files(tmp_path, "ccco", 2025)]
+    reasons = dict(refused)
+    assert set(reasons) == {"engagements_lien.csv", "engagements_lien_interne.csv", "engagements_dossier.csv",
+                            "engagements_tube.csv"}
+    assert "lien symbolique" in reasons["engagements_lien.csv"]
+    assert "dossier" in reasons["engagements_dossier.csv"] and "tube" in reasons["engagements_tube.csv"]
+
+    deposits = collect("engagements", 2025, [territoire], tmp_path, tmp_path / "archive")
+    assert [d.nom_fichier for d in deposits] == ["engagements_ok.csv"]
+    archived = [p.read_bytes() for p in (tmp_path / "archive").rglob("*.csv")]
+    assert archived == [b"partenaire;annee\nCAF;2025\n"]                    # the linked file never copied
+
+    reported = {(name, statut) for _, name, statut, _ in unknown_inbox_files(tmp_path, ["ccco"], 2025)}
+    assert reported == {("engagements_lien.csv", "refuse"), ("engagements_lien_interne.csv", "refuse"),
+                        ("engagements_dossier.csv", "refuse"), ("engagements_tube.csv", "refuse")}
+
+
+def test_a_file_swapped_for_a_link_after_listing_is_not_followed(tmp_path, config, monkeypatch):
+    import assets.sources as sources
+
+    territoire = config.territoire("ccco")
+    inbox = tmp_path / "inbox" / "ccco" / "2025"
+    inbox.mkdir(parents=True)
+    secret = tmp_path / "hors_boite.csv"
+    secret.write_text("secret")
+    listed = inbox / "engagements_x.csv"
+    listed.write_text("a;b\n1;2\n")
+    real_listing = sources.inbox_files
+
+    def listing_then_swap(*args):
+        found = real_listing(*args)
+        listed.unlink()
+        listed.symlink_to(secret)   # the race a hostile depositor would try
+        return found
+
+    monkeypatch.setattr(sources, "inbox_files", listing_then_swap)
+    messages = []
+    assert collect("engagements", 2025, [territoire], tmp_path, tmp_path / "archive", log=messages.append) == []
+    assert not list((tmp_path / "archive").rglob("*.csv")) and "non archivé" in messages[0]
+
+
+def test_large_deposit_is_archived_in_chunks_with_its_digest(tmp_path, config):
+    import hashlib
+
+    territoire = config.territoire("ccco")
+    inbox = tmp_path / "inbox" / "ccco" / "2025"
+    inbox.mkdir(parents=True)
+    data = b"partenaire;annee\n" + b"CAF;2025\n" * 400_000   # several chunks
+    (inbox / "engagements_gros.csv").write_bytes(data)
+    (deposit,) = collect("engagements", 2025, [territoire], tmp_path, tmp_path / "archive")
+    assert deposit.sha256 == hashlib.sha256(data).hexdigest() and deposit.taille == len(data)
+    assert Path(deposit.chemin_archive).read_bytes() == data
+    assert not list((tmp_path / "archive").rglob("*.tmp"))
+
+
+def test_a_year_folder_linked_elsewhere_is_not_read(tmp_path, config):
+    from assets.sources import inbox_entries
+
+    elsewhere = tmp_path / "ailleurs"
+    elsewhere.mkdir()
+    (elsewhere / "engagements_x.csv").write_text("a;b\n1;2\n")
+    (tmp_path / "inbox" / "ccco").mkdir(parents=True)
+    (tmp_path / "inbox" / "ccco" / "2025").symlink_to(elsewhere, target_is_directory=True)
+    files, refused = inbox_entries(tmp_path, "ccco", 2025)
+    assert files == [] and "hors de inbox/" in refused[0][1]
+    assert collect("engagements", 2025, [config.territoire("ccco")], tmp_path, tmp_path / "archive") == []

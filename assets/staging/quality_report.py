@@ -4,28 +4,32 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from dagster_duckdb import DuckDBResource
 
 from assets.sources import unknown_inbox_files
-from pipelines.common import write_atomic
-from assets.staging.registry import FAMILIES
+from pipelines.common import inert_frame, write_atomic
+from assets.staging.registry import FAMILIES, family_of
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
 
 
-def export_quality(con, output_dir, annee: int, unknown: list[tuple[str, str]]) -> dict:
+def export_quality(con, output_dir, annee: int, unknown: list[tuple[str, str, str, str]]) -> dict:
     folder = output_dir / str(annee)
     quality = con.execute(
         "SELECT famille, territoire, fichier, version, statut, lignes_lues, lignes_retenues, lignes_quarantaine, "
         "avertissements, colonnes_inconnues, colonnes_supprimees, encodage, separateur, message, sha256 "
         "FROM staging.qualite_fichiers WHERE annee_boite = ? ORDER BY territoire, famille, fichier", [annee]).df()
-    for territoire, fichier in unknown:
-        quality.loc[len(quality)] = {"famille": "inconnue", "territoire": territoire, "fichier": fichier,
-                                     "statut": "ignore", "message": "nom de fichier sans famille connue : laissé de côté"}
+    for territoire, fichier, statut, message in unknown:
+        family = family_of(fichier)
+        quality.loc[len(quality)] = {"famille": family.name if family else "inconnue", "territoire": territoire,
+                                     "fichier": fichier, "statut": statut, "message": message}
     errors = con.execute(
         "SELECT territoire, famille, fichier, feuille, ligne, colonne, valeur, regle, gravite, message "
         "FROM quarantine.erreurs WHERE annee_boite = ? ORDER BY territoire, famille, fichier, ligne", [annee]).df()
     paths = {"qualite_fichiers": folder / "qualite_fichiers.csv", "quarantaine": folder / "quarantaine.csv"}
-    write_atomic(paths["qualite_fichiers"], quality.to_csv(index=False, sep=";").encode("utf-8-sig"))
-    write_atomic(paths["quarantaine"], errors.to_csv(index=False, sep=";").encode("utf-8-sig"))
+    # partner text reaches these files: a value written as a formula must stay text in a spreadsheet, and a line
+    # break inside a value (CR included) must be quoted, so the lines end as RFC 4180 says
+    for key, frame in (("qualite_fichiers", quality), ("quarantaine", errors)):
+        text = inert_frame(frame).to_csv(index=False, sep=";", lineterminator="\r\n")
+        write_atomic(paths[key], text.encode("utf-8-sig"))
     return {"paths": paths, "quality": quality, "errors": errors}
 
 
@@ -43,8 +47,8 @@ def export_quality(con, output_dir, annee: int, unknown: list[tuple[str, str]]) 
 def rapport_qualite(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
     annee = int(context.partition_key)
     unknown = unknown_inbox_files(parametres.data_root, list(parametres.config.territoires), annee)
-    for territoire, name in unknown:
-        say(context, f"  fichier inconnu laissé de côté : {territoire}/{annee}/{name}")
+    for territoire, name, _, message in unknown:
+        say(context, f"  {territoire}/{annee}/{name} : {message}")
     with entrepot.get_connection() as con:
         out = export_quality(con, parametres.output_dir, annee, unknown)
     q = out["quality"]
