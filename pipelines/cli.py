@@ -162,7 +162,8 @@ def verifier(args: argparse.Namespace) -> int:
     cfg = parametres.config
     ctx = Context(territoire=territoire, annee=annee, referentiel=cfg.referentiel(territoire.referentiel),
                   catalogue=cfg.catalogue(territoire.catalogue_indicateurs),
-                  tolerance_ratio=cfg.settings.tolerance_ratio_points, pseudonymise=pseudonymise)
+                  tolerance_ratio=cfg.settings.tolerance_ratio_points, pseudonymise=pseudonymise,
+                  limites=cfg.settings.limites)
     print(f"Vérification de {path.name} — famille « {family.name} », territoire {territoire.code}, année {annee}")
     cross_note = None
     if "programmation" in family.depends_on:

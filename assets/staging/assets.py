@@ -30,7 +30,8 @@ def validation_contexts(parametres: BilanSettings, annee: int, log=print) -> dic
     return {
         t.code: Context(territoire=t, annee=annee, referentiel=cfg.referentiel(t.referentiel),
                         catalogue=cfg.catalogue(t.catalogue_indicateurs),
-                        tolerance_ratio=cfg.settings.tolerance_ratio_points, pseudonymise=parametres.pseudonymiser())
+                        tolerance_ratio=cfg.settings.tolerance_ratio_points, pseudonymise=parametres.pseudonymiser(),
+                        limites=cfg.settings.limites)
         for t in parametres.territoires(log)
     }
 

@@ -29,7 +29,7 @@ from assets.staging.contract import (
 )
 from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible, read_file
 from pipelines.common import nearest, normalise_header
-from pipelines.config import Catalogue, Referentiel, Regle, Territoire
+from pipelines.config import Catalogue, Limites, Referentiel, Regle, Territoire
 
 PROVENANCE = [FILE_COLUMN, HASH_COLUMN, ORDER_COLUMN, SHEET_COLUMN, LINE_COLUMN]
 
@@ -45,6 +45,7 @@ class Context:
     tolerance_ratio: float = 0.1
     pseudonymise: Callable[[pd.Series], pd.Series] | None = None
     programmation: pd.DataFrame | None = None  # clean programmation rows already loaded, every year
+    limites: Limites | None = None  # what a file may weigh before it is parsed (settings.yaml); None: defaults
 
     def fingerprint(self, family: "Family") -> str:
         """Cache key of the per-file pass: the family's code version (contract YAML and the code its rules run)
@@ -55,6 +56,7 @@ class Context:
             "objectifs": self.referentiel.codes_objectifs, "axes": self.referentiel.codes_axes,
             "catalogue": [i.model_dump() for i in self.catalogue.indicateurs],
             "tolerance": self.tolerance_ratio,
+            "limites": self.limites.model_dump() if self.limites else None,
             "pseudonymise": self.pseudonymise(pd.Series(["empreinte"])).iloc[0] if self.pseudonymise else None,
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -134,7 +136,7 @@ def parse_file(family: Family, path: Path, ctx: Context, data: bytes | None = No
     """Read one file and apply every rule that needs only this file. Raises FichierIllisible."""
     name = display_name or path.name
     contracts, sheets = family.tables_for(name)
-    raw_file = read_file(path, sheets=sheets, data=data)
+    raw_file = read_file(path, sheets=sheets, data=data, limites=ctx.limites, name=name)
     parsed = ParsedFile(name=name, tables={}, encoding=raw_file.encoding, separator=raw_file.separator)
     for contract, raw_table in zip(contracts, raw_file.tables):
         mapped = map_columns(raw_table, contract, name)

@@ -292,3 +292,25 @@ def test_old_mac_line_endings_still_count_rows_against_the_limit(tmp_path):
     message = refused(tmp_path / "engagements_x.csv", b"partenaire;annee\r" + b"CAF;2025\r" * 30,
                       limites=Limites(lignes=20))
     assert "plus de 20 lignes" in message
+
+
+def test_the_settings_limits_reach_the_reader_and_the_cache_key(tmp_path, ctx):
+    """The limits a data steward sets in settings.yaml are the ones the staging pass reads with."""
+    from dataclasses import replace
+
+    import pytest
+
+    from assets.staging.family import parse_file
+    from assets.staging.reading import FichierIllisible
+    from assets.staging.registry import FAMILIES
+    from pipelines.config import Limites
+
+    path = tmp_path / "engagements_2025.csv"
+    path.write_text("partenaire;annee;code_objectif;engagement;indicateur;unite\n"
+                    + "".join(f"CAF;2025;OG.1.1;E{i};I;nombre\n" for i in range(5)), encoding="utf-8")
+    family = FAMILIES["engagements"]
+    assert parse_file(family, path, ctx).rows_read == 5
+    strict = replace(ctx, limites=Limites(lignes=3))
+    with pytest.raises(FichierIllisible, match="lignes"):
+        parse_file(family, path, strict, display_name="engagements_caf.csv")
+    assert strict.fingerprint(family) != ctx.fingerprint(family)
