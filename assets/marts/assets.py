@@ -8,7 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import run_script
-from checks import marts as mart_checks
+from checks import sql as sql_checks
 from pipelines.warehouse import table_schema, transaction
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
@@ -85,7 +85,7 @@ def build_mart_asset(mart: Mart):
         deps=[AssetKey(["staging", s]) for s in mart.staging],
         kinds={"duckdb", "sql"},
         owners=["team:evaluation"],
-        check_specs=mart_checks.specs(mart.name, AssetKey(["marts", mart.name])),
+        check_specs=sql_checks.specs(AssetKey(["marts", mart.name])),
         description=mart.description + f" Tables : {', '.join('marts.' + t for t in mart.tables)} "
                     f"(SQL : assets/marts/{mart.name}.sql).",
     )
@@ -100,7 +100,7 @@ def build_mart_asset(mart: Mart):
                       for t in mart.tables}
             schema = table_schema(con, f"marts.{mart.tables[0]}")
             preview = con.execute(f"SELECT * FROM marts.{mart.tables[0]} WHERE annee = ? LIMIT 8", [annee]).df()
-            checks = mart_checks.evaluate(con, mart.name, AssetKey(["marts", mart.name]), annee, context.run_id)
+            checks = sql_checks.evaluate(con, AssetKey(["marts", mart.name]), annee, context.run_id)
         say(context, f"marts/{mart.name} {annee} : " + ", ".join(f"{t} {n} lignes" for t, n in counts.items()))
         return MaterializeResult(metadata={
             "dagster/row_count": counts[mart.tables[0]],
