@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import great_expectations as gx
+import great_expectations.expectations as gxe
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey,
                      MetadataValue, multi_asset_check)
 from dagster_duckdb import DuckDBResource
@@ -93,7 +94,7 @@ def run_suites(con: duckdb.DuckDBPyConnection, vocabulaire: Vocabulaire, output_
         batch = source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(f"annee_{annee}")
         gx_suite = context.suites.add(gx.ExpectationSuite(name=table))
         for e in suite.expects:
-            gx_suite.add_expectation(getattr(gx.expectations, e.controle.attente.type)(
+            gx_suite.add_expectation(getattr(gxe, e.controle.attente.type)(
                 **e.kwargs, meta={"controle": e.controle.nom, "gravite": e.controle.gravite},
                 notes=f"{e.controle.nom} ({e.controle.gravite}) : {e.controle.description}"))
         # the columns the detail templates name, so that a failing row can be told in the bilan
@@ -122,8 +123,9 @@ def _describe(e: Expect) -> str:
 
 def _problems(c: Controle, r) -> tuple[int, str]:
     """How many failing rows (1 for a failing aggregate) and the detail the bilan shows."""
-    if r.exception_info and r.exception_info.get("raised_exception"):
-        return 1, f"attente non évaluée : {str(r.exception_info.get('exception_message')).splitlines()[0]}"
+    raised = _raised(r.exception_info or {})
+    if raised:
+        return 1, f"attente non évaluée : {raised}"
     if r.success:
         return 0, ""
     result = r.result or {}
@@ -137,6 +139,14 @@ def _problems(c: Controle, r) -> tuple[int, str]:
     count = int(result.get("unexpected_count") or 1)
     more = f" ; … ({count - MAX_DETAIL} de plus, voir les Data Docs)" if count > MAX_DETAIL else ""
     return count, " ; ".join(shown) + more
+
+
+def _raised(info: dict) -> str | None:
+    """GE reports an exception either flat or per metric that raised it."""
+    for item in [info, *(v for v in info.values() if isinstance(v, dict))]:
+        if item.get("raised_exception"):
+            return (str(item.get("exception_message") or "erreur").splitlines() or ["erreur"])[0]
+    return None
 
 
 # --- the Dagster checks ---------------------------------------------------------------------------
