@@ -47,6 +47,14 @@ def template_fields(template: str) -> list[str]:
     return [f for _, f, _, _ in string.Formatter().parse(template) if f]
 
 
+def _ge_errors(exc: Exception) -> str:
+    if not hasattr(exc, "errors"):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return " ; ".join(("paramètre inconnu" if e["type"] == "value_error.extra" else e["msg"]) +
+                      ("" if e["loc"] == ("__root__",) else f" ({'.'.join(map(str, e['loc']))})")
+                      for e in exc.errors())
+
+
 class Attente(_Strict):
     type: str
     kwargs: dict[str, Any] = {}
@@ -58,7 +66,8 @@ class Attente(_Strict):
     def _known_type(cls, v: str) -> str:
         kind = getattr(gxe, v, None)
         if not (isinstance(kind, type) and issubclass(kind, Expectation)):
-            raise ValueError(f"« {v} » n'est pas un type d'attente Great Expectations (ex. ExpectColumnValuesToBeBetween)")
+            raise ValueError(f"« {v} » n'est pas un type d'attente Great Expectations "
+                             "(ex. ExpectColumnValuesToBeBetween)")
         return v
 
     @field_validator("kwargs")
@@ -76,7 +85,8 @@ class Attente(_Strict):
     @classmethod
     def _known_domain(cls, v: str | None) -> str | None:
         if v is not None and v not in Vocabulaire.model_fields:
-            raise ValueError(f"« {v} » n'est pas un domaine de vocabulaire.yaml ({', '.join(Vocabulaire.model_fields)})")
+            raise ValueError(f"« {v} » n'est pas un domaine de vocabulaire.yaml "
+                             f"({', '.join(Vocabulaire.model_fields)})")
         return v
 
     @field_validator("detail")
@@ -98,8 +108,8 @@ class Attente(_Strict):
         if vocabulaire is not None:
             try:
                 self.build(vocabulaire, annee=2000)
-            except Exception as exc:  # GE's own validation error, whatever its class
-                raise ValueError(f"attente {self.type} invalide : {str(exc).splitlines()[0]}") from None
+            except Exception as exc:  # GE validates with its own (pydantic v1) models
+                raise ValueError(f"attente {self.type} invalide : {_ge_errors(exc)}") from None
         return self
 
     @property

@@ -125,7 +125,8 @@ def test_a_sql_check_reads_its_year(tmp_path):
     with pytest.raises(ConfigurationError, match=r"controles.0.sql.*\$annee absent"):
         _load(tmp_path, VALID.replace("""    attente:
       type: ExpectColumnValuesToBeBetween
-      kwargs: {column: taux_couverture, min_value: 100}""", """    sql: SELECT count(*), NULL FROM marts.tfpb WHERE taux_couverture < 100"""))
+      kwargs: {column: taux_couverture, min_value: 100}""",
+            "    sql: SELECT count(*), NULL FROM marts.tfpb WHERE taux_couverture < 100"))
 
 
 def test_each_mart_table_belongs_to_the_mart_declaring_it():
