@@ -1,88 +1,54 @@
-"""Great Expectations suites over the staging tables and marts of a year, run as one Dagster multi-asset check.
+"""Great Expectations suites built from the registry's expectations (config/controles.yaml), run as Dagster
+multi-asset checks: one per staging asset (the staging tables depend on each other: a check spanning them would
+wait for the very assets it must block), one for the marts.
 
-Each expectation has a severity: `erreur` fails the asset's check as blocking (the bilan is not published on it),
-`avertissement` is reported and shown in the bilan. Data Docs are written into `<sortie>/<annee>/data_docs/`,
-with every reference to an outside server removed so they open offline."""
+Each registry expectation is its own Dagster check, named as in the registry. Every spec is blocking so that what
+reads the table waits for the suite (its warnings reach the bilan); only a `bloquant` failure (severity ERROR)
+stops it. Data Docs are written into `<sortie>/<annee>/data_docs/`, with every reference to an outside server
+removed so they open offline."""
 
-
-import datetime as dt
 import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import great_expectations as gx
+import great_expectations.expectations as gxe
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey,
                      MetadataValue, multi_asset_check)
 from dagster_duckdb import DuckDBResource
+from great_expectations.checkpoint import UpdateDataDocsAction
 
+from checks.registry import REGISTRE, Controle, record, template_fields
+from pipelines.config import Vocabulaire
 from pipelines.resources import BilanSettings
 
-ERREUR, AVERTISSEMENT = "erreur", "avertissement"
+MAX_DETAIL = 20  # failing rows listed in a detail; the Data Docs have them all
 
 
 @dataclass(frozen=True)
 class Expect:
-    kind: str          # the GE expectation class name
-    kwargs: dict
-    severity: str = ERREUR
+    controle: Controle
+    kwargs: dict              # the GE kwargs for this year: domain value sets and $annee resolved
 
 
-def suites(con: duckdb.DuckDBPyConnection, annee: int) -> dict[str, tuple[str, str, list[Expect]]]:
-    """table → (asset key path, SQL of the year's rows, expectations). Totals are read from staging at run time."""
-    staging_total = con.execute("SELECT coalesce(sum(montant_accorde), 0) FROM staging.programmation WHERE annee = ?",
-                                [annee]).fetchone()[0]
-    abatement = con.execute("SELECT coalesce(sum(montant_abattement), 0) FROM staging.tfpb_patrimoine WHERE annee = ?",
-                            [annee]).fetchone()[0]
-    y = int(annee)
-    return {
-        "staging.programmation": ("staging/programmation", f"SELECT * FROM staging.programmation WHERE annee_boite = {y}", [
-            Expect("ExpectCompoundColumnsToBeUnique", {"column_list": ["territoire", "numero_dossier", "financeur"]}),
-            Expect("ExpectColumnValuesToBeInSet", {"column": "nature_credit", "value_set": ["specifique", "droit_commun"]}),
-            Expect("ExpectColumnValuesToBeBetween", {"column": "montant_accorde", "min_value": 0}),
-            Expect("ExpectColumnValuesToNotBeNull", {"column": "code_objectif"}),
-        ]),
-        "staging.engagements": ("staging/engagements", f"SELECT * FROM staging.engagements WHERE annee_boite = {y}", [
-            Expect("ExpectColumnValuesToBeInSet", {"column": "unite", "value_set": ["nombre", "pourcentage", "euros"]}),
-            Expect("ExpectColumnValuesToBeBetween", {"column": "valeur_realisee", "min_value": 0}),
-        ]),
-        "staging.tfpb_patrimoine": ("staging/tfpb", f"SELECT * FROM staging.tfpb_patrimoine WHERE annee_boite = {y}", [
-            Expect("ExpectCompoundColumnsToBeUnique", {"column_list": ["territoire", "bailleur", "code_qpv"]}),
-            Expect("ExpectColumnValuesToBeBetween", {"column": "nb_logements", "min_value": 1}),
-            Expect("ExpectColumnValuesToBeBetween", {"column": "montant_abattement", "min_value": 0}),
-        ]),
-        "staging.indicateurs": ("staging/indicateurs", f"SELECT * FROM staging.indicateurs WHERE annee_boite = {y}", [
-            Expect("ExpectColumnValuesToBeBetween", {"column": "valeur", "min_value": 0, "max_value": 100,
-                                                     "row_condition": 'unite=="pourcentage"',
-                                                     "condition_parser": "pandas"}),
-            Expect("ExpectColumnValuesToBeBetween", {"column": "millesime", "min_value": 2000, "max_value": y}),
-        ]),
-        "staging.cohortes": ("staging/cohortes", f"SELECT * FROM staging.cohortes WHERE annee_boite = {y}", [
-            # every identifier is a pseudonym: a porteur's own identifier never reaches this table
-            Expect("ExpectColumnValuesToMatchRegex", {"column": "identifiant_beneficiaire", "regex": r"^P[0-9a-f]{20}$"}),
-            Expect("ExpectColumnValuesToBeInSet", {"column": "jalon",
-                                                   "value_set": ["entree", "6_mois", "12_mois", "24_mois", "sortie"]}),
-        ]),
-        "marts.programmation": ("marts/programmation", f"SELECT * FROM marts.programmation WHERE annee = {y}", [
-            Expect("ExpectColumnSumToBeBetween", {"column": "montant_accorde", "min_value": float(staging_total) - 0.01,
-                                                  "max_value": float(staging_total) + 0.01}),
-            Expect("ExpectColumnValuesToBeBetween", {"column": "part_qpv", "min_value": 0, "max_value": 1}),
-        ]),
-        "marts.tfpb": ("marts/tfpb", f"SELECT * FROM marts.tfpb WHERE annee = {y}", [
-            Expect("ExpectColumnSumToBeBetween", {"column": "montant_abattement", "min_value": float(abatement) - 0.01,
-                                                  "max_value": float(abatement) + 0.01}),
-            Expect("ExpectColumnValuesToBeBetween", {"column": "taux_couverture", "min_value": 100}, AVERTISSEMENT),
-        ]),
-        "marts.indicateurs": ("marts/indicateurs", f"SELECT * FROM marts.indicateurs WHERE annee = {y}", [
-            Expect("ExpectColumnValuesToBeBetween", {"column": "evolution", "min_value": -10, "max_value": 10,
-                                                     "row_condition": 'unite=="pourcentage"',
-                                                     "condition_parser": "pandas"}, AVERTISSEMENT),
-        ]),
-        "marts.engagements": ("marts/engagements", f"SELECT * FROM marts.engagements WHERE annee = {y}", [
-            Expect("ExpectColumnValuesToBeBetween", {"column": "taux_realisation", "min_value": 50, "max_value": 150},
-                   AVERTISSEMENT),
-        ]),
-    }
+@dataclass(frozen=True)
+class Suite:
+    table: str
+    actif: str
+    sql: str                  # the year's rows of the table
+    expects: list[Expect]
+
+
+def suites(vocabulaire: Vocabulaire, annee: int) -> dict[str, Suite]:
+    """table → its suite for the year, from the registry's expectations."""
+    out: dict[str, Suite] = {}
+    for c in REGISTRE.expectations():
+        suite = out.setdefault(c.table, Suite(c.table, c.actif, f"SELECT * FROM {c.table} WHERE {c.year_column} = "
+                                              f"{int(annee)}", []))
+        suite.expects.append(Expect(c, c.attente.resolved_kwargs(vocabulaire, annee)))
+    return out
 
 
 _OUTSIDE = re.compile(r"""<(?:link|img)\b[^>]*(?:src|href)\s*=\s*["']https?://[^"']*["'][^>]*>""", re.IGNORECASE)
@@ -102,114 +68,122 @@ def make_offline(folder: Path) -> None:
         page.write_text(text, encoding="utf-8")
 
 
-def run_suites(con: duckdb.DuckDBPyConnection, output_dir: Path, annee: int, level: str,
-               asset_paths: list[str] | None = None) -> dict:
-    """The suites of the given assets (default: a whole level), with their own Data Docs site under
-    data_docs/<level> (the marts together) or data_docs/staging/<family> (one site per staging table)."""
-    import great_expectations as gx
-    import great_expectations.expectations as gxe
-    from great_expectations.checkpoint import UpdateDataDocsAction
-
-    site = level if asset_paths is None or level == "marts" else f"{level}/{asset_paths[0].split('/')[1]}"
+def run_suites(con: duckdb.DuckDBPyConnection, vocabulaire: Vocabulaire, output_dir: Path, annee: int, level: str,
+               asset_paths: list[str]) -> dict:
+    """The suites of the given assets, with their own Data Docs site under data_docs/marts (the marts together)
+    or data_docs/staging/<family> (one site per staging asset). → {"resultats": {check: (problems, detail,
+    expectation)}, "index": the site's index page}."""
+    site = level if level == "marts" else f"{level}/{asset_paths[0].split('/')[1]}"
     project = output_dir / str(annee) / ".great_expectations" / site
     docs = output_dir / str(annee) / "data_docs" / site
     shutil.rmtree(project, ignore_errors=True)
     shutil.rmtree(docs, ignore_errors=True)
     context = gx.get_context(mode="file", project_root_dir=str(project))
-    for site in list(context.get_config().data_docs_sites or {}):
-        context.delete_data_docs_site(site)
+    for name in list(context.get_config().data_docs_sites or {}):
+        context.delete_data_docs_site(name)
     context.add_data_docs_site(site_name="bilan", site_config={
         "class_name": "SiteBuilder", "show_how_to_buttons": False,
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs)},
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
     source = context.data_sources.add_pandas("entrepot")
-    outcome: dict[str, dict] = {}
-    for table, (asset_path, sql, expectations) in suites(con, annee).items():
-        if not table.startswith(level + ".") or (asset_paths is not None and asset_path not in asset_paths):
+    outcome: dict[str, tuple[int, str, str]] = {}
+    for table, suite in suites(vocabulaire, annee).items():
+        if suite.actif not in asset_paths:
             continue
-        frame = con.execute(sql).df()
+        frame = con.execute(suite.sql).df()
         batch = source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(f"annee_{annee}")
-        suite = context.suites.add(gx.ExpectationSuite(name=table))
-        for e in expectations:
-            suite.add_expectation(getattr(gxe, e.kind)(**e.kwargs, meta={"gravite": e.severity}))
-        validation = context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch, suite=suite))
-        checkpoint = context.checkpoints.add(gx.Checkpoint(name=f"controle_{table}", validation_definitions=[validation],
-                                                           actions=[UpdateDataDocsAction(name="data_docs",
-                                                                                         site_names=["bilan"])]))
+        gx_suite = context.suites.add(gx.ExpectationSuite(name=table))
+        for e in suite.expects:
+            gx_suite.add_expectation(getattr(gxe, e.controle.attente.type)(
+                **e.kwargs, meta={"controle": e.controle.nom, "gravite": e.controle.gravite},
+                notes=f"{e.controle.nom} ({e.controle.gravite}) : {e.controle.description}"))
+        # the columns the detail templates name, so that a failing row can be told in the bilan
+        named = sorted(({f for e in suite.expects for f in template_fields(e.controle.attente.detail or "")}
+                        - {e.controle.attente.column for e in suite.expects}) & set(frame.columns))
+        validation = context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch, suite=gx_suite))
+        checkpoint = context.checkpoints.add(gx.Checkpoint(
+            name=f"controle_{table}", validation_definitions=[validation],
+            actions=[UpdateDataDocsAction(name="data_docs", site_names=["bilan"])],
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": named}))
         result = checkpoint.run(batch_parameters={"dataframe": frame})
-        failures = []
+        by_name = {e.controle.nom: e for e in suite.expects}
         for run_result in result.run_results.values():
             for r in run_result.results:
-                if not r.success:
-                    failures.append((r.expectation_config.meta.get("gravite", ERREUR), r.expectation_config.type,
-                                     r.expectation_config.kwargs.get("column") or
-                                     ", ".join(r.expectation_config.kwargs.get("column_list", []))))
-        entry = outcome.setdefault(asset_path, {"tables": [], "erreurs": [], "avertissements": []})
-        entry["tables"].append(table)
-        entry["erreurs"] += [f"{table} · {t} · {c}" for g, t, c in failures if g == ERREUR]
-        entry["avertissements"] += [f"{table} · {t} · {c}" for g, t, c in failures if g != ERREUR]
+                e = by_name[r.expectation_config.meta["controle"]]
+                problems, detail = _problems(e.controle, r)
+                outcome[e.controle.nom] = (problems, detail, _describe(e))
     make_offline(docs)
     return {"resultats": outcome, "index": docs / "index.html"}
 
 
-def record_warnings(con: duckdb.DuckDBPyConnection, outcome: dict, annee: int, run_id: str) -> None:
-    from checks.marts import CONTROLES_DDL
-
-    con.execute(CONTROLES_DDL)
-    for asset_path in outcome:
-        con.execute("DELETE FROM staging.controles WHERE annee = ? AND actif = ? AND controle = 'great_expectations'",
-                    [annee, asset_path])
-    for asset_path, entry in outcome.items():
-        for level, items in (("erreur", entry["erreurs"]), ("avertissement", entry["avertissements"])):
-            if items:
-                con.execute("INSERT INTO staging.controles VALUES (?, ?, 'great_expectations', ?, false, ?, ?, ?, ?, ?)",
-                            [annee, asset_path, level == "erreur", len(items),
-                             "Attentes Great Expectations non satisfaites (voir les Data Docs de l'année)",
-                             " ; ".join(items), dt.datetime.now(), run_id])
+def _describe(e: Expect) -> str:
+    shown = {k: v for k, v in e.kwargs.items() if k not in ("condition_parser",)}
+    return f"{e.controle.attente.type}({', '.join(f'{k}={v}' for k, v in shown.items())})"
 
 
-# --- the Dagster check ----------------------------------------------------------------------------
+def _problems(c: Controle, r) -> tuple[int, str]:
+    """How many failing rows (1 for a failing aggregate) and the detail the bilan shows."""
+    raised = _raised(r.exception_info or {})
+    if raised:
+        return 1, f"attente non évaluée : {raised}"
+    if r.success:
+        return 0, ""
+    result = r.result or {}
+    rows = result.get("unexpected_index_list")
+    if c.attente.detail and rows and isinstance(rows[0], dict):
+        shown = [c.attente.detail.format(**row) for row in rows[:MAX_DETAIL]]
+    elif result.get("partial_unexpected_list") is not None:
+        shown = [str(v) for v in result["partial_unexpected_list"][:MAX_DETAIL]]
+    else:
+        shown = [f"valeur observée {result.get('observed_value')}"]
+    count = int(result.get("unexpected_count") or 1)
+    more = f" ; … ({count - MAX_DETAIL} de plus, voir les Data Docs)" if count > MAX_DETAIL else ""
+    return count, " ; ".join(shown) + more
 
 
+def _raised(info: dict) -> str | None:
+    """GE reports an exception either flat or per metric that raised it."""
+    for item in [info, *(v for v in info.values() if isinstance(v, dict))]:
+        if item.get("raised_exception"):
+            return (str(item.get("exception_message") or "erreur").splitlines() or ["erreur"])[0]
+    return None
 
-CHECKED = {"staging": ["staging/programmation", "staging/engagements", "staging/tfpb", "staging/indicateurs",
-                       "staging/cohortes"],
-           "marts": ["marts/programmation", "marts/tfpb", "marts/indicateurs", "marts/engagements"]}
+
+# --- the Dagster checks ---------------------------------------------------------------------------
 
 
 def build_ge_check(level: str, asset_paths: list[str]):
-    """Blocking checks: nothing downstream runs on a table failing an `erreur` expectation. Staging tables get
-    one check each (they depend on each other through the cross-family rules: a check spanning them would wait
-    for the very assets it must block); the marts share one."""
-
+    """One multi-asset check over the given assets: one spec per registry expectation on them."""
     name = f"great_expectations_{level}" + ("" if level == "marts" else "_" + asset_paths[0].split("/")[1])
+    site = "marts" if level == "marts" else f"staging/{asset_paths[0].split('/')[1]}"
+    checks = [c for c in REGISTRE.expectations() if c.actif in asset_paths]
 
     @multi_asset_check(
         name=name,
-        specs=[AssetCheckSpec("great_expectations", asset=AssetKey(p.split("/")), blocking=True,
-                              description="Suite Great Expectations de la table (clés, valeurs, bornes, totaux égaux "
-                                          "au staging, sauts entre millésimes) ; Data Docs dans "
-                                          f"sortie/<annee>/data_docs/{level}/.")
-               for p in asset_paths],
+        specs=[AssetCheckSpec(c.nom, asset=AssetKey(c.actif.split("/")), blocking=True,
+                              description=f"{c.description} ({c.gravite} ; Great Expectations sur {c.table}, Data Docs "
+                                          f"dans sortie/<annee>/data_docs/{site}/)")
+               for c in checks],
     )
     def _check(context: AssetCheckExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
         with entrepot.get_connection() as con:
-            out = run_suites(con, parametres.output_dir, annee, level, asset_paths)
-            record_warnings(con, out["resultats"], annee, context.run.run_id)
-        for asset_path in asset_paths:
-            entry = out["resultats"].get(asset_path, {"tables": [], "erreurs": [], "avertissements": []})
+            out = run_suites(con, parametres.config.vocabulaire, parametres.output_dir, annee, level, asset_paths)
+            for actif in asset_paths:
+                record(con, annee, actif, [(c, *out["resultats"][c.nom][:2]) for c in checks if c.actif == actif],
+                       context.run.run_id)
+        for c in checks:
+            problems, detail, expectation = out["resultats"][c.nom]
             yield AssetCheckResult(
-                check_name="great_expectations", asset_key=AssetKey(asset_path.split("/")),
-                passed=not entry["erreurs"] and not entry["avertissements"],
-                severity=AssetCheckSeverity.ERROR if entry["erreurs"] else AssetCheckSeverity.WARN,
-                metadata={"tables": ", ".join(entry["tables"]), "erreurs": MetadataValue.md(
-                    "\n".join(f"- {e}" for e in entry["erreurs"]) or "aucune"),
-                    "avertissements": MetadataValue.md(
-                        "\n".join(f"- {e}" for e in entry["avertissements"]) or "aucun"),
-                    "data_docs": MetadataValue.path(str(out["index"]))})
+                check_name=c.nom, asset_key=AssetKey(c.actif.split("/")), passed=problems == 0,
+                severity=AssetCheckSeverity.ERROR if c.bloquant else AssetCheckSeverity.WARN,
+                metadata={"table": c.table, "attente": expectation, "problemes": problems,
+                          "constat": c.message if problems else "aucun", "detail": MetadataValue.md(detail or "aucun"),
+                          "data_docs": MetadataValue.path(str(out["index"]))})
 
     return _check
 
 
-GE_CHECKS = [*(build_ge_check("staging", [p]) for p in CHECKED["staging"]), build_ge_check("marts", CHECKED["marts"])]
+CHECKED = sorted({c.actif for c in REGISTRE.expectations()})
+GE_CHECKS = [*(build_ge_check("staging", [p]) for p in CHECKED if p.startswith("staging/")),
+             build_ge_check("marts", [p for p in CHECKED if p.startswith("marts/")])]

@@ -1,7 +1,9 @@
 """Asset checks of the staging tables, evaluated in the same step as the table they check.
 
-Row conservation (rows read = clean + quarantined, per file) and the cross-family invariants the contracts
-state. They run in SQL on what was written, independently of the code that split the rows.
+Derived from each family's contract: row conservation (rows read = clean + quarantined, per file), readable
+files, unique keys. Then the registry's SQL checks of the asset (config/controles.yaml: the cross-family
+invariants). They run in SQL on what was written, independently of the code that split the rows. Checks stay per
+staging asset: the tables depend on each other, so one check over several would wait for the assets it blocks.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import duckdb
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
 
 from assets.staging.family import Family
+from checks import sql as sql_checks
 
 
 def specs(family: Family, key: AssetKey) -> list[AssetCheckSpec]:
@@ -22,34 +25,11 @@ def specs(family: Family, key: AssetKey) -> list[AssetCheckSpec]:
     out += [AssetCheckSpec(f"cle_unique_{t.name}", asset=key, blocking=True,
                            description=f"La clé ({', '.join(t.key)}) est unique dans staging.{t.name}.")
             for t in family.tables if t.key]
-    out += [AssetCheckSpec(name, asset=key, blocking=True, description=text)
-            for name, text, _ in CROSS_FAMILY.get(family.name, [])]
-    return out
+    return out + sql_checks.specs(key)
 
 
-CROSS_FAMILY = {
-    "bilans_actions": [(
-        "bilans_de_dossiers_connus", "Tout bilan retenu porte sur un dossier de la programmation de son année.",
-        """SELECT count(*) FROM staging.bilans_actions b WHERE b.annee_boite = ? AND NOT EXISTS (
-             SELECT 1 FROM staging.programmation p WHERE p.territoire = b.territoire
-             AND p.numero_dossier = b.numero_dossier AND p.annee = b.annee_action)"""),
-    ],
-    "tfpb": [(
-        "actions_sur_patrimoine_declare", "Toute action TFPB retenue est dans un QPV où le bailleur a du patrimoine.",
-        """SELECT count(*) FROM staging.tfpb_actions a WHERE a.annee_boite = ? AND NOT EXISTS (
-             SELECT 1 FROM staging.tfpb_patrimoine p WHERE p.territoire = a.territoire AND p.annee = a.annee
-             AND p.code_qpv = a.code_qpv AND lower(strip_accents(p.bailleur)) = lower(strip_accents(a.bailleur)))"""),
-    ],
-    "cohortes": [(
-        "cohortes_de_cpo_connues", "Toute observation retenue porte sur une CPO de la programmation.",
-        """SELECT count(*) FROM staging.cohortes c WHERE c.annee_boite = ? AND NOT EXISTS (
-             SELECT 1 FROM staging.programmation p WHERE p.territoire = c.territoire
-             AND p.reference_cpo = c.reference_cpo)"""),
-    ],
-}
-
-
-def evaluate(con: duckdb.DuckDBPyConnection, family: Family, key: AssetKey, annee: int) -> list[AssetCheckResult]:
+def evaluate(con: duckdb.DuckDBPyConnection, family: Family, key: AssetKey, annee: int, run_id: str
+             ) -> list[AssetCheckResult]:
     results = [_conservation(con, family, key, annee)]
     refused = con.execute("SELECT fichier, message FROM staging.qualite_fichiers WHERE famille = ? AND annee_boite = ? "
                           "AND statut = 'refuse'", [family.name, annee]).fetchall()
@@ -64,11 +44,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, family: Family, key: AssetKey, anne
                           f"GROUP BY territoire, {cols} HAVING count(*) > 1)", [annee]).fetchone()[0]
         results.append(AssetCheckResult(check_name=f"cle_unique_{t.name}", asset_key=key, passed=dup == 0,
                                         metadata={"cles_en_double": dup}))
-    for name, _, sql in CROSS_FAMILY.get(family.name, []):
-        bad = con.execute(sql, [annee]).fetchone()[0]
-        results.append(AssetCheckResult(check_name=name, asset_key=key, passed=bad == 0,
-                                        metadata={"lignes_en_infraction": bad}))
-    return results
+    return results + sql_checks.evaluate(con, key, annee, run_id)
 
 
 def _conservation(con, family: Family, key: AssetKey, annee: int) -> AssetCheckResult:

@@ -123,7 +123,7 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
                     "ORDER BY annee, famille, nom_fichier", [t, a]),
         qpv=pd.DataFrame([{"code_qpv": q.code, "nom_qpv": q.nom, "population": q.population,
                            "communes": q.communes} for q in territoire.qpv]),
-        controles=_df(con, "staging", "controles", "SELECT actif, controle, description, problemes, detail FROM "
-                      "staging.controles WHERE annee = ? AND NOT reussi AND NOT bloquant ORDER BY actif, controle", [a]),
+        controles=_df(con, "staging", "controles", "SELECT actif, controle, description, message, problemes, detail "
+                      "FROM staging.controles WHERE annee = ? AND NOT reussi AND NOT bloquant ORDER BY actif, controle", [a]),
         secret=config.settings.secret_statistique.model_dump(),
     )

@@ -296,8 +296,9 @@ def qualite(data: BilanData) -> dict:
              for r in data.erreurs_par_regle.itertuples()] if len(data.erreurs_par_regle) else []
     totals = {k: nombre(q[c].sum()) if len(q) else "0" for k, c in
               (("lues", "lignes_lues"), ("retenues", "lignes_retenues"), ("quarantaine", "lignes_quarantaine"))}
-    warnings = [{"actif": r.actif, "controle": r.controle, "description": r.description, "n": nombre(r.problemes),
-                 "detail": r.detail or ""} for r in data.controles.itertuples()] if len(data.controles) else []
+    warnings = [{"actif": r.actif, "controle": r.controle, "description": r.description, "message": r.message,
+                 "n": nombre(r.problemes), "detail": r.detail or ""}
+                for r in data.controles.itertuples()] if len(data.controles) else []
     return {"fichiers": files, "regles": rules, "manquants": data.fichiers_manquants, "totaux": totals,
             "avertissements": warnings}
 

@@ -1,13 +1,19 @@
-"""Mart checks: a broken mart stops the bilan (blocking check), a warning reaches the bilan."""
+"""Checks of the registry (config/controles.yaml): a broken mart stops the bilan (blocking check), a warning reaches
+the bilan."""
 
 from __future__ import annotations
 
 import duckdb
+import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
 from assets.marts import assets as mart_assets
-from pipelines.config import PROJECT_ROOT
-from pipelines.definitions import ALL_ASSETS
+from assets.marts.assets import MARTS
+from assets.marts.sql import run_script
+from assets.staging.registry import FAMILIES
+from checks.registry import REGISTRE, TABLES, load_registry, template_fields
+from pipelines.config import PROJECT_ROOT, ConfigurationError, ProjectConfig
+from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, defs
 from pipelines.resources import BilanSettings, warehouse
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
@@ -16,7 +22,7 @@ FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 def _materialize(tmp_path, years=(2024, 2025)):
     parametres = BilanSettings(racine_donnees=str(FIXTURES / "marts"), sortie=str(tmp_path))
     instance = DagsterInstance.ephemeral()
-    results = [materialize(ALL_ASSETS, partition_key=str(a), instance=instance, raise_on_error=False,
+    results = [materialize([*ALL_ASSETS, *ALL_CHECKS], partition_key=str(a), instance=instance, raise_on_error=False,
                            resources={"parametres": parametres,
                                       "entrepot": warehouse(parametres.warehouse_path)})
                for a in years]
@@ -58,3 +64,94 @@ def test_a_warning_is_shown_in_the_bilan(tmp_path):
     html = (tmp_path / "2025" / "ccco" / "bilan_ccco_2025.html").read_text(encoding="utf-8")
     assert "Points d'attention des contrôles automatiques" in html
     assert "Bailleur A / QN05936M : 80.0 %" in html
+
+
+# --- the registry ---------------------------------------------------------------------------------
+
+VALID = """controles:
+  - nom: couverture
+    table: marts.tfpb
+    gravite: avertissement
+    description: "Les contreparties couvrent l'abattement."
+    message: "Contreparties sous l'abattement."
+    attente:
+      type: ExpectColumnValuesToBeBetween
+      kwargs: {column: taux_couverture, min_value: 100}
+  - nom: jalons
+    table: staging.cohortes
+    gravite: bloquant
+    description: "Les jalons sont ceux du vocabulaire."
+    message: "Jalons inconnus dans les cohortes."
+    attente:
+      type: ExpectColumnValuesToBeInSet
+      kwargs: {column: jalon}
+      domaine: jalons
+"""
+
+
+def _load(tmp_path, text):
+    path = tmp_path / "controles.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_registry(path, ProjectConfig().vocabulaire)
+
+
+def test_a_value_set_comes_from_the_vocabulary(tmp_path):
+    vocabulaire = ProjectConfig().vocabulaire
+    jalons = _load(tmp_path, VALID).controles[1]
+    assert jalons.attente.resolved_kwargs(vocabulaire, 2025)["value_set"] == vocabulaire.codes("jalons")
+    assert jalons.actif == "staging/cohortes" and jalons.year_column == "annee_boite"
+
+
+@pytest.mark.parametrize("change, key, words", [
+    (("table: marts.tfpb", "table: marts.tfbp"), "controles.0.table", "inconnue"),
+    (("ExpectColumnValuesToBeBetween", "ExpectColumnValuesToBeBetwen"), "controles.0.attente.type",
+     "n'est pas un type d'attente"),
+    (("nom: jalons", "nom: couverture"), "(racine)", "en double : couverture"),
+    (("domaine: jalons", "domaine: etapes"), "controles.1.attente.domaine", "n'est pas un domaine"),
+    (("kwargs: {column: jalon}", "kwargs: {column: jalon, value_set: [entree, sortie]}"),
+     "controles.1.attente.kwargs", "jamais d'une liste"),
+    (("min_value: 100}", "min_valeur: 100}"), "controles.0.attente", "invalide"),
+    (("gravite: bloquant", "gravite: grave"), "controles.1.gravite", ""),
+    (("nom: jalons", "nom: conservation_des_lignes"), "(racine)", "réservé"),
+])
+def test_the_registry_is_validated_when_loaded(tmp_path, change, key, words):
+    with pytest.raises(ConfigurationError) as err:
+        _load(tmp_path, VALID.replace(*change))
+    text = str(err.value)
+    assert str(tmp_path / "controles.yaml") in text and f"clé `{key}`" in text and words in text, text
+
+
+def test_a_sql_check_reads_its_year(tmp_path):
+    with pytest.raises(ConfigurationError, match=r"controles.0.sql.*\$annee absent"):
+        _load(tmp_path, VALID.replace("""    attente:
+      type: ExpectColumnValuesToBeBetween
+      kwargs: {column: taux_couverture, min_value: 100}""",
+            "    sql: SELECT count(*), NULL FROM marts.tfpb WHERE taux_couverture < 100"))
+
+
+def test_each_mart_table_belongs_to_the_mart_declaring_it():
+    for mart in MARTS:
+        assert {t: TABLES[f"marts.{t}"] for t in mart.tables} == {t: f"marts/{mart.name}" for t in mart.tables}
+    for family in FAMILIES.values():
+        assert all(TABLES[f"staging.{t.name}"] == f"staging/{family.name}" for t in family.tables)
+
+
+def test_every_column_a_check_names_exists():
+    con = duckdb.connect()
+    run_script(con, "schema.sql")
+    columns = {f"marts.{t}": set(con.execute(f"SELECT * FROM marts.{t} LIMIT 0").df().columns)
+               for t in {t for m in MARTS for t in m.tables}}
+    columns |= {f"staging.{t.name}": {c.name for c in t.columns} | {"territoire", "annee_boite"}
+                for f in FAMILIES.values() for t in f.tables}
+    for c in REGISTRE.expectations():
+        named = {c.attente.column, *template_fields(c.attente.detail or "")} - {None}
+        assert named <= columns[c.table], (c.nom, named - columns[c.table])
+
+
+def test_each_check_is_one_dagster_check_built_from_the_registry():
+    keys = defs.resolve_asset_graph().asset_check_keys
+    built = sorted((k.asset_key.to_user_string(), k.name) for k in keys
+                   if not k.name.startswith(("conservation_des_lignes", "fichiers_lisibles", "cle_unique_")))
+    assert built == sorted((c.actif, c.nom) for c in REGISTRE.controles)
+    # a table's unique key is checked from its contract (cle_unique_<table>), never again as an expectation
+    assert not [c for c in REGISTRE.expectations() if c.attente.type == "ExpectCompoundColumnsToBeUnique"]

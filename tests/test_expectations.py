@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import duckdb
 from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, materialize
+from markupsafe import escape
 
 from assets.marts import assets as mart_assets
+from checks.registry import REGISTRE
 from pipelines.config import PROJECT_ROOT
 from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
 from pipelines.resources import BilanSettings, warehouse
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
+GE = {c.nom: c for c in REGISTRE.expectations()}
 
 
 def _run(tmp_path, years=(2025,)):
@@ -22,21 +27,27 @@ def _run(tmp_path, years=(2025,)):
     return parametres, results
 
 
+def _ge(result) -> dict:
+    """The evaluations of the checks built from the registry's Great Expectations expectations, by check name."""
+    return {e.check_name: e for e in result.get_asset_check_evaluations() if e.check_name in GE}
+
+
 def test_suites_run_as_checks_and_data_docs_open_offline(tmp_path):
     from tools.screenshot import open_offline
 
     parametres, (result,) = _run(tmp_path)
     assert result.success
-    ge = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()
-          if e.check_name == "great_expectations"}
-    assert set(ge) == {"staging/programmation", "staging/engagements", "staging/tfpb", "staging/indicateurs",
-                       "staging/cohortes", "marts/programmation", "marts/tfpb", "marts/indicateurs",
-                       "marts/engagements"}
-    assert ge["marts/programmation"].passed and ge["staging/cohortes"].passed
-    assert not ge["marts/tfpb"].passed and ge["marts/tfpb"].severity == AssetCheckSeverity.WARN  # Masny at 80 %
+    ge = _ge(result)
+    assert {e.asset_key.to_user_string() for e in ge.values()} == {
+        "staging/programmation", "staging/engagements", "staging/tfpb", "staging/indicateurs", "staging/cohortes",
+        "marts/programmation", "marts/tfpb", "marts/indicateurs", "marts/engagements"}
+    assert ge["parts_qpv_entre_0_et_1"].passed and ge["identifiants_pseudonymises"].passed
+    coverage = ge["couverture_sous_100"]
+    assert not coverage.passed and coverage.severity == AssetCheckSeverity.WARN  # Masny at 80 %
     docs = tmp_path / "2025" / "data_docs"
-    assert ge["marts/tfpb"].metadata["data_docs"].value == str(docs / "marts" / "index.html")
-    assert ge["staging/cohortes"].metadata["data_docs"].value == str(docs / "staging" / "cohortes" / "index.html")
+    assert coverage.metadata["data_docs"].value == str(docs / "marts" / "index.html")
+    assert ge["identifiants_pseudonymises"].metadata["data_docs"].value == str(
+        docs / "staging" / "cohortes" / "index.html")
     for site in ("staging/programmation", "staging/cohortes", "marts"):
         pages = [docs / site / "index.html", *sorted((docs / site / "validations").rglob("*.html"))]
         assert len(pages) >= 2
@@ -44,11 +55,13 @@ def test_suites_run_as_checks_and_data_docs_open_offline(tmp_path):
             opened = open_offline(page, allowed_dir=docs / site)
             assert opened["outside"] == [] and opened["errors"] == [], (page, opened)
     with duckdb.connect(str(parametres.warehouse_path), read_only=True) as con:
-        warning = con.execute("SELECT detail FROM staging.controles WHERE annee = 2025 AND actif = 'marts/tfpb' "
-                              "AND controle = 'great_expectations'").fetchone()[0]
-    assert "taux_couverture" in warning
+        message, warning = con.execute("SELECT message, detail FROM staging.controles WHERE annee = 2025 "
+                                       "AND actif = 'marts/tfpb' AND controle = 'couverture_sous_100'").fetchone()
+    assert message == GE["couverture_sous_100"].message                    # the French message, not GE's name
+    assert "Bailleur A / QN05936M : 80.0 %" in warning                      # names the failing bailleur and QPV
     html = (tmp_path / "2025" / "ccco" / "bilan_ccco_2025.html").read_text(encoding="utf-8")
-    assert "great_expectations" in html                                   # the warning is shown in the bilan
+    assert html.count(str(escape(GE["couverture_sous_100"].description))) == 1  # the warning is shown once
+    assert "great_expectations" not in html and "expect_column" not in html
 
 
 def test_an_error_expectation_on_a_mart_blocks_the_bilan(tmp_path, monkeypatch):
@@ -62,11 +75,9 @@ def test_an_error_expectation_on_a_mart_blocks_the_bilan(tmp_path, monkeypatch):
 
     monkeypatch.setattr(mart_assets, "run_script", breaking)
     _, (result,) = _run(tmp_path)
-    ge = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()
-          if e.check_name == "great_expectations"}
-    programmation = ge["marts/programmation"]
+    programmation = _ge(result)["parts_qpv_entre_0_et_1"]
     assert not programmation.passed and programmation.severity == AssetCheckSeverity.ERROR
-    assert "part_qpv" in programmation.metadata["erreurs"].value
+    assert "part_qpv" in programmation.metadata["attente"].value
     materialized = {e.event_specific_data.materialization.asset_key for e in result.all_events
                     if e.event_type_value == "ASSET_MATERIALIZATION"}
     assert AssetKey(["bilan", "bilan"]) not in materialized
@@ -77,18 +88,18 @@ def test_an_error_expectation_on_a_staging_table_blocks_what_reads_it(tmp_path, 
 
     original = expectations.suites
 
-    def stricter(con, annee):  # a rule the fixture breaks: no commitment above 100 units
-        out = original(con, annee)
-        key, sql, expects = out["staging.engagements"]
-        out["staging.engagements"] = (key, sql, [*expects, expectations.Expect(
-            "ExpectColumnValuesToBeBetween", {"column": "valeur_realisee", "max_value": 100})])
+    def stricter(vocabulaire, annee):  # a rule the fixture breaks: no commitment above 100 units
+        out = original(vocabulaire, annee)
+        suite = out["staging.engagements"]
+        out["staging.engagements"] = replace(suite, expects=[
+            replace(e, kwargs={**e.kwargs, "max_value": 100}) if e.controle.nom == "valeurs_realisees_positives" else e
+            for e in suite.expects])
         return out
 
     monkeypatch.setattr(expectations, "suites", stricter)
     _, (result,) = _run(tmp_path)
-    ge = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()
-          if e.check_name == "great_expectations"}
-    assert not ge["staging/engagements"].passed and ge["staging/engagements"].severity == AssetCheckSeverity.ERROR
+    engagements = _ge(result)["valeurs_realisees_positives"]
+    assert not engagements.passed and engagements.severity == AssetCheckSeverity.ERROR
     materialized = {e.event_specific_data.materialization.asset_key for e in result.all_events
                     if e.event_type_value == "ASSET_MATERIALIZATION"}
     assert AssetKey(["marts", "engagements"]) not in materialized and AssetKey(["marts", "tfpb"]) in materialized

@@ -8,7 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import SQL_DIR, run_script
-from checks import marts as mart_checks
+from checks import sql as sql_checks
 from pipelines.warehouse import table_schema, transaction
 from pipelines.common import code_version
 from pipelines.logging import say
@@ -87,7 +87,7 @@ def build_mart_asset(mart: Mart):
         kinds={"duckdb", "sql"},
         owners=["team:evaluation"],
         code_version=code_version(SQL_DIR / f"{mart.name}.sql", SQL_DIR / "schema.sql", SQL_DIR / "sql.py"),
-        check_specs=mart_checks.specs(mart.name, AssetKey(["marts", mart.name])),
+        check_specs=sql_checks.specs(AssetKey(["marts", mart.name])),
         description=mart.description + f" Tables : {', '.join('marts.' + t for t in mart.tables)} "
                     f"(SQL : assets/marts/{mart.name}.sql).",
     )
@@ -102,7 +102,7 @@ def build_mart_asset(mart: Mart):
                       for t in mart.tables}
             schema = table_schema(con, f"marts.{mart.tables[0]}")
             preview = con.execute(f"SELECT * FROM marts.{mart.tables[0]} WHERE annee = ? LIMIT 8", [annee]).df()
-            checks = mart_checks.evaluate(con, mart.name, AssetKey(["marts", mart.name]), annee, context.run_id)
+            checks = sql_checks.evaluate(con, AssetKey(["marts", mart.name]), annee, context.run_id)
         say(context, f"marts/{mart.name} {annee} : " + ", ".join(f"{t} {n} lignes" for t, n in counts.items()))
         return MaterializeResult(metadata={
             "dagster/row_count": counts[mart.tables[0]],

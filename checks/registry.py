@@ -1,0 +1,234 @@
+"""The registry of data checks (config/controles.yaml): every check said once, validated when loaded.
+
+A check is either SQL (run in the step that writes its table: it compares tables) or a Great Expectations
+expectation (run by the suites of checks/expectations.py, with Data Docs). Both record their outcome in
+`staging.controles`, with the check's French description and message, which the bilan shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+from typing import Any, Literal
+
+import duckdb
+import great_expectations.expectations as gxe
+from great_expectations.expectations.expectation import Expectation
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from assets.marts.sql import SQL_DIR
+from assets.staging.registry import FAMILIES
+from pipelines.config import (DEFAULT_CONFIG_DIR, ConfigurationError, ProjectConfig, Vocabulaire, _explain,
+                              _read_yaml, _Strict)
+
+BLOQUANT, AVERTISSEMENT = "bloquant", "avertissement"
+ANNEE = "$annee"
+
+# Derived from the staging contracts for every family, not declared in the registry (checks/staging.py).
+STRUCTURAL = ("conservation_des_lignes", "fichiers_lisibles", "cle_unique_")
+
+
+def _tables() -> dict[str, str]:
+    """Every checkable table → the path of the asset that writes it: a staging table belongs to its family's
+    asset, a mart table to the mart whose SQL (assets/marts/<mart>.sql) inserts into it."""
+    tables = {f"staging.{t.name}": f"staging/{f.name}" for f in FAMILIES.values() for t in f.tables}
+    for path in sorted(SQL_DIR.glob("*.sql")):
+        for name in re.findall(r"\bINSERT\s+INTO\s+marts\.(\w+)", path.read_text(encoding="utf-8"), re.IGNORECASE):
+            tables[f"marts.{name}"] = f"marts/{path.stem}"
+    return tables
+
+
+TABLES = _tables()
+
+
+def template_fields(template: str) -> list[str]:
+    """The columns a detail template names: "{bailleur} / {taux_couverture:.1f} %" → bailleur, taux_couverture."""
+    return [f for _, f, _, _ in string.Formatter().parse(template) if f]
+
+
+def _ge_errors(exc: Exception) -> str:
+    if not hasattr(exc, "errors"):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return " ; ".join(("paramètre inconnu" if e["type"] == "value_error.extra" else e["msg"]) +
+                      ("" if e["loc"] == ("__root__",) else f" ({'.'.join(map(str, e['loc']))})")
+                      for e in exc.errors())
+
+
+class Attente(_Strict):
+    type: str
+    kwargs: dict[str, Any] = {}
+    domaine: str | None = None
+    detail: str | None = None     # one failing row, for the bilan: "{bailleur} / {code_qpv} : {taux_couverture:.1f} %"
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v: str) -> str:
+        kind = getattr(gxe, v, None)
+        if not (isinstance(kind, type) and issubclass(kind, Expectation)):
+            raise ValueError(f"« {v} » n'est pas un type d'attente Great Expectations "
+                             "(ex. ExpectColumnValuesToBeBetween)")
+        return v
+
+    @field_validator("kwargs")
+    @classmethod
+    def _no_literal_list(cls, v: dict[str, Any]) -> dict[str, Any]:
+        if "value_set" in v:
+            raise ValueError("value_set : une liste de valeurs vient d'un domaine de vocabulaire.yaml "
+                             "(clé `domaine`), jamais d'une liste écrite ici")
+        reserved = sorted({"meta", "notes", "result_format"} & set(v))
+        if reserved:
+            raise ValueError(f"{', '.join(reserved)} : réservé(s) au pipeline")
+        return v
+
+    @field_validator("domaine")
+    @classmethod
+    def _known_domain(cls, v: str | None) -> str | None:
+        if v is not None and v not in Vocabulaire.model_fields:
+            raise ValueError(f"« {v} » n'est pas un domaine de vocabulaire.yaml "
+                             f"({', '.join(Vocabulaire.model_fields)})")
+        return v
+
+    @field_validator("detail")
+    @classmethod
+    def _template(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                fields = template_fields(v)
+            except ValueError as exc:
+                raise ValueError(f"gabarit illisible ({exc})") from None
+            if not fields:
+                raise ValueError("le gabarit doit citer au moins une colonne, ex. {code_qpv}")
+        return v
+
+    @model_validator(mode="after")
+    def _builds(self, info: ValidationInfo) -> "Attente":
+        """The expectation is built once at load with the loading vocabulary: GE itself refuses bad kwargs."""
+        vocabulaire = (info.context or {}).get("vocabulaire")
+        if vocabulaire is not None:
+            try:
+                self.build(vocabulaire, annee=2000)
+            except Exception as exc:  # GE validates with its own (pydantic v1) models
+                raise ValueError(f"attente {self.type} invalide : {_ge_errors(exc)}") from None
+        return self
+
+    @property
+    def column(self) -> str | None:
+        return self.kwargs.get("column")
+
+    def resolved_kwargs(self, vocabulaire: Vocabulaire, annee: int) -> dict[str, Any]:
+        kwargs = {k: int(annee) if v == ANNEE else v for k, v in self.kwargs.items()}
+        if self.domaine:
+            kwargs["value_set"] = vocabulaire.codes(self.domaine)
+        return kwargs
+
+    def build(self, vocabulaire: Vocabulaire, annee: int, **extra) -> Expectation:
+        return getattr(gxe, self.type)(**self.resolved_kwargs(vocabulaire, annee), **extra)
+
+
+class Controle(_Strict):
+    nom: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    table: str
+    gravite: Literal["bloquant", "avertissement"]
+    description: str = Field(min_length=10)
+    message: str = Field(min_length=10)
+    sql: str | None = None
+    attente: Attente | None = None
+
+    @field_validator("table")
+    @classmethod
+    def _known_table(cls, v: str) -> str:
+        if v not in TABLES:
+            raise ValueError(f"table « {v} » inconnue (tables contrôlables : {', '.join(sorted(TABLES))})")
+        return v
+
+    @field_validator("sql")
+    @classmethod
+    def _year(cls, v: str | None) -> str | None:
+        if v is not None and ANNEE not in v:
+            raise ValueError("la requête doit lire les lignes de l'année : $annee absent")
+        return v
+
+    @model_validator(mode="after")
+    def _one_definition(self) -> "Controle":
+        if (self.sql is None) == (self.attente is None):
+            raise ValueError("un contrôle a soit `sql`, soit `attente` (l'un des deux, pas les deux)")
+        return self
+
+    @property
+    def actif(self) -> str:
+        return TABLES[self.table]
+
+    @property
+    def bloquant(self) -> bool:
+        return self.gravite == BLOQUANT
+
+    @property
+    def year_column(self) -> str:
+        """Staging rows belong to the year of their inbox, mart rows to the bilan year."""
+        return "annee_boite" if self.table.startswith("staging.") else "annee"
+
+    def sql_for(self, annee: int) -> str:
+        return self.sql.replace(ANNEE, str(int(annee)))
+
+
+class Registre(_Strict):
+    controles: list[Controle] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Registre":
+        names = [c.nom for c in self.controles]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"nom(s) de contrôle en double : {', '.join(dup)}")
+        taken = [n for n in names if n.startswith(STRUCTURAL)]
+        if taken:
+            raise ValueError(f"nom(s) réservé(s) aux contrôles déduits des contrats : {', '.join(taken)}")
+        return self
+
+    def sql(self, actif: str) -> list[Controle]:
+        return [c for c in self.controles if c.sql is not None and c.actif == actif]
+
+    def expectations(self) -> list[Controle]:
+        return [c for c in self.controles if c.attente is not None]
+
+    def names(self, actif: str) -> list[str]:
+        return [c.nom for c in self.controles if c.actif == actif]
+
+
+def load_registry(path=DEFAULT_CONFIG_DIR / "controles.yaml", vocabulaire: Vocabulaire | None = None) -> Registre:
+    if vocabulaire is None:
+        vocabulaire = ProjectConfig(path.parent).vocabulaire
+    try:
+        return Registre.model_validate(_read_yaml(path), context={"vocabulaire": vocabulaire})
+    except ValidationError as exc:
+        raise _explain(path, exc) from None
+
+
+# Check names are Dagster definitions, so the registry is read once, with the code.
+REGISTRE = load_registry()
+
+
+# --- staging.controles ----------------------------------------------------------------------------
+
+CONTROLES_DDL = """CREATE TABLE IF NOT EXISTS staging.controles (
+    annee INTEGER, actif VARCHAR, controle VARCHAR, bloquant BOOLEAN, reussi BOOLEAN, problemes INTEGER,
+    description VARCHAR, message VARCHAR, detail VARCHAR, evalue_le TIMESTAMP, run_id VARCHAR)"""
+
+
+def record(con: duckdb.DuckDBPyConnection, annee: int, actif: str,
+           outcomes: list[tuple[Controle, int, str | None]], run_id: str) -> None:
+    """Replace the year's rows of these checks; rows of checks no longer in the registry go too."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS staging")
+    con.execute(CONTROLES_DDL)
+    con.execute("ALTER TABLE staging.controles ADD COLUMN IF NOT EXISTS message VARCHAR")  # warehouses before it
+    con.execute("DELETE FROM staging.controles WHERE annee = ? AND actif = ? AND NOT list_contains(?, controle)",
+                [annee, actif, REGISTRE.names(actif)])
+    now = dt.datetime.now()
+    for c, problems, detail in outcomes:
+        con.execute("DELETE FROM staging.controles WHERE annee = ? AND actif = ? AND controle = ?",
+                    [annee, actif, c.nom])
+        con.execute("INSERT INTO staging.controles (annee, actif, controle, bloquant, reussi, problemes, description, "
+                    "message, detail, evalue_le, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [annee, actif, c.nom, c.bloquant, problems == 0, problems, c.description,
+                     c.message, detail, now, run_id])
