@@ -168,9 +168,13 @@ def test_seed_001_indicator_gaps_reproduced_row_by_row(tmp_path):
         assert (got[code][1] is None) if to_epci is None else got[code][1] == pytest.approx(to_epci, abs=1e-9), code
 
 
-def test_every_measure_produced_is_declared(con, config):
-    from assets.referentiel.catalogue_mesures import known_measures
-
-    produced = {r[0] for r in con.execute("SELECT DISTINCT code_mesure FROM referentiel.mesures").fetchall()}
-    assert produced <= known_measures(config.catalogue("compas_qpv")), produced - known_measures(
-        config.catalogue("compas_qpv"))
+def test_every_measure_produced_is_declared_with_its_unit(con, config):
+    declared = config.mesures.declarees(config.vocabulaire, config.catalogue("compas_qpv"))
+    produced = con.execute("SELECT DISTINCT code_mesure, unite FROM referentiel.mesures").fetchall()
+    assert {c for c, _ in produced} <= set(declared), {c for c, _ in produced} - set(declared)
+    for code, unite in produced:
+        assert unite == (declared[code].unite or unite) and unite in config.vocabulaire.codes("unites"), code
+    # the catalogue is in the warehouse for SQL and readers, patterns expanded
+    in_warehouse = {r[0]: r[1] for r in con.execute("SELECT code, unite FROM ref.mesures WHERE territoire = 'ccco'")
+                    .fetchall()}
+    assert in_warehouse == {c: m.unite for c, m in declared.items()}
