@@ -425,10 +425,29 @@ class Mesure(_Strict):
     sauf: list[str] = []
     ecart: bool = False
 
+    @field_validator("unite")
+    @classmethod
+    def _unit(cls, v: str, info: ValidationInfo) -> str:
+        vocabulaire = (info.context or {}).get("vocabulaire")
+        if vocabulaire is not None and v != "{unite}" and v not in vocabulaire.codes("unites"):
+            raise ValueError(f"unité « {v} » absente de la liste `unites` de vocabulaire.yaml "
+                             "(ou « {unite} » : celle de l'indicateur ou de la donnée)")
+        return v
+
     @model_validator(mode="after")
-    def _pattern(self) -> "Mesure":
+    def _pattern(self, info: ValidationInfo) -> "Mesure":
         if (self.pour_chaque is None) == ("{code}" in self.code):
             raise ValueError(f"{self.code} : `{{code}}` dans le code si et seulement si `pour_chaque` est donné")
+        vocabulaire = (info.context or {}).get("vocabulaire")
+        if vocabulaire is None or self.pour_chaque in (None, "indicateurs"):
+            return self
+        if self.pour_chaque not in type(vocabulaire).model_fields:
+            raise ValueError(f"{self.code} : `pour_chaque` « {self.pour_chaque} » n'est ni une liste de "
+                             "vocabulaire.yaml ni `indicateurs`")
+        extra = [t for t in self.sauf if t not in vocabulaire.codes(self.pour_chaque)]
+        if extra:
+            raise ValueError(f"{self.code} : `sauf` cite des termes absents de `{self.pour_chaque}` : "
+                             f"{', '.join(extra)}")
         return self
 
 
@@ -453,45 +472,39 @@ class CatalogueMesures(_Strict):
     cles: list[CleMesure] = Field(min_length=1)
     mesures: list[Mesure] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _coherent(self, info: ValidationInfo) -> "CatalogueMesures":
+    @field_validator("cles")
+    @classmethod
+    def _vocabulary_keys(cls, v: list[CleMesure], info: ValidationInfo) -> list[CleMesure]:
         vocabulaire = (info.context or {}).get("vocabulaire")
-        kinds = {c.code for c in self.cles} | {"aucune"}
-        units = set(vocabulaire.codes("unites")) if vocabulaire else None
-        for i, m in enumerate(self.mesures):
+        for i, c in enumerate(v):
+            if vocabulaire is not None and c.vocabulaire and c.vocabulaire not in type(vocabulaire).model_fields:
+                raise ValueError(f"cles.{i} ({c.code}) : liste de vocabulaire inconnue « {c.vocabulaire} »")
+        return v
+
+    @field_validator("mesures")
+    @classmethod
+    def _known_keys(cls, v: list[Mesure], info: ValidationInfo) -> list[Mesure]:
+        kinds = {c.code for c in info.data.get("cles", [])} | {"aucune"}
+        for i, m in enumerate(v):
             unknown = [k for k in m.cles if k not in kinds]
             if unknown:
-                raise ValueError(f"mesures.{i} ({m.code}) : sorte(s) de clé inconnue(s) : {', '.join(unknown)}")
-            if units is not None and m.unite != "{unite}" and m.unite not in units:
-                raise ValueError(f"mesures.{i} ({m.code}) : unité « {m.unite} » absente de la liste `unites` de "
-                                 "vocabulaire.yaml")
-            if vocabulaire and m.pour_chaque not in (None, "indicateurs"):
-                if m.pour_chaque not in type(vocabulaire).model_fields:
-                    raise ValueError(f"mesures.{i} ({m.code}) : `pour_chaque` « {m.pour_chaque} » n'est ni une liste "
-                                     "de vocabulaire.yaml ni `indicateurs`")
-                extra = [t for t in m.sauf if t not in vocabulaire.codes(m.pour_chaque)]
-                if extra:
-                    raise ValueError(f"mesures.{i} ({m.code}) : `sauf` cite des termes absents de "
-                                     f"`{m.pour_chaque}` : {', '.join(extra)}")
-        for i, c in enumerate(self.cles):
-            if vocabulaire and c.vocabulaire and c.vocabulaire not in type(vocabulaire).model_fields:
-                raise ValueError(f"cles.{i} ({c.code}) : liste de vocabulaire inconnue « {c.vocabulaire} »")
-        return self
+                raise ValueError(f"mesures.{i} ({m.code}) : sorte(s) de clé inconnue(s) : {', '.join(unknown)} "
+                                 f"(connues : {', '.join(sorted(kinds))})")
+        return v
 
     def declarees(self, vocabulaire: Vocabulaire, catalogue: "Catalogue") -> dict[str, MesureDeclaree]:
         """Every measure code for a territory: patterns expanded over the vocabulary and its indicator catalogue."""
         out: dict[str, MesureDeclaree] = {}
         for m in self.mesures:
             if m.pour_chaque is None:
-                terms = [(None, m.libelle, None if m.unite == "{unite}" else m.unite)]
+                terms = [(None, m.libelle, None)]
             elif m.pour_chaque == "indicateurs":
                 terms = [(i.code, i.libelle, i.unite) for i in catalogue.indicateurs]
             else:
-                terms = [(t.code, t.libelle, None if m.unite == "{unite}" else m.unite)
-                         for t in vocabulaire.termes(m.pour_chaque) if t.code not in m.sauf]
-            for code, libelle, unite in terms:
-                if m.unite != "{unite}":
-                    unite = m.unite
+                terms = [(t.code, t.libelle, None) for t in vocabulaire.termes(m.pour_chaque) if t.code not in m.sauf]
+            for code, libelle, own_unit in terms:
+                # "{unite}": the indicator's unit, or (None) the unit each data row carries
+                unite = own_unit if m.unite == "{unite}" else m.unite
                 if m.ecart and unite == "pourcentage":
                     unite = "points"  # a gap between two percentages is in points
                 full = m.code.replace("{code}", code or "")

@@ -47,6 +47,11 @@ class BilanData:
                      & ((frame["cle"] == cle) if cle else frame["cle"].isna())]
         return None if rows.empty else float(rows["valeur"].iloc[0])
 
+    def unite(self, code: str) -> str | None:
+        """A measure's unit, as the catalogue (config/mesures.yaml) gave it to the published row."""
+        rows = self.measures[self.measures["code_mesure"] == code] if len(self.measures) else self.measures
+        return None if rows.empty else rows["unite"].iloc[0]
+
     def keyed(self, code: str, perimetre: str = "territoire") -> dict[str, float]:
         """A measure's values by key (cle) for one perimeter."""
         frame = self.measures

@@ -61,17 +61,17 @@ def _evolution(now, before, unite: str) -> str:
 
 def synthese(data: BilanData, features: list[dict] | None) -> dict:
     figures = []
-    for label, code, unite, cle in [
-        ("Crédits accordés", "prog.montant_accorde", "euros", None),
-        ("dont BOP 147", "prog.montant_bop147", "euros", None),
-        ("Dossiers accordés", "prog.dossiers_accordes", "nombre", None),
-        ("Part des dossiers en CPO", "prog.part_cpo_dossiers", "pourcentage", None),
-        ("Effet levier du BOP 147", "prog.effet_levier_bop147", "ratio", None),
-        (f"Bénéficiaires des actions {data.annee - 1}", "bilans.beneficiaires", "nombre", None),
-        ("Couverture de l'abattement TFPB", "tfpb.taux_couverture", "pourcentage", None),
-        ("Réalisation moyenne des engagements", "engagements.taux_realisation_moyen", "pourcentage", None),
+    for label, code in [
+        ("Crédits accordés", "prog.montant_accorde"),
+        ("dont BOP 147", "prog.montant_bop147"),
+        ("Dossiers accordés", "prog.dossiers_accordes"),
+        ("Part des dossiers en CPO", "prog.part_cpo_dossiers"),
+        ("Effet levier du BOP 147", "prog.effet_levier_bop147"),
+        (f"Bénéficiaires des actions {data.annee - 1}", "bilans.beneficiaires"),
+        ("Couverture de l'abattement TFPB", "tfpb.taux_couverture"),
+        ("Réalisation moyenne des engagements", "engagements.taux_realisation_moyen"),
     ]:
-        now, before = data.m(code, cle=cle), data.m(code, cle=cle, before=True)
+        now, before, unite = data.m(code), data.m(code, before=True), data.unite(code)
         figures.append({"label": label, "valeur": valeur(now, unite), "evolution": _evolution(now, before, unite),
                         "mesure": code})
     status = data.referentiel["statut"].value_counts().to_dict() if len(data.referentiel) else {}
