@@ -27,7 +27,6 @@ class BilanData:
     programmation: pd.DataFrame       # dossier × financeur × QPV (granted and not)
     engagements: pd.DataFrame
     tfpb: pd.DataFrame
-    tfpb_axes: pd.DataFrame
     indicateurs: pd.DataFrame         # perimetre = territoire and each QPV
     cohortes: pd.DataFrame            # published (secrecy applied)
     transitions: pd.DataFrame         # published
@@ -104,8 +103,6 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
                         "ORDER BY partenaire, engagement, indicateur, perimetre", [t, a]),
         tfpb=_df(con, "marts", "tfpb", "SELECT * FROM marts.tfpb WHERE territoire = ? AND annee = ? ORDER BY bailleur, "
                  "code_qpv", [t, a]),
-        tfpb_axes=_df(con, "marts", "tfpb_axes", "SELECT * FROM marts.tfpb_axes WHERE territoire = ? AND annee = ?",
-                      [t, a]),
         indicateurs=_df(con, "marts", "indicateurs", "SELECT * FROM marts.indicateurs WHERE territoire = ? AND annee = ?",
                         [t, a]),
         cohortes=_df(con, "publication", "cohortes_jalons", "SELECT * FROM publication.cohortes_jalons WHERE "
