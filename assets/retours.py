@@ -10,7 +10,6 @@ from assets.staging.registry import FAMILIES
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
-from assets.staging.expected_files import missing_files
 from pipelines.common import slug
 
 
@@ -78,10 +77,10 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
             path = folder / territoire.code / f"retour_{slug(fichier.rsplit('.', 1)[0])}.xlsx"
             write_atomic(path, content, mode=0o644)
             written.append(path)
-        present = {f: bool(con.execute("SELECT count(*) FROM staging.qualite_fichiers WHERE territoire = ? AND "
-                                       "annee_boite = ? AND famille = ? AND statut = 'accepte'",
-                                       [territoire.code, annee, f]).fetchone()[0]) for f in FAMILIES}
-        missing_rows += [[territoire.code, family, who] for family, who in missing_files(con, territoire, annee, present)]
+        # written by staging/rapport_qualite (assets/staging/expected_files.py), read as the bilan reads it
+        missing_rows += [list(r) for r in con.execute(
+            "SELECT territoire, famille, attendu FROM staging.fichiers_manquants WHERE territoire = ? AND annee = ? "
+            "ORDER BY rang", [territoire.code, annee]).fetchall()]
     summary_path = folder / "fichiers_manquants.xlsx"
     write_atomic(summary_path, _xlsx({"Fichiers manquants": (["Territoire", "Famille", "Partenaire ou remarque"],
                                                              missing_rows)}, f"Fichiers attendus non reçus {annee}"),
@@ -93,7 +92,7 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
     key=AssetKey(["staging", "retours_partenaires"]),
     group_name="staging",
     partitions_def=annee_partitions,
-    deps=[AssetKey(["staging", f]) for f in FAMILIES],
+    deps=[AssetKey(["staging", f]) for f in FAMILIES] + [AssetKey(["staging", "rapport_qualite"])],
     kinds={"xlsx"},
     owners=["team:donnees"],
     description="Retours aux partenaires : pour chaque fichier reçu dans l'année, un classeur XLSX en français "

@@ -59,7 +59,8 @@ class BilanSettings(ConfigurableResource):
         return load_reference(self.config)
 
     def territoires(self, log=print):
-        """Every configured territory, checked against the national QPV list when it is available."""
+        """Every configured territory, checked against the national QPV list when it is available (its referential
+        is checked against the measure catalogue when the configuration is loaded)."""
         territoires = self.config.territoires
         reference = self.reference()
         if reference is None:
@@ -68,11 +69,6 @@ class BilanSettings(ConfigurableResource):
         else:
             for code, t in territoires.items():
                 reference.check(t, str(self.config.dir / "territoires" / f"{code}.yaml"))
-        from assets.referentiel.catalogue_mesures import validate_measures
-
-        for t in territoires.values():
-            validate_measures(self.config.referentiel(t.referentiel), self.config.catalogue(t.catalogue_indicateurs),
-                              str(self.config.dir / "referentiels" / f"{t.referentiel}.yaml"))
         return list(territoires.values())
 
     def setup_for_execution(self, context) -> None:

@@ -66,9 +66,10 @@ def comparison(frame: pd.DataFrame, title: str, source: str) -> str:
     return svg(chart.properties(title=_title(title, source), width=WIDTH, height=20 * frame["libelle"].nunique()))
 
 
-def cohort_rates(frame: pd.DataFrame, title: str, source: str) -> str:
+def cohort_rates(frame: pd.DataFrame, title: str, source: str, order: list[str]) -> str:
+    """One line per CPO and cohort across the jalons, in `order` (the vocabulary's)."""
     chart = alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X("jalon:N", title="Jalon", sort=["6 mois", "12 mois", "24 mois", "Sortie"], axis=alt.Axis(labelAngle=0)),
+        x=alt.X("jalon:N", title="Jalon", sort=order, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("taux:Q", title="Sorties positives (%)", scale=alt.Scale(domain=[0, 100])),
         color=alt.Color("serie:N", title=None, scale=alt.Scale(range=OKABE_ITO),
                         legend=alt.Legend(orient="right", labelLimit=220)),

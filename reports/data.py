@@ -9,24 +9,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from assets.staging.expected_files import missing_files
-from pipelines.config import ProjectConfig, Territoire
-
-FAMILIES = ["programmation", "bilans_actions", "engagements", "tfpb", "indicateurs", "cohortes"]
-FAMILY_LABELS = {"programmation": "programmation (AAP, CPO)", "bilans_actions": "bilans des actions",
-                 "engagements": "engagements des partenaires", "tfpb": "TFPB des bailleurs",
-                 "indicateurs": "indicateurs socio-démographiques", "cohortes": "suivi de cohortes des CPO"}
-FINANCEURS = {"etat_bop147": "État — BOP 147", "etat_autre": "État — autres crédits", "epci": "EPCI",
-              "commune": "Communes", "region": "Région", "departement": "Département", "caf": "CAF", "ars": "ARS",
-              "bailleur": "Bailleurs", "autre": "Autres"}
-AXES_TFPB = {"personnel_proximite": "Personnel de proximité", "formation_personnel": "Formation des personnels",
-             "sur_entretien": "Sur-entretien", "dechets_encombrants": "Déchets et encombrants",
-             "tranquillite": "Tranquillité résidentielle", "concertation": "Concertation des locataires",
-             "lien_social": "Animation, lien social", "petits_travaux": "Petits travaux"}
-SITUATIONS = {"emploi_durable": "En emploi durable", "emploi_transition": "En emploi de transition",
-              "formation_qualifiante": "En formation qualifiante", "recherche_emploi": "En recherche d'emploi",
-              "inactif": "Inactifs", "perdu_de_vue": "Perdus de vue"}
-JALONS = {"entree": "Entrée", "6_mois": "6 mois", "12_mois": "12 mois", "24_mois": "24 mois", "sortie": "Sortie"}
+from pipelines.config import ProjectConfig, Territoire, Vocabulaire
 
 
 @dataclass
@@ -44,7 +27,6 @@ class BilanData:
     programmation: pd.DataFrame       # dossier × financeur × QPV (granted and not)
     engagements: pd.DataFrame
     tfpb: pd.DataFrame
-    tfpb_axes: pd.DataFrame
     indicateurs: pd.DataFrame         # perimetre = territoire and each QPV
     cohortes: pd.DataFrame            # published (secrecy applied)
     transitions: pd.DataFrame         # published
@@ -55,12 +37,27 @@ class BilanData:
     qpv: pd.DataFrame
     controles: pd.DataFrame = field(default_factory=pd.DataFrame)
     secret: dict = field(default_factory=dict)
+    seuils: dict = field(default_factory=dict)
+    vocabulaire: Vocabulaire | None = None  # labels of codes: vocabulaire.libelles(domaine)
 
     def m(self, code: str, perimetre: str = "territoire", cle: str | None = None, before: bool = False):
         frame = self.measures_before if before else self.measures
         rows = frame[(frame["code_mesure"] == code) & (frame["perimetre"] == perimetre)
                      & ((frame["cle"] == cle) if cle else frame["cle"].isna())]
         return None if rows.empty else float(rows["valeur"].iloc[0])
+
+    def unite(self, code: str) -> str | None:
+        """A measure's unit, as the catalogue (config/mesures.yaml) gave it to the published row."""
+        rows = self.measures[self.measures["code_mesure"] == code] if len(self.measures) else self.measures
+        return None if rows.empty else rows["unite"].iloc[0]
+
+    def keyed(self, code: str, perimetre: str = "territoire") -> dict[str, float]:
+        """A measure's values by key (cle) for one perimeter."""
+        frame = self.measures
+        if frame.empty:
+            return {}
+        rows = frame[(frame["code_mesure"] == code) & (frame["perimetre"] == perimetre) & frame["cle"].notna()]
+        return dict(zip(rows["cle"], rows["valeur"].astype(float)))
 
 
 def _table_exists(con, schema: str, table: str) -> bool:
@@ -81,7 +78,7 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
                   "SELECT * FROM staging.qualite_fichiers WHERE territoire = ? AND annee_boite = ? "
                   "ORDER BY famille, fichier", [t, a])
     present = {f: bool(len(quality)) and bool(((quality["famille"] == f) & (quality["statut"] == "accepte")).any())
-               for f in FAMILIES}
+               for f in config.vocabulaire.codes("familles")}
     if not present["cohortes"]:  # cohorts are rebuilt from every year's files
         present["cohortes"] = bool(_df(con, "marts", "cohortes_jalons", "SELECT 1 FROM marts.cohortes_jalons WHERE "
                                        "territoire = ? AND annee = ? LIMIT 1", [t, a]).shape[0])
@@ -106,8 +103,6 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
                         "ORDER BY partenaire, engagement, indicateur, perimetre", [t, a]),
         tfpb=_df(con, "marts", "tfpb", "SELECT * FROM marts.tfpb WHERE territoire = ? AND annee = ? ORDER BY bailleur, "
                  "code_qpv", [t, a]),
-        tfpb_axes=_df(con, "marts", "tfpb_axes", "SELECT * FROM marts.tfpb_axes WHERE territoire = ? AND annee = ?",
-                      [t, a]),
         indicateurs=_df(con, "marts", "indicateurs", "SELECT * FROM marts.indicateurs WHERE territoire = ? AND annee = ?",
                         [t, a]),
         cohortes=_df(con, "publication", "cohortes_jalons", "SELECT * FROM publication.cohortes_jalons WHERE "
@@ -117,7 +112,9 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
                         "WHERE territoire = ? AND annee = ?", [t, a]),
         qualite=quality,
         erreurs_par_regle=erreurs,
-        fichiers_manquants=[f"{family} — {who}" for family, who in missing_files(con, territoire, a, present)],
+        fichiers_manquants=[f"{family} — {who}" for family, who in _df(
+            con, "staging", "fichiers_manquants", "SELECT famille, attendu FROM staging.fichiers_manquants "
+            "WHERE territoire = ? AND annee = ? ORDER BY rang", [t, a]).itertuples(index=False)],
         sources=_df(con, "archive", "depots", "SELECT famille, annee, nom_fichier, version, sha256, origine, "
                     "premier_vu_le FROM archive.depots WHERE territoire = ? AND annee <= ? AND actif "
                     "ORDER BY annee, famille, nom_fichier", [t, a]),
@@ -126,4 +123,6 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
         controles=_df(con, "staging", "controles", "SELECT actif, controle, description, message, problemes, detail "
                       "FROM staging.controles WHERE annee = ? AND NOT reussi AND NOT bloquant ORDER BY actif, controle", [a]),
         secret=config.settings.secret_statistique.model_dump(),
+        seuils=config.settings.seuils.model_dump(),
+        vocabulaire=config.vocabulaire,
     )

@@ -154,7 +154,7 @@ def render_xlsx(data: BilanData) -> bytes:
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, len(frame), len(present) - 1)
     notes = book.add_worksheet("Méthode")
-    for i, text in enumerate(sections.METHOD_NOTES):
+    for i, text in enumerate(sections.method_notes(data)):
         notes.write_string(i, 0, text)
     notes.set_column(0, 0, 140)
     book.close()

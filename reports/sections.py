@@ -6,39 +6,46 @@ from __future__ import annotations
 import pandas as pd
 
 from reports import charts
-from reports.data import AXES_TFPB, FAMILY_LABELS, FINANCEURS, JALONS, SITUATIONS, BilanData
+from reports.data import BilanData
 from reports.format import euros, nombre, pct, points, ratio, valeur
 
-METHOD_NOTES = [
-    "Crédits : montants accordés des dossiers au statut « accordé » de la programmation de l'année, tous financeurs.",
-    "Un dossier qui vise plusieurs QPV est réparti entre eux au prorata de leur population (« TOUS » = tous les QPV "
-    "du territoire) ; les montants par QPV sont donc des estimations.",
-    "Effet levier du BOP 147 : autres crédits accordés pour chaque euro de BOP 147, sur les seuls dossiers que le "
-    "BOP 147 cofinance.",
-    "Part des CPO : en nombre de dossiers et en montant, tous financeurs et BOP 147 seul (la circulaire vise 50 %).",
-    "Bilans d'actions : le bilan de l'année Y présente la programmation de Y et les bilans complets des actions de "
-    "Y-1 ; un bilan plus récent d'un même dossier remplace le précédent. Parts de femmes, de résidents des QPV et de "
-    "moins de 26 ans calculées sur les bilans qui donnent la répartition (Σ parties / Σ totaux).",
-    "Engagements : une valeur réalisée vide signifie « non renseigné », jamais zéro ; un taux n'est jamais additionné "
-    "entre QPV ; le taux moyen de réalisation plafonne chaque engagement à 100 %.",
-    "TFPB : l'abattement est compté une fois par bailleur et par QPV (ligne patrimoine), jamais par action ; "
-    "couverture = contreparties valorisées / abattement, alerte sous 100 %.",
-    "Indicateurs : dernier millésime disponible ; la valeur de l'ensemble des QPV est celle publiée par la source, "
-    "ou Σ numérateurs / Σ dénominateurs si chaque QPV les donne ; les écarts sont en points de pourcentage au même "
-    "millésime. Deux millésimes proches ne mesurent pas une évolution significative à l'échelle infra-communale.",
-    "Statuts du référentiel : « atteint » si la cible de la prochaine échéance (2027, puis 2030) est atteinte ; "
-    "sinon « en bonne voie » ou « en retard » selon la trajectoire linéaire depuis la valeur de référence, ou à "
-    "défaut selon l'évolution depuis l'an dernier ; « non renseigné » avec sa raison.",
-    "Cohortes : une cohorte réunit les personnes entrées dans une CPO une même année ; sortie positive = emploi "
-    "durable, emploi de transition ou formation qualifiante ; taux calculés sur les personnes observées au jalon.",
-]
+
+def method_notes(data: BilanData) -> list[str]:
+    """The method notes of the bilan and its annex; thresholds from config/settings.yaml (`seuils`)."""
+    seuils = data.seuils
+    positives = [f"« {t.libelle} »" for t in data.vocabulaire.termes("situations") if t.positive]
+    return [
+        "Crédits : montants accordés des dossiers accordés (par au moins un de leurs financeurs) de la programmation "
+        "de l'année, tous financeurs ; les répartitions par financeur, objectif et QPV en sont des parts.",
+        "Un dossier qui vise plusieurs QPV est réparti entre eux au prorata de leur population (« TOUS » = tous les QPV "
+        "du territoire) ; les montants par QPV sont donc des estimations.",
+        "Effet levier du BOP 147 : autres crédits accordés pour chaque euro de BOP 147, sur les seuls dossiers que le "
+        "BOP 147 cofinance.",
+        f"Part des CPO : en nombre de dossiers et en montant, tous financeurs et BOP 147 seul (la circulaire vise "
+        f"{pct(seuils['part_cpo_visee'], 0)}).",
+        "Bilans d'actions : le bilan de l'année Y présente la programmation de Y et les bilans complets des actions de "
+        "Y-1 ; un bilan plus récent d'un même dossier remplace le précédent. Parts de femmes, de résidents des QPV et de "
+        "moins de 26 ans calculées sur les bilans qui donnent la répartition (Σ parties / Σ totaux).",
+        "Engagements : une valeur réalisée vide signifie « non renseigné », jamais zéro ; un taux n'est jamais additionné "
+        "entre QPV ; le taux moyen de réalisation plafonne chaque engagement à 100 %.",
+        "TFPB : l'abattement est compté une fois par bailleur et par QPV (ligne patrimoine), jamais par action ; "
+        f"couverture = contreparties valorisées / abattement, alerte sous {pct(seuils['couverture_tfpb'], 0)}.",
+        "Indicateurs : dernier millésime disponible ; la valeur de l'ensemble des QPV est celle publiée par la source, "
+        "ou Σ numérateurs / Σ dénominateurs si chaque QPV les donne ; les écarts sont en points de pourcentage au même "
+        "millésime. Deux millésimes proches ne mesurent pas une évolution significative à l'échelle infra-communale.",
+        "Statuts du référentiel : « atteint » si la cible de la prochaine échéance (2027, puis 2030) est atteinte ; "
+        "sinon « en bonne voie » ou « en retard » selon la trajectoire linéaire depuis la valeur de référence, ou à "
+        "défaut selon l'évolution depuis l'an dernier ; « non renseigné » avec sa raison.",
+        "Cohortes : une cohorte réunit les personnes entrées dans une CPO une même année ; sortie positive : "
+        f"{', '.join(positives[:-1])} ou {positives[-1]} ; taux calculés sur les personnes observées au jalon.",
+    ]
 
 
 def _missing(data: BilanData, family: str) -> str | None:
     if data.families_present.get(family):
         return None
-    return (f"Aucun fichier « {FAMILY_LABELS[family]} » n'a été reçu pour {data.annee} : cette partie ne peut pas "
-            "être établie. Voir la partie Qualité des données.")
+    return (f"Aucun fichier « {data.vocabulaire.libelles('familles')[family]} » n'a été reçu pour {data.annee} : "
+            "cette partie ne peut pas être établie. Voir la partie Qualité des données.")
 
 
 def _evolution(now, before, unite: str) -> str:
@@ -54,17 +61,17 @@ def _evolution(now, before, unite: str) -> str:
 
 def synthese(data: BilanData, features: list[dict] | None) -> dict:
     figures = []
-    for label, code, unite, cle in [
-        ("Crédits accordés", "prog.montant_accorde", "euros", None),
-        ("dont BOP 147", "prog.montant_bop147", "euros", None),
-        ("Dossiers accordés", "prog.dossiers_accordes", "nombre", None),
-        ("Part des dossiers en CPO", "prog.part_cpo_dossiers", "pourcentage", None),
-        ("Effet levier du BOP 147", "prog.effet_levier_bop147", "ratio", None),
-        (f"Bénéficiaires des actions {data.annee - 1}", "bilans.beneficiaires", "nombre", None),
-        ("Couverture de l'abattement TFPB", "tfpb.taux_couverture", "pourcentage", None),
-        ("Réalisation moyenne des engagements", "engagements.taux_realisation_moyen", "pourcentage", None),
+    for label, code in [
+        ("Crédits accordés", "prog.montant_accorde"),
+        ("dont BOP 147", "prog.montant_bop147"),
+        ("Dossiers accordés", "prog.dossiers_accordes"),
+        ("Part des dossiers en CPO", "prog.part_cpo_dossiers"),
+        ("Effet levier du BOP 147", "prog.effet_levier_bop147"),
+        (f"Bénéficiaires des actions {data.annee - 1}", "bilans.beneficiaires"),
+        ("Couverture de l'abattement TFPB", "tfpb.taux_couverture"),
+        ("Réalisation moyenne des engagements", "engagements.taux_realisation_moyen"),
     ]:
-        now, before = data.m(code, cle=cle), data.m(code, cle=cle, before=True)
+        now, before, unite = data.m(code), data.m(code, before=True), data.unite(code)
         figures.append({"label": label, "valeur": valeur(now, unite), "evolution": _evolution(now, before, unite),
                         "mesure": code})
     status = data.referentiel["statut"].value_counts().to_dict() if len(data.referentiel) else {}
@@ -127,23 +134,26 @@ def programmation(data: BilanData) -> dict:
     missing = _missing(data, "programmation")
     if missing:
         return {"absent": missing}
-    p = data.programmation
-    granted = p[p["statut"] == "accorde"]
-    by_funder = (granted.groupby(["financeur", "nature_credit"])["montant_accorde"].sum().reset_index()
-                 .assign(financeur_libelle=lambda f: f["financeur"].map(FINANCEURS)))
-    by_funder = by_funder[by_funder["montant_accorde"] > 0]
-    total = by_funder["montant_accorde"].sum()
-    funders = [{"financeur": r.financeur_libelle, "nature": "droit commun" if r.nature_credit == "droit_commun"
-                else "spécifique", "montant": euros(r.montant_accorde), "part": pct(100 * r.montant_accorde / total)}
+    financeurs, natures = data.vocabulaire.libelles("financeurs"), data.vocabulaire.libelles("natures_credit")
+    by_funder = pd.DataFrame([
+        {"financeur": f, "financeur_libelle": financeurs.get(f, f), "nature": natures[n], "montant_accorde": montant,
+         "part": data.m(f"prog.part_{n}", cle=f)}
+        for n in natures for f, montant in data.keyed(f"prog.montant_{n}").items() if montant > 0],
+        columns=["financeur", "financeur_libelle", "nature", "montant_accorde", "part"])
+    funders = [{"financeur": r.financeur_libelle, "nature": r.nature, "montant": euros(r.montant_accorde),
+                "part": pct(r.part)}
                for r in by_funder.sort_values("montant_accorde", ascending=False).itertuples()]
-    dossiers = granted.groupby(["numero_dossier", "code_objectif"])["montant_accorde"].sum().reset_index()
-    by_objective = dossiers.groupby("code_objectif").agg(dossiers=("numero_dossier", "nunique"),
-                                                         montant=("montant_accorde", "sum")).reset_index()
-    objectives = [{"code": r.code_objectif, "intitule": _objective_label(data, r.code_objectif),
-                   "dossiers": nombre(r.dossiers), "montant": euros(r.montant)} for r in by_objective.itertuples()]
-    by_qpv = granted.groupby("code_qpv")["montant_accorde"].sum().reset_index().merge(data.qpv, on="code_qpv")
-    qpvs = [{"code": r.code_qpv, "nom": r.nom_qpv, "population": nombre(r.population), "montant": euros(r.montant_accorde),
-             "par_habitant": euros(r.montant_accorde / r.population, 2)} for r in by_qpv.itertuples()]
+    by_objective = pd.DataFrame([
+        {"code_objectif": o["code"], "intitule": o["intitule"], "dossiers": data.m("prog.dossiers_accordes", cle=o["code"]),
+         "montant": data.m("prog.montant_accorde", cle=o["code"])}
+        for axe in data.axes for o in axe["objectifs"] if data.m("prog.montant_accorde", cle=o["code"]) is not None],
+        columns=["code_objectif", "intitule", "dossiers", "montant"])
+    objectives = [{"code": r.code_objectif, "intitule": r.intitule, "dossiers": nombre(r.dossiers),
+                   "montant": euros(r.montant)} for r in by_objective.itertuples()]
+    qpvs = [{"code": q.code_qpv, "nom": q.nom_qpv, "population": nombre(q.population),
+             "montant": euros(data.m("prog.montant_accorde", q.code_qpv)),
+             "par_habitant": euros(data.m("prog.montant_par_habitant", q.code_qpv), 2)}
+            for q in data.qpv.itertuples() if data.m("prog.montant_accorde", q.code_qpv) is not None]
     key = {
         "bop147": euros(data.m("prog.montant_bop147")), "levier": ratio(data.m("prog.effet_levier_bop147")),
         "droit_commun": euros(data.m("prog.montant_droit_commun")),
@@ -151,13 +161,12 @@ def programmation(data: BilanData) -> dict:
         "cpo_dossiers": pct(data.m("prog.part_cpo_dossiers")), "cpo_montant": pct(data.m("prog.part_cpo_montant")),
         "cpo_bop147": pct(data.m("prog.part_cpo_montant_bop147")),
         "dossiers": nombre(data.m("prog.dossiers_accordes")), "total": euros(data.m("prog.montant_accorde")),
+        "cpo_vise": pct(data.seuils["part_cpo_visee"], 0),
     }
     chart_funders = charts.bar(
-        by_funder.assign(nature=by_funder["nature_credit"].map({"specifique": "spécifique",
-                                                                "droit_commun": "droit commun"})),
-        "montant_accorde", "financeur_libelle", f"Qui finance la programmation {data.annee} ?",
-        f"programmation {data.annee}, mesure prog.montant_accorde", "Montant accordé (€)", color="nature",
-        color_title="Crédits")
+        by_funder, "montant_accorde", "financeur_libelle", f"Qui finance la programmation {data.annee} ?",
+        f"programmation {data.annee}, mesures {', '.join(f'prog.montant_{n}' for n in natures)} par financeur",
+        "Montant accordé (€)", color="nature", color_title="Crédits")
     chart_objectives = charts.bar(by_objective, "montant", "code_objectif",
                                   f"Crédits accordés par objectif général en {data.annee}",
                                   f"programmation {data.annee}, mesure prog.montant_accorde par objectif",
@@ -174,32 +183,27 @@ def programmation(data: BilanData) -> dict:
             "beneficiaires": beneficiaries}
 
 
-def _objective_label(data: BilanData, code: str) -> str:
-    for axe in data.axes:
-        for o in axe["objectifs"]:
-            if o["code"] == code:
-                return o["intitule"]
-    return code
-
-
 def engagements(data: BilanData) -> dict:
     missing = _missing(data, "engagements")
     if missing:
         return {"absent": missing, "manquants": [m for m in data.fichiers_manquants if m.startswith("engagements")]}
     e = data.engagements[data.engagements["perimetre"] == "territoire"]
+    alert = data.seuils["alerte_realisation_engagement"]
     rows = [{"partenaire": r.partenaire, "engagement": r.engagement, "indicateur": r.indicateur,
              "cible": valeur(r.valeur_cible, r.unite), "realise": "non renseigné" if r.non_renseigne and pd.isna(
                  r.valeur_realisee) else valeur(r.valeur_realisee, r.unite),
-             "taux": pct(r.taux_realisation, 0), "alerte": bool(pd.notna(r.taux_realisation) and r.taux_realisation < 80)}
+             "taux": pct(r.taux_realisation, 0),
+             "alerte": bool(pd.notna(r.taux_realisation) and r.taux_realisation < alert)}
             for r in e.itertuples()]
-    dc = e.groupby("partenaire")["montant_droit_commun"].sum(min_count=1).dropna().reset_index()
+    dc = sorted(data.keyed("engagements.montant_droit_commun").items())
     rates = e[e["taux_realisation"].notna()].assign(
         libelle=lambda f: f["partenaire"] + " — " + f["indicateur"].str.slice(0, 48))
     chart = charts.bar(rates, "taux_realisation", "libelle", "Taux de réalisation des engagements (cible = 100 %)",
                        f"engagements {data.annee}, mesure engagement.taux_realisation", "Réalisé / cible (%)",
                        fmt=",.0f", rule=100) if len(rates) else None
     return {"absent": None, "lignes": rows, "graphique": chart,
-            "droit_commun": [{"partenaire": r.partenaire, "montant": euros(r.montant_droit_commun)} for r in dc.itertuples()],
+            "droit_commun": [{"partenaire": partenaire, "montant": euros(montant)} for partenaire, montant in dc],
+            "seuil_alerte": pct(alert, 0),
             "total_droit_commun": euros(data.m("engagements.montant_droit_commun")),
             "non_renseignes": nombre(data.m("engagements.non_renseignes")),
             "nombre": nombre(data.m("engagements.nombre")),
@@ -214,18 +218,20 @@ def tfpb(data: BilanData) -> dict:
     rows = [{"bailleur": r.bailleur, "qpv": r.nom_qpv, "logements": nombre(r.nb_logements),
              "abattement": euros(r.montant_abattement), "valorise": euros(r.montant_valorise),
              "couverture": pct(r.taux_couverture, 0), "alerte": bool(r.alerte_couverture)} for r in t.itertuples()]
-    axes = data.tfpb_axes.groupby("axe")["montant_valorise"].sum().reset_index()
-    axes["libelle"] = axes["axe"].map(AXES_TFPB)
+    labels, per_axis = data.vocabulaire.libelles("axes_tfpb"), data.keyed("tfpb.valorise_axe")
+    axes = pd.DataFrame([{"axe": a, "libelle": labels[a], "montant_valorise": per_axis[a]} for a in labels
+                         if a in per_axis], columns=["axe", "libelle", "montant_valorise"])
+    expected = data.seuils["couverture_tfpb"]
     chart_coverage = charts.bar(t.assign(libelle=t["bailleur"] + " — " + t["nom_qpv"].fillna(t["code_qpv"])),
                                 "taux_couverture", "libelle", "Couverture de l'abattement par bailleur et QPV",
-                                f"TFPB {data.annee}, mesure tfpb.taux_couverture (trait : 100 %)",
-                                "Valorisé / abattement (%)", fmt=",.0f", rule=100)
+                                f"TFPB {data.annee}, mesure tfpb.taux_couverture (trait : {pct(expected, 0)})",
+                                "Valorisé / abattement (%)", fmt=",.0f", rule=expected)
     chart_axes = charts.bar(axes, "montant_valorise", "libelle", "Contreparties valorisées par axe du cadre national",
-                            f"TFPB {data.annee}, table marts.tfpb_axes", "Montant valorisé (€)")
+                            f"TFPB {data.annee}, mesure tfpb.valorise_axe", "Montant valorisé (€)")
     return {"absent": None, "lignes": rows, "graphique_couverture": chart_coverage, "graphique_axes": chart_axes,
             "abattement": euros(data.m("tfpb.abattement")), "valorise": euros(data.m("tfpb.valorise")),
             "couverture": pct(data.m("tfpb.taux_couverture")), "logements": nombre(data.m("tfpb.logements")),
-            "alertes": nombre(data.m("tfpb.alertes_couverture")),
+            "alertes": nombre(data.m("tfpb.alertes_couverture")), "seuil_couverture": pct(expected, 0),
             "manquants": [m for m in data.fichiers_manquants if m.startswith("tfpb")]}
 
 
@@ -264,24 +270,27 @@ def cohortes(data: BilanData) -> dict:
         return {"absent": missing}
     c = data.cohortes
     overall = c[c["dimension"] == "ensemble"]
+    jalons, situations = data.vocabulaire.libelles("jalons"), data.vocabulaire.libelles("situations")
+    after_entry = [t.code for t in data.vocabulaire.termes("jalons") if t.mois != 0]  # a rate at entry means nothing
     tables = []
     for (cpo, cohort), rows in overall.groupby(["reference_cpo", "cohorte"], sort=True):
         tables.append({"cpo": cpo, "cohorte": int(cohort), "objectif": rows["code_objectif"].iloc[0] or "",
-                       "lignes": [{"jalon": JALONS[r.jalon], "attendus": r.attendus or "—", "observes": r.observes,
-                                   **{s: getattr(r, s) for s in SITUATIONS},
+                       "lignes": [{"jalon": jalons[r.jalon], "attendus": r.attendus or "—", "observes": r.observes,
+                                   **{s: getattr(r, s) for s in situations},
                                    "taux_positif": pct(r.taux_sortie_positive, 0), "taux_durable": pct(r.taux_emploi_durable, 0),
                                    "taux_perdus": pct(r.taux_perdus_de_vue, 0)} for r in rows.itertuples()]})
-    series = [{"serie": f"{r.reference_cpo} ({int(r.cohorte)})", "jalon": JALONS[r.jalon], "taux": r.taux_sortie_positive}
-              for r in overall.itertuples() if r.jalon != "entree" and pd.notna(r.taux_sortie_positive)]
+    series = [{"serie": f"{r.reference_cpo} ({int(r.cohorte)})", "jalon": jalons[r.jalon], "taux": r.taux_sortie_positive}
+              for r in overall.itertuples() if r.jalon in after_entry and pd.notna(r.taux_sortie_positive)]
     chart = charts.cohort_rates(pd.DataFrame(series), "Sorties positives à chaque jalon, par CPO et cohorte",
-                                "cohortes des CPO (publication.cohortes_jalons) ; taux non publiés sous 10 personnes") \
-        if series else None
+                                "cohortes des CPO (publication.cohortes_jalons) ; taux non publiés sous "
+                                f"{data.secret['denominateur_minimal']} personnes",
+                                order=[jalons[j] for j in after_entry]) if series else None
     twelve = c[(c["jalon"] == "12_mois") & (c["dimension"] != "ensemble")]
     breakdown = [{"cpo": r.reference_cpo, "cohorte": int(r.cohorte), "dimension": {"sexe": "Sexe",
                   "tranche_age": "Âge à l'entrée", "residence": "Résidence"}[r.dimension], "modalite": r.modalite,
                   "observes": r.observes, "positives": r.sorties_positives, "taux": pct(r.taux_sortie_positive, 0)}
                  for r in twelve.itertuples()]
-    return {"absent": None, "tables": tables, "graphique": chart, "situations": SITUATIONS, "detail_12_mois": breakdown,
+    return {"absent": None, "tables": tables, "graphique": chart, "situations": situations, "detail_12_mois": breakdown,
             "seuils": data.secret}
 
 
@@ -307,12 +316,15 @@ def sources(data: BilanData) -> dict:
     s = data.sources
     return {"fichiers": [{"famille": r.famille, "annee": r.annee, "fichier": r.nom_fichier, "version": r.version,
                           "sha256": r.sha256, "origine": r.origine} for r in s.itertuples()] if len(s) else [],
-            "notes": METHOD_NOTES, "secret": data.secret}
+            "notes": method_notes(data), "secret": data.secret}
 
 
 def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[str, str]) -> list[dict]:
     pages = []
-    granted = data.programmation[data.programmation["statut"] == "accorde"] if len(data.programmation) else None
+    # what each granted dossier is, to name the actions whose share of money the measures give
+    dossiers = (data.programmation.drop_duplicates("numero_dossier").set_index("numero_dossier")
+                if len(data.programmation) else pd.DataFrame())
+    programmed = data.m("prog.montant_accorde") is not None
     for q in data.qpv.itertuples():
         page = {"code": q.code_qpv, "nom": q.nom_qpv, "population": nombre(q.population),
                 "communes": ", ".join(commune_names.get(c, c) for c in q.communes), "carte": None}
@@ -323,20 +335,17 @@ def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[
         page["indicateurs"] = [{"libelle": r.libelle_indicateur or r.code_indicateur, "millesime": r.millesime,
                                 "valeur": "secret" if r.secret else valeur(r.valeur, r.unite)}
                                for r in ind.sort_values("code_indicateur").itertuples()] if len(ind) else []
-        if granted is not None and len(granted):
-            mine = granted[granted["code_qpv"] == q.code_qpv]
-            actions = (mine.groupby(["numero_dossier", "porteur", "intitule_action", "code_objectif", "qpv_cibles"])
-                       ["montant_accorde"].sum().reset_index().sort_values("montant_accorde", ascending=False))
+        if programmed:
             # actions for every QPV are summed in one line: the page lists what was aimed at this quartier
-            everywhere = actions[actions["qpv_cibles"] == "TOUS"]
-            targeted = actions[actions["qpv_cibles"] != "TOUS"]
-            page["actions"] = [{"dossier": r.numero_dossier, "porteur": r.porteur, "intitule": r.intitule_action,
-                                "objectif": r.code_objectif, "montant": euros(r.montant_accorde),
-                                "partage": r.qpv_cibles != q.code_qpv} for r in targeted.itertuples()]
-            page["actions_tous"] = {"nombre": nombre(len(everywhere)),
-                                    "montant": euros(everywhere["montant_accorde"].sum())}
-            total = mine["montant_accorde"].sum()
-            page["montant"], page["par_habitant"] = euros(total), euros(total / q.population, 2)
+            shares = sorted(data.keyed("prog.montant_dossier", q.code_qpv).items(), key=lambda kv: (-kv[1], kv[0]))
+            page["actions"] = [{"dossier": n, "porteur": d.porteur, "intitule": d.intitule_action,
+                                "objectif": d.code_objectif, "montant": euros(montant),
+                                "partage": d.qpv_cibles != q.code_qpv}
+                               for n, montant in shares for d in [dossiers.loc[n]] if d.qpv_cibles != "TOUS"]
+            page["actions_tous"] = {"nombre": nombre(data.m("prog.dossiers_tous_qpv") or 0),
+                                    "montant": euros(data.m("prog.montant_tous_qpv", q.code_qpv) or 0)}
+            page["montant"] = euros(data.m("prog.montant_accorde", q.code_qpv) or 0)
+            page["par_habitant"] = euros(data.m("prog.montant_par_habitant", q.code_qpv) or 0, 2)
         else:
             page["actions"], page["montant"], page["par_habitant"] = [], "—", "—"
             page["actions_tous"] = None

@@ -3,15 +3,17 @@ Chromium, PDF pages rendered by pdftoppm, XLSX annex, missing families, hostile 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
 import duckdb
 import openpyxl
 import pytest
+import yaml
 from dagster import DagsterInstance, materialize
 
-from pipelines.config import PROJECT_ROOT
+from pipelines.config import PROJECT_ROOT, ProjectConfig
 from pipelines.definitions import ALL_ASSETS
 from pipelines.resources import BilanSettings, warehouse
 from tests.conftest import TEST_KEY
@@ -181,3 +183,75 @@ def test_partner_text_is_escaped_in_html_and_never_a_formula_in_xlsx(tmp_path):
     formula_like = [c for c in porteurs if str(c.value).startswith(("=", "@"))]
     assert len(formula_like) >= 2
     assert all(c.data_type == "s" for c in formula_like)                      # text cells, not formulas
+
+
+def test_programming_breakdowns_are_the_published_measures_with_vocabulary_labels(demo):
+    _, con, html = demo
+    config = ProjectConfig()
+    labels = config.vocabulaire.libelles("financeurs")
+    rows = con.execute("SELECT code_mesure, cle, valeur FROM referentiel.mesures WHERE annee = 2025 AND territoire = "
+                       "'ccco' AND perimetre = 'territoire' AND code_mesure LIKE 'prog.montant\\_%' ESCAPE '\\' "
+                       "AND cle IN (SELECT code FROM ref.vocabulaire WHERE domaine = 'financeurs')").fetchall()
+    assert len(rows) >= 5
+    for code, financeur, montant in rows:
+        nature = config.vocabulaire.libelles("natures_credit")[code.removeprefix("prog.montant_")]
+        assert (f"<td>{labels[financeur]}</td><td>{nature}</td><td class=\"n\">{french(montant)}{NB}€</td>"
+                in html.replace("&#39;", "'")), (financeur, nature)
+    for code_qpv, montant, par_habitant in con.execute(
+            "SELECT a.perimetre, a.valeur, h.valeur FROM referentiel.mesures a JOIN referentiel.mesures h "
+            "USING (territoire, annee, perimetre) WHERE a.annee = 2025 AND a.code_mesure = 'prog.montant_accorde' "
+            "AND a.cle IS NULL AND h.code_mesure = 'prog.montant_par_habitant' AND h.cle IS NULL "
+            "AND a.perimetre <> 'territoire'").fetchall():
+        assert f"({code_qpv})</td>" in html
+        assert f"{french(montant)}{NB}€</td><td class=\"n\">{french(par_habitant, 2)}{NB}€" in html, code_qpv
+
+
+def test_thresholds_come_from_the_settings(demo, tmp_path):
+    from reports import sections
+    from reports.data import load_bilan_data
+
+    _, con, html = demo
+    assert f"d'au moins 50{NB}%" in html and f"trait : 100{NB}%" in html
+    cfg_dir = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", cfg_dir)
+    settings = yaml.safe_load((cfg_dir / "settings.yaml").read_text(encoding="utf-8"))
+    settings["seuils"] = {"alerte_realisation_engagement": 0, "couverture_tfpb": 90, "part_cpo_visee": 40}
+    (cfg_dir / "settings.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    config = ProjectConfig(cfg_dir)
+    data = load_bilan_data(con, config, config.territoire("ccco"), 2025, "test")
+    assert not any(r["alerte"] for r in sections.engagements(data)["lignes"])   # nothing achieved below 0 %
+    assert sections.programmation(data)["cles"]["cpo_vise"] == f"40{NB}%"
+    assert f"trait : 90{NB}%" in sections.tfpb(data)["graphique_couverture"]
+    assert any(f"alerte sous 90{NB}%" in n for n in sections.method_notes(data))
+    flagged = [r for r in sections.engagements(load_bilan_data(con, ProjectConfig(), config.territoire("ccco"), 2025,
+                                                                "test"))["lignes"] if r["alerte"]]
+    assert flagged and html.count('class="n alerte"') >= len(flagged)
+
+
+def test_missing_files_are_a_pipeline_table_that_the_bilan_reads(demo):
+    _, con, html = demo
+    rows = con.execute("SELECT famille, attendu FROM staging.fichiers_manquants WHERE territoire = 'ccco' "
+                       "AND annee = 2025 ORDER BY rang").fetchall()
+    assert ("engagements", "ARS Hauts-de-France") in rows
+    assert all(f"{famille} — {attendu}" in html for famille, attendu in rows)
+
+
+def test_reports_import_nothing_from_assets_and_feedback_nothing_from_reports():
+    import ast
+
+    def imported(path: Path) -> set[str]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        return ({n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+                | {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names})
+
+    for path in (PROJECT_ROOT / "reports").glob("*.py"):
+        assert not imported(path) & {"assets", "checks"}, path.name
+    assert "reports" not in imported(PROJECT_ROOT / "assets" / "retours.py")
+    import inspect
+
+    from reports import sections
+
+    # the money sections select published measures: no regrouping or summing of marts in the report
+    for section in (sections.synthese, sections.programmation, sections.engagements, sections.tfpb, sections.qpv_pages):
+        source = inspect.getsource(section)
+        assert not [w for w in ("groupby", ".sum(", ".agg(", ".mean(") if w in source], section.__name__

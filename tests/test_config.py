@@ -116,3 +116,107 @@ def test_referential_errors_are_clear(tmp_path, change, message):
     cfg_dir, _ = _edit_referential(tmp_path, change)
     with pytest.raises(ConfigurationError, match=re.escape(message)):
         ProjectConfig(cfg_dir).referentiel("ccco")
+
+
+# --- the measure catalogue (config/mesures.yaml) ---------------------------------------------------
+
+
+def test_measure_catalogue_expands_patterns_from_the_vocabulary_and_the_indicator_catalogue(config):
+    declared = config.mesures.declarees(config.vocabulaire, config.catalogue("compas_qpv"))
+    jalons = [j for j in config.vocabulaire.codes("jalons") if j != "entree"]
+    assert {f"cohorte.taux_sortie_positive_{j}" for j in jalons} <= set(declared)
+    assert "cohorte.observes_entree" not in declared
+    for n in config.vocabulaire.codes("natures_credit"):
+        assert declared[f"prog.montant_{n}"].unite == "euros" and declared[f"prog.part_{n}"].unite == "pourcentage"
+    pauvrete = next(i for i in config.catalogue("compas_qpv").indicateurs if i.code == "taux_pauvrete")
+    assert declared["indicateur.taux_pauvrete"].unite == pauvrete.unite == "pourcentage"
+    assert declared["indicateur.taux_pauvrete.ecart_epci"].unite == "points"
+    assert declared["indicateur.taux_pauvrete"].libelle == pauvrete.libelle
+    assert declared["engagement.realise"].unite is None                  # the commitment's own unit
+    assert declared["tfpb.abattement"].famille == "tfpb" and declared["bilans.part_femmes"].nature == "resultats"
+    assert all(m.famille in config.vocabulaire.codes("familles") for m in declared.values())
+
+
+def test_a_new_jalon_in_the_vocabulary_gives_its_cohort_measures(tmp_path):
+    cfg_dir = _copy_config(tmp_path)
+    path = cfg_dir / "vocabulaire.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["jalons"].insert(4, {"code": "36_mois", "libelle": "36 mois", "mois": 36})
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    config = ProjectConfig(cfg_dir)
+    declared = config.mesures.declarees(config.vocabulaire, config.catalogue("compas_qpv"))
+    assert declared["cohortes_objectif.taux_emploi_durable_36_mois"].libelle == \
+        "taux d'emploi durable au jalon « 36 mois », par objectif"
+
+
+def _edit_measures(tmp_path, change):
+    cfg_dir = _copy_config(tmp_path)
+    path = cfg_dir / "mesures.yaml"
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return cfg_dir, path
+
+
+def _measure(data, code):
+    return next(m for m in data["mesures"] if m["code"] == code)
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda d: _measure(d, "tfpb.logements").update(unite="logements"),
+     "unité « logements » absente de la liste `unites`"),
+    (lambda d: _measure(d, "tfpb.logements").update(cles=["immeuble"]), "sorte(s) de clé inconnue(s) : immeuble"),
+    (lambda d: _measure(d, "tfpb.logements").update(famille="tfbp"), "« tfbp » n'est pas dans la liste `familles`"),
+    (lambda d: _measure(d, "tfpb.logements").update(nature="effets"), "nature"),
+    (lambda d: _measure(d, "prog.montant_{code}").update(pour_chaque="natures"), "`pour_chaque` « natures »"),
+    (lambda d: _measure(d, "cohorte.observes_{code}").update(sauf=["entre"]), "`sauf` cite des termes absents"),
+    (lambda d: _measure(d, "tfpb.logements").update(couleur="bleu"), "clé inconnue"),
+])
+def test_measure_catalogue_errors_name_the_file_and_the_key(tmp_path, change, message):
+    cfg_dir, path = _edit_measures(tmp_path, change)
+    with pytest.raises(ConfigurationError) as err:
+        ProjectConfig(cfg_dir).mesures
+    assert str(path) in str(err.value) and "clé `mesures" in str(err.value)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda d: d["questions"][0]["indicateurs"][0].update(mesure="prog.part_cpo_dossiers", cle="OG.1.1",
+                                                          unite="pourcentage"),
+     "mesure « prog.part_cpo_dossiers » : clé « OG.1.1 » non acceptée (accepte : aucune)"),
+    (lambda d: d["questions"][0]["indicateurs"][0].update(mesure="tfpb.alertes_couverture", unite="nombre",
+                                                          cle=None, perimetre="QN05934M"),
+     "mesure « tfpb.alertes_couverture » : périmètre « QN05934M » non accepté"),
+    (lambda d: d["questions"][0]["indicateurs"][0].update(mesure="cohorte.taux_sortie_positive_12_mois", cle=None,
+                                                          unite="pourcentage"),
+     "mesure « cohorte.taux_sortie_positive_12_mois » : clé obligatoire (cpo)"),
+    (lambda d: d["questions"][0]["indicateurs"][0].update(mesure="prog.effet_levier_bop147", cle=None,
+                                                          unite="pourcentage"),
+     "`questions.0.indicateurs.0.unite` (I1.1) : « pourcentage » alors que la mesure « prog.effet_levier_bop147 » "
+     "est en « ratio »"),
+])
+def test_referential_is_checked_against_the_measure_catalogue_when_loaded(tmp_path, change, message):
+    cfg_dir, path = _edit_referential(tmp_path, change)
+    with pytest.raises(ConfigurationError) as err:
+        ProjectConfig(cfg_dir).territoires
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_thresholds_of_the_bilan_are_validated_settings(tmp_path):
+    cfg_dir = _copy_config(tmp_path)
+    path = cfg_dir / "settings.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["seuils"]["part_cpo_visee"] = 150
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    with pytest.raises(ConfigurationError, match=re.escape("`seuils.part_cpo_visee`")):
+        ProjectConfig(cfg_dir).settings
+
+
+def test_pipelines_config_and_resources_import_nothing_from_assets():
+    import ast
+
+    for name in ("config.py", "resources.py"):
+        tree = ast.parse((PROJECT_ROOT / "pipelines" / name).read_text(encoding="utf-8"))
+        imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)] + \
+                   [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not [m for m in imported if m and m.split(".")[0] in ("assets", "reports", "checks")], name

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
@@ -68,6 +70,59 @@ def test_money_per_qpv_is_shared_by_population(con):
     per_qpv = con.execute("SELECT sum(valeur) FROM referentiel.mesures WHERE annee = 2025 "
                           "AND code_mesure = 'prog.montant_accorde' AND perimetre LIKE 'QN%'").fetchone()[0]
     assert per_qpv == pytest.approx(38000)                                  # nothing lost or counted twice
+
+
+def test_programming_by_financer_nature_objective_and_qpv(con):
+    # granted 2025: specific 8000 + 6000 (00001), 12000 (00002), 5000 (00003) = 31000; common law 4000 + 3000 = 7000
+    assert measure(con, "prog.montant_specifique") == pytest.approx(31000)
+    assert measure(con, "prog.part_specifique") == pytest.approx(100 * 31000 / 38000)
+    assert measure(con, "prog.montant_specifique", cle="epci") == pytest.approx(11000)         # 6000 + 5000
+    assert measure(con, "prog.montant_specifique", cle="etat_bop147") == pytest.approx(20000)  # 00004 refused
+    assert measure(con, "prog.montant_droit_commun", cle="commune") == pytest.approx(4000)
+    assert measure(con, "prog.part_droit_commun", cle="caf") == pytest.approx(100 * 3000 / 38000)
+    assert measure(con, "prog.dossiers_accordes", cle="OG.3.3") == 1
+    assert measure(con, "prog.montant_accorde", cle="OG.4.2") == pytest.approx(5000)
+    # 2025-00002 (15000 €) is the one dossier for every QPV: Masny's share is 15000 × 1400 / 12700
+    assert measure(con, "prog.dossiers_tous_qpv") == 1
+    assert measure(con, "prog.montant_tous_qpv", "QN05936M") == pytest.approx(15000 * 1400 / 12700)
+    assert measure(con, "prog.montant_dossier", "QN05936M", "2025-00003") == pytest.approx(5000)
+    assert measure(con, "prog.montant_dossier", "QN05934M", "2025-00001") == pytest.approx(18000 * 3500 / 4400)
+    assert not con.execute("SELECT count(*) FROM referentiel.mesures WHERE cle = '2025-00004'").fetchone()[0]
+    # TFPB counterparts per axis of the national framework (Bailleur A's three actions)
+    assert measure(con, "tfpb.valorise_axe", cle="sur_entretien") == pytest.approx(15000)
+    assert measure(con, "tfpb.valorise_axe", cle="lien_social") == pytest.approx(10000)
+
+
+def test_units_come_from_the_catalogue(con):
+    units = dict(con.execute("SELECT code_mesure, any_value(unite) FROM referentiel.mesures WHERE annee = 2025 "
+                             "GROUP BY 1").fetchall())
+    assert units["prog.effet_levier_bop147"] == "ratio" and units["prog.part_specifique"] == "pourcentage"
+    assert units["indicateur.part_c2s"] == "pourcentage"
+    assert all(u == "points" for c, u in units.items() if c.startswith("indicateur.part_c2s.ecart"))
+    # a commitment's target and achieved value keep the unit the partner gave
+    assert con.execute("SELECT count(*) FROM referentiel.mesures m JOIN marts.engagements e ON e.annee = m.annee "
+                       "AND m.cle = e.partenaire || ' — ' || e.indicateur AND m.perimetre = e.perimetre "
+                       "WHERE m.code_mesure = 'engagement.cible' AND m.unite <> e.unite").fetchone()[0] == 0
+
+
+def test_a_measure_outside_the_catalogue_stops_the_run(config):
+    import pandas as pd
+    from dagster import Failure
+
+    from assets.referentiel.assets import apply_catalogue
+
+    t = config.territoire("ccco")
+    good = {"territoire": "ccco", "perimetre": "territoire", "cle": None, "valeur": 1.0, "source": "marts/tfpb"}
+    frame = pd.DataFrame([{**good, "code_mesure": "tfpb.logements"}])
+    assert apply_catalogue(frame, config, [t])["unite"].tolist() == ["nombre"]
+    for row, message in [
+        ({"code_mesure": "tfpb.logement"}, "assets/marts/tfpb_mesures.sql : mesure « tfpb.logement » absente"),
+        ({"code_mesure": "tfpb.valorise_axe", "cle": "jardinage"}, "clé « jardinage » non acceptée (accepte : axe_tfpb)"),
+        ({"code_mesure": "tfpb.alertes_couverture", "perimetre": "QN05934M"}, "périmètre « QN05934M » non accepté"),
+        ({"code_mesure": "engagement.realise", "cle": "CAF — places"}, "unité « None » absente"),
+    ]:
+        with pytest.raises(Failure, match=re.escape(message)):
+            apply_catalogue(pd.DataFrame([{**good, **row}]), config, [t])
 
 
 def test_action_reports_lag_one_year(con):
@@ -168,9 +223,13 @@ def test_seed_001_indicator_gaps_reproduced_row_by_row(tmp_path):
         assert (got[code][1] is None) if to_epci is None else got[code][1] == pytest.approx(to_epci, abs=1e-9), code
 
 
-def test_every_measure_produced_is_declared(con, config):
-    from assets.referentiel.catalogue_mesures import known_measures
-
-    produced = {r[0] for r in con.execute("SELECT DISTINCT code_mesure FROM referentiel.mesures").fetchall()}
-    assert produced <= known_measures(config.catalogue("compas_qpv")), produced - known_measures(
-        config.catalogue("compas_qpv"))
+def test_every_measure_produced_is_declared_with_its_unit(con, config):
+    declared = config.mesures.declarees(config.vocabulaire, config.catalogue("compas_qpv"))
+    produced = con.execute("SELECT DISTINCT code_mesure, unite FROM referentiel.mesures").fetchall()
+    assert {c for c, _ in produced} <= set(declared), {c for c, _ in produced} - set(declared)
+    for code, unite in produced:
+        assert unite == (declared[code].unite or unite) and unite in config.vocabulaire.codes("unites"), code
+    # the catalogue is in the warehouse for SQL and readers, patterns expanded
+    in_warehouse = {r[0]: r[1] for r in con.execute("SELECT code, unite FROM ref.mesures WHERE territoire = 'ccco'")
+                    .fetchall()}
+    assert in_warehouse == {c: m.unite for c, m in declared.items()}

@@ -94,7 +94,7 @@ def build_mart_asset(mart: Mart):
     def _mart(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
         with entrepot.get_connection() as con:
-            sync_reference_tables(con, parametres.config.vocabulaire, parametres.territoires(log=lambda m: say(context, m)))
+            sync_reference_tables(con, parametres.config, parametres.territoires(log=lambda m: say(context, m)))
             run_script(con, "schema.sql")
             with transaction(con):
                 run_script(con, f"{mart.name}.sql", annee)

@@ -1,4 +1,5 @@
 -- Commitments of $annee: each commitment (cle = partenaire — indicateur) and the partners' overall picture.
+-- Units: config/mesures.yaml; the target and achieved value of a commitment are in the commitment's own unit.
 WITH e AS (SELECT * FROM marts.engagements WHERE annee = $annee),
 c AS (SELECT * FROM e WHERE perimetre = 'territoire')
 SELECT territoire, perimetre, partenaire || ' — ' || indicateur AS cle, 'engagement.realise' AS code_mesure,
@@ -7,21 +8,21 @@ UNION ALL
 SELECT territoire, perimetre, partenaire || ' — ' || indicateur, 'engagement.cible', valeur_cible, unite FROM e
 UNION ALL
 SELECT territoire, perimetre, partenaire || ' — ' || indicateur, 'engagement.taux_realisation', taux_realisation,
-       'pourcentage' FROM e
+       NULL FROM e
 UNION ALL
-SELECT territoire, 'territoire', NULL, 'engagements.nombre', count(*), 'nombre' FROM c GROUP BY territoire
+SELECT territoire, 'territoire', NULL, 'engagements.nombre', count(*), NULL FROM c GROUP BY territoire
 UNION ALL
-SELECT territoire, 'territoire', NULL, 'engagements.non_renseignes', count(*) FILTER (WHERE non_renseigne), 'nombre'
+SELECT territoire, 'territoire', NULL, 'engagements.non_renseignes', count(*) FILTER (WHERE non_renseigne), NULL
 FROM c GROUP BY territoire
 UNION ALL  -- mean of achievement rates, each capped at 100 % so one over-achiever does not hide a shortfall
-SELECT territoire, 'territoire', NULL, 'engagements.taux_realisation_moyen', avg(least(taux_realisation, 100)),
-       'pourcentage' FROM c WHERE taux_realisation IS NOT NULL GROUP BY territoire
+SELECT territoire, 'territoire', NULL, 'engagements.taux_realisation_moyen', avg(least(taux_realisation, 100)), NULL
+FROM c WHERE taux_realisation IS NOT NULL GROUP BY territoire
 UNION ALL
-SELECT territoire, 'territoire', NULL, 'engagements.montant_droit_commun', sum(montant_droit_commun), 'euros'
+SELECT territoire, 'territoire', NULL, 'engagements.montant_droit_commun', sum(montant_droit_commun), NULL
 FROM e WHERE perimetre = 'territoire' GROUP BY territoire
 UNION ALL
-SELECT territoire, 'territoire', partenaire, 'engagements.montant_droit_commun', sum(montant_droit_commun), 'euros'
+SELECT territoire, 'territoire', partenaire, 'engagements.montant_droit_commun', sum(montant_droit_commun), NULL
 FROM e WHERE perimetre = 'territoire' AND montant_droit_commun IS NOT NULL GROUP BY ALL
 UNION ALL
-SELECT territoire, perimetre, NULL, 'engagements.montant_droit_commun', sum(montant_droit_commun), 'euros'
+SELECT territoire, perimetre, NULL, 'engagements.montant_droit_commun', sum(montant_droit_commun), NULL
 FROM e WHERE perimetre <> 'territoire' AND montant_droit_commun IS NOT NULL GROUP BY ALL

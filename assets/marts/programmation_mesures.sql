@@ -1,50 +1,69 @@
--- Measures of the programming of year $annee. Money = montant_accorde of granted dossiers.
-WITH d AS (  -- one row per dossier
+-- Measures of the programming of year $annee. Money = montant_accorde of granted dossiers, a dossier being granted
+-- when one of its financeurs granted it: every measure reads the rows `r` of granted dossiers, so totals, breakdowns
+-- by financeur, objective and QPV add up. Units: config/mesures.yaml.
+WITH r AS (  -- rows (dossier × financeur × QPV share) of the granted dossiers
+    SELECT * EXCLUDE (est_accorde) FROM (
+        SELECT *, bool_or(statut = 'accorde') OVER (PARTITION BY territoire, numero_dossier) AS est_accorde
+        FROM marts.programmation WHERE annee = $annee)
+    WHERE est_accorde
+), g AS (  -- one row per granted dossier
     SELECT territoire, numero_dossier, min(mode_financement) AS mode, min(code_objectif) AS objectif,
-           min(axe) AS axe, bool_or(statut = 'accorde') AS est_accorde,
-           sum(montant_accorde) AS accorde,
-           sum(montant_accorde) FILTER (WHERE financeur = 'etat_bop147') AS bop147,
-           sum(montant_accorde) FILTER (WHERE nature_credit = 'droit_commun') AS droit_commun
-    FROM marts.programmation WHERE annee = $annee GROUP BY ALL
-), g AS (SELECT * FROM d WHERE est_accorde),  -- a dossier is granted when one of its financeurs granted it
-t AS (
+           min(axe) AS axe, sum(montant_accorde) AS accorde,
+           sum(montant_accorde) FILTER (WHERE financeur = 'etat_bop147') AS bop147
+    FROM r GROUP BY ALL
+), t AS (
     SELECT territoire,
-           count(*) AS dossiers, sum(accorde) AS accorde, sum(bop147) AS bop147, sum(droit_commun) AS droit_commun,
+           count(*) AS dossiers, sum(accorde) AS accorde, sum(bop147) AS bop147,
            count(*) FILTER (WHERE mode = 'CPO') AS dossiers_cpo, sum(accorde) FILTER (WHERE mode = 'CPO') AS accorde_cpo,
            sum(bop147) FILTER (WHERE mode = 'CPO') AS bop147_cpo,
            sum(accorde - bop147) FILTER (WHERE bop147 > 0) AS autres_sur_dossiers_bop147
     FROM g GROUP BY territoire
+), natures AS (  -- each nature of credit of the vocabulary, in total (cle NULL) and per financeur
+    SELECT t.territoire, NULL AS financeur, v.code AS nature_credit,
+           coalesce((SELECT sum(montant_accorde) FROM r WHERE r.territoire = t.territoire
+                     AND r.nature_credit = v.code), 0) AS montant
+    FROM t CROSS JOIN (SELECT code FROM ref.vocabulaire WHERE domaine = 'natures_credit') v
+    UNION ALL
+    SELECT territoire, financeur, nature_credit, sum(montant_accorde) FROM r GROUP BY ALL
 )
-SELECT territoire, 'territoire' AS perimetre, NULL AS cle, code_mesure, valeur, unite FROM t,
+SELECT territoire, 'territoire' AS perimetre, NULL AS cle, code_mesure, valeur FROM t,
 LATERAL (VALUES
-    ('prog.dossiers_accordes', dossiers::DOUBLE, 'nombre'),
-    ('prog.montant_accorde', accorde, 'euros'),
-    ('prog.montant_bop147', bop147, 'euros'),
-    ('prog.montant_droit_commun', coalesce(droit_commun, 0), 'euros'),
-    ('prog.part_droit_commun', 100 * coalesce(droit_commun, 0) / nullif(accorde, 0), 'pourcentage'),
-    ('prog.effet_levier_bop147', autres_sur_dossiers_bop147 / nullif(bop147, 0), 'ratio'),
-    ('prog.part_cpo_dossiers', 100.0 * dossiers_cpo / nullif(dossiers, 0), 'pourcentage'),
-    ('prog.part_cpo_montant', 100 * coalesce(accorde_cpo, 0) / nullif(accorde, 0), 'pourcentage'),
-    ('prog.part_cpo_montant_bop147', 100 * coalesce(bop147_cpo, 0) / nullif(bop147, 0), 'pourcentage')
-) AS m(code_mesure, valeur, unite)
+    ('prog.dossiers_accordes', dossiers::DOUBLE),
+    ('prog.montant_accorde', accorde),
+    ('prog.montant_bop147', bop147),
+    ('prog.effet_levier_bop147', autres_sur_dossiers_bop147 / nullif(bop147, 0)),
+    ('prog.part_cpo_dossiers', 100.0 * dossiers_cpo / nullif(dossiers, 0)),
+    ('prog.part_cpo_montant', 100 * coalesce(accorde_cpo, 0) / nullif(accorde, 0)),
+    ('prog.part_cpo_montant_bop147', 100 * coalesce(bop147_cpo, 0) / nullif(bop147, 0))
+) AS m(code_mesure, valeur)
+UNION ALL  -- prog.montant_<nature> and prog.part_<nature>, in total and per financeur
+SELECT n.territoire, 'territoire', n.financeur, code_mesure, valeur FROM natures n JOIN t USING (territoire),
+LATERAL (VALUES
+    ('prog.montant_' || n.nature_credit, n.montant),
+    ('prog.part_' || n.nature_credit, 100 * n.montant / nullif(t.accorde, 0))
+) AS m(code_mesure, valeur)
 UNION ALL
-SELECT territoire, 'territoire', objectif, 'prog.montant_accorde', sum(accorde), 'euros'
-FROM g GROUP BY ALL
+SELECT territoire, 'territoire', objectif, 'prog.montant_accorde', sum(accorde)
+FROM g WHERE objectif IS NOT NULL GROUP BY ALL
 UNION ALL
-SELECT territoire, 'territoire', objectif, 'prog.dossiers_accordes', count(*), 'nombre'
-FROM g GROUP BY ALL
+SELECT territoire, 'territoire', objectif, 'prog.dossiers_accordes', count(*)
+FROM g WHERE objectif IS NOT NULL GROUP BY ALL
 UNION ALL
-SELECT territoire, 'territoire', 'axe ' || axe, 'prog.montant_accorde', sum(accorde), 'euros' FROM g GROUP BY ALL
-UNION ALL  -- per QPV: its population share of each granted dossier
-SELECT m.territoire, m.code_qpv, NULL, 'prog.montant_accorde', sum(m.montant_accorde), 'euros'
-FROM marts.programmation m WHERE m.annee = $annee AND m.statut = 'accorde' GROUP BY ALL
+SELECT territoire, 'territoire', 'axe ' || axe, 'prog.montant_accorde', sum(accorde) FROM g WHERE axe IS NOT NULL
+GROUP BY ALL
 UNION ALL
-SELECT m.territoire, m.code_qpv, NULL, 'prog.montant_par_habitant', sum(m.montant_accorde) / min(q.population),
-       'euros'
-FROM marts.programmation m JOIN ref.qpv q USING (territoire, code_qpv)
-WHERE m.annee = $annee AND m.statut = 'accorde' GROUP BY ALL
+SELECT territoire, 'territoire', NULL, 'prog.dossiers_tous_qpv', count(*)
+FROM (SELECT DISTINCT territoire, numero_dossier FROM r WHERE qpv_cibles = 'TOUS') GROUP BY ALL
+UNION ALL  -- per QPV: its population share of each granted dossier, in all, per dossier, and for dossiers aimed at all
+SELECT territoire, code_qpv, NULL, 'prog.montant_accorde', sum(montant_accorde) FROM r GROUP BY ALL
 UNION ALL
-SELECT m.territoire, 'territoire', NULL, 'prog.montant_par_habitant', sum(m.montant_accorde) / min(r.population_qpv),
-       'euros'
-FROM marts.programmation m JOIN ref.territoires r USING (territoire)
-WHERE m.annee = $annee AND m.statut = 'accorde' GROUP BY ALL
+SELECT territoire, code_qpv, numero_dossier, 'prog.montant_dossier', sum(montant_accorde) FROM r GROUP BY ALL
+UNION ALL
+SELECT territoire, code_qpv, NULL, 'prog.montant_tous_qpv', sum(montant_accorde) FROM r WHERE qpv_cibles = 'TOUS'
+GROUP BY ALL
+UNION ALL
+SELECT r.territoire, r.code_qpv, NULL, 'prog.montant_par_habitant', sum(r.montant_accorde) / min(q.population)
+FROM r JOIN ref.qpv q USING (territoire, code_qpv) GROUP BY ALL
+UNION ALL
+SELECT r.territoire, 'territoire', NULL, 'prog.montant_par_habitant', sum(r.montant_accorde) / min(p.population_qpv)
+FROM r JOIN ref.territoires p USING (territoire) GROUP BY ALL

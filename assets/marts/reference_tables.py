@@ -1,17 +1,29 @@
-"""Configuration as DuckDB tables (`ref` schema), so marts join on it in SQL: the territories and their QPV, and the
-domain vocabulary (`ref.vocabulaire`: domaine, code, libelle, rang…), so that no SQL file spells a domain list."""
+"""Configuration as DuckDB tables (`ref` schema), so marts join on it in SQL: the territories and their QPV, the
+domain vocabulary (`ref.vocabulaire`: domaine, code, libelle, rang…), so that no SQL file spells a domain list, and
+the measure catalogue of each territory (`ref.mesures`, config/mesures.yaml with its patterns expanded)."""
 
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
 
-from pipelines.config import Territoire, Vocabulaire
+from pipelines.config import ProjectConfig, Territoire
 from pipelines.warehouse import transaction
 
 
-def sync_reference_tables(con: duckdb.DuckDBPyConnection, vocabulaire: Vocabulaire,
+def measure_rows(config: ProjectConfig, territoires: list[Territoire]) -> list[dict]:
+    rows = []
+    for t in territoires:
+        declared = config.mesures.declarees(config.vocabulaire, config.catalogue(t.catalogue_indicateurs))
+        rows += [{"territoire": t.code, "code": m.code, "libelle": m.libelle, "unite": m.unite, "famille": m.famille,
+                  "nature": m.nature, "cles": ", ".join(m.cles), "perimetres": ", ".join(m.perimetres),
+                  "terme": m.terme, "rang": i + 1} for i, m in enumerate(declared.values())]
+    return rows
+
+
+def sync_reference_tables(con: duckdb.DuckDBPyConnection, config: ProjectConfig,
                           territoires: list[Territoire]) -> None:
+    vocabulaire = config.vocabulaire
     tables = {
         "qpv": pd.DataFrame([{"territoire": t.code, "code_qpv": q.code, "nom_qpv": q.nom, "population": q.population,
                               "communes": ";".join(q.communes)} for t in territoires for q in t.qpv]),
@@ -19,6 +31,7 @@ def sync_reference_tables(con: duckdb.DuckDBPyConnection, vocabulaire: Vocabulai
                                       "siren_epci": t.siren_epci, "departement": t.departement,
                                       "population_qpv": sum(q.population for q in t.qpv)} for t in territoires]),
         "vocabulaire": pd.DataFrame(vocabulaire.rows()).astype({"rang": "Int64", "mois": "Int64"}),
+        "mesures": pd.DataFrame(measure_rows(config, territoires)).astype({"unite": "string", "terme": "string"}),
     }
     con.execute("CREATE SCHEMA IF NOT EXISTS ref")
     with transaction(con):

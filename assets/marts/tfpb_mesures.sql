@@ -1,4 +1,5 @@
--- TFPB of $annee: abatement, valorised counterpart and coverage, for the territory, each QPV and each landlord.
+-- TFPB of $annee: abatement, valorised counterpart and coverage, for the territory, each QPV and each landlord;
+-- the counterpart per axis of the national framework. Units: config/mesures.yaml.
 WITH t AS (SELECT * FROM marts.tfpb WHERE annee = $annee),
 levels AS (
     SELECT territoire, 'territoire' AS perimetre, NULL AS cle, sum(nb_logements) AS logements,
@@ -10,14 +11,17 @@ levels AS (
     SELECT territoire, 'territoire', bailleur, sum(nb_logements), sum(montant_abattement), sum(montant_valorise)
     FROM t GROUP BY ALL
 )
-SELECT territoire, perimetre, cle, code_mesure, valeur, unite FROM levels,
+SELECT territoire, perimetre, cle, code_mesure, valeur FROM levels,
 LATERAL (VALUES
-    ('tfpb.logements', logements::DOUBLE, 'nombre'),
-    ('tfpb.abattement', abattement, 'euros'),
-    ('tfpb.valorise', valorise, 'euros'),
-    ('tfpb.taux_couverture', 100 * valorise / nullif(abattement, 0), 'pourcentage'),
-    ('tfpb.abattement_par_logement', abattement / nullif(logements, 0), 'euros')
-) AS m(code_mesure, valeur, unite)
+    ('tfpb.logements', logements::DOUBLE),
+    ('tfpb.abattement', abattement),
+    ('tfpb.valorise', valorise),
+    ('tfpb.taux_couverture', 100 * valorise / nullif(abattement, 0)),
+    ('tfpb.abattement_par_logement', abattement / nullif(logements, 0))
+) AS m(code_mesure, valeur)
 UNION ALL
-SELECT territoire, 'territoire', NULL, 'tfpb.alertes_couverture', count(*) FILTER (WHERE alerte_couverture), 'nombre'
+SELECT territoire, 'territoire', NULL, 'tfpb.alertes_couverture', count(*) FILTER (WHERE alerte_couverture)
 FROM t GROUP BY territoire
+UNION ALL
+SELECT territoire, 'territoire', axe, 'tfpb.valorise_axe', sum(montant_valorise)
+FROM marts.tfpb_axes WHERE annee = $annee GROUP BY ALL

@@ -1,7 +1,7 @@
 """The measures long table fed by every mart, and the referential computed from it each year."""
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
 from assets.marts.assets import MARTS
@@ -9,8 +9,46 @@ from assets.marts.sql import query, run_script
 from assets.referentiel.compute import compute_referentiel
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
+from pipelines.config import ProjectConfig, Territoire
 from pipelines.resources import BilanSettings
 from pipelines.warehouse import insert_frame, table_schema, transaction
+
+
+def apply_catalogue(frame: pd.DataFrame, config: ProjectConfig, territoires: list[Territoire]) -> pd.DataFrame:
+    """Each measure row gets its unit from config/mesures.yaml (the SQL states a unit only where the data carries
+    one: a commitment's target and achieved value); a code, key or perimeter the catalogue does not declare stops
+    the run, naming the SQL file to fix or the catalogue entry to add."""
+    frame = frame.copy()
+    if "unite" not in frame:
+        frame["unite"] = None
+    units, problems = [], []
+    by_territory = {t.code: (t, config.mesures.declarees(config.vocabulaire, config.catalogue(t.catalogue_indicateurs)))
+                    for t in territoires}
+    data_units = set(config.vocabulaire.codes("unites"))
+    for row in frame.itertuples():
+        territoire, declared = by_territory[row.territoire]
+        mesure = declared.get(row.code_mesure)
+        where = f"{row.source}_mesures.sql".replace("marts/", "assets/marts/")
+        if mesure is None:
+            problems.append(f"{where} : mesure « {row.code_mesure} » absente de config/mesures.yaml")
+            units.append(None)
+            continue
+        cle = None if pd.isna(row.cle) else row.cle
+        why = config.mesures.refus(mesure, cle, row.perimetre, territoire.codes_qpv, config.vocabulaire)
+        if why:
+            problems.append(f"{where} : mesure « {row.code_mesure} » : {why}")
+        unit = mesure.unite if mesure.unite is not None else (None if pd.isna(row.unite) else row.unite)
+        if unit not in data_units:
+            problems.append(f"{where} : mesure « {row.code_mesure} » ({cle or 'sans clé'}) : unité « {unit} » absente "
+                            "de la liste `unites` de vocabulaire.yaml")
+        units.append(unit)
+    if problems:
+        unique = list(dict.fromkeys(problems))
+        raise Failure("Mesures non conformes au catalogue config/mesures.yaml :\n"
+                      + "\n".join(f"  - {p}" for p in unique[:30])
+                      + (f"\n  … et {len(unique) - 30} autres" if len(unique) > 30 else ""))
+    frame["unite"] = units
+    return frame
 
 
 @asset(
@@ -22,9 +60,11 @@ from pipelines.warehouse import insert_frame, table_schema, transaction
     owners=["team:evaluation"],
     description="Table longue des mesures de l'année (referentiel.mesures) : territoire, code de mesure, périmètre "
                 "(territoire ou QPV), clé (objectif, partenaire — indicateur, bailleur), valeur, unité, année des "
-                "données et mart d'origine. Chaque mart fournit les siennes (assets/marts/<mart>_mesures.sql).",
+                "données et mart d'origine. Chaque mart fournit les siennes (assets/marts/<mart>_mesures.sql) ; "
+                "chaque code est déclaré dans config/mesures.yaml (libellé, unité, famille, clés, périmètres), d'où "
+                "vient son unité.",
 )
-def mesures(context: AssetExecutionContext, entrepot: DuckDBResource):
+def mesures(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
     annee = int(context.partition_key)
     with entrepot.get_connection() as con:
         run_script(con, "schema.sql")
@@ -36,6 +76,7 @@ def mesures(context: AssetExecutionContext, entrepot: DuckDBResource):
             parts.append(frame.assign(annee=annee, source=f"marts/{mart.name}"))
         frame = pd.concat(parts, ignore_index=True)
         frame = frame[frame["valeur"].notna()]
+        frame = apply_catalogue(frame, parametres.config, parametres.territoires(log=lambda m: say(context, m)))
         with transaction(con):
             con.execute("DELETE FROM referentiel.mesures WHERE annee = ?", [annee])
             insert_frame(con, "referentiel.mesures", frame)

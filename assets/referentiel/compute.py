@@ -16,10 +16,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pipelines.config import ProjectConfig, Territoire
+from pipelines.config import MesureDeclaree, ProjectConfig, Territoire
 
-FAMILY_OF_MEASURE = {"cohorte": "cohortes", "cohortes_objectif": "cohortes", "prog": "programmation", "bilans": "bilans_actions", "engagement": "engagements",
-                     "engagements": "engagements", "tfpb": "tfpb", "indicateur": "indicateurs"}
 STABLE = 1e-9
 
 
@@ -33,9 +31,10 @@ def _fmt(v: float) -> str:
     return f"{v:,.1f}".replace(",", " ").replace(".", ",")
 
 
-def _missing_reason(con, territoire: str, annee: int, code: str, cle: str | None, perimetre: str) -> str:
-    family = FAMILY_OF_MEASURE[code.split(".")[0]]
-    year = annee - 1 if family == "bilans_actions" else annee
+def _missing_reason(con, config: ProjectConfig, territoire: str, annee: int, mesure: MesureDeclaree,
+                    cle: str | None, perimetre: str) -> str:
+    family = mesure.famille
+    year = annee + next(f.decalage_annee for f in config.vocabulaire.termes("familles") if f.code == family)
     files = con.execute("SELECT count(*) FROM staging.qualite_fichiers WHERE famille = ? AND territoire = ? "
                         "AND annee_boite <= ? AND statut = 'accepte'", [family, territoire, annee]).fetchone()[0]
     if not files:
@@ -43,7 +42,7 @@ def _missing_reason(con, territoire: str, annee: int, code: str, cle: str | None
     if family == "indicateurs":
         secret = con.execute("SELECT bool_or(secret) FROM marts.indicateurs WHERE territoire = ? AND annee = ? "
                              "AND code_indicateur = ? AND perimetre = ?",
-                             [territoire, annee, code.split(".")[1], perimetre]).fetchone()[0]
+                             [territoire, annee, mesure.terme, perimetre]).fetchone()[0]
         if secret:
             return "valeur couverte par le secret statistique à la source"
         return "indicateur absent des fichiers reçus"
@@ -108,19 +107,22 @@ def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, t
     rows = []
     for territoire in territoires:
         ref = config.referentiel(territoire.referentiel)
+        declared = config.mesures.declarees(config.vocabulaire, config.catalogue(territoire.catalogue_indicateurs))
         measures = con.execute("SELECT * FROM referentiel.mesures WHERE territoire = ? AND annee IN (?, ?)",
                                [territoire.code, annee, annee - 1]).df()
         now, before = measures[measures["annee"] == annee], measures[measures["annee"] == annee - 1]
         for question, ind in ref.indicateurs:
+            mesure = declared[ind.mesure]  # known: the referential is checked against the catalogue when loaded
             current = _lookup(now, ind.mesure, ind.perimetre, ind.cle)
             target = next((c for c in ind.cibles if c.annee >= annee), ind.cibles[-1])
             value = None if current is None else float(current["valeur"])
             data_year = None if current is None else int(current["annee_donnees"])
             previous, previous_year = None, None
-            if ind.mesure.startswith("indicateur.") and current is not None and ind.mesure.count(".") == 1:
+            # an indicator's own value: its previous millésime, not last year's run (a millésime can stay put)
+            if mesure.famille == "indicateurs" and not mesure.ecart and current is not None:
                 prev = con.execute("SELECT valeur_precedente, millesime_precedent FROM marts.indicateurs WHERE "
                                    "territoire = ? AND annee = ? AND code_indicateur = ? AND perimetre = ?",
-                                   [territoire.code, annee, ind.mesure.split(".")[1], ind.perimetre]).fetchone()
+                                   [territoire.code, annee, mesure.terme, ind.perimetre]).fetchone()
                 if prev and prev[0] is not None:
                     previous, previous_year = float(prev[0]), int(prev[1])
             else:
@@ -128,8 +130,8 @@ def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, t
                 if last is not None:
                     previous, previous_year = float(last["valeur"]), int(last["annee_donnees"])
             if value is None:
-                status, reason = "non renseigné", _missing_reason(con, territoire.code, annee, ind.mesure, ind.cle,
-                                                                  ind.perimetre)
+                status, reason = "non renseigné", _missing_reason(con, config, territoire.code, annee, mesure,
+                                                                  ind.cle, ind.perimetre)
             else:
                 status, reason = _status(ind, value, data_year, previous, target)
             rows.append({

@@ -1,12 +1,15 @@
 """Which expected files did not arrive: the partners' commitments and the landlords' TFPB that the territory's
-file names, and whole families with no file. Used by the partners' feedback and by the bilan."""
+file names, and whole families with no file. Written once a year by the quality report as
+`staging.fichiers_manquants`, which the partners' feedback and the bilan read."""
 
 from __future__ import annotations
 
 import duckdb
+import pandas as pd
 
 from pipelines.common import normalise_header
 from pipelines.config import Territoire
+from pipelines.warehouse import insert_frame, transaction
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -35,3 +38,22 @@ def missing_files(con: duckdb.DuckDBPyConnection, territoire: Territoire, annee:
     missing += [(family, "aucun fichier") for family, ok in present.items()
                 if not ok and family not in ("engagements", "tfpb")]
     return missing
+
+
+def write_missing_files(con: duckdb.DuckDBPyConnection, territoires: list[Territoire], families: list[str],
+                        annee: int) -> pd.DataFrame:
+    """Replace the year's rows of `staging.fichiers_manquants` (territoire, annee, rang, famille, attendu)."""
+    rows = []
+    for territoire in territoires:
+        present = {f: bool(con.execute("SELECT count(*) FROM staging.qualite_fichiers WHERE territoire = ? AND "
+                                       "annee_boite = ? AND famille = ? AND statut = 'accepte'",
+                                       [territoire.code, annee, f]).fetchone()[0]) for f in families}
+        rows += [{"territoire": territoire.code, "annee": annee, "rang": i + 1, "famille": family, "attendu": who}
+                 for i, (family, who) in enumerate(missing_files(con, territoire, annee, present))]
+    frame = pd.DataFrame(rows, columns=["territoire", "annee", "rang", "famille", "attendu"])
+    con.execute("CREATE TABLE IF NOT EXISTS staging.fichiers_manquants (territoire VARCHAR, annee INTEGER, "
+                "rang INTEGER, famille VARCHAR, attendu VARCHAR)")
+    with transaction(con):
+        con.execute("DELETE FROM staging.fichiers_manquants WHERE annee = ?", [annee])
+        insert_frame(con, "staging.fichiers_manquants", frame)
+    return frame

@@ -4,8 +4,9 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from dagster_duckdb import DuckDBResource
 
 from assets.sources import unknown_inbox_files
-from pipelines.common import inert_frame, write_atomic
+from assets.staging.expected_files import write_missing_files
 from assets.staging.registry import FAMILIES, family_of
+from pipelines.common import inert_frame, write_atomic
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
@@ -42,7 +43,9 @@ def export_quality(con, output_dir, annee: int, unknown: list[tuple[str, str, st
     owners=["team:donnees"],
     description="Rapport de qualité de l'année pour les référents données : une ligne par fichier reçu (lignes lues, "
                 "retenues, en quarantaine, colonnes inconnues, fichiers ignorés) et la liste des problèmes en "
-                "quarantaine (fichier, ligne, colonne, règle, message), en CSV dans sortie/<annee>/.",
+                "quarantaine (fichier, ligne, colonne, règle, message), en CSV dans sortie/<annee>/ ; et les fichiers "
+                "attendus non reçus (engagements des partenaires, TFPB des bailleurs, familles sans fichier) dans la "
+                "table staging.fichiers_manquants que lisent les retours aux partenaires et le bilan.",
 )
 def rapport_qualite(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
     annee = int(context.partition_key)
@@ -51,10 +54,13 @@ def rapport_qualite(context: AssetExecutionContext, parametres: BilanSettings, e
         say(context, f"  {territoire}/{annee}/{name} : {message}")
     with entrepot.get_connection() as con:
         out = export_quality(con, parametres.output_dir, annee, unknown)
+        missing = write_missing_files(con, list(parametres.config.territoires.values()),
+                                      parametres.config.vocabulaire.codes("familles"), annee)
     q = out["quality"]
     return MaterializeResult(metadata={
         "fichiers": len(q), "lignes_lues": int(q["lignes_lues"].fillna(0).sum()),
         "lignes_quarantaine": int(q["lignes_quarantaine"].fillna(0).sum()),
         "fichiers_inconnus": len(unknown),
+        "fichiers_manquants": len(missing),
         **{name: MetadataValue.path(str(p)) for name, p in out["paths"].items()},
     })
