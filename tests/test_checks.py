@@ -9,6 +9,7 @@ from dagster import AssetKey, DagsterInstance, materialize
 
 from assets.marts import assets as mart_assets
 from assets.marts.assets import MARTS
+from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import run_script
 from assets.staging.registry import FAMILIES
 from checks.registry import REGISTRE, TABLES, load_registry, template_fields
@@ -138,10 +139,11 @@ def test_each_mart_table_belongs_to_the_mart_declaring_it():
 
 def test_every_column_a_check_names_exists():
     con = duckdb.connect()
+    sync_reference_tables(con, ProjectConfig(), list(ProjectConfig().territoires.values()))  # schema.sql reads them
     run_script(con, "schema.sql")
     columns = {f"marts.{t}": set(con.execute(f"SELECT * FROM marts.{t} LIMIT 0").df().columns)
                for t in {t for m in MARTS for t in m.tables}}
-    columns |= {f"staging.{t.name}": {c.name for c in t.columns} | {"territoire", "annee_boite"}
+    columns |= {f"staging.{t.name}": set(t.stored_names) | {"territoire", "annee_boite"}
                 for f in FAMILIES.values() for t in f.tables}
     for c in REGISTRE.expectations():
         named = {c.attente.column, *template_fields(c.attente.detail or "")} - {None}

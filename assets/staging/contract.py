@@ -66,6 +66,10 @@ class TableContract:
         """The columns of the staging table: the file's, and the normalised keys derived from them."""
         return [*self.column_names, *(c.key_column for c in self.columns if c.key_column)]
 
+    def typed_column(self, name: str) -> str:
+        """The column a person typed for `name`: itself, or the column a normalised key is derived from."""
+        return next((c.name for c in self.columns if c.key_column == name), name)
+
     def col(self, name: str) -> Col:
         return next(c for c in self.columns if c.name == name)
 

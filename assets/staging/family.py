@@ -169,18 +169,20 @@ def key_errors(frame: pd.DataFrame, errors: pd.DataFrame, contract: TableContrac
     bad = _rows_with_errors(frame, errors)
     candidates = frame.loc[~bad].sort_values([ORDER_COLUMN, SHEET_COLUMN, LINE_COLUMN], na_position="first")
     key = list(contract.key)
+    column = contract.typed_column(key[0])                         # what the person typed, not a derived key
+    named = ", ".join(contract.typed_column(k) for k in key)
     parts = []
     in_file = candidates.duplicated(subset=[FILE_COLUMN, *key], keep="first")
     first_line = candidates.groupby([FILE_COLUMN, *key], dropna=False)[LINE_COLUMN].transform("first")
-    parts.append(flag(candidates, in_file, key[0], "cle_dupliquee",
-                      "même clé (" + ", ".join(key) + ") que la ligne " + first_line.astype("string")
+    parts.append(flag(candidates, in_file, column, "cle_dupliquee",
+                      "même clé (" + named + ") que la ligne " + first_line.astype("string")
                       + " du même fichier"))
     if contract.later_replaces:
         survivors = candidates.loc[~in_file]
         replaced = survivors.duplicated(subset=key, keep="last")
         last_file = survivors.groupby(key, dropna=False)[FILE_COLUMN].transform("last")
         last_line = survivors.groupby(key, dropna=False)[LINE_COLUMN].transform("last")
-        parts.append(flag(survivors, replaced, key[0], "ligne_remplacee",
+        parts.append(flag(survivors, replaced, column, "ligne_remplacee",
                           "remplacée par la ligne " + last_line.astype("string") + " du fichier plus récent "
                           + last_file.astype("string")))
     else:
@@ -188,8 +190,8 @@ def key_errors(frame: pd.DataFrame, errors: pd.DataFrame, contract: TableContrac
         across = survivors.duplicated(subset=key, keep="first")
         first_file = survivors.groupby(key, dropna=False)[FILE_COLUMN].transform("first")
         first_line = survivors.groupby(key, dropna=False)[LINE_COLUMN].transform("first")
-        parts.append(flag(survivors, across, key[0], "cle_dupliquee",
-                          "même clé (" + ", ".join(key) + ") que la ligne " + first_line.astype("string")
+        parts.append(flag(survivors, across, column, "cle_dupliquee",
+                          "même clé (" + named + ") que la ligne " + first_line.astype("string")
                           + " du fichier " + first_file.astype("string")))
     return concat_errors(parts)
 
