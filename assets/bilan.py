@@ -86,7 +86,7 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
     published = parametres.output_dir / str(annee) / territoire.code
     stem = f"bilan_{territoire.code}_{annee}"
     names = {"html": f"{stem}.html", "pdf": f"{stem}.pdf", "xlsx": f"{stem}_annexe.xlsx"}
-    paths = {kind: published / name for kind, name in names.items()}
+    paths = {kind: published / name for kind, name in names.items() if kind != "pdf" or parametres.pdf}
     missing = [f for f, ok in data.families_present.items() if not ok]
     if last_fingerprint(con, territoire.code, annee) == fingerprint and all(p.is_file() for p in paths.values()):
         log(f"bilan {territoire.code} {annee} : contenu inchangé depuis la dernière publication, rien à refaire")
@@ -99,7 +99,8 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
     with folder_to_publish(published) as folder:
         html = render_html(context)
         (folder / names["html"]).write_bytes(html.encode("utf-8"))
-        (folder / names["pdf"]).write_bytes(render_pdf(html))
+        if parametres.pdf:
+            (folder / names["pdf"]).write_bytes(render_pdf(html))
         (folder / names["xlsx"]).write_bytes(render_xlsx(data))
         (folder / "communes").mkdir()
         for code in hosts:
@@ -108,7 +109,8 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
                                        "commune.html.j2")
             name = f"{stem}_{slug(communes.get(code, code))}"
             (folder / "communes" / f"{name}.html").write_bytes(commune_html.encode("utf-8"))
-            (folder / "communes" / f"{name}.pdf").write_bytes(render_pdf(commune_html))
+            if parametres.pdf:
+                (folder / "communes" / f"{name}.pdf").write_bytes(render_pdf(commune_html))
     con.execute("INSERT INTO publication.bilans_publies VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [territoire.code, annee, fingerprint, REPORT_VERSION, str(published), dt.datetime.now(), run_id])
     log(f"bilan {territoire.code} {annee} : {paths['html'].name}, PDF, annexe et {len(hosts)} bilans communaux "

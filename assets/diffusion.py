@@ -80,6 +80,8 @@ def deliver(con: duckdb.DuckDBPyConnection, territoire, annee: int, files: dict[
             limit = config.taille_max_pieces_jointes_mo * 1024 * 1024
             attached, linked, size = [], [], 0
             for kind in ("pdf", "html", "xlsx"):
+                if kind not in files:   # a deployment that renders no PDF sends the HTML and the annex
+                    continue
                 path = files[kind]
                 if kind == "pdf" or size + path.stat().st_size <= limit:
                     attached.append(path)
@@ -148,8 +150,8 @@ def diffusion(context: AssetExecutionContext, parametres: BilanSettings, entrepo
         for territoire in parametres.territoires(log=lambda m: say(context, m)):
             folder = parametres.output_dir / str(annee) / territoire.code
             stem = f"bilan_{territoire.code}_{annee}"
-            files = {"pdf": folder / f"{stem}.pdf", "html": folder / f"{stem}.html",
-                     "xlsx": folder / f"{stem}_annexe.xlsx"}
+            files = {kind: path for kind, path in (("pdf", folder / f"{stem}.pdf"), ("html", folder / f"{stem}.html"),
+                                                   ("xlsx", folder / f"{stem}_annexe.xlsx")) if path.is_file()}
             fingerprint = last_fingerprint(con, territoire.code, annee)
             if fingerprint is None:
                 say(context, f"diffusion {territoire.code} {annee} : aucun bilan publié, rien à envoyer")

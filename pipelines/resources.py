@@ -26,6 +26,8 @@ class BilanSettings(ConfigurableResource):
     racine_donnees: str = "data/demo"
     sortie: str = "sortie"
     dossier_config: str = "config"
+    # PDF of the bilans: off for a deployment that only previews the HTML (and the tests that read no PDF)
+    pdf: bool = True
 
     def _path(self, value: str) -> Path:
         p = Path(value)
