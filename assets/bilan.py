@@ -141,7 +141,7 @@ def bilan(context: AssetExecutionContext, parametres: BilanSettings, entrepot: D
         for territoire in parametres.territoires(log=lambda m: say(context, m)):
             outputs[territoire.code] = render_territory(con, parametres, territoire, annee, context.run_id,
                                                         lambda m: say(context, m))
-    metadata = {}
+    metadata: dict[str, str | MetadataValue] = {}
     for code, out in outputs.items():
         for kind, path in out["paths"].items():
             metadata[f"{code}/{kind}"] = MetadataValue.path(str(path))

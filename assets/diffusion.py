@@ -76,7 +76,7 @@ def deliver(con: duckdb.DuckDBPyConnection, territoire, annee: int, files: dict[
         pending = [d for d in config.destinataires if not _already(con, territoire.code, annee, "courriel", d, sha)]
         if pending and smtp is None:
             log("diffusion par courriel impossible : BILAN_SMTP_HOTE n'est pas défini")
-        elif pending:
+        elif pending and smtp is not None:
             limit = config.taille_max_pieces_jointes_mo * 1024 * 1024
             attached, linked, size = [], [], 0
             for kind in ("pdf", "html", "xlsx"):

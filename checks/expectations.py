@@ -20,7 +20,7 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
 from dagster_duckdb import DuckDBResource
 from great_expectations.checkpoint import UpdateDataDocsAction
 
-from checks.registry import REGISTRE, Controle, record, template_fields
+from checks.registry import REGISTRE, Attente, Controle, record, template_fields
 from pipelines.config import Vocabulaire
 from pipelines.resources import BilanSettings
 
@@ -31,6 +31,16 @@ MAX_DETAIL = 20  # failing rows listed in a detail; the Data Docs have them all
 class Expect:
     controle: Controle
     kwargs: dict              # the GE kwargs for this year: domain value sets and $annee resolved
+
+    @property
+    def attente(self) -> Attente:
+        return _attente(self.controle)
+
+
+def _attente(c: Controle) -> Attente:
+    if c.attente is None:  # the registry gives every check either SQL or an expectation
+        raise ValueError(f"{c.nom} : contrôle SQL, pas une attente Great Expectations")
+    return c.attente
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,7 @@ def suites(vocabulaire: Vocabulaire, annee: int) -> dict[str, Suite]:
     for c in REGISTRE.expectations():
         suite = out.setdefault(c.table, Suite(c.table, c.actif, f"SELECT * FROM {c.table} WHERE {c.year_column} = "
                                               f"{int(annee)}", []))
-        suite.expects.append(Expect(c, c.attente.resolved_kwargs(vocabulaire, annee)))
+        suite.expects.append(Expect(c, _attente(c).resolved_kwargs(vocabulaire, annee)))
     return out
 
 
@@ -79,9 +89,9 @@ def run_suites(con: duckdb.DuckDBPyConnection, vocabulaire: Vocabulaire, output_
     shutil.rmtree(project, ignore_errors=True)
     shutil.rmtree(docs, ignore_errors=True)
     context = gx.get_context(mode="file", project_root_dir=str(project))
-    for name in list(context.get_config().data_docs_sites or {}):
+    for name in list(getattr(context.get_config(), "data_docs_sites", None) or {}):
         context.delete_data_docs_site(name)
-    context.add_data_docs_site(site_name="bilan", site_config={
+    context.add_data_docs_site(site_name="bilan", site_config={  # type: ignore[typeddict-unknown-key]
         "class_name": "SiteBuilder", "show_how_to_buttons": False,
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs)},
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
@@ -94,12 +104,12 @@ def run_suites(con: duckdb.DuckDBPyConnection, vocabulaire: Vocabulaire, output_
         batch = source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(f"annee_{annee}")
         gx_suite = context.suites.add(gx.ExpectationSuite(name=table))
         for e in suite.expects:
-            gx_suite.add_expectation(getattr(gxe, e.controle.attente.type)(
+            gx_suite.add_expectation(getattr(gxe, e.attente.type)(
                 **e.kwargs, meta={"controle": e.controle.nom, "gravite": e.controle.gravite},
                 notes=f"{e.controle.nom} ({e.controle.gravite}) : {e.controle.description}"))
         # the columns the detail templates name, so that a failing row can be told in the bilan
-        named = sorted(({f for e in suite.expects for f in template_fields(e.controle.attente.detail or "")}
-                        - {e.controle.attente.column for e in suite.expects}) & set(frame.columns))
+        named = sorted(({f for e in suite.expects for f in template_fields(e.attente.detail or "")}
+                        - {e.attente.column for e in suite.expects}) & set(frame.columns))
         validation = context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch, suite=gx_suite))
         checkpoint = context.checkpoints.add(gx.Checkpoint(
             name=f"controle_{table}", validation_definitions=[validation],
@@ -109,7 +119,10 @@ def run_suites(con: duckdb.DuckDBPyConnection, vocabulaire: Vocabulaire, output_
         by_name = {e.controle.nom: e for e in suite.expects}
         for run_result in result.run_results.values():
             for r in run_result.results:
-                e = by_name[r.expectation_config.meta["controle"]]
+                config = r.expectation_config
+                if config is None:   # GE gives every result its expectation: nothing to attribute otherwise
+                    continue
+                e = by_name[config.meta["controle"]]
                 problems, detail = _problems(e.controle, r)
                 outcome[e.controle.nom] = (problems, detail, _describe(e))
     make_offline(docs)
@@ -118,7 +131,7 @@ def run_suites(con: duckdb.DuckDBPyConnection, vocabulaire: Vocabulaire, output_
 
 def _describe(e: Expect) -> str:
     shown = {k: v for k, v in e.kwargs.items() if k not in ("condition_parser",)}
-    return f"{e.controle.attente.type}({', '.join(f'{k}={v}' for k, v in shown.items())})"
+    return f"{e.attente.type}({', '.join(f'{k}={v}' for k, v in shown.items())})"
 
 
 def _problems(c: Controle, r) -> tuple[int, str]:
@@ -130,8 +143,9 @@ def _problems(c: Controle, r) -> tuple[int, str]:
         return 0, ""
     result = r.result or {}
     rows = result.get("unexpected_index_list")
-    if c.attente.detail and rows and isinstance(rows[0], dict):
-        shown = [c.attente.detail.format(**row) for row in rows[:MAX_DETAIL]]
+    detail = _attente(c).detail
+    if detail and rows and isinstance(rows[0], dict):
+        shown = [detail.format(**row) for row in rows[:MAX_DETAIL]]
     elif result.get("partial_unexpected_list") is not None:
         shown = [str(v) for v in result["partial_unexpected_list"][:MAX_DETAIL]]
     else:

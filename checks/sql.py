@@ -18,7 +18,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, key: AssetKey, annee: int, run_id: 
     actif = key.to_user_string()
     outcomes = []
     for c in REGISTRE.sql(actif):
-        problems, detail = con.execute(c.sql_for(annee)).fetchone()
+        problems, detail = con.execute(c.sql_for(annee)).fetchall()[0]
         outcomes.append((c, int(problems or 0), detail))
     record(con, annee, actif, outcomes, run_id)
     return [AssetCheckResult(check_name=c.nom, asset_key=key, passed=problems == 0,

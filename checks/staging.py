@@ -41,7 +41,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, family: Family, key: AssetKey, anne
             continue
         cols = ", ".join(t.key)
         dup = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM staging.{t.name} WHERE annee_boite = ? "
-                          f"GROUP BY territoire, {cols} HAVING count(*) > 1)", [annee]).fetchone()[0]
+                          f"GROUP BY territoire, {cols} HAVING count(*) > 1)", [annee]).fetchall()[0][0]
         results.append(AssetCheckResult(check_name=f"cle_unique_{t.name}", asset_key=key, passed=dup == 0,
                                         metadata={"cles_en_double": dup}))
     return results + sql_checks.evaluate(con, key, annee, run_id)

@@ -79,11 +79,12 @@ def run(args: argparse.Namespace) -> int:
             raise_on_error=False,
         )
         if not result.success:
-            failed = [e.step_key for e in result.all_events if e.is_step_failure]
+            failed = [e.step_key or "?" for e in result.all_events if e.is_step_failure]
             print(f"\nÉCHEC du run {result.run_id} (étapes : {', '.join(failed) or '?'})", file=sys.stderr)
             for event in result.all_events:
-                if event.is_step_failure:
-                    print(event.step_failure_data.error.to_string(), file=sys.stderr)
+                error = event.step_failure_data.error if event.is_step_failure else None
+                if error is not None:
+                    print(error.to_string(), file=sys.stderr)
             return EXIT_ROW_ERRORS
         print(f"Run Dagster {result.run_id} réussi.")
     _summary(entrepot, parametres, args.annee)

@@ -510,6 +510,7 @@ class CatalogueMesures(_Strict):
         """Every measure code for a territory: patterns expanded over the vocabulary and its indicator catalogue."""
         out: dict[str, MesureDeclaree] = {}
         for m in self.mesures:
+            terms: list[tuple[str | None, str, str | None]]
             if m.pour_chaque is None:
                 terms = [(None, m.libelle, None)]
             elif m.pour_chaque == "indicateurs":
@@ -840,7 +841,9 @@ def _choices_exist(path: Path, contrat: ContratFamille, vocabulaire: Vocabulaire
 def load_contrats(folder: Path, vocabulaire: Vocabulaire) -> Contrats:
     communes_path = folder / REGLES_COMMUNES
     communes = _load(ReglesCommunes, communes_path).regles
-    familles, fichiers, owner = {}, {}, {}
+    familles: dict[str, ContratFamille] = {}
+    fichiers: dict[str, Path] = {}
+    owner: dict[str, str] = {}
     for famille in vocabulaire.codes("familles"):
         path = folder / f"{famille}.yaml"
         contrat = _load(ContratFamille, path, vocabulaire)

@@ -52,9 +52,9 @@ def _parse(data: bytes, origine: str) -> ReferenceGeographie:
     qpv = {}
     for feature in layer["features"]:
         p = {k.lower(): v for k, v in feature["properties"].items()}
-        code = p.get("code_qp")
+        code = str(p["code_qp"])
         communes = tuple(c.strip().zfill(5) for c in str(p.get("insee_com", "")).split(";") if c.strip())
-        qpv[code] = QpvReference(code, p.get("lib_qp") or p.get("nom_qp") or code, communes, feature["geometry"])
+        qpv[code] = QpvReference(code, str(p.get("lib_qp") or p.get("nom_qp") or code), communes, feature["geometry"])
     return ReferenceGeographie(origine=origine, qpv=qpv)
 
 

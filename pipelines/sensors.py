@@ -20,7 +20,9 @@ def scan(parametres: BilanSettings, cursor: dict, now: float) -> tuple[list[RunR
     stability = parametres.config.settings.planification.stabilite_fichier_s
     seen_before = cursor.get("vus", {})
     requested = cursor.get("demandes", {})
-    seen, waiting, by_year = {}, [], {}
+    seen: dict[str, list[int]] = {}
+    waiting: list[str] = []
+    by_year: dict[str, list[tuple]] = {}
     for annee in annee_partitions.get_partition_keys():
         for territoire in parametres.config.territoires:
             for path in inbox_files(parametres.data_root, territoire, int(annee)):

@@ -35,10 +35,10 @@ class BilanData:
     fichiers_manquants: list[str]
     sources: pd.DataFrame
     qpv: pd.DataFrame
+    vocabulaire: Vocabulaire                # labels of codes: vocabulaire.libelles(domaine)
     controles: pd.DataFrame = field(default_factory=pd.DataFrame)
     secret: dict = field(default_factory=dict)
     seuils: dict = field(default_factory=dict)
-    vocabulaire: Vocabulaire | None = None  # labels of codes: vocabulaire.libelles(domaine)
 
     def m(self, code: str, perimetre: str = "territoire", cle: str | None = None, before: bool = False):
         frame = self.measures_before if before else self.measures

@@ -48,7 +48,7 @@ def _missing(data: BilanData, family: str) -> str | None:
             "cette partie ne peut pas être établie. Voir la partie Qualité des données.")
 
 
-def _evolution(now, before, unite: str) -> str:
+def _evolution(now, before, unite: str | None) -> str:
     if now is None or before is None:
         return ""
     if unite == "pourcentage":

@@ -11,7 +11,7 @@ is hidden (rate × published denominator would give it back).
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 PRIMARY, SECONDARY = "< 5", "s"
@@ -36,7 +36,7 @@ class Protection:
         return str(int(value))
 
 
-def protect(values: dict[Hashable, float], relations: list[tuple[Hashable, list[Hashable]]],
+def protect(values: Mapping[Hashable, float], relations: Sequence[tuple[Hashable, Sequence[Hashable]]],
             threshold: int) -> Protection:
     """`values`: every published count; `relations`: (total cell, its part cells) that hold in the tables."""
     result = Protection(primary={c for c, v in values.items() if v is not None and v < threshold})

@@ -133,6 +133,7 @@ def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, t
                 status, reason = "non renseigné", _missing_reason(con, config, territoire.code, annee, mesure,
                                                                   ind.cle, ind.perimetre)
             else:
+                assert data_year is not None  # a measure row always carries the year of its data
                 status, reason = _status(ind, value, data_year, previous, target)
             rows.append({
                 "territoire": territoire.code, "annee": annee, "referentiel_version": ref.version,

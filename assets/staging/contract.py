@@ -235,8 +235,8 @@ def type_columns(raw: pd.DataFrame, table: TableContract) -> tuple[pd.DataFrame,
 # --- the pandera boundary model -------------------------------------------------------------------
 
 
-def _fmt(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
+def _fmt(x: float | None) -> str:
+    return "" if x is None else f"{x:g}".replace(".", ",")
 
 
 def pandera_schema(table: TableContract) -> pa.DataFrameSchema:

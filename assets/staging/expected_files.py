@@ -47,7 +47,7 @@ def write_missing_files(con: duckdb.DuckDBPyConnection, territoires: list[Territ
     for territoire in territoires:
         present = {f: bool(con.execute("SELECT count(*) FROM staging.qualite_fichiers WHERE territoire = ? AND "
                                        "annee_boite = ? AND famille = ? AND statut = 'accepte'",
-                                       [territoire.code, annee, f]).fetchone()[0]) for f in families}
+                                       [territoire.code, annee, f]).fetchall()[0][0]) for f in families}
         rows += [{"territoire": territoire.code, "annee": annee, "rang": i + 1, "famille": family, "attendu": who}
                  for i, (family, who) in enumerate(missing_files(con, territoire, annee, present))]
     frame = pd.DataFrame(rows, columns=["territoire", "annee", "rang", "famille", "attendu"])

@@ -123,7 +123,7 @@ class Family:
             if lower.startswith(f"{self.name}_{t.sheet}"):
                 return [t], None
         if lower.endswith(".xlsx"):
-            return list(self.tables), [t.sheet for t in self.tables]
+            return list(self.tables), [t.sheet for t in self.tables if t.sheet]
         names = " ou ".join(f"« {self.name}_{t.sheet}… »" for t in self.tables)
         raise FichierIllisible(f"{file_name} : un fichier {self.name} en CSV doit s'appeler {names}")
 

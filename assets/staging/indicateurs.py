@@ -12,6 +12,8 @@ from assets.staging.family import Context, normalise_qpv, qpv_message
 
 def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context) -> list[pd.DataFrame]:
     forms = table.col("code_geo").patterns
+    if forms is None:
+        raise ValueError("contrats/indicateurs.yaml : la colonne code_geo a besoin de `motifs_selon`")
     niveau = frame[forms.colonne]
     code = frame["code_geo"]
     qpv = niveau.isin(forms.qpv_si)

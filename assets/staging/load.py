@@ -114,7 +114,7 @@ def read_deposit(family: Family, deposit: dict, ctx: Context, cache_dir: Path | 
 
 def known_programmation(con: duckdb.DuckDBPyConnection, territoire: str) -> pd.DataFrame:
     exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staging' "
-                         "AND table_name = 'programmation'").fetchone()[0]
+                         "AND table_name = 'programmation'").fetchall()[0][0]
     if not exists:
         return pd.DataFrame({"numero_dossier": pd.Series(dtype="string"), "annee": pd.Series(dtype="Int64"),
                              "reference_cpo": pd.Series(dtype="string")})
@@ -134,7 +134,8 @@ def stage_family(con: duckdb.DuckDBPyConnection, family: Family, annee: int, con
         outcomes = [read_deposit(family, d, ctx, cache_dir) for d in deposits if d["territoire"] == territoire]
         for o in outcomes:
             how = "déjà lu (cache)" if o.from_cache else "lu"
-            state = f"REFUSÉ — {o.refused}" if o.refused else f"{o.parsed.rows_read} lignes, {how}"
+            rows = o.parsed.rows_read if o.parsed else 0
+            state = f"REFUSÉ — {o.refused}" if o.refused else f"{rows} lignes, {how}"
             log(f"  {family.name} · {territoire}/{annee} · {o.nom_fichier} (v{o.version}) : {state}")
         parsed = [attach_provenance(o.parsed, o.sha256, i) for i, o in enumerate(outcomes) if o.parsed]
         result = validate_set(family, parsed, ctx)

@@ -306,7 +306,8 @@ def _finish(frame: pd.DataFrame, headers: list, positions: list[str], first_data
             hit = values.map(lambda v: isinstance(v, str) and CONTROL.search(v) is not None)
             for pos in hit.to_numpy().nonzero()[0]:
                 v = values.iloc[pos]
-                problems.append(f"ligne {lines[pos]}, colonne {label(i)} : {_char_name(CONTROL.search(v).group())} "
+                found = CONTROL.search(v)
+                problems.append(f"ligne {lines[pos]}, colonne {label(i)} : {_char_name(found.group() if found else '')} "
                                 f"dans « {_shown_value(v)} »")
     if problems:
         raise FichierIllisible(f"{name}{where} : caractère invisible dans une cellule, la valeur serait altérée — "
@@ -374,10 +375,10 @@ def _open_workbook_zip(data: bytes, limites: Limites, name: str) -> zipfile.ZipF
     names = {m.filename for m in members}
     if "mimetype" in names:
         try:
-            kind = archive.read("mimetype")[:100]
+            mimetype = archive.read("mimetype")[:100]
         except BROKEN:
-            kind = b""
-        if b"opendocument.spreadsheet" in kind:
+            mimetype = b""
+        if b"opendocument.spreadsheet" in mimetype:
             raise FichierIllisible(f"{name} : classeur OpenDocument (.ods, LibreOffice) : enregistrez-le au format "
                                    "Classeur Excel (.xlsx) ou CSV UTF-8")
     if "xl/workbook.bin" in names:
@@ -397,13 +398,13 @@ def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
     book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels if _local(r.tag) == "Relationship"}
-    result = {}
+    result: dict[str, str] = {}
     for node in book.iter():
         if _local(node.tag) != "sheet":
             continue
         rid = next((v for k, v in node.attrib.items() if _local(k) == "id"), None)
         target = targets.get(rid, "")
-        result[node.get("name")] = target.lstrip("/") if target.startswith("/") else \
+        result[node.get("name", "")] = target.lstrip("/") if target.startswith("/") else \
             posixpath.normpath(posixpath.join("xl", target))
     return result
 
