@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,7 @@ from pipelines.pseudonymisation import Pseudonymiser
 from pipelines.config import ProjectConfig
 
 TEST_KEY = "cle-de-test-bilan-quartiers-0123456789abcdef"
+DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo"
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +47,46 @@ def write_xlsx(path: Path, sheets: dict[str, list[dict]]) -> Path:
         for name, rows in sheets.items():
             pd.DataFrame(rows).to_excel(writer, sheet_name=name, index=False)
     return path
+
+
+# --- one demo run shared by every test that only reads its outputs ----------------------------------------------
+
+
+@dataclass
+class DemoRun:
+    sortie: Path
+    parametres: object
+    results: list       # the Dagster results of 2024 (without the bilan) and 2025 (with it)
+
+
+@pytest.fixture(scope="session")
+def demo_run_partage(tmp_path_factory) -> DemoRun:
+    """The committed demo inbox through the whole graph once per test session: 2024 without the bilan (the earlier
+    year other years refer to), then 2025 with it. Tests read it; a test that must change it works on a copy."""
+    import os
+
+    from dagster import DagsterInstance, materialize
+
+    from pipelines.definitions import ALL_ASSETS
+    from pipelines.resources import BilanSettings, warehouse
+
+    os.environ["BILAN_CLE_PSEUDONYMISATION"] = TEST_KEY
+    sortie = tmp_path_factory.mktemp("demo_partage")
+    parametres = BilanSettings(racine_donnees=str(DEMO_DATA), sortie=str(sortie))
+    instance = DagsterInstance.ephemeral()
+    results = []
+    for annee in (2024, 2025):
+        selection = None if annee == 2025 else [a.key for a in ALL_ASSETS if a.key.path[0] != "bilan"]
+        result = materialize(ALL_ASSETS, partition_key=str(annee), instance=instance, selection=selection,
+                             resources={"parametres": parametres, "entrepot": warehouse(parametres.warehouse_path)})
+        assert result.success
+        results.append(result)
+    return DemoRun(sortie=sortie, parametres=parametres, results=results)
+
+
+def copy_of(run: DemoRun, target: Path) -> Path:
+    """A copy of the shared demo output, for a test that runs the pipeline again on it (links kept as links)."""
+    import shutil
+
+    shutil.copytree(run.sortie, target, symlinks=True)
+    return target

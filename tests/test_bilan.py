@@ -16,7 +16,6 @@ from dagster import DagsterInstance, materialize
 from pipelines.config import PROJECT_ROOT, ProjectConfig
 from pipelines.definitions import ALL_ASSETS
 from pipelines.resources import BilanSettings, warehouse
-from tests.conftest import TEST_KEY
 
 NB, NNB = "\u00a0", "\u202f"
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
@@ -40,14 +39,9 @@ def _run(data_root: Path, sortie: Path, years: list[int], bilan_years: list[int]
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    import os
-
-    os.environ["BILAN_CLE_PSEUDONYMISATION"] = TEST_KEY
-    sortie = tmp_path_factory.mktemp("bilan")
-    parametres = _run(PROJECT_ROOT / "data" / "demo", sortie, [2024, 2025], [2025])
-    folder = sortie / "2025" / "ccco"
-    con = duckdb.connect(str(parametres.warehouse_path), read_only=True)
+def demo(demo_run_partage):
+    folder = demo_run_partage.sortie / "2025" / "ccco"
+    con = duckdb.connect(str(demo_run_partage.parametres.warehouse_path), read_only=True)
     yield folder, con, (folder / "bilan_ccco_2025.html").read_text(encoding="utf-8")
     con.close()
 

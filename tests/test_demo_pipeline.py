@@ -13,7 +13,7 @@ from dagster import AssetCheckSeverity, DagsterInstance, materialize
 from pipelines.config import PROJECT_ROOT
 from pipelines.definitions import ALL_ASSETS
 from pipelines.resources import BilanSettings, warehouse
-from tests.conftest import TEST_KEY
+from tests.conftest import copy_of
 
 DEMO = PROJECT_ROOT / "data" / "demo"
 TABLES = ["programmation", "bilans_actions", "engagements", "tfpb_patrimoine", "tfpb_actions", "indicateurs",
@@ -46,18 +46,16 @@ def _snapshot(path: Path) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    import os
-
-    os.environ["BILAN_CLE_PSEUDONYMISATION"] = TEST_KEY
-    sortie = tmp_path_factory.mktemp("sortie")
+def demo_run(demo_run_partage, tmp_path_factory):
+    """The shared demo run (first), the same pipeline again on a copy of its output (second), and a fresh run."""
+    first = demo_run_partage.results
+    snapshot = _snapshot(demo_run_partage.sortie / "entrepot.duckdb")
+    again = copy_of(demo_run_partage, tmp_path_factory.mktemp("demo_relance") / "sortie")
     instance = DagsterInstance.ephemeral()
-    first = _run(sortie, instance)
-    snapshot = _snapshot(sortie / "entrepot.duckdb")
-    second = _run(sortie, instance)
+    second = _run(again, instance)
     fresh = tmp_path_factory.mktemp("sortie_neuve")
     _run(fresh, instance)
-    return sortie, first, second, snapshot, _snapshot(fresh / "entrepot.duckdb")
+    return again, first, second, snapshot, _snapshot(fresh / "entrepot.duckdb")
 
 
 def test_every_check_passes_and_no_row_is_lost(demo_run):

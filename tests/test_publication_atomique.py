@@ -84,3 +84,48 @@ def test_a_process_killed_while_writing_leaves_the_previous_complete_set(tmp_pat
     _publish(published, "v3")                                      # the next run publishes and cleans up
     assert _contents(published) == {"bilan.html": "v3", "communes/aniche.html": "v3"}
     assert len(list((published.parent / VERSIONS).iterdir())) == 1
+
+
+def test_a_real_run_killed_while_rendering_leaves_the_previous_bilan(demo_run_partage, tmp_path):
+    """`dagster asset materialize` of the bilan, killed once it has started writing the new set: the published
+    folder is still the previous complete set; the next run publishes a complete new one."""
+    import duckdb
+
+    from tests.conftest import copy_of
+
+    sortie = copy_of(demo_run_partage, tmp_path / "sortie")
+    published = sortie / "2025" / "ccco"
+    before = _contents_bytes(published)
+    assert "bilan_ccco_2025.pdf" in before and len([n for n in before if n.startswith("communes/")]) == 18
+    with duckdb.connect(str(sortie / "entrepot.duckdb")) as con:
+        con.execute("DELETE FROM publication.bilans_publies")   # as if the content had changed: render again
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((ROOT / "deploiement" / "dagster.sqlite.yaml").read_text())
+    env = {**os.environ, "DAGSTER_HOME": str(home), "BILAN_SORTIE": str(sortie)}
+    command = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "pipelines.definitions",
+               "--select", "bilan/bilan", "--partition", "2025"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    versions = published.parent / VERSIONS
+    current = os.readlink(published)
+    try:
+        deadline = time.monotonic() + 240
+        while not any((p / "bilan_ccco_2025.html").exists() for p in versions.glob("ccco-*")
+                      if Path(VERSIONS) / p.name != Path(current)):
+            assert time.monotonic() < deadline and process.poll() is None, "le rendu n'a pas commencé"
+            time.sleep(0.05)
+        os.kill(process.pid, signal.SIGKILL)                   # killed while the PDF and the annex are written
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert os.readlink(published) == current and _contents_bytes(published) == before
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    after = _contents_bytes(published)
+    assert os.readlink(published) != current and set(after) == set(before)
+    assert [p.name for p in versions.iterdir()] == [Path(os.readlink(published)).name]
+
+
+def _contents_bytes(published: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(published)): p.read_bytes() for p in sorted(published.rglob("*")) if p.is_file()}
