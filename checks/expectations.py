@@ -41,7 +41,7 @@ class Suite:
     expects: list[Expect]
 
 
-def suites(registre: Registre, vocabulaire: Vocabulaire, annee: int) -> dict[str, Suite]:
+def suites(vocabulaire: Vocabulaire, annee: int, registre: Registre) -> dict[str, Suite]:
     """table → its suite for the year, from the registry's expectations."""
     out: dict[str, Suite] = {}
     for c in registre.expectations():
@@ -87,7 +87,7 @@ def run_suites(con: duckdb.DuckDBPyConnection, registre: Registre, vocabulaire: 
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
     source = context.data_sources.add_pandas("entrepot")
     outcome: dict[str, tuple[int, str, str]] = {}
-    for table, suite in suites(registre, vocabulaire, annee).items():
+    for table, suite in suites(vocabulaire, annee, registre).items():
         if suite.actif not in asset_paths:
             continue
         frame = con.execute(suite.sql).df()
