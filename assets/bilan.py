@@ -17,7 +17,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
-from assets.marts.assets import MARTS
+from assets.marts.catalog import Mart
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
@@ -118,34 +118,39 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
     return {"paths": paths, "communes": len(hosts), "missing": missing, "empreinte": fingerprint, "rendu": True}
 
 
-@asset(
-    key=AssetKey(["bilan", "bilan"]),
-    group_name="bilan",
-    partitions_def=annee_partitions,
-    deps=[AssetKey(["referentiel", "referentiel"]), AssetKey(["publication", "cohortes"]),
-          AssetKey(["staging", "rapport_qualite"]), *(AssetKey(["marts", m.name]) for m in MARTS)],
-    kinds={"html", "pdf", "xlsx"},
-    owners=["team:evaluation"],
-    # the report's code and templates: a new template renders the bilan again even when no figure changed
-    code_version=REPORT_VERSION,
-    description="Le bilan annuel pour le COPIL, par territoire : HTML autonome (graphiques SVG intégrés, aucune "
-                "ressource réseau), PDF A4 (sommaire, en-têtes, numéros de page), annexe XLSX avec toutes les tables "
-                "et les codes de mesure, et un bilan court par commune accueillant un QPV. Synthèse, référentiel, "
-                "programmation, droit commun, TFPB, indicateurs, cohortes (secret appliqué), une page par QPV, "
-                "qualité des données, méthode et sources (SHA-256 de chaque fichier).",
-)
-def bilan(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
-    annee = int(context.partition_key)
-    outputs = {}
-    with entrepot.get_connection() as con:
-        for territoire in parametres.territoires(log=lambda m: say(context, m)):
-            outputs[territoire.code] = render_territory(con, parametres, territoire, annee, context.run_id,
-                                                        lambda m: say(context, m))
-    metadata: dict[str, str | MetadataValue] = {}
-    for code, out in outputs.items():
-        for kind, path in out["paths"].items():
-            metadata[f"{code}/{kind}"] = MetadataValue.path(str(path))
-        metadata[f"{code}/familles_absentes"] = ", ".join(out["missing"]) or "aucune"
-        metadata[f"{code}/empreinte_contenu"] = out["empreinte"]
-        metadata[f"{code}/rendu"] = "nouveau rendu" if out["rendu"] else "inchangé, non rendu à nouveau"
-    return MaterializeResult(metadata=metadata)
+def build_bilan_asset(marts: tuple[Mart, ...]):
+    """The bilan, downstream of every mart of the graph."""
+
+    @asset(
+        key=AssetKey(["bilan", "bilan"]),
+        group_name="bilan",
+        partitions_def=annee_partitions,
+        deps=[AssetKey(["referentiel", "referentiel"]), AssetKey(["publication", "cohortes"]),
+              AssetKey(["staging", "rapport_qualite"]), *(AssetKey(["marts", m.name]) for m in marts)],
+        kinds={"html", "pdf", "xlsx"},
+        owners=["team:evaluation"],
+        # the report's code and templates: a new template renders the bilan again even when no figure changed
+        code_version=REPORT_VERSION,
+        description="Le bilan annuel pour le COPIL, par territoire : HTML autonome (graphiques SVG intégrés, aucune "
+                    "ressource réseau), PDF A4 (sommaire, en-têtes, numéros de page), annexe XLSX avec toutes les "
+                    "tables et les codes de mesure, et un bilan court par commune accueillant un QPV. Synthèse, "
+                    "référentiel, programmation, droit commun, TFPB, indicateurs, cohortes (secret appliqué), une page "
+                    "par QPV, qualité des données, méthode et sources (SHA-256 de chaque fichier).",
+    )
+    def bilan(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
+        annee = int(context.partition_key)
+        outputs = {}
+        with entrepot.get_connection() as con:
+            for territoire in parametres.territoires(log=lambda m: say(context, m)):
+                outputs[territoire.code] = render_territory(con, parametres, territoire, annee, context.run_id,
+                                                            lambda m: say(context, m))
+        metadata: dict[str, str | MetadataValue] = {}
+        for code, out in outputs.items():
+            for kind, path in out["paths"].items():
+                metadata[f"{code}/{kind}"] = MetadataValue.path(str(path))
+            metadata[f"{code}/familles_absentes"] = ", ".join(out["missing"]) or "aucune"
+            metadata[f"{code}/empreinte_contenu"] = out["empreinte"]
+            metadata[f"{code}/rendu"] = "nouveau rendu" if out["rendu"] else "inchangé, non rendu à nouveau"
+        return MaterializeResult(metadata=metadata)
+
+    return bilan

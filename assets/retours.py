@@ -5,12 +5,11 @@ import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
-from pipelines.common import write_atomic
-from assets.staging.registry import FAMILIES
+from assets.staging.family import Family
+from pipelines.common import slug, write_atomic
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
-from pipelines.common import slug
 
 
 def _xlsx(sheets: dict[str, tuple[list[str], list[list]]], title: str) -> bytes:
@@ -42,7 +41,8 @@ def _xlsx(sheets: dict[str, tuple[list[str], list[list]]], title: str) -> bytes:
     return buffer.getvalue()
 
 
-def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, annee: int) -> dict:
+def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, annee: int,
+                   families: dict[str, Family]) -> dict:
     folder = parametres.output_dir / str(annee) / "retours"
     written, missing_rows = [], []
     for territoire in parametres.territoires(log=lambda m: None):
@@ -56,7 +56,7 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
                 "SELECT ligne, feuille, colonne, valeur, regle, gravite, message FROM quarantine.erreurs "
                 "WHERE territoire = ? AND annee_boite = ? AND fichier = ? ORDER BY feuille NULLS FIRST, ligne, colonne",
                 [territoire.code, annee, fichier]).fetchall()
-            family = FAMILIES[famille]   # what to do is said once, in the family's contract YAML
+            family = families[famille]   # what to do is said once, in the family's contract YAML
             rows = [[ligne, feuille, colonne, valeur, regle, "erreur : ligne non retenue" if gravite == "erreur"
                      else "avertissement : ligne retenue", msg, family.que_faire(regle)]
                     for ligne, feuille, colonne, valeur, regle, gravite, msg in problems]
@@ -88,25 +88,31 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
     return {"fichiers": written, "manquants": missing_rows, "resume": summary_path}
 
 
-@asset(
-    key=AssetKey(["staging", "retours_partenaires"]),
-    group_name="staging",
-    partitions_def=annee_partitions,
-    deps=[AssetKey(["staging", f]) for f in FAMILIES] + [AssetKey(["staging", "rapport_qualite"])],
-    kinds={"xlsx"},
-    owners=["team:donnees"],
-    description="Retours aux partenaires : pour chaque fichier reçu dans l'année, un classeur XLSX en français "
-                "(une ligne par problème : ligne, colonne, valeur, règle, que faire ; résumé ; codes QPV du "
-                "territoire) dans sortie/<annee>/retours/<territoire>/, prêt à renvoyer ; et la liste des fichiers "
-                "attendus non reçus, par partenaire (fichiers_manquants.xlsx).",
-)
-def retours_partenaires(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
-    annee = int(context.partition_key)
-    with entrepot.get_connection() as con:
-        out = write_feedback(con, parametres, annee)
-    say(context, f"retours {annee} : {len(out['fichiers'])} classeurs, {len(out['manquants'])} fichier(s) manquant(s)")
-    return MaterializeResult(metadata={
-        "classeurs": len(out["fichiers"]), "fichiers_manquants": len(out["manquants"]),
-        "dossier": MetadataValue.path(str(out["resume"].parent)),
-        "manquants": MetadataValue.md("\n".join(f"- {t} · {f} · {w}" for t, f, w in out["manquants"]) or "aucun"),
-    })
+def build_retours_partenaires(families: dict[str, Family]):
+    """The feedback to partners on the files of the graph's families."""
+
+    @asset(
+        key=AssetKey(["staging", "retours_partenaires"]),
+        group_name="staging",
+        partitions_def=annee_partitions,
+        deps=[AssetKey(["staging", f]) for f in families] + [AssetKey(["staging", "rapport_qualite"])],
+        kinds={"xlsx"},
+        owners=["team:donnees"],
+        description="Retours aux partenaires : pour chaque fichier reçu dans l'année, un classeur XLSX en français "
+                    "(une ligne par problème : ligne, colonne, valeur, règle, que faire ; résumé ; codes QPV du "
+                    "territoire) dans sortie/<annee>/retours/<territoire>/, prêt à renvoyer ; et la liste des fichiers "
+                    "attendus non reçus, par partenaire (fichiers_manquants.xlsx).",
+    )
+    def retours_partenaires(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
+        annee = int(context.partition_key)
+        with entrepot.get_connection() as con:
+            out = write_feedback(con, parametres, annee, families)
+        say(context, f"retours {annee} : {len(out['fichiers'])} classeurs, "
+                     f"{len(out['manquants'])} fichier(s) manquant(s)")
+        return MaterializeResult(metadata={
+            "classeurs": len(out["fichiers"]), "fichiers_manquants": len(out["manquants"]),
+            "dossier": MetadataValue.path(str(out["resume"].parent)),
+            "manquants": MetadataValue.md("\n".join(f"- {t} · {f} · {w}" for t, f, w in out["manquants"]) or "aucun"),
+        })
+
+    return retours_partenaires

@@ -17,7 +17,8 @@ import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
-from assets.staging.registry import FAMILIES, family_of
+from assets.staging.family import Family
+from assets.staging.registry import family_of
 from pipelines.common import sha256_of, write_atomic
 from pipelines.config import Territoire
 from pipelines.logging import say
@@ -98,14 +99,15 @@ def inbox_files(racine: Path, territoire: str, annee: int) -> list[Path]:
     return inbox_entries(racine, territoire, annee)[0]
 
 
-def unknown_inbox_files(racine: Path, territoires: list[str], annee: int) -> list[tuple[str, str, str, str]]:
+def unknown_inbox_files(racine: Path, territoires: list[str], annee: int, families: dict[str, Family] | None = None
+                        ) -> list[tuple[str, str, str, str]]:
     """What the inbox holds but the run leaves aside: (territoire, nom, statut, message), statut `ignore` for a
     file of no known family, `refuse` for an entry that is not a readable regular file."""
     found = []
     for t in territoires:
         files, refused = inbox_entries(racine, t, annee)
         found += [(t, p.name, "ignore", "nom de fichier sans famille connue : laissé de côté")
-                  for p in files if family_of(p.name) is None]
+                  for p in files if family_of(p.name, families) is None]
         found += [(t, name, "refuse", why) for name, why in refused]
     return found
 
@@ -154,12 +156,12 @@ def _download(url: str, timeout: float) -> bytes:
 
 
 def collect(famille: str, annee: int, territoires: list[Territoire], racine: Path, archive_dir: Path,
-            log=print, timeout: float = 30) -> list[Deposit]:
+            log=print, timeout: float = 30, families: dict[str, Family] | None = None) -> list[Deposit]:
     """Every file of `famille` for `annee`, from every territory's inbox and HTTP sources, archived."""
     deposits = []
     for territoire in territoires:
         for path in inbox_files(racine, territoire.code, annee):
-            fam = family_of(path.name)
+            fam = family_of(path.name, families)
             if fam is None or fam.name != famille:
                 continue
             try:
@@ -242,7 +244,7 @@ def active_deposits(con: duckdb.DuckDBPyConnection, famille: str, annee: int) ->
 # --- Dagster assets -------------------------------------------------------------------------------
 
 
-def build_source_asset(famille: str):
+def build_source_asset(famille: str, families: dict[str, Family]):
     @asset(
         key=AssetKey(["sources", famille]),
         group_name="sources",
@@ -258,7 +260,7 @@ def build_source_asset(famille: str):
         annee = int(context.partition_key)
         territoires = parametres.territoires(log=lambda m: say(context, m))
         deposits = collect(famille, annee, territoires, parametres.data_root, parametres.archive_dir,
-                           log=lambda m: say(context, m))
+                           log=lambda m: say(context, m), families=families)
         with entrepot.get_connection() as con:
             deposits = record(con, famille, annee, deposits, context.run_id)
         new = [d for d in deposits if d.nouveau]
@@ -275,5 +277,3 @@ def build_source_asset(famille: str):
 
     return _source
 
-
-SOURCE_ASSETS = [build_source_asset(f) for f in FAMILIES]

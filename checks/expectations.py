@@ -20,7 +20,7 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
 from dagster_duckdb import DuckDBResource
 from great_expectations.checkpoint import UpdateDataDocsAction
 
-from checks.registry import REGISTRE, Attente, Controle, record, template_fields
+from checks.registry import Attente, Controle, Registre, record, template_fields
 from pipelines.config import Vocabulaire
 from pipelines.resources import BilanSettings
 
@@ -51,10 +51,10 @@ class Suite:
     expects: list[Expect]
 
 
-def suites(vocabulaire: Vocabulaire, annee: int) -> dict[str, Suite]:
+def suites(vocabulaire: Vocabulaire, annee: int, registre: Registre) -> dict[str, Suite]:
     """table → its suite for the year, from the registry's expectations."""
     out: dict[str, Suite] = {}
-    for c in REGISTRE.expectations():
+    for c in registre.expectations():
         suite = out.setdefault(c.table, Suite(c.table, c.actif, f"SELECT * FROM {c.table} WHERE {c.year_column} = "
                                               f"{int(annee)}", []))
         suite.expects.append(Expect(c, _attente(c).resolved_kwargs(vocabulaire, annee)))
@@ -78,8 +78,8 @@ def make_offline(folder: Path) -> None:
         page.write_text(text, encoding="utf-8")
 
 
-def run_suites(con: duckdb.DuckDBPyConnection, vocabulaire: Vocabulaire, output_dir: Path, annee: int, level: str,
-               asset_paths: list[str]) -> dict:
+def run_suites(con: duckdb.DuckDBPyConnection, registre: Registre, vocabulaire: Vocabulaire, output_dir: Path,
+               annee: int, level: str, asset_paths: list[str]) -> dict:
     """The suites of the given assets, with their own Data Docs site under data_docs/marts (the marts together)
     or data_docs/staging/<family> (one site per staging asset). → {"resultats": {check: (problems, detail,
     expectation)}, "index": the site's index page}."""
@@ -97,7 +97,7 @@ def run_suites(con: duckdb.DuckDBPyConnection, vocabulaire: Vocabulaire, output_
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
     source = context.data_sources.add_pandas("entrepot")
     outcome: dict[str, tuple[int, str, str]] = {}
-    for table, suite in suites(vocabulaire, annee).items():
+    for table, suite in suites(vocabulaire, annee, registre).items():
         if suite.actif not in asset_paths:
             continue
         frame = con.execute(suite.sql).df()
@@ -166,11 +166,11 @@ def _raised(info: dict) -> str | None:
 # --- the Dagster checks ---------------------------------------------------------------------------
 
 
-def build_ge_check(level: str, asset_paths: list[str]):
+def build_ge_check(level: str, asset_paths: list[str], registre: Registre):
     """One multi-asset check over the given assets: one spec per registry expectation on them."""
     name = f"great_expectations_{level}" + ("" if level == "marts" else "_" + asset_paths[0].split("/")[1])
     site = "marts" if level == "marts" else f"staging/{asset_paths[0].split('/')[1]}"
-    checks = [c for c in REGISTRE.expectations() if c.actif in asset_paths]
+    checks = [c for c in registre.expectations() if c.actif in asset_paths]
 
     @multi_asset_check(
         name=name,
@@ -182,10 +182,11 @@ def build_ge_check(level: str, asset_paths: list[str]):
     def _check(context: AssetCheckExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
         with entrepot.get_connection() as con:
-            out = run_suites(con, parametres.config.vocabulaire, parametres.output_dir, annee, level, asset_paths)
+            out = run_suites(con, registre, parametres.config.vocabulaire, parametres.output_dir, annee, level,
+                             asset_paths)
             for actif in asset_paths:
                 record(con, annee, actif, [(c, *out["resultats"][c.nom][:2]) for c in checks if c.actif == actif],
-                       context.run.run_id)
+                       context.run.run_id, registre)
         for c in checks:
             problems, detail, expectation = out["resultats"][c.nom]
             yield AssetCheckResult(
@@ -198,6 +199,10 @@ def build_ge_check(level: str, asset_paths: list[str]):
     return _check
 
 
-CHECKED = sorted({c.actif for c in REGISTRE.expectations()})
-GE_CHECKS = [*(build_ge_check("staging", [p]) for p in CHECKED if p.startswith("staging/")),
-             build_ge_check("marts", [p for p in CHECKED if p.startswith("marts/")])]
+def build_ge_checks(registre: Registre, asset_paths: set[str]) -> list:
+    """The Great Expectations checks of a graph: one per staging asset the registry's expectations look at, one
+    over the marts; only for the assets the graph has."""
+    checked = sorted({c.actif for c in registre.expectations()} & asset_paths)
+    marts = [p for p in checked if p.startswith("marts/")]
+    return [*(build_ge_check("staging", [p], registre) for p in checked if p.startswith("staging/")),
+            *([build_ge_check("marts", marts, registre)] if marts else [])]

@@ -8,19 +8,18 @@ expectation (run by the suites of checks/expectations.py, with Data Docs). Both 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import string
 from typing import Any, Literal
 
 import duckdb
 import great_expectations.expectations as gxe
 from great_expectations.expectations.expectation import Expectation
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
-from assets.marts.sql import SQL_DIR
+from assets.marts.catalog import Mart, discover_marts, mart_tables
+from assets.staging.family import Family
 from assets.staging.registry import FAMILIES
-from pipelines.config import (DEFAULT_CONFIG_DIR, ConfigurationError, ProjectConfig, Vocabulaire, _explain,
-                              _read_yaml, _Strict)
+from pipelines.config import DEFAULT_CONFIG_DIR, ProjectConfig, Vocabulaire, _explain, _read_yaml, _Strict
 
 BLOQUANT, AVERTISSEMENT = "bloquant", "avertissement"
 ANNEE = "$annee"
@@ -29,17 +28,15 @@ ANNEE = "$annee"
 STRUCTURAL = ("conservation_des_lignes", "fichiers_lisibles", "cle_unique_")
 
 
-def _tables() -> dict[str, str]:
+def tables_of(families: dict[str, Family], marts: tuple[Mart, ...]) -> dict[str, str]:
     """Every checkable table → the path of the asset that writes it: a staging table belongs to its family's
-    asset, a mart table to the mart whose SQL (assets/marts/<mart>.sql) inserts into it."""
-    tables = {f"staging.{t.name}": f"staging/{f.name}" for f in FAMILIES.values() for t in f.tables}
-    for path in sorted(SQL_DIR.glob("*.sql")):
-        for name in re.findall(r"\bINSERT\s+INTO\s+marts\.(\w+)", path.read_text(encoding="utf-8"), re.IGNORECASE):
-            tables[f"marts.{name}"] = f"marts/{path.stem}"
-    return tables
+    asset, a mart table to the mart whose SQL inserts into it."""
+    return {**{f"staging.{t.name}": f"staging/{f.name}" for f in families.values() for t in f.tables},
+            **mart_tables(marts)}
 
 
-TABLES = _tables()
+# the project's own tables (config/, assets/marts/); a graph built from another configuration passes its own
+TABLES = tables_of(FAMILIES, discover_marts(ProjectConfig(), FAMILIES))
 
 
 def template_fields(template: str) -> list[str]:
@@ -134,12 +131,14 @@ class Controle(_Strict):
     message: str = Field(min_length=10)
     sql: str | None = None
     attente: Attente | None = None
+    _actif: str = PrivateAttr("")
 
     @field_validator("table")
     @classmethod
-    def _known_table(cls, v: str) -> str:
-        if v not in TABLES:
-            raise ValueError(f"table « {v} » inconnue (tables contrôlables : {', '.join(sorted(TABLES))})")
+    def _known_table(cls, v: str, info: ValidationInfo) -> str:
+        tables = (info.context or {}).get("tables") or TABLES
+        if v not in tables:
+            raise ValueError(f"table « {v} » inconnue (tables contrôlables : {', '.join(sorted(tables))})")
         return v
 
     @field_validator("sql")
@@ -150,14 +149,16 @@ class Controle(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _one_definition(self) -> "Controle":
+    def _one_definition(self, info: ValidationInfo) -> "Controle":
         if (self.sql is None) == (self.attente is None):
             raise ValueError("un contrôle a soit `sql`, soit `attente` (l'un des deux, pas les deux)")
+        self._actif = ((info.context or {}).get("tables") or TABLES)[self.table]
         return self
 
     @property
     def actif(self) -> str:
-        return TABLES[self.table]
+        """The asset that writes the checked table, in the graph the registry was loaded for."""
+        return self._actif
 
     @property
     def bloquant(self) -> bool:
@@ -196,11 +197,13 @@ class Registre(_Strict):
         return [c.nom for c in self.controles if c.actif == actif]
 
 
-def load_registry(path=DEFAULT_CONFIG_DIR / "controles.yaml", vocabulaire: Vocabulaire | None = None) -> Registre:
+def load_registry(path=DEFAULT_CONFIG_DIR / "controles.yaml", vocabulaire: Vocabulaire | None = None,
+                  tables: dict[str, str] | None = None) -> Registre:
+    """`tables`: the checkable tables of the graph (tables_of), the project's own by default."""
     if vocabulaire is None:
         vocabulaire = ProjectConfig(path.parent).vocabulaire
     try:
-        return Registre.model_validate(_read_yaml(path), context={"vocabulaire": vocabulaire})
+        return Registre.model_validate(_read_yaml(path), context={"vocabulaire": vocabulaire, "tables": tables})
     except ValidationError as exc:
         raise _explain(path, exc) from None
 
@@ -217,13 +220,14 @@ CONTROLES_DDL = """CREATE TABLE IF NOT EXISTS staging.controles (
 
 
 def record(con: duckdb.DuckDBPyConnection, annee: int, actif: str,
-           outcomes: list[tuple[Controle, int, str | None]], run_id: str) -> None:
+           outcomes: list[tuple[Controle, int, str | None]], run_id: str, registre: Registre | None = None) -> None:
     """Replace the year's rows of these checks; rows of checks no longer in the registry go too."""
+    registre = REGISTRE if registre is None else registre
     con.execute("CREATE SCHEMA IF NOT EXISTS staging")
     con.execute(CONTROLES_DDL)
     con.execute("ALTER TABLE staging.controles ADD COLUMN IF NOT EXISTS message VARCHAR")  # warehouses before it
     con.execute("DELETE FROM staging.controles WHERE annee = ? AND actif = ? AND NOT list_contains(?, controle)",
-                [annee, actif, REGISTRE.names(actif)])
+                [annee, actif, registre.names(actif)])
     now = dt.datetime.now()
     for c, problems, detail in outcomes:
         con.execute("DELETE FROM staging.controles WHERE annee = ? AND actif = ? AND controle = ?",

@@ -6,21 +6,22 @@ from __future__ import annotations
 import duckdb
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey
 
-from checks.registry import REGISTRE, record
+from checks.registry import Registre, record
 
 
-def specs(key: AssetKey) -> list[AssetCheckSpec]:
+def specs(key: AssetKey, registre: Registre) -> list[AssetCheckSpec]:
     return [AssetCheckSpec(c.nom, asset=key, blocking=c.bloquant, description=c.description)
-            for c in REGISTRE.sql(key.to_user_string())]
+            for c in registre.sql(key.to_user_string())]
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, key: AssetKey, annee: int, run_id: str) -> list[AssetCheckResult]:
+def evaluate(con: duckdb.DuckDBPyConnection, key: AssetKey, annee: int, run_id: str,
+             registre: Registre) -> list[AssetCheckResult]:
     actif = key.to_user_string()
     outcomes = []
-    for c in REGISTRE.sql(actif):
+    for c in registre.sql(actif):
         problems, detail = con.execute(c.sql_for(annee)).fetchall()[0]
         outcomes.append((c, int(problems or 0), detail))
-    record(con, annee, actif, outcomes, run_id)
+    record(con, annee, actif, outcomes, run_id, registre)
     return [AssetCheckResult(check_name=c.nom, asset_key=key, passed=problems == 0,
                              severity=AssetCheckSeverity.ERROR if c.bloquant else AssetCheckSeverity.WARN,
                              metadata={"table": c.table, "problemes": problems,

@@ -13,9 +13,10 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetK
 
 from assets.staging.family import Family
 from checks import sql as sql_checks
+from checks.registry import Registre
 
 
-def specs(family: Family, key: AssetKey) -> list[AssetCheckSpec]:
+def specs(family: Family, key: AssetKey, registre: Registre) -> list[AssetCheckSpec]:
     out = [
         AssetCheckSpec("conservation_des_lignes", asset=key, blocking=True,
                        description="Chaque ligne lue est retenue ou en quarantaine, fichier par fichier."),
@@ -25,11 +26,11 @@ def specs(family: Family, key: AssetKey) -> list[AssetCheckSpec]:
     out += [AssetCheckSpec(f"cle_unique_{t.name}", asset=key, blocking=True,
                            description=f"La clé ({', '.join(t.key)}) est unique dans staging.{t.name}.")
             for t in family.tables if t.key]
-    return out + sql_checks.specs(key)
+    return out + sql_checks.specs(key, registre)
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, family: Family, key: AssetKey, annee: int, run_id: str
-             ) -> list[AssetCheckResult]:
+def evaluate(con: duckdb.DuckDBPyConnection, family: Family, key: AssetKey, annee: int, run_id: str,
+             registre: Registre) -> list[AssetCheckResult]:
     results = [_conservation(con, family, key, annee)]
     refused = con.execute("SELECT fichier, message FROM staging.qualite_fichiers WHERE famille = ? AND annee_boite = ? "
                           "AND statut = 'refuse'", [family.name, annee]).fetchall()
@@ -44,7 +45,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, family: Family, key: AssetKey, anne
                           f"GROUP BY territoire, {cols} HAVING count(*) > 1)", [annee]).fetchall()[0][0]
         results.append(AssetCheckResult(check_name=f"cle_unique_{t.name}", asset_key=key, passed=dup == 0,
                                         metadata={"cles_en_double": dup}))
-    return results + sql_checks.evaluate(con, key, annee, run_id)
+    return results + sql_checks.evaluate(con, key, annee, run_id, registre)
 
 
 def _conservation(con, family: Family, key: AssetKey, annee: int) -> AssetCheckResult:

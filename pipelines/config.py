@@ -793,11 +793,20 @@ class TableContrat(_Strict):
         return next(c for c in self.colonnes if c.nom == nom)
 
 
+class MartContrat(_Strict):
+    """The family's mart (assets/marts/<famille>.sql, or a SQL folder given to the definitions): how the graph
+    shows it. Its staging tables, its mart tables and its year offset are read from its SQL and the vocabulary."""
+
+    description: str = Field(min_length=40)  # what the mart holds, for evaluators (the asset's description)
+    groupe: Nom = "marts"                    # the Dagster group it is drawn in
+
+
 class ContratFamille(_Strict):
     description: str = Field(min_length=1)   # what the family's staging asset holds
     depend_de: list[Famille] = []            # families whose clean rows its rules read (upstream in the graph)
     tables: list[TableContrat] = Field(min_length=1)
     regles: dict[Nom, Regle] = {}            # the rules of this family alone (shared ones: _regles_communes.yaml)
+    mart: MartContrat | None = None          # required when the family has a mart SQL
 
     @model_validator(mode="after")
     def _coherent(self) -> "ContratFamille":

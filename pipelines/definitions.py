@@ -1,34 +1,84 @@
-"""The one Definitions object: what `dagster dev -w workspace.yaml` loads and what `bilan run` executes."""
+"""The one Definitions object: what `dagster dev -w workspace.yaml` loads and what `bilan run` executes.
 
-from dagster import Definitions, in_process_executor
+The whole graph is built from one configuration: the families from their contracts (config/contrats/), the marts
+from the SQL found in assets/marts/ and in the extra SQL folders given, the checks from the registry
+(config/controles.yaml) on the tables those write. A new family is data: a vocabulary term, a contract YAML, a mart
+SQL (and its measures SQL) — no Python list to extend."""
 
-from assets.sources import SOURCE_ASSETS
-from assets.staging.assets import STAGING_ASSETS
-from assets.staging.quality_report import rapport_qualite
-from assets.marts.assets import MART_ASSETS
-from assets.referentiel.assets import mesures, referentiel
-from assets.publication.assets import cohortes_publiees
-from assets.bilan import bilan
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster import AssetsDefinition, Definitions, in_process_executor
+
+from assets.bilan import build_bilan_asset
 from assets.diffusion import diffusion
-from assets.retours import retours_partenaires
-from checks.expectations import GE_CHECKS
+from assets.marts.assets import build_mart_asset
+from assets.marts.catalog import Mart, discover_marts
+from assets.publication.assets import cohortes_publiees
+from assets.referentiel.assets import build_mesures_asset, referentiel
+from assets.retours import build_retours_partenaires
+from assets.sources import build_source_asset
+from assets.staging.assets import build_staging_asset
+from assets.staging.family import Family
+from assets.staging.quality_report import build_rapport_qualite
+from assets.staging.registry import build_families
+from checks.expectations import build_ge_checks
+from checks.registry import Registre, load_registry, tables_of
+from pipelines.config import ProjectConfig
 from pipelines.jobs import bilan_annuel
 from pipelines.resources import resources_from_environment
 from pipelines.schedules import bilan_annuel_planifie, bilan_avant_copil
 from pipelines.sensors import boite_de_depot
 
-ALL_ASSETS = [*SOURCE_ASSETS, *STAGING_ASSETS, rapport_qualite, retours_partenaires, *MART_ASSETS, mesures, referentiel, cohortes_publiees, bilan, diffusion]
 
-ALL_CHECKS = GE_CHECKS
+@dataclass(frozen=True)
+class Graph:
+    """What one configuration makes of the pipeline."""
 
-defs = Definitions(
-    assets=ALL_ASSETS,
-    asset_checks=ALL_CHECKS,
-    jobs=[bilan_annuel],
-    schedules=[bilan_avant_copil, bilan_annuel_planifie],
-    sensors=[boite_de_depot],
-    resources=resources_from_environment(),
-    # one DuckDB file takes one writer: steps run one after the other in one process (also from the UI and
-    # `dagster asset materialize`), which on 2 cores is also the fastest (≈ 2-3 s saved per step)
-    executor=in_process_executor,
-)
+    families: dict[str, Family]
+    marts: tuple[Mart, ...]
+    registre: Registre
+    assets: list[AssetsDefinition]
+    checks: list
+
+
+def build_graph(config: ProjectConfig, sql_dirs: Iterable[Path | str] = ()) -> Graph:
+    """Every asset and check from `config` and the mart SQL of assets/marts/ and `sql_dirs`."""
+    families = build_families(config)
+    marts = discover_marts(config, families, sql_dirs)
+    registre = load_registry(config.dir / "controles.yaml", config.vocabulaire, tables_of(families, marts))
+    assets = [*(build_source_asset(f, families) for f in families),
+              *(build_staging_asset(f, registre) for f in families.values()),
+              build_rapport_qualite(families), build_retours_partenaires(families),
+              *(build_mart_asset(m, registre) for m in marts),
+              build_mesures_asset(marts), referentiel, cohortes_publiees, build_bilan_asset(marts), diffusion]
+    paths = {a.key.to_user_string() for a in assets}
+    return Graph(families, marts, registre, assets, build_ge_checks(registre, paths))
+
+
+def build_definitions(config: ProjectConfig, sql_dirs: Iterable[Path | str] = ()) -> Definitions:
+    return definitions_of(build_graph(config, sql_dirs))
+
+
+def definitions_of(graph: Graph) -> Definitions:
+    return Definitions(
+        assets=graph.assets,
+        asset_checks=graph.checks,
+        jobs=[bilan_annuel],
+        schedules=[bilan_avant_copil, bilan_annuel_planifie],
+        sensors=[boite_de_depot],
+        resources=resources_from_environment(),
+        # one DuckDB file takes one writer: steps run one after the other in one process (also from the UI and
+        # `dagster asset materialize`), which on 2 cores is also the fastest (≈ 2-3 s saved per step)
+        executor=in_process_executor,
+    )
+
+
+GRAPH = build_graph(ProjectConfig())
+ALL_ASSETS = GRAPH.assets
+ALL_CHECKS = GRAPH.checks
+
+defs = definitions_of(GRAPH)

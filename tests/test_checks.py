@@ -8,13 +8,12 @@ import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
 from assets.marts import assets as mart_assets
-from assets.marts.assets import MARTS
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import run_script
 from assets.staging.registry import FAMILIES
 from checks.registry import REGISTRE, TABLES, load_registry, template_fields
 from pipelines.config import PROJECT_ROOT, ConfigurationError, ProjectConfig
-from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, defs
+from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, GRAPH, defs
 from pipelines.resources import BilanSettings, warehouse
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
@@ -34,8 +33,8 @@ def _materialize(tmp_path, years=(2024, 2025)):
 def test_a_broken_mart_stops_the_bilan(tmp_path, monkeypatch):
     original = mart_assets.run_script
 
-    def breaking(con, name, annee=None):
-        original(con, name, annee)
+    def breaking(con, name, annee=None, **where):
+        original(con, name, annee, **where)
         if name == "programmation.sql" and annee == 2025:  # a bug that would double-count shared dossiers
             con.execute("UPDATE marts.programmation SET part_qpv = part_qpv * 2, "
                         "montant_accorde = montant_accorde * 2 WHERE annee = 2025 AND qpv_cibles LIKE '%;%'")
@@ -132,7 +131,7 @@ def test_a_sql_check_reads_its_year(tmp_path):
 
 
 def test_each_mart_table_belongs_to_the_mart_declaring_it():
-    for mart in MARTS:
+    for mart in GRAPH.marts:
         assert {t: TABLES[f"marts.{t}"] for t in mart.tables} == {t: f"marts/{mart.name}" for t in mart.tables}
     for family in FAMILIES.values():
         assert all(TABLES[f"staging.{t.name}"] == f"staging/{family.name}" for t in family.tables)
@@ -140,10 +139,11 @@ def test_each_mart_table_belongs_to_the_mart_declaring_it():
 
 def test_every_column_a_check_names_exists():
     con = duckdb.connect()
-    sync_reference_tables(con, ProjectConfig(), list(ProjectConfig().territoires.values()))  # schema.sql reads them
+    config = ProjectConfig()
+    sync_reference_tables(con, config, list(config.territoires.values()))  # schema.sql reads the vocabulary
     run_script(con, "schema.sql")
     columns = {f"marts.{t}": set(con.execute(f"SELECT * FROM marts.{t} LIMIT 0").df().columns)
-               for t in {t for m in MARTS for t in m.tables}}
+               for t in {t for m in GRAPH.marts for t in m.tables}}
     columns |= {f"staging.{t.name}": set(t.stored_names) | {"territoire", "annee_boite"}
                 for f in FAMILIES.values() for t in f.tables}
     for c in REGISTRE.expectations():

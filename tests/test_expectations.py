@@ -68,8 +68,8 @@ def test_suites_run_as_checks_and_data_docs_open_offline(tmp_path):
 def test_an_error_expectation_on_a_mart_blocks_the_bilan(tmp_path, monkeypatch):
     original = mart_assets.run_script
 
-    def breaking(con, name, annee=None):
-        original(con, name, annee)
+    def breaking(con, name, annee=None, **where):
+        original(con, name, annee, **where)
         if name == "programmation.sql":  # shares that still add up to 1 but are out of [0, 1]: only GE sees it
             con.execute("UPDATE marts.programmation SET part_qpv = CASE code_qpv WHEN 'QN05934M' THEN 1.5 ELSE -0.5 "
                         "END WHERE annee = 2025 AND numero_dossier = '2025-00001' AND financeur = 'etat_bop147'")
@@ -89,8 +89,8 @@ def test_an_error_expectation_on_a_staging_table_blocks_what_reads_it(tmp_path, 
 
     original = expectations.suites
 
-    def stricter(vocabulaire, annee):  # a rule the fixture breaks: no commitment above 100 units
-        out = original(vocabulaire, annee)
+    def stricter(vocabulaire, annee, *registre):  # a rule the fixture breaks: no commitment above 100 units
+        out = original(vocabulaire, annee, *registre)
         suite = out["staging.engagements"]
         out["staging.engagements"] = replace(suite, expects=[
             replace(e, kwargs={**e.kwargs, "max_value": 100}) if e.controle.nom == "valeurs_realisees_positives" else e

@@ -1,4 +1,4 @@
-"""Run a SQL file of this folder with the year as `$annee`.
+"""Run a mart's SQL file (this folder, or another SQL folder given to the definitions) with the year as `$annee`.
 
 DuckDB cannot bind parameters inside DDL (CREATE VIEW), so `$annee` is replaced by the year as an integer
 literal; `int()` keeps anything else from reaching the SQL.
@@ -31,8 +31,8 @@ def _vocabulary(con: duckdb.DuckDBPyConnection) -> SimpleNamespace:
     return SimpleNamespace(**domains)
 
 
-def source(name: str, con: duckdb.DuckDBPyConnection | None = None) -> str:
-    text = (SQL_DIR / name).read_text(encoding="utf-8")
+def source(name: str, con: duckdb.DuckDBPyConnection | None = None, folder: Path = SQL_DIR) -> str:
+    text = (folder / name).read_text(encoding="utf-8")
     if _TEMPLATE.search(text):
         if con is None:
             raise ValueError(f"{name} est un gabarit : il faut l'entrepôt pour lire le vocabulaire")
@@ -41,8 +41,8 @@ def source(name: str, con: duckdb.DuckDBPyConnection | None = None) -> str:
     return text
 
 
-def statements(name: str, con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
-    text = source(name, con)
+def statements(name: str, con: duckdb.DuckDBPyConnection | None = None, folder: Path = SQL_DIR) -> list[str]:
+    text = source(name, con, folder)
     return [s.strip() for s in re.split(r";\s*(?:\n|$)", text) if s.strip() and not _only_comments(s)]
 
 
@@ -54,11 +54,11 @@ def _bind(statement: str, annee: int | None) -> str:
     return statement if annee is None else statement.replace("$annee", str(int(annee)))
 
 
-def run_script(con: duckdb.DuckDBPyConnection, name: str, annee: int | None = None) -> None:
-    for statement in statements(name, con):
+def run_script(con: duckdb.DuckDBPyConnection, name: str, annee: int | None = None, folder: Path = SQL_DIR) -> None:
+    for statement in statements(name, con, folder):
         con.execute(_bind(statement, annee))
 
 
-def query(con: duckdb.DuckDBPyConnection, name: str, annee: int) -> pd.DataFrame:
-    (statement,) = statements(name, con)
+def query(con: duckdb.DuckDBPyConnection, name: str, annee: int, folder: Path = SQL_DIR) -> pd.DataFrame:
+    (statement,) = statements(name, con, folder)
     return con.execute(_bind(statement, annee)).df()

@@ -4,7 +4,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
-from assets.marts.assets import MARTS
+from assets.marts.catalog import SCHEMA, Mart
 from assets.marts.sql import query, run_script
 from assets.referentiel.compute import compute_referentiel
 from pipelines.logging import say
@@ -14,10 +14,12 @@ from pipelines.resources import BilanSettings
 from pipelines.warehouse import insert_frame, table_schema, transaction
 
 
-def apply_catalogue(frame: pd.DataFrame, config: ProjectConfig, territoires: list[Territoire]) -> pd.DataFrame:
+def apply_catalogue(frame: pd.DataFrame, config: ProjectConfig, territoires: list[Territoire],
+                    sql_files: dict[str, str] | None = None) -> pd.DataFrame:
     """Each measure row gets its unit from config/mesures.yaml (the SQL states a unit only where the data carries
     one: a commitment's target and achieved value); a code, key or perimeter the catalogue does not declare stops
-    the run, naming the SQL file to fix or the catalogue entry to add."""
+    the run, naming the SQL file to fix (`sql_files`: source → its measures SQL) or the catalogue entry to add."""
+    sql_files = sql_files or {}
     frame = frame.copy()
     if "unite" not in frame:
         frame["unite"] = None
@@ -28,7 +30,7 @@ def apply_catalogue(frame: pd.DataFrame, config: ProjectConfig, territoires: lis
     for row in frame.itertuples():
         territoire, declared = by_territory[row.territoire]
         mesure = declared.get(row.code_mesure)
-        where = f"{row.source}_mesures.sql".replace("marts/", "assets/marts/")
+        where = sql_files.get(row.source) or f"{row.source}_mesures.sql".replace("marts/", "assets/marts/")
         if mesure is None:
             problems.append(f"{where} : mesure « {row.code_mesure} » absente de config/mesures.yaml")
             units.append(None)
@@ -51,44 +53,52 @@ def apply_catalogue(frame: pd.DataFrame, config: ProjectConfig, territoires: lis
     return frame
 
 
-@asset(
-    key=AssetKey(["referentiel", "mesures"]),
-    group_name="referentiel",
-    partitions_def=annee_partitions,
-    deps=[AssetKey(["marts", m.name]) for m in MARTS],
-    kinds={"duckdb", "sql"},
-    owners=["team:evaluation"],
-    description="Table longue des mesures de l'année (referentiel.mesures) : territoire, code de mesure, périmètre "
-                "(territoire ou QPV), clé (objectif, partenaire — indicateur, bailleur), valeur, unité, année des "
-                "données et mart d'origine. Chaque mart fournit les siennes (assets/marts/<mart>_mesures.sql) ; "
-                "chaque code est déclaré dans config/mesures.yaml (libellé, unité, famille, clés, périmètres), d'où "
-                "vient son unité.",
-)
-def mesures(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
-    annee = int(context.partition_key)
-    with entrepot.get_connection() as con:
-        run_script(con, "schema.sql")
-        parts = []
-        for mart in MARTS:
-            frame = query(con, f"{mart.name}_mesures.sql", annee)
-            if "annee_donnees" not in frame:
-                frame["annee_donnees"] = annee + mart.data_year_offset
-            parts.append(frame.assign(annee=annee, source=f"marts/{mart.name}"))
-        frame = pd.concat(parts, ignore_index=True)
-        frame = frame[frame["valeur"].notna()]
-        frame = apply_catalogue(frame, parametres.config, parametres.territoires(log=lambda m: say(context, m)))
-        with transaction(con):
-            con.execute("DELETE FROM referentiel.mesures WHERE annee = ?", [annee])
-            insert_frame(con, "referentiel.mesures", frame)
-        schema = table_schema(con, "referentiel.mesures")
-    by_source = frame.groupby("source").size()
-    say(context, f"referentiel/mesures {annee} : {len(frame)} mesures")
-    return MaterializeResult(metadata={
-        "dagster/row_count": len(frame),
-        "dagster/column_schema": schema,
-        "par_mart": MetadataValue.md("\n".join(f"- {s} : {n}" for s, n in by_source.items())),
-        "codes": MetadataValue.md(", ".join(f"`{c}`" for c in sorted(frame["code_mesure"].unique()))),
-    })
+def build_mesures_asset(marts: tuple[Mart, ...]):
+    """The measures long table, fed by the marts that have a `<mart>_mesures.sql`."""
+    measured = [(m, sql) for m in marts if (sql := m.measures_sql) is not None]
+    sql_files = {f"marts/{m.name}": m.shown_path.removesuffix(".sql") + "_mesures.sql" for m, _ in measured}
+
+    @asset(
+        key=AssetKey(["referentiel", "mesures"]),
+        group_name="referentiel",
+        partitions_def=annee_partitions,
+        deps=[AssetKey(["marts", m.name]) for m, _ in measured],
+        kinds={"duckdb", "sql"},
+        owners=["team:evaluation"],
+        description="Table longue des mesures de l'année (referentiel.mesures) : territoire, code de mesure, périmètre "
+                    "(territoire ou QPV), clé (objectif, partenaire — indicateur, bailleur), valeur, unité, année des "
+                    "données et mart d'origine. Chaque mart fournit les siennes (assets/marts/<mart>_mesures.sql) ; "
+                    "chaque code est déclaré dans config/mesures.yaml (libellé, unité, famille, clés, périmètres), "
+                    "d'où vient son unité.",
+    )
+    def mesures(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
+        annee = int(context.partition_key)
+        with entrepot.get_connection() as con:
+            run_script(con, SCHEMA)
+            parts = []
+            for mart, sql in measured:
+                frame = query(con, sql.name, annee, folder=sql.parent)
+                if "annee_donnees" not in frame:
+                    frame["annee_donnees"] = annee + mart.data_year_offset
+                parts.append(frame.assign(annee=annee, source=f"marts/{mart.name}"))
+            frame = pd.concat(parts, ignore_index=True)
+            frame = frame[frame["valeur"].notna()]
+            frame = apply_catalogue(frame, parametres.config, parametres.territoires(log=lambda m: say(context, m)),
+                                    sql_files)
+            with transaction(con):
+                con.execute("DELETE FROM referentiel.mesures WHERE annee = ?", [annee])
+                insert_frame(con, "referentiel.mesures", frame)
+            schema = table_schema(con, "referentiel.mesures")
+        by_source = frame.groupby("source").size()
+        say(context, f"referentiel/mesures {annee} : {len(frame)} mesures")
+        return MaterializeResult(metadata={
+            "dagster/row_count": len(frame),
+            "dagster/column_schema": schema,
+            "par_mart": MetadataValue.md("\n".join(f"- {s} : {n}" for s, n in by_source.items())),
+            "codes": MetadataValue.md(", ".join(f"`{c}`" for c in sorted(frame["code_mesure"].unique()))),
+        })
+
+    return mesures
 
 
 @asset(

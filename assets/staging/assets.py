@@ -8,8 +8,8 @@ from dagster_duckdb import DuckDBResource
 from assets.staging.contract import SQL_TYPES
 from assets.staging.family import Context, Family
 from assets.staging.load import stage_family
-from assets.staging.registry import FAMILIES
 from checks import staging as staging_checks
+from checks.registry import Registre
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
@@ -36,7 +36,7 @@ def validation_contexts(parametres: BilanSettings, annee: int, log=print) -> dic
     }
 
 
-def build_staging_asset(family: Family):
+def build_staging_asset(family: Family, registre: Registre):
     key = AssetKey(["staging", family.name])
 
     @asset(
@@ -47,7 +47,7 @@ def build_staging_asset(family: Family):
         deps=[AssetKey(["sources", family.name]), *(AssetKey(["staging", u]) for u in family.depends_on)],
         kinds={"duckdb", "pandas", "pandera"},
         owners=["team:donnees"],
-        check_specs=staging_checks.specs(family, key),
+        check_specs=staging_checks.specs(family, key, registre),
         code_version=family.version,
         description=family.description + " Lecture tolérante (encodages, séparateurs, nombres et dates à la "
         "française), contrat pandera, règles du contrat ; les lignes fautives vont en quarantaine avec fichier, "
@@ -60,7 +60,7 @@ def build_staging_asset(family: Family):
         with entrepot.get_connection() as con:
             summary = stage_family(con, family, annee, contexts, context.run_id, parametres.cache_dir,
                                    log=lambda m: say(context, m))
-            checks = staging_checks.evaluate(con, family, key, annee, context.run_id)
+            checks = staging_checks.evaluate(con, family, key, annee, context.run_id, registre)
             by_rule = con.execute("SELECT regle, count(*) FROM quarantine.erreurs WHERE famille = ? AND annee_boite = ? "
                                   "GROUP BY regle ORDER BY 2 DESC", [family.name, annee]).fetchall()
         q = summary.quality
@@ -85,5 +85,3 @@ def build_staging_asset(family: Family):
 
     return _staging
 
-
-STAGING_ASSETS = [build_staging_asset(f) for f in FAMILIES.values()]

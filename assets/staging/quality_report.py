@@ -5,21 +5,23 @@ from dagster_duckdb import DuckDBResource
 
 from assets.sources import unknown_inbox_files
 from assets.staging.expected_files import write_missing_files
-from assets.staging.registry import FAMILIES, family_of
+from assets.staging.family import Family
+from assets.staging.registry import family_of
 from pipelines.common import inert_frame, write_atomic
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
 
 
-def export_quality(con, output_dir, annee: int, unknown: list[tuple[str, str, str, str]]) -> dict:
+def export_quality(con, output_dir, annee: int, unknown: list[tuple[str, str, str, str]],
+                   families: dict[str, Family] | None = None) -> dict:
     folder = output_dir / str(annee)
     quality = con.execute(
         "SELECT famille, territoire, fichier, version, statut, lignes_lues, lignes_retenues, lignes_quarantaine, "
         "avertissements, colonnes_inconnues, colonnes_supprimees, encodage, separateur, message, sha256 "
         "FROM staging.qualite_fichiers WHERE annee_boite = ? ORDER BY territoire, famille, fichier", [annee]).df()
     for territoire, fichier, statut, message in unknown:
-        family = family_of(fichier)
+        family = family_of(fichier, families)
         quality.loc[len(quality)] = {"famille": family.name if family else "inconnue", "territoire": territoire,
                                      "fichier": fichier, "statut": statut, "message": message}
     errors = con.execute(
@@ -34,33 +36,39 @@ def export_quality(con, output_dir, annee: int, unknown: list[tuple[str, str, st
     return {"paths": paths, "quality": quality, "errors": errors}
 
 
-@asset(
-    key=AssetKey(["staging", "rapport_qualite"]),
-    group_name="staging",
-    partitions_def=annee_partitions,
-    deps=[AssetKey(["staging", f]) for f in FAMILIES],
-    kinds={"csv"},
-    owners=["team:donnees"],
-    description="Rapport de qualité de l'année pour les référents données : une ligne par fichier reçu (lignes lues, "
-                "retenues, en quarantaine, colonnes inconnues, fichiers ignorés) et la liste des problèmes en "
-                "quarantaine (fichier, ligne, colonne, règle, message), en CSV dans sortie/<annee>/ ; et les fichiers "
-                "attendus non reçus (engagements des partenaires, TFPB des bailleurs, familles sans fichier) dans la "
-                "table staging.fichiers_manquants que lisent les retours aux partenaires et le bilan.",
-)
-def rapport_qualite(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
-    annee = int(context.partition_key)
-    unknown = unknown_inbox_files(parametres.data_root, list(parametres.config.territoires), annee)
-    for territoire, name, _, message in unknown:
-        say(context, f"  {territoire}/{annee}/{name} : {message}")
-    with entrepot.get_connection() as con:
-        out = export_quality(con, parametres.output_dir, annee, unknown)
-        missing = write_missing_files(con, list(parametres.config.territoires.values()),
-                                      parametres.config.vocabulaire.codes("familles"), annee)
-    q = out["quality"]
-    return MaterializeResult(metadata={
-        "fichiers": len(q), "lignes_lues": int(q["lignes_lues"].fillna(0).sum()),
-        "lignes_quarantaine": int(q["lignes_quarantaine"].fillna(0).sum()),
-        "fichiers_inconnus": len(unknown),
-        "fichiers_manquants": len(missing),
-        **{name: MetadataValue.path(str(p)) for name, p in out["paths"].items()},
-    })
+def build_rapport_qualite(families: dict[str, Family]):
+    """The quality report of the graph's families."""
+
+    @asset(
+        key=AssetKey(["staging", "rapport_qualite"]),
+        group_name="staging",
+        partitions_def=annee_partitions,
+        deps=[AssetKey(["staging", f]) for f in families],
+        kinds={"csv"},
+        owners=["team:donnees"],
+        description="Rapport de qualité de l'année pour les référents données : une ligne par fichier reçu (lignes "
+                    "lues, retenues, en quarantaine, colonnes inconnues, fichiers ignorés) et la liste des problèmes "
+                    "en quarantaine (fichier, ligne, colonne, règle, message), en CSV dans sortie/<annee>/ ; et les "
+                    "fichiers attendus non reçus (engagements des partenaires, TFPB des bailleurs, familles sans "
+                    "fichier) dans la table staging.fichiers_manquants que lisent les retours aux partenaires et le "
+                    "bilan.",
+    )
+    def rapport_qualite(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
+        annee = int(context.partition_key)
+        unknown = unknown_inbox_files(parametres.data_root, list(parametres.config.territoires), annee, families)
+        for territoire, name, _, message in unknown:
+            say(context, f"  {territoire}/{annee}/{name} : {message}")
+        with entrepot.get_connection() as con:
+            out = export_quality(con, parametres.output_dir, annee, unknown, families)
+            missing = write_missing_files(con, list(parametres.config.territoires.values()),
+                                          parametres.config.vocabulaire.codes("familles"), annee)
+        q = out["quality"]
+        return MaterializeResult(metadata={
+            "fichiers": len(q), "lignes_lues": int(q["lignes_lues"].fillna(0).sum()),
+            "lignes_quarantaine": int(q["lignes_quarantaine"].fillna(0).sum()),
+            "fichiers_inconnus": len(unknown),
+            "fichiers_manquants": len(missing),
+            **{name: MetadataValue.path(str(p)) for name, p in out["paths"].items()},
+        })
+
+    return rapport_qualite

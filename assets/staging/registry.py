@@ -88,8 +88,9 @@ def build_families(config: ProjectConfig) -> dict[str, Family]:
         rules = contrats.regles(name)
         _check_rules(name, set(rules), set(contrat.regles), contrats.fichiers[name], module, shared_path)
         tables = tuple(TableContract.from_contrat(t, vocabulaire) for t in contrat.tables)
-        # the resolved contract (vocabulary lists included), not the YAML's bytes: a comment does not bump it
-        payload = {"famille": name, "contrat": contrat.model_dump(mode="json"),
+        # the resolved contract (vocabulary lists included), not the YAML's bytes: a comment does not bump it, nor
+        # does the mart's description (read by the marts, not by staging)
+        payload = {"famille": name, "contrat": contrat.model_dump(mode="json", exclude={"mart"}),
                    "regles": {k: r.model_dump(mode="json") for k, r in rules.items()},
                    "choix": {t.name: {c.name: c.choices for c in t.columns if c.choices} for t in tables}}
         sources = [Path(m.__file__) for m in (*MACHINERY, module) if m is not None]
