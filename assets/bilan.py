@@ -13,16 +13,15 @@ import time
 from pathlib import Path
 
 import pandas as pd
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
 from assets.marts.catalog import Mart
+from pipelines.common import code_version, folder_to_publish, slug
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
 from reports.data import load_bilan_data
-from pipelines.common import code_version, folder_to_publish, slug
 from reports.render import build_context, render_html, render_pdf, render_xlsx
 
 

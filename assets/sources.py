@@ -151,7 +151,7 @@ def archive_stream(archive_dir: Path, handle, suffix: str) -> tuple[str, int, Pa
 
 def _download(url: str, timeout: float) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": "bilan-quartiers"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (configured https address)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return response.read()
 
 

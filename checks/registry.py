@@ -99,7 +99,7 @@ class Attente(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _builds(self, info: ValidationInfo) -> "Attente":
+    def _builds(self, info: ValidationInfo) -> Attente:
         """The expectation is built once at load with the loading vocabulary: GE itself refuses bad kwargs."""
         vocabulaire = (info.context or {}).get("vocabulaire")
         if vocabulaire is not None:
@@ -149,7 +149,7 @@ class Controle(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _one_definition(self, info: ValidationInfo) -> "Controle":
+    def _one_definition(self, info: ValidationInfo) -> Controle:
         if (self.sql is None) == (self.attente is None):
             raise ValueError("un contrôle a soit `sql`, soit `attente` (l'un des deux, pas les deux)")
         self._actif = ((info.context or {}).get("tables") or TABLES)[self.table]
@@ -170,6 +170,8 @@ class Controle(_Strict):
         return "annee_boite" if self.table.startswith("staging.") else "annee"
 
     def sql_for(self, annee: int) -> str:
+        if self.sql is None:
+            raise ValueError(f"{self.nom} : attente Great Expectations, pas un contrôle SQL")
         return self.sql.replace(ANNEE, str(int(annee)))
 
 
@@ -177,7 +179,7 @@ class Registre(_Strict):
     controles: list[Controle] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> "Registre":
+    def _unique(self) -> Registre:
         names = [c.nom for c in self.controles]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:

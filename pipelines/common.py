@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -40,11 +41,12 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def code_version(*paths: Path) -> str:
-    """A short fingerprint of the files an asset's result depends on (its SQL, templates, modules): Dagster's
-    `code_version`, so a changed file shows the asset as changed in the UI and nothing else is."""
-    digest = hashlib.sha256()
-    for path in sorted(paths, key=str):
+def code_version(*paths: Path, payload: object = None) -> str:
+    """A short fingerprint of what an asset's result depends on — its files (SQL, templates, modules) and, for a
+    family, its resolved contract (`payload`, as JSON): Dagster's `code_version` and the read cache's key, so a
+    changed file or rule shows the asset as changed and nothing else is."""
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode())
+    for path in sorted(set(paths), key=str):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 

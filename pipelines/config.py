@@ -13,8 +13,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
@@ -119,7 +127,7 @@ class Vocabulaire(_Strict):
     niveaux_geo: list[Terme] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique_codes(self) -> "Vocabulaire":
+    def _unique_codes(self) -> Vocabulaire:
         for domaine in type(self).model_fields:
             codes = self.codes(domaine)
             dup = sorted({c for c in codes if codes.count(c) > 1})
@@ -232,7 +240,7 @@ class SourceHttp(_Strict):
     annees: list[int] | None = None  # None: every year
 
     @model_validator(mode="after")
-    def _name_matches_family(self) -> "SourceHttp":
+    def _name_matches_family(self) -> SourceHttp:
         if not self.nom_fichier.lower().startswith(self.famille):
             raise ValueError(f"nom_fichier « {self.nom_fichier} » doit commencer par « {self.famille} »")
         return self
@@ -272,7 +280,7 @@ class Territoire(_Strict):
     diffusion: Diffusion = Diffusion()
 
     @model_validator(mode="after")
-    def _coherent(self) -> "Territoire":
+    def _coherent(self) -> Territoire:
         codes = [q.code for q in self.qpv]
         if len(set(codes)) != len(codes):
             raise ValueError("qpv : un code QPV est cité deux fois")
@@ -337,7 +345,7 @@ class IndicateurReferentiel(_Strict):
     source: str | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> "IndicateurReferentiel":
+    def _ordered(self) -> IndicateurReferentiel:
         years = [c.annee for c in self.cibles]
         if years != sorted(set(years)):
             raise ValueError("cibles : une année par cible, dans l'ordre")
@@ -360,7 +368,7 @@ class Referentiel(_Strict):
     questions: list[Question] = []
 
     @model_validator(mode="after")
-    def _unique(self) -> "Referentiel":
+    def _unique(self) -> Referentiel:
         codes = [o.code for a in self.axes for o in a.objectifs]
         dup = sorted({c for c in codes if codes.count(c) > 1})
         if dup:
@@ -419,7 +427,7 @@ class CleMesure(_Strict):
     forme: str | None = None
     vocabulaire: str | None = None
 
-    def accepts(self, value: str, vocabulaire: "Vocabulaire") -> bool:
+    def accepts(self, value: str, vocabulaire: Vocabulaire) -> bool:
         if self.vocabulaire:
             return value in vocabulaire.codes(self.vocabulaire)
         return bool(re.match(self.forme, value)) if self.forme else bool(value)
@@ -449,7 +457,7 @@ class Mesure(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _pattern(self, info: ValidationInfo) -> "Mesure":
+    def _pattern(self, info: ValidationInfo) -> Mesure:
         if (self.pour_chaque is None) == ("{code}" in self.code):
             raise ValueError(f"{self.code} : `{{code}}` dans le code si et seulement si `pour_chaque` est donné")
         vocabulaire = (info.context or {}).get("vocabulaire")
@@ -506,7 +514,7 @@ class CatalogueMesures(_Strict):
                                  f"(connues : {', '.join(sorted(kinds))})")
         return v
 
-    def declarees(self, vocabulaire: Vocabulaire, catalogue: "Catalogue") -> dict[str, MesureDeclaree]:
+    def declarees(self, vocabulaire: Vocabulaire, catalogue: Catalogue) -> dict[str, MesureDeclaree]:
         """Every measure code for a territory: patterns expanded over the vocabulary and its indicator catalogue."""
         out: dict[str, MesureDeclaree] = {}
         for m in self.mesures:
@@ -545,7 +553,7 @@ class CatalogueMesures(_Strict):
             return f"clé « {cle} » non acceptée (accepte : {', '.join(mesure.cles)})"
         return None
 
-    def verifier_referentiel(self, referentiel: "Referentiel", catalogue: "Catalogue", territoire: "Territoire",
+    def verifier_referentiel(self, referentiel: Referentiel, catalogue: Catalogue, territoire: Territoire,
                              vocabulaire: Vocabulaire, path: Path) -> None:
         known = self.declarees(vocabulaire, catalogue)
         problems = []
@@ -595,7 +603,7 @@ def _explain(path: Path, exc: ValidationError) -> ConfigurationError:
     return ConfigurationError(f"{path} : configuration invalide\n" + "\n".join(lines))
 
 
-def _load(model: type[BaseModel], path: Path, vocabulaire: "Vocabulaire | None" = None):
+def _load(model: type[BaseModel], path: Path, vocabulaire: Vocabulaire | None = None):
     try:
         return model.model_validate(_read_yaml(path), context={"vocabulaire": vocabulaire})
     except ValidationError as exc:
@@ -637,7 +645,7 @@ class ProjectConfig:
         return result
 
     @cached_property
-    def contrats(self) -> "Contrats":
+    def contrats(self) -> Contrats:
         """The input contracts (config/contrats/): one YAML per family, and the rules every family shares."""
         return load_contrats(self.dir / "contrats", self.vocabulaire)
 
@@ -727,7 +735,7 @@ class Colonne(_Strict):
     cle_normalisee: Nom | None = None
 
     @model_validator(mode="after")
-    def _coherent(self, info: ValidationInfo) -> "Colonne":
+    def _coherent(self, info: ValidationInfo) -> Colonne:
         if self.type == "choix":
             if self.domaine is None and self.valeurs is None:
                 raise ValueError(f"colonne « {self.nom} » : un `choix` a un `domaine` (vocabulaire.yaml) ou des "
@@ -769,7 +777,7 @@ class TableContrat(_Strict):
     colonnes: list[Colonne] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _coherent(self) -> "TableContrat":
+    def _coherent(self) -> TableContrat:
         names = [c.nom for c in self.colonnes]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
@@ -809,7 +817,7 @@ class ContratFamille(_Strict):
     mart: MartContrat | None = None          # required when the family has a mart SQL
 
     @model_validator(mode="after")
-    def _coherent(self) -> "ContratFamille":
+    def _coherent(self) -> ContratFamille:
         names = [t.table for t in self.tables]
         if len(set(names)) != len(names):
             raise ValueError("tables : un nom de table est cité deux fois")
@@ -852,7 +860,7 @@ def load_contrats(folder: Path, vocabulaire: Vocabulaire) -> Contrats:
     communes = _load(ReglesCommunes, communes_path).regles
     familles: dict[str, ContratFamille] = {}
     fichiers: dict[str, Path] = {}
-    owner: dict[str, str] = {}
+    owner: dict[str, Path] = {}
     for famille in vocabulaire.codes("familles"):
         path = folder / f"{famille}.yaml"
         contrat = _load(ContratFamille, path, vocabulaire)

@@ -64,7 +64,7 @@ def _load_cached(local: str | None, url: str | None, timeout: float) -> Referenc
         return _parse(Path(local).read_bytes(), str(local))
     if url:
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(url, timeout=timeout) as response:
                 return _parse(response.read(), url)
         except Exception:  # offline machine: the run goes on without the national list
             return None

@@ -10,8 +10,8 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from dagster_duckdb import DuckDBResource
 
-from pipelines.pseudonymisation import Pseudonymiser, from_environment, in_production
 from pipelines.config import PROJECT_ROOT, ProjectConfig
+from pipelines.pseudonymisation import Pseudonymiser, from_environment, in_production
 from pipelines.reference import ReferenceGeographie, load_reference
 
 

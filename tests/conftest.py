@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from assets.staging.family import Context
-from pipelines.pseudonymisation import Pseudonymiser
 from pipelines.config import ProjectConfig
+from pipelines.pseudonymisation import Pseudonymiser
 
 TEST_KEY = "cle-de-test-bilan-quartiers-0123456789abcdef"
 DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo"

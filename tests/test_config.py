@@ -8,7 +8,7 @@ import shutil
 import pytest
 import yaml
 
-from pipelines.config import ConfigurationError, ProjectConfig, PROJECT_ROOT
+from pipelines.config import PROJECT_ROOT, ConfigurationError, ProjectConfig
 from pipelines.resources import BilanSettings
 
 

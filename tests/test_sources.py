@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import duckdb
 from pathlib import Path
+
+import duckdb
 
 from assets.sources import active_deposits, collect, record
 
@@ -49,7 +50,7 @@ def test_http_source_goes_through_the_same_path(tmp_path, config):
     served = {"body": b"code_indicateur,niveau_geo\ntaux_pauvrete,epci\n"}
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             if self.path != "/indicateurs.csv":
                 self.send_error(404)
                 return

@@ -68,7 +68,7 @@ class Config:
 
     @classmethod
     def charger(cls) -> Config:
-        lire = lambda p: yaml.safe_load((ROOT / "config" / p).read_text(encoding="utf-8"))  # noqa: E731
+        lire = lambda p: yaml.safe_load((ROOT / "config" / p).read_text(encoding="utf-8"))
         territoire = lire(f"territoires/{TERRITOIRE}.yaml")
         referentiel = lire(f"referentiels/{territoire['referentiel']}.yaml")
         catalogue = lire(f"catalogues/{territoire['catalogue_indicateurs']}.yaml")
@@ -445,7 +445,7 @@ class Programmation:
                                                   qpv=ancien.qpv_cibles))
                     deja.add(cle)
             cible_aap, fil = (56, 9) if annee == 2024 else (58, 10)
-            compte = lambda mode: sum(d.mode == mode for d in dossiers)  # noqa: E731
+            compte = lambda mode: sum(d.mode == mode for d in dossiers)
             while compte("AAP") < cible_aap or compte("fil_de_l_eau") < fil:
                 mode = "AAP" if compte("AAP") < cible_aap else "fil_de_l_eau"
                 objectif = self.rng.choices(list(POIDS_OBJECTIFS), weights=list(POIDS_OBJECTIFS.values()))[0]
@@ -504,7 +504,7 @@ class Programmation:
 
     def _cofinancements(self, d: Dossier, bop: float, out: list) -> None:
         rng, og = self.rng, d.objectif
-        part = lambda lo, hi: round(bop * rng.uniform(lo, hi), -2) or 500  # noqa: E731
+        part = lambda lo, hi: round(bop * rng.uniform(lo, hi), -2) or 500
         if rng.random() < 0.8:
             out.append(("epci", "specifique", part(0.3, 0.9)))
         if d.porteur.nature == "commune":
@@ -1030,7 +1030,7 @@ class Indicateurs:
         epci_qpv, dep, epci = valeurs
         base = {"code_indicateur": code, "libelle_indicateur": info["libelle"], "millesime": millesime,
                 "unite": info["unite"], "source": f"{info['source']} {millesime}"}
-        ligne = lambda niveau, geo, v, num=None, den=None, secret=None: {  # noqa: E731
+        ligne = lambda niveau, geo, v, num=None, den=None, secret=None: {
             **base, "niveau_geo": niveau, "code_geo": geo, "valeur": v, "numerateur": num, "denominateur": den,
             "secret": secret}
         siren, rows = self.cfg.siren, []

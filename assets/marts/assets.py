@@ -1,8 +1,15 @@
 """Marts: one asset per family that has a mart SQL (assets/marts/catalog.py finds them). Each replaces its year's
 rows in the `marts` schema."""
 
-from dagster import (AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TableColumnDep,
-                     TableColumnLineage, asset)
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+    TableColumnDep,
+    TableColumnLineage,
+    asset,
+)
 from dagster_duckdb import DuckDBResource
 
 from assets.marts.catalog import SCHEMA, Mart
@@ -10,12 +17,11 @@ from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import SQL_DIR, run_script
 from checks import sql as sql_checks
 from checks.registry import Registre
-from pipelines.warehouse import table_schema, transaction
 from pipelines.common import code_version
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
-
+from pipelines.warehouse import table_schema, transaction
 
 # Columns a mart takes straight from one staging column (renamed or shared out): cheap, exact column lineage.
 DIRECT_COLUMNS = {

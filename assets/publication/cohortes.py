@@ -22,7 +22,7 @@ class CohortColumns:
     positives: tuple[str, ...]
 
     @classmethod
-    def of(cls, vocabulaire: Vocabulaire) -> "CohortColumns":
+    def of(cls, vocabulaire: Vocabulaire) -> CohortColumns:
         termes = vocabulaire.termes("situations")
         return cls(tuple(t.code for t in termes), tuple(t.code for t in termes if t.positive))
 

@@ -7,9 +7,9 @@ from dagster_duckdb import DuckDBResource
 from assets.marts.catalog import SCHEMA, Mart
 from assets.marts.sql import query, run_script
 from assets.referentiel.compute import compute_referentiel
+from pipelines.config import ProjectConfig, Territoire
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
-from pipelines.config import ProjectConfig, Territoire
 from pipelines.resources import BilanSettings
 from pipelines.warehouse import insert_frame, table_schema, transaction
 
@@ -23,7 +23,8 @@ def apply_catalogue(frame: pd.DataFrame, config: ProjectConfig, territoires: lis
     frame = frame.copy()
     if "unite" not in frame:
         frame["unite"] = None
-    units, problems = [], []
+    units: list[str | None] = []
+    problems: list[str] = []
     by_territory = {t.code: (t, config.mesures.declarees(config.vocabulaire, config.catalogue(t.catalogue_indicateurs)))
                     for t in territoires}
     data_units = set(config.vocabulaire.codes("unites"))

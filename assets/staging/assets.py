@@ -1,8 +1,7 @@
 """Staging assets: one per family, reading its source asset's files and writing clean rows and quarantine."""
 
 
-from dagster import (AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TableColumn, TableSchema,
-                     asset)
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TableColumn, TableSchema, asset
 from dagster_duckdb import DuckDBResource
 
 from assets.staging.contract import SQL_TYPES
@@ -13,6 +12,7 @@ from checks.registry import Registre
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
+
 
 def _schema(family: Family) -> TableSchema:
     cols = [TableColumn("territoire", "VARCHAR"), TableColumn("annee_boite", "INTEGER")]

@@ -9,6 +9,7 @@ import pandas as pd
 from assets.staging.contract import TableContract, flag
 from assets.staging.family import Context
 
+
 def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context) -> list[pd.DataFrame]:
     total = frame["beneficiaires_total"]
     errors = [flag(frame, frame["annee_action"] > ctx.annee, "annee_action", "annee_action",

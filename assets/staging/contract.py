@@ -74,7 +74,7 @@ class TableContract:
         return next(c for c in self.columns if c.name == name)
 
     @classmethod
-    def from_contrat(cls, table: TableContrat, vocabulaire: Vocabulaire) -> "TableContract":
+    def from_contrat(cls, table: TableContrat, vocabulaire: Vocabulaire) -> TableContract:
         def choices(c) -> tuple[str, ...]:
             return tuple(c.valeurs if c.valeurs is not None else vocabulaire.codes(c.domaine)) \
                 if c.type == "choix" else ()

@@ -9,6 +9,7 @@ import pandas as pd
 from assets.staging.contract import TableContract, flag
 from assets.staging.family import Context
 
+
 def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context) -> list[pd.DataFrame]:
     percent = frame["unite"] == "pourcentage"
     return [flag(frame, percent & (frame[c] > 100), c, "valeur_maximale",

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
 
 import pandas as pd
 
@@ -47,7 +47,7 @@ class Context:
     programmation: pd.DataFrame | None = None  # clean programmation rows already loaded, every year
     limites: Limites | None = None  # what a file may weigh before it is parsed (settings.yaml); None: defaults
 
-    def fingerprint(self, family: "Family") -> str:
+    def fingerprint(self, family: Family) -> str:
         """Cache key of the per-file pass: the family's code version (contract YAML and the code its rules run)
         and every setting its rules read."""
         parts = {

@@ -10,6 +10,7 @@ import pandas as pd
 from assets.staging.contract import TableContract, flag
 from assets.staging.family import Context, normalise_qpv, qpv_message
 
+
 def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context) -> list[pd.DataFrame]:
     forms = table.col("code_geo").patterns
     if forms is None:

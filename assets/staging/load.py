@@ -14,10 +14,10 @@ import duckdb
 import pandas as pd
 
 from assets.sources import active_deposits
-from pipelines.common import write_atomic
 from assets.staging.contract import AVERTISSEMENT, FILE_COLUMN, HASH_COLUMN, SQL_TYPES, TableContract
 from assets.staging.family import Context, Family, ParsedFile, attach_provenance, parse_file, validate_set
 from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible
+from pipelines.common import write_atomic
 from pipelines.warehouse import insert_frame, transaction
 
 PROVENANCE_SQL = "fichier VARCHAR, fichier_sha256 VARCHAR, feuille VARCHAR, ligne INTEGER, run_id VARCHAR"

@@ -8,10 +8,8 @@ it is the staging asset's Dagster `code_version` and part of the read cache key.
 from __future__ import annotations
 
 import ast
-import hashlib
 import importlib
 import importlib.util
-import json
 from pathlib import Path
 from types import ModuleType
 
@@ -21,6 +19,7 @@ from assets.staging import reading as reading_module
 from assets.staging.contract import TableContract
 from assets.staging.family import Family
 from pipelines import common as common_module
+from pipelines.common import code_version
 from pipelines.config import REGLES_COMMUNES, ConfigurationError, ProjectConfig
 
 HOOKS = ("prepare", "row_rules", "set_rules")
@@ -59,7 +58,7 @@ def _check_rules(name: str, known: set[str], own: set[str], contract_path: Path,
     """Every rule code the code emits is declared in the YAML; every rule of the family's own is applied."""
     used: set[str] = set()
     for source in [m for m in (*MACHINERY, module) if m is not None]:
-        for code, line in rules_in_code(Path(source.__file__)).items():
+        for code, line in rules_in_code(Path(str(source.__file__))).items():
             if code not in known:
                 raise ConfigurationError(f"{source.__file__}, ligne {line} : règle « {code} » utilisée par le code "
                                          f"mais déclarée ni dans {contract_path} (`regles`) ni dans {shared_path}")
@@ -70,13 +69,6 @@ def _check_rules(name: str, known: set[str], own: set[str], contract_path: Path,
         raise ConfigurationError(f"{contract_path} : configuration invalide\n" + "\n".join(
             f"  - clé `regles.{code}` : règle propre à la famille qu'aucun code n'applique ({where})"
             for code in unused))
-
-
-def code_version(payload: dict, sources: list[Path]) -> str:
-    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode())
-    for path in sorted(set(sources)):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def build_families(config: ProjectConfig) -> dict[str, Family]:
@@ -93,9 +85,9 @@ def build_families(config: ProjectConfig) -> dict[str, Family]:
         payload = {"famille": name, "contrat": contrat.model_dump(mode="json", exclude={"mart"}),
                    "regles": {k: r.model_dump(mode="json") for k, r in rules.items()},
                    "choix": {t.name: {c.name: c.choices for c in t.columns if c.choices} for t in tables}}
-        sources = [Path(m.__file__) for m in (*MACHINERY, module) if m is not None]
+        sources = [Path(str(m.__file__)) for m in (*MACHINERY, module) if m is not None]
         families[name] = Family(
-            name=name, tables=tables, version=code_version(payload, sources), rules=rules,
+            name=name, tables=tables, version=code_version(*sources, payload=payload), rules=rules,
             description=contrat.description, depends_on=tuple(contrat.depend_de),
             **{h: getattr(module, h, None) for h in HOOKS},
         )

@@ -8,8 +8,8 @@ import pytest
 from assets.staging.contract import parse_date, parse_number
 from assets.staging.family import parse_file
 from assets.staging.reading import FichierIllisible, read_file
-from pipelines.common import normalise_header
 from assets.staging.registry import FAMILIES, family_of
+from pipelines.common import normalise_header
 from tests.conftest import write_xlsx
 
 
