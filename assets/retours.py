@@ -51,7 +51,8 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
                             "FROM staging.qualite_fichiers WHERE territoire = ? AND annee_boite = ? ORDER BY fichier",
                             [territoire.code, annee]).fetchall()
         qpv_rows = [[q.code, q.nom, ", ".join(q.communes)] for q in territoire.qpv]
-        for famille, fichier, version, sha, statut, lues, retenues, quarantaine, inconnues, supprimees, message in files:
+        for (famille, fichier, version, sha, statut, lues, retenues, quarantaine, inconnues, supprimees,
+             message) in files:
             problems = con.execute(
                 "SELECT ligne, feuille, colonne, valeur, regle, gravite, message FROM quarantine.erreurs "
                 "WHERE territoire = ? AND annee_boite = ? AND fichier = ? ORDER BY feuille NULLS FIRST, ligne, colonne",

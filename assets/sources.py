@@ -256,7 +256,8 @@ def build_source_asset(famille: str, families: dict[str, Family]):
                      f"empreinte SHA-256 : un fichier identique n'est stocké qu'une fois, un fichier modifié "
                      f"devient une nouvelle version enregistrée (table archive.depots)."),
     )
-    def _source(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource) -> MaterializeResult:
+    def _source(context: AssetExecutionContext, parametres: BilanSettings,
+                entrepot: DuckDBResource) -> MaterializeResult:
         annee = int(context.partition_key)
         territoires = parametres.territoires(log=lambda m: say(context, m))
         deposits = collect(famille, annee, territoires, parametres.data_root, parametres.archive_dir,
@@ -264,7 +265,8 @@ def build_source_asset(famille: str, families: dict[str, Family]):
         with entrepot.get_connection() as con:
             deposits = record(con, famille, annee, deposits, context.run_id)
         new = [d for d in deposits if d.nouveau]
-        say(context, f"sources/{famille} {annee} : {len(deposits)} fichier(s), dont {len(new)} nouveau(x) ou modifié(s)")
+        say(context,
+            f"sources/{famille} {annee} : {len(deposits)} fichier(s), dont {len(new)} nouveau(x) ou modifié(s)")
         return MaterializeResult(metadata={
             "fichiers": len(deposits),
             "nouveaux_ou_modifies": len(new),

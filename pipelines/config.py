@@ -534,7 +534,8 @@ class CatalogueMesures(_Strict):
                 if full in out:
                     raise ConfigurationError(f"mesures.yaml : code de mesure en double après développement : {full}")
                 out[full] = MesureDeclaree(full, m.libelle.replace("{libelle}", libelle).replace("{code}", code or ""),
-                                           unite, m.famille, m.nature, tuple(m.cles), tuple(m.perimetres), code, m.ecart)
+                                           unite, m.famille, m.nature, tuple(m.cles), tuple(m.perimetres), code,
+                                           m.ecart)
         return out
 
     def cle(self, code: str) -> CleMesure:
@@ -638,7 +639,8 @@ class ProjectConfig:
                 raise ConfigurationError(f"{path} : clé `code` « {territoire.code} » différente du nom du fichier")
             self.mesures.verifier_referentiel(self.referentiel(territoire.referentiel),
                                               self.catalogue(territoire.catalogue_indicateurs), territoire,
-                                              self.vocabulaire, self.dir / "referentiels" / f"{territoire.referentiel}.yaml")
+                                              self.vocabulaire,
+                                              self.dir / "referentiels" / f"{territoire.referentiel}.yaml")
             result[territoire.code] = territoire
         if not result:
             raise ConfigurationError(f"{folder} : aucun territoire configuré")

@@ -34,4 +34,5 @@ def table_schema(con: duckdb.DuckDBPyConnection, table: str):
     """A DuckDB table's columns as Dagster column-schema metadata (shown on the asset in the UI)."""
     from dagster import TableColumn, TableSchema
 
-    return TableSchema(columns=[TableColumn(name, kind) for name, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall()])
+    described = con.execute(f"DESCRIBE {table}").fetchall()
+    return TableSchema(columns=[TableColumn(name, kind) for name, kind, *_ in described])

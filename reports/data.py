@@ -92,18 +92,21 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
     return BilanData(
         territoire=territoire, annee=a, referentiel_version=referentiel.version, run_id=run_id,
         genere_le=dt.date.today().strftime("%d/%m/%Y"), families_present=present,
-        measures=_df(con, "referentiel", "mesures", "SELECT * FROM referentiel.mesures WHERE territoire = ? AND annee = ?",
+        measures=_df(con, "referentiel", "mesures",
+                     "SELECT * FROM referentiel.mesures WHERE territoire = ? AND annee = ?",
                      [t, a]),
         measures_before=_df(con, "referentiel", "mesures", "SELECT * FROM referentiel.mesures WHERE territoire = ? "
                             "AND annee = ?", [t, a - 1]),
         referentiel=ref_rows, axes=axes,
         programmation=_df(con, "marts", "programmation", "SELECT * FROM marts.programmation WHERE territoire = ? AND "
                           "annee = ?", [t, a]),
-        engagements=_df(con, "marts", "engagements", "SELECT * FROM marts.engagements WHERE territoire = ? AND annee = ? "
+        engagements=_df(con, "marts", "engagements",
+                        "SELECT * FROM marts.engagements WHERE territoire = ? AND annee = ? "
                         "ORDER BY partenaire, engagement, indicateur, perimetre", [t, a]),
         tfpb=_df(con, "marts", "tfpb", "SELECT * FROM marts.tfpb WHERE territoire = ? AND annee = ? ORDER BY bailleur, "
                  "code_qpv", [t, a]),
-        indicateurs=_df(con, "marts", "indicateurs", "SELECT * FROM marts.indicateurs WHERE territoire = ? AND annee = ?",
+        indicateurs=_df(con, "marts", "indicateurs",
+                        "SELECT * FROM marts.indicateurs WHERE territoire = ? AND annee = ?",
                         [t, a]),
         cohortes=_df(con, "publication", "cohortes_jalons", "SELECT * FROM publication.cohortes_jalons WHERE "
                      "territoire = ? AND annee = ? ORDER BY reference_cpo, cohorte, rang_jalon, dimension, modalite",
@@ -121,7 +124,8 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
         qpv=pd.DataFrame([{"code_qpv": q.code, "nom_qpv": q.nom, "population": q.population,
                            "communes": q.communes} for q in territoire.qpv]),
         controles=_df(con, "staging", "controles", "SELECT actif, controle, description, message, problemes, detail "
-                      "FROM staging.controles WHERE annee = ? AND NOT reussi AND NOT bloquant ORDER BY actif, controle", [a]),
+                      "FROM staging.controles WHERE annee = ? AND NOT reussi AND NOT bloquant ORDER BY actif, controle",
+                      [a]),
         secret=config.settings.secret_statistique.model_dump(),
         seuils=config.settings.seuils.model_dump(),
         vocabulaire=config.vocabulaire,

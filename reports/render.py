@@ -107,7 +107,8 @@ ANNEX_SHEETS = [
         "recherche_emploi": ("Recherche d'emploi", "t"), "inactif": ("Inactif", "t"),
         "perdu_de_vue": ("Perdu de vue", "t"), "taux_sortie_positive": ("Sorties positives (%)", "n")}),
     ("Qualité", "qualite", {
-        "famille": ("Famille", "t"), "fichier": ("Fichier", "t"), "version": ("Version", "i"), "statut": ("Statut", "t"),
+        "famille": ("Famille", "t"), "fichier": ("Fichier", "t"), "version": ("Version", "i"),
+        "statut": ("Statut", "t"),
         "lignes_lues": ("Lues", "i"), "lignes_retenues": ("Retenues", "i"), "lignes_quarantaine": ("Quarantaine", "i"),
         "message": ("Message", "t")}),
     ("Sources", "sources", {

@@ -17,17 +17,17 @@ def method_notes(data: BilanData) -> list[str]:
     return [
         "Crédits : montants accordés des dossiers accordés (par au moins un de leurs financeurs) de la programmation "
         "de l'année, tous financeurs ; les répartitions par financeur, objectif et QPV en sont des parts.",
-        "Un dossier qui vise plusieurs QPV est réparti entre eux au prorata de leur population (« TOUS » = tous les QPV "
-        "du territoire) ; les montants par QPV sont donc des estimations.",
+        "Un dossier qui vise plusieurs QPV est réparti entre eux au prorata de leur population (« TOUS » = tous les "
+        "QPV du territoire) ; les montants par QPV sont donc des estimations.",
         "Effet levier du BOP 147 : autres crédits accordés pour chaque euro de BOP 147, sur les seuls dossiers que le "
         "BOP 147 cofinance.",
         f"Part des CPO : en nombre de dossiers et en montant, tous financeurs et BOP 147 seul (la circulaire vise "
         f"{pct(seuils['part_cpo_visee'], 0)}).",
         "Bilans d'actions : le bilan de l'année Y présente la programmation de Y et les bilans complets des actions de "
-        "Y-1 ; un bilan plus récent d'un même dossier remplace le précédent. Parts de femmes, de résidents des QPV et de "
-        "moins de 26 ans calculées sur les bilans qui donnent la répartition (Σ parties / Σ totaux).",
-        "Engagements : une valeur réalisée vide signifie « non renseigné », jamais zéro ; un taux n'est jamais additionné "
-        "entre QPV ; le taux moyen de réalisation plafonne chaque engagement à 100 %.",
+        "Y-1 ; un bilan plus récent d'un même dossier remplace le précédent. Parts de femmes, de résidents des QPV et "
+        "de moins de 26 ans calculées sur les bilans qui donnent la répartition (Σ parties / Σ totaux).",
+        "Engagements : une valeur réalisée vide signifie « non renseigné », jamais zéro ; un taux n'est jamais "
+        "additionné entre QPV ; le taux moyen de réalisation plafonne chaque engagement à 100 %.",
         "TFPB : l'abattement est compté une fois par bailleur et par QPV (ligne patrimoine), jamais par action ; "
         f"couverture = contreparties valorisées / abattement, alerte sous {pct(seuils['couverture_tfpb'], 0)}.",
         "Indicateurs : dernier millésime disponible ; la valeur de l'ensemble des QPV est celle publiée par la source, "
@@ -118,7 +118,8 @@ def referentiel(data: BilanData) -> dict:
                     "code": r.code_indicateur, "libelle": r.libelle,
                     "valeur": valeur(r.valeur, r.unite) if pd.notna(r.valeur) else "—",
                     "annee_donnees": "" if pd.isna(r.annee_donnees) else int(r.annee_donnees),
-                    "reference": "" if pd.isna(r.reference) else f"{valeur(r.reference, r.unite)} ({int(r.annee_reference)})",
+                    "reference": ("" if pd.isna(r.reference)
+                                  else f"{valeur(r.reference, r.unite)} ({int(r.annee_reference)})"),
                     "cible": f"{valeur(r.cible, r.unite)} ({int(r.annee_cible)})",
                     "tendance": {"hausse": "↗", "baisse": "↘", "stable": "→"}.get(r.tendance, ""),
                     "statut": r.statut, "raison": r.raison, "mesure": r.mesure + (f" [{r.cle}]" if r.cle else ""),
@@ -144,7 +145,8 @@ def programmation(data: BilanData) -> dict:
                 "part": pct(r.part)}
                for r in by_funder.sort_values("montant_accorde", ascending=False).itertuples()]
     by_objective = pd.DataFrame([
-        {"code_objectif": o["code"], "intitule": o["intitule"], "dossiers": data.m("prog.dossiers_accordes", cle=o["code"]),
+        {"code_objectif": o["code"], "intitule": o["intitule"],
+         "dossiers": data.m("prog.dossiers_accordes", cle=o["code"]),
          "montant": data.m("prog.montant_accorde", cle=o["code"])}
         for axe in data.axes for o in axe["objectifs"] if data.m("prog.montant_accorde", cle=o["code"]) is not None],
         columns=["code_objectif", "intitule", "dossiers", "montant"])
@@ -250,7 +252,8 @@ def indicateurs(data: BilanData, dep_label: str, epci_label: str) -> dict:
              "calcule": bool(r.calcule), "code": r.code_indicateur} for r in i.itertuples()]
     long = []
     for r in i[i["unite"] == "pourcentage"].itertuples():
-        for level, v in (("QP du contrat", r.valeur), (dep_label, r.valeur_qpv_departement), (epci_label, r.valeur_epci)):
+        levels = (("QP du contrat", r.valeur), (dep_label, r.valeur_qpv_departement), (epci_label, r.valeur_epci))
+        for level, v in levels:
             if pd.notna(v):
                 long.append({"libelle": r.libelle_indicateur or r.code_indicateur, "niveau": level, "valeur": v})
     chart = charts.comparison(pd.DataFrame(long), "Les QPV du contrat face aux QP du département et à l'EPCI",
@@ -277,9 +280,11 @@ def cohortes(data: BilanData) -> dict:
         tables.append({"cpo": cpo, "cohorte": int(cohort), "objectif": rows["code_objectif"].iloc[0] or "",
                        "lignes": [{"jalon": jalons[r.jalon], "attendus": r.attendus or "—", "observes": r.observes,
                                    **{s: getattr(r, s) for s in situations},
-                                   "taux_positif": pct(r.taux_sortie_positive, 0), "taux_durable": pct(r.taux_emploi_durable, 0),
+                                   "taux_positif": pct(r.taux_sortie_positive, 0),
+                                   "taux_durable": pct(r.taux_emploi_durable, 0),
                                    "taux_perdus": pct(r.taux_perdus_de_vue, 0)} for r in rows.itertuples()]})
-    series = [{"serie": f"{r.reference_cpo} ({int(r.cohorte)})", "jalon": jalons[r.jalon], "taux": r.taux_sortie_positive}
+    series = [{"serie": f"{r.reference_cpo} ({int(r.cohorte)})", "jalon": jalons[r.jalon],
+               "taux": r.taux_sortie_positive}
               for r in overall.itertuples() if r.jalon in after_entry and pd.notna(r.taux_sortie_positive)]
     chart = charts.cohort_rates(pd.DataFrame(series), "Sorties positives à chaque jalon, par CPO et cohorte",
                                 "cohortes des CPO (publication.cohortes_jalons) ; taux non publiés sous "

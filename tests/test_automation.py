@@ -18,7 +18,8 @@ PARIS = dt.timezone(dt.timedelta(hours=1))
 
 
 def _tick(schedule, day: dt.date):
-    context = build_schedule_context(scheduled_execution_time=dt.datetime(day.year, day.month, day.day, 6, tzinfo=PARIS),
+    at_six = dt.datetime(day.year, day.month, day.day, 6, tzinfo=PARIS)
+    context = build_schedule_context(scheduled_execution_time=at_six,
                                      resources={"parametres": BilanSettings()},
                                      repository_def=defs.get_repository_def())
     return list(schedule.evaluate_tick(context).run_requests or [])

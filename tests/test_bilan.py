@@ -66,8 +66,8 @@ def test_synthesis_and_programming_figures_equal_the_marts(demo):
     assert f"{french(bop)}{NB}€" in html
     assert f"{dossiers} dossiers accordés" in html
     cpo = con.execute("SELECT 100.0 * count(DISTINCT numero_dossier) FILTER (WHERE mode_financement = 'CPO') / "
-                      "count(DISTINCT numero_dossier) FROM marts.programmation WHERE annee = 2025 AND statut = 'accorde'"
-                      ).fetchone()[0]
+                      "count(DISTINCT numero_dossier) FROM marts.programmation WHERE annee = 2025 "
+                      "AND statut = 'accorde'").fetchone()[0]
     assert f"{french(cpo, 1)}{NB}%" in html
 
 

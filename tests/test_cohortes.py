@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 
 from assets.publication.cohortes import CohortColumns, publish_cohortes, relations_of_block
+from assets.publication.secret import protect, withheld_rate
 from pipelines.config import ProjectConfig
+from tests.test_marts import FIXTURES, _materialize
 
 COLUMNS = CohortColumns.of(ProjectConfig().vocabulaire)
 COUNTS = COLUMNS.counts
-from assets.publication.secret import protect, withheld_rate
-from tests.test_marts import FIXTURES, _materialize
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +79,11 @@ def test_transitions_between_consecutive_jalons(con):
                           "marts.cohortes_transitions WHERE annee = 2025 AND reference_cpo = 'CPO-T-01' "
                           "AND cohorte = 2024").fetchall())
     assert got == {
-        ("entree", "recherche_emploi", "emploi_transition", 1), ("entree", "recherche_emploi", "formation_qualifiante", 1),
+        ("entree", "recherche_emploi", "emploi_transition", 1),
+        ("entree", "recherche_emploi", "formation_qualifiante", 1),
         ("entree", "inactif", "recherche_emploi", 1), ("entree", "recherche_emploi", "emploi_durable", 1),
-        ("6_mois", "emploi_transition", "emploi_durable", 1), ("6_mois", "formation_qualifiante", "emploi_transition", 1),
+        ("6_mois", "emploi_transition", "emploi_durable", 1),
+        ("6_mois", "formation_qualifiante", "emploi_transition", 1),
         ("6_mois", "recherche_emploi", "perdu_de_vue", 1), ("6_mois", "emploi_durable", "emploi_durable", 1),
     }
 

@@ -16,7 +16,8 @@ def _copy_config(tmp_path):
     target = tmp_path / "config"
     shutil.copytree(PROJECT_ROOT / "config", target)
     settings = yaml.safe_load((target / "settings.yaml").read_text())
-    settings["geographie_reference"]["fichier_local"] = str(PROJECT_ROOT.parent / "shared/reference/qpv-2024.geojson.gz")
+    national = PROJECT_ROOT.parent / "shared/reference/qpv-2024.geojson.gz"
+    settings["geographie_reference"]["fichier_local"] = str(national)
     (target / "settings.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True))
     return target
 
@@ -48,7 +49,7 @@ def test_error_names_file_and_key(tmp_path):
     data["couleur"] = "bleu"
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     with pytest.raises(ConfigurationError) as err:
-        ProjectConfig(cfg_dir).territoires
+        _ = ProjectConfig(cfg_dir).territoires
     text = str(err.value)
     assert str(path) in text
     assert "`siren_epci` : clé obligatoire absente" in text
@@ -175,7 +176,7 @@ def _measure(data, code):
 def test_measure_catalogue_errors_name_the_file_and_the_key(tmp_path, change, message):
     cfg_dir, path = _edit_measures(tmp_path, change)
     with pytest.raises(ConfigurationError) as err:
-        ProjectConfig(cfg_dir).mesures
+        _ = ProjectConfig(cfg_dir).mesures
     assert str(path) in str(err.value) and "clé `mesures" in str(err.value)
     assert message in str(err.value)
 
@@ -198,7 +199,7 @@ def test_measure_catalogue_errors_name_the_file_and_the_key(tmp_path, change, me
 def test_referential_is_checked_against_the_measure_catalogue_when_loaded(tmp_path, change, message):
     cfg_dir, path = _edit_referential(tmp_path, change)
     with pytest.raises(ConfigurationError) as err:
-        ProjectConfig(cfg_dir).territoires
+        _ = ProjectConfig(cfg_dir).territoires
     assert str(path) in str(err.value) and message in str(err.value)
 
 
@@ -209,7 +210,7 @@ def test_thresholds_of_the_bilan_are_validated_settings(tmp_path):
     data["seuils"]["part_cpo_visee"] = 150
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     with pytest.raises(ConfigurationError, match=re.escape("`seuils.part_cpo_visee`")):
-        ProjectConfig(cfg_dir).settings
+        _ = ProjectConfig(cfg_dir).settings
 
 
 def test_pipelines_config_and_resources_import_nothing_from_assets():

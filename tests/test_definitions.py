@@ -77,5 +77,6 @@ def test_dagster_asset_materialize_runs_on_a_fresh_instance(tmp_path):
                           cwd=root, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     with duckdb.connect(str(tmp_path / "sortie" / "entrepot.duckdb"), read_only=True) as con:
-        families = {r[0] for r in con.execute("SELECT DISTINCT famille FROM archive.depots WHERE annee = 2025").fetchall()}
+        rows = con.execute("SELECT DISTINCT famille FROM archive.depots WHERE annee = 2025").fetchall()
+    families = {r[0] for r in rows}
     assert families == set(ProjectConfig().vocabulaire.codes("familles"))

@@ -84,12 +84,12 @@ def test_purposely_broken_rows_are_all_in_quarantine_for_their_reason(demo_run):
         expected = {(int(r["annee"]), r["fichier"], int(r["ligne"]), r["colonne"], r["regle"])
                     for r in csv.DictReader(handle)}
     with duckdb.connect(str(sortie / "entrepot.duckdb"), read_only=True) as con:
-        found = {(a, f, l, (s + "." + c) if s else c, r) for a, f, l, s, c, r in con.execute(
+        found = {(a, f, n, (s + "." + c) if s else c, r) for a, f, n, s, c, r in con.execute(
             "SELECT annee_boite, fichier, ligne, feuille, colonne, regle FROM quarantine.erreurs "
             "WHERE gravite = 'erreur'").fetchall()}
         quarantined = set(con.execute("SELECT annee_boite, fichier, ligne FROM quarantine.lignes").fetchall())
     assert expected <= found, expected - found
-    assert quarantined == {(a, f, l) for a, f, l, _, _ in expected}  # and nothing else is refused
+    assert quarantined == {(a, f, n) for a, f, n, _, _ in expected}  # and nothing else is refused
     assert len(expected) >= 20
 
 

@@ -36,7 +36,8 @@ def test_one_send_per_content_over_real_runs(demo_run_partage, tmp_path):
     def run(selection=None):
         parametres = BilanSettings(racine_donnees=str(donnees), sortie=str(sortie), dossier_config=str(config),
                                    pdf=False)
-        result = materialize(ALL_ASSETS, selection=selection, partition_key="2025", instance=DagsterInstance.ephemeral(),
+        result = materialize(ALL_ASSETS, selection=selection, partition_key="2025",
+                             instance=DagsterInstance.ephemeral(),
                              tags={"bilan/diffuser": "oui"},
                              resources={"parametres": parametres, "entrepot": warehouse(parametres.warehouse_path)})
         assert result.success

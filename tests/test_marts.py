@@ -120,7 +120,8 @@ def test_a_measure_outside_the_catalogue_stops_the_run(config):
     assert apply_catalogue(frame, config, [t])["unite"].tolist() == ["nombre"]
     for row, message in [
         ({"code_mesure": "tfpb.logement"}, "assets/marts/tfpb_mesures.sql : mesure « tfpb.logement » absente"),
-        ({"code_mesure": "tfpb.valorise_axe", "cle": "jardinage"}, "clé « jardinage » non acceptée (accepte : axe_tfpb)"),
+        ({"code_mesure": "tfpb.valorise_axe", "cle": "jardinage"},
+         "clé « jardinage » non acceptée (accepte : axe_tfpb)"),
         ({"code_mesure": "tfpb.alertes_couverture", "perimetre": "QN05934M"}, "périmètre « QN05934M » non accepté"),
         ({"code_mesure": "engagement.realise", "cle": "CAF — places"}, "unité « None » absente"),
     ]:

@@ -41,7 +41,7 @@ def relations_of_block(block: pd.DataFrame, columns: CohortColumns) -> list[tupl
     ensemble = block.index[block["dimension"] == "ensemble"]
     if len(ensemble):
         total_row = ensemble[0]
-        for dimension, rows in block[block["dimension"] != "ensemble"].groupby("dimension"):
+        for _dimension, rows in block[block["dimension"] != "ensemble"].groupby("dimension"):
             for column in columns.counts:
                 relations.append(((total_row, column), [(r, column) for r in rows.index]))
     return relations

@@ -133,7 +133,8 @@ def referentiel(context: AssetExecutionContext, parametres: BilanSettings, entre
                     CASE WHEN effectif < ? THEN NULL ELSE valeur END AS valeur,
                     CASE WHEN effectif < ? THEN NULL ELSE ecart_cible END AS ecart_cible,
                     CASE WHEN effectif < ? THEN 'non renseigné' ELSE statut END AS statut,
-                    CASE WHEN effectif < ? THEN 'valeur non publiée : moins de ' || ? || ' personnes (secret statistique)'
+                    CASE WHEN effectif < ?
+                         THEN 'valeur non publiée : moins de ' || ? || ' personnes (secret statistique)'
                          ELSE raison END AS raison)
                 FROM referentiel.indicateurs WHERE annee = ?""", [minimum] * 5 + [annee])
         schema = table_schema(con, "referentiel.indicateurs")

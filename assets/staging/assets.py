@@ -20,7 +20,8 @@ def _schema(family: Family) -> TableSchema:
         prefix = f"{t.name}." if len(family.tables) > 1 else ""
         cols += [TableColumn(f"{prefix}{c.name}", SQL_TYPES[c.kind],
                              description=("obligatoire" if c.required else "facultatif")) for c in t.columns]
-    cols += [TableColumn(n, "VARCHAR") for n in ("fichier", "fichier_sha256", "feuille")] + [TableColumn("ligne", "INTEGER")]
+    cols += [TableColumn(n, "VARCHAR") for n in ("fichier", "fichier_sha256", "feuille")]
+    cols += [TableColumn("ligne", "INTEGER")]
     return TableSchema(columns=cols)
 
 
@@ -61,8 +62,8 @@ def build_staging_asset(family: Family, registre: Registre):
             summary = stage_family(con, family, annee, contexts, context.run_id, parametres.cache_dir,
                                    log=lambda m: say(context, m))
             checks = staging_checks.evaluate(con, family, key, annee, context.run_id, registre)
-            by_rule = con.execute("SELECT regle, count(*) FROM quarantine.erreurs WHERE famille = ? AND annee_boite = ? "
-                                  "GROUP BY regle ORDER BY 2 DESC", [family.name, annee]).fetchall()
+            by_rule = con.execute("SELECT regle, count(*) FROM quarantine.erreurs WHERE famille = ? "
+                                  "AND annee_boite = ? GROUP BY regle ORDER BY 2 DESC", [family.name, annee]).fetchall()
         q = summary.quality
         say(context, f"staging/{family.name} {annee} : {summary.rows_read} lignes lues, {summary.rows_kept} retenues, "
                      f"{summary.rows_quarantined} en quarantaine")

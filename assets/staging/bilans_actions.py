@@ -38,4 +38,5 @@ def set_rules(tables: dict[str, pd.DataFrame], ctx: Context) -> list[pd.DataFram
     unknown = pd.Series(~found, index=frame.index) & frame["numero_dossier"].notna() & frame["annee_action"].notna()
     return [flag(frame, unknown, "numero_dossier", "dossier_inconnu",
                  "dossier « " + frame["numero_dossier"].astype("string") + " » absent de la programmation "
-                 + frame["annee_action"].astype("string") + " retenue (absent du fichier, ou ses lignes sont en quarantaine)")]
+                 + frame["annee_action"].astype("string")
+                 + " retenue (absent du fichier, ou ses lignes sont en quarantaine)")]

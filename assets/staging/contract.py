@@ -290,7 +290,7 @@ def boundary_errors(typed: pd.DataFrame, table: TableContract, type_errors: pd.D
     out["message"] = [message(r) for r in out.itertuples()]  # one per failing cell, not per row
     # a cell that did not parse is already reported as a type error: do not report it missing too
     typed_bad = set(zip(type_errors["ligne"].astype(int), type_errors["colonne"]))
-    keep = [(l, c) not in typed_bad for l, c in zip(out["ligne"].astype(int), out["colonne"])]
+    keep = [(line, c) not in typed_bad for line, c in zip(out["ligne"].astype(int), out["colonne"])]
     return concat_errors([out.loc[keep]])
 
 

@@ -307,8 +307,8 @@ def _finish(frame: pd.DataFrame, headers: list, positions: list[str], first_data
             for pos in hit.to_numpy().nonzero()[0]:
                 v = values.iloc[pos]
                 found = CONTROL.search(v)
-                problems.append(f"ligne {lines[pos]}, colonne {label(i)} : {_char_name(found.group() if found else '')} "
-                                f"dans « {_shown_value(v)} »")
+                character = _char_name(found.group() if found else "")
+                problems.append(f"ligne {lines[pos]}, colonne {label(i)} : {character} dans « {_shown_value(v)} »")
     if problems:
         raise FichierIllisible(f"{name}{where} : caractère invisible dans une cellule, la valeur serait altérée — "
                                + _listing(problems) + " : retirez-le et renvoyez le fichier")

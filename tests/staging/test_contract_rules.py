@@ -77,7 +77,8 @@ CASES = [
     ("engagements", {"annee": "2024", "indicateur": "x"}, "annee", "annee_boite"),
     ("engagements", {"code_objectif": "OG.5.1", "indicateur": "x"}, "code_objectif", "objectif_inconnu"),
     ("engagements", {"code_qpv": "QM05936M"}, "code_qpv", "qpv_inconnu"),
-    ("engagements", {"unite": "pourcentage", "valeur_cible": "80", "valeur_realisee": "112", "indicateur": "x"}, "valeur_realisee",
+    ("engagements", {"unite": "pourcentage", "valeur_cible": "80", "valeur_realisee": "112", "indicateur": "x"},
+     "valeur_realisee",
      "valeur_maximale"),
     ("engagements", {"valeur_cible": "-1", "indicateur": "x"}, "valeur_cible", "valeur_minimale"),
     ("engagements", {"montant_droit_commun": "-5", "indicateur": "x"}, "montant_droit_commun", "valeur_minimale"),
@@ -227,7 +228,8 @@ def test_qpv_suggestion_names_the_nearest_code(tmp_path, ctx):
 
 def test_qpv_cibles_tous_and_lists_are_canonical(tmp_path, ctx):
     base = BASE["programmation"]
-    rows = [{**base, "qpv_cibles": "tous"}, {**base, "numero_dossier": "2025-00002", "qpv_cibles": "QN05938M , qn05934m"}]
+    rows = [{**base, "qpv_cibles": "tous"},
+            {**base, "numero_dossier": "2025-00002", "qpv_cibles": "QN05938M , qn05934m"}]
     clean = _validate(tmp_path, ctx, "programmation", rows).clean["programmation"]
     assert list(clean["qpv_cibles"]) == ["TOUS", "QN05934M;QN05938M"]
 

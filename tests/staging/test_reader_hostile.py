@@ -271,7 +271,7 @@ def test_limits_are_validated_settings(config, tmp_path):
     from pipelines.config import ConfigurationError, ProjectConfig
 
     with pytest.raises(ConfigurationError, match="limites.lignes"):
-        ProjectConfig(tmp_path).settings
+        _ = ProjectConfig(tmp_path).settings
 
 
 def test_verifier_names_a_folder_for_what_it_is(tmp_path, capsys):

@@ -15,7 +15,8 @@ from tests.conftest import write_xlsx
 
 @pytest.mark.parametrize("written,canonical", [
     ("Montant accordé (€)", "montant_accorde"), ("  N° dossier ", "n_dossier"), ("Code QPV", "code_qpv"),
-    ("Intitulé de l'action", "intitule_de_l_action"), ("ANNÉE", "annee"), ("Bénéficiaires - femmes", "beneficiaires_femmes"),
+    ("Intitulé de l'action", "intitule_de_l_action"), ("ANNÉE", "annee"),
+    ("Bénéficiaires - femmes", "beneficiaires_femmes"),
 ])
 def test_header_normalisation(written, canonical):
     assert normalise_header(written) == canonical
