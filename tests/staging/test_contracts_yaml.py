@@ -12,7 +12,8 @@ import yaml
 
 from assets.staging.family import attach_provenance, parse_file, validate_set
 from assets.staging.load import read_deposit
-from assets.staging.registry import FAMILIES, build_families, code_version
+from assets.staging.registry import FAMILIES, build_families
+from pipelines.common import code_version
 from pipelines.config import PROJECT_ROOT, ConfigurationError, ProjectConfig
 from tests.conftest import write_csv
 
@@ -215,11 +216,11 @@ def test_staging_assets_carry_the_family_code_version():
 def test_code_version_follows_the_code_its_rules_run(tmp_path):
     source = tmp_path / "regles.py"
     source.write_text("LIMIT = 100\n")
-    before = code_version({"a": 1}, [source])
-    assert code_version({"a": 1}, [source]) == before
+    before = code_version(source, payload={"a": 1})
+    assert code_version(source, payload={"a": 1}) == before
     source.write_text("LIMIT = 90\n")
-    assert code_version({"a": 1}, [source]) != before
-    assert code_version({"a": 2}, [source]) != code_version({"a": 1}, [source])
+    assert code_version(source, payload={"a": 1}) != before
+    assert code_version(source, payload={"a": 2}) != code_version(source, payload={"a": 1})
 
 
 def test_a_comment_in_the_contract_does_not_change_the_version(tmp_path):
