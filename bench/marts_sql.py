@@ -24,8 +24,9 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "assets" / "marts"
 
 def vocabulaire(con) -> SimpleNamespace:
     domaines: dict[str, list] = {}
-    for domaine, code, libelle, rang, mois, positive in con.execute(
-            "SELECT domaine, code, libelle, rang, mois, positive FROM ref.vocabulaire ORDER BY domaine, rang").fetchall():
+    lignes = con.execute("SELECT domaine, code, libelle, rang, mois, positive FROM ref.vocabulaire "
+                         "ORDER BY domaine, rang").fetchall()
+    for domaine, code, libelle, rang, mois, positive in lignes:
         domaines.setdefault(domaine, []).append(SimpleNamespace(code=code, libelle=libelle, rang=rang, mois=mois,
                                                                 positive=positive))
     return SimpleNamespace(**domaines)
@@ -37,7 +38,8 @@ def instructions(nom: str, con, annee: int) -> list[str]:
         texte = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(texte).render(
             vocabulaire=vocabulaire(con))
     morceaux = [s.strip() for s in re.split(r";\s*(?:\n|$)", texte)]
-    utiles = [s for s in morceaux if any(l.strip() and not l.strip().startswith("--") for l in s.splitlines())]
+    utiles = [s for s in morceaux
+              if any(x.strip() and not x.strip().startswith("--") for x in s.splitlines())]
     return [s.replace("$annee", str(int(annee))) for s in utiles]
 
 

@@ -53,7 +53,8 @@ def main() -> int:
     from pipelines.resources import BilanSettings, warehouse
 
     import_s = time.perf_counter() - DEBUT
-    parametres = BilanSettings(racine_donnees=str(Path(args.donnees).resolve()), sortie=str(Path(args.sortie).resolve()),
+    parametres = BilanSettings(racine_donnees=str(Path(args.donnees).resolve()),
+                               sortie=str(Path(args.sortie).resolve()),
                                dossier_config=str(Path(args.config).resolve()))
     entrepot = warehouse(parametres.warehouse_path)
     configured = parametres.config.settings.annees

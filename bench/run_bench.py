@@ -96,8 +96,7 @@ def pipeline(donnees: Path, sortie: Path, config: Path, home: Path, sans_bilan: 
            "--config", str(config), "--annee", "2025", "--rapport", str(rapport)]
     cmd += ["--sans-bilan"] if sans_bilan else []
     cmd += ["--seulement", seulement] if seulement else []
-    env = {"PYTHONPATH": str(ROOT), "DAGSTER_HOME": str(home),
-           "BILAN_CLE_PSEUDONYMISATION": os.environ.get("BILAN_CLE_PSEUDONYMISATION", "cle-du-banc-d-essai")}
+    env = {"PYTHONPATH": str(ROOT), "DAGSTER_HOME": str(home)}  # the pseudonymisation key as the user has it
     print(f"  … {nom}", flush=True)
     m = mesurer(cmd, env, sortie.parent / f"{nom}.log")
     m["rapport"] = json.loads(rapport.read_text()) if rapport.is_file() else {"succes": False, "runs": []}
@@ -112,10 +111,10 @@ def pipeline(donnees: Path, sortie: Path, config: Path, home: Path, sans_bilan: 
 
 
 def machine() -> dict:
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                if l.startswith("model name")), platform.processor())
-    mem = next(int(l.split()[1]) * 1024 for l in Path("/proc/meminfo").read_text().splitlines()
-               if l.startswith("MemTotal"))
+    cpu = next((ligne_.split(":", 1)[1].strip() for ligne_ in Path("/proc/cpuinfo").read_text().splitlines()
+                if ligne_.startswith("model name")), platform.processor())
+    mem = next(int(ligne_.split()[1]) * 1024 for ligne_ in Path("/proc/meminfo").read_text().splitlines()
+               if ligne_.startswith("MemTotal"))
     charge = Path("/proc/loadavg").read_text().split()[:3]
     versions = {}
     for paquet in ["dagster", "dagster-duckdb", "great_expectations", "pandas", "duckdb", "pandera", "altair",
@@ -296,7 +295,8 @@ def rediger(res: dict) -> str:
               f"| SQL nu : processus entier | {_s(m['sql']['secondes'])} |",
               f"| **rapport étapes marts / SQL nu** | **{dag / sql:.1f} ×** |" if sql else "| rapport | — |",
               f"| **rapport processus / processus** | **{m['dagster']['secondes'] / m['sql']['secondes']:.1f} ×** |",
-              "", "Détail SQL nu : " + ", ".join(f"{k} {_s(v)}" for k, v in m["sql"]["rapport"].get("etapes", {}).items())
+              "", "Détail SQL nu : "
+              + ", ".join(f"{k} {_s(v)}" for k, v in m["sql"]["rapport"].get("etapes", {}).items())
               + f". Mêmes tables des deux côtés (lignes 2025 par table) : **{'oui' if egaux else 'NON'}** "
               f"({', '.join(f'{k} {v}' for k, v in m['comptes_sql'].items())}).", ""]
     if "relance" not in res:

@@ -20,7 +20,6 @@ exactement les fichiers qu'ils ont à l'échelle nationale (le coût par territo
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import gzip
 import json
 import random
@@ -38,10 +37,29 @@ import pandas as pd
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import generate_demo as demo  # noqa: E402  (the demo's writers and domain tables, one home)
-from generate_demo import (AAP, ACTIONS_TFPB, COLONNES_INDICATEURS, ENGAGEMENTS, ERREUR, JALONS, NBSP,  # noqa: E402
-                           NOUVEAU, POIDS_OBJECTIFS, PRECEDENT, SEED, TRANSITIONS, Boite, Cpo, Dossier, Euros,
-                           FormatFr, Ligne, Porteur, casser, luhn_complete, slug)
+import generate_demo as demo
+from generate_demo import (
+    AAP,
+    COLONNES_INDICATEURS,
+    ENGAGEMENTS,
+    ERREUR,
+    JALONS,
+    NBSP,
+    NOUVEAU,
+    POIDS_OBJECTIFS,
+    PRECEDENT,
+    SEED,
+    TRANSITIONS,
+    Boite,
+    Cpo,
+    Dossier,
+    Euros,
+    FormatFr,
+    Ligne,
+    Porteur,
+    luhn_complete,
+    slug,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference"
@@ -296,7 +314,7 @@ PARTENAIRES = {  # demo name → (name pattern, type)
 
 def partenaires(t: Territoire) -> list[tuple[str, str, list[str]]]:
     out = []
-    for modele_nom, (motif, typ) in PARTENAIRES.items():
+    for motif, typ in PARTENAIRES.values():
         familles = ["engagements"] + (["programmation", "bilans_actions", "indicateurs", "cohortes"]
                                       if typ == "epci" else [])
         out.append((motif.format(dep=t.departement, epci=t.nom, court=t.nom_court), typ, familles))
@@ -477,7 +495,7 @@ class GenerateurTerritoire:
                 bop = rng.choice([1000, 1500, 2000, 2500, 3000])
         else:
             bop = round(bop * (1.0 if annee == cpo.debut else 1.02), -2)
-        part = lambda lo, hi: round(bop * rng.uniform(lo, hi), -2) or 500  # noqa: E731
+        part = lambda lo, hi: round(bop * rng.uniform(lo, hi), -2) or 500
         financements = [("etat_bop147", "specifique", bop)]
         og = objectif
         if rng.random() < 0.85:
@@ -509,19 +527,21 @@ class GenerateurTerritoire:
             if cpo:
                 accorde = float(montant)
             d.lignes.append(Ligne(financeur, nature, float(montant), accorde, s))
-        d.cout_total = float(round(sum(l.demande for l in d.lignes) * rng.uniform(1.08, 1.6), -1))
+        d.cout_total = float(round(sum(ligne_.demande for ligne_ in d.lignes) * rng.uniform(1.08, 1.6), -1))
         return d
 
     @staticmethod
-    def _ligne(d: Dossier, l: Ligne) -> dict:
+    def _ligne(d: Dossier, ligne_: Ligne) -> dict:
         c = d.cpo
         return {"N° dossier": d.numero, "Année": d.annee, "Porteur": d.porteur.nom, "SIRET": d.porteur.siret,
                 "Intitulé de l'action": d.intitule, "Code objectif": d.objectif, "QPV cibles": d.qpv_cibles,
                 "Mode financement": d.mode, "Référence CPO": c.reference if c else None,
                 "CPO année début": c.debut if c else None, "CPO année fin": c.fin if c else None,
-                "Financeur": l.financeur, "Nature crédit": l.nature, "Montant demandé (€)": Euros(l.demande),
-                "Montant accordé (€)": None if l.accorde is None else Euros(l.accorde), "Statut": l.statut,
-                "Coût total action (€)": Euros(d.cout_total), **l.casse}
+                "Financeur": ligne_.financeur, "Nature crédit": ligne_.nature,
+                "Montant demandé (€)": Euros(ligne_.demande),
+                "Montant accordé (€)": None if ligne_.accorde is None else Euros(ligne_.accorde),
+                "Statut": ligne_.statut,
+                "Coût total action (€)": Euros(d.cout_total), **ligne_.casse}
 
     def ecrire_programmation(self, boite: Boite) -> int:
         n = 0
@@ -530,9 +550,10 @@ class GenerateurTerritoire:
             if seuls:  # one unknown objective code a year, as in the demo (its dossier gets no report)
                 d = self.rng.choice(seuls)
                 d.lignes[0].casse = {ERREUR: ("code_objectif", "objectif_inconnu"), "Code objectif": "OG.5.1"}
-            plateforme = [self._ligne(d, l) for d in dossiers if d.mode != "fil_de_l_eau" for l in d.lignes]
-            fil = [{("Intitulé action" if k == "Intitulé de l'action" else k): v for k, v in self._ligne(d, l).items()}
-                   for d in dossiers if d.mode == "fil_de_l_eau" for l in d.lignes]
+            plateforme = [self._ligne(d, ligne_) for d in dossiers if d.mode != "fil_de_l_eau" for ligne_ in d.lignes]
+            fil = [{("Intitulé action" if k == "Intitulé de l'action" else k): v
+                    for k, v in self._ligne(d, ligne_).items()}
+                   for d in dossiers if d.mode == "fil_de_l_eau" for ligne_ in d.lignes]
             if self.xlsx:
                 boite.xlsx(annee, f"programmation_{annee}_dauphin.xlsx", {"Export Dauphin": plateforme})
             else:
@@ -546,7 +567,7 @@ class GenerateurTerritoire:
 
     def bilans_actions(self, boite: Boite) -> int:
         rng = self.rng
-        accordes = {a: [d for d in self.dossiers[a] if d.accorde and not any(l.casse for l in d.lignes)]
+        accordes = {a: [d for d in self.dossiers[a] if d.accorde and not any(ligne_.casse for ligne_ in d.lignes)]
                     for a in ANNEES}
         premiers = accordes[2024][:]
         rng.shuffle(premiers)
@@ -593,7 +614,8 @@ class GenerateurTerritoire:
                 if annee == 2025 and typ == "sante" and ars_absente:
                     continue
                 rows = []
-                for og, engagement, indicateur, unite, cible, (lo, hi), par_qpv, droit_commun in ENGAGEMENTS[modele_nom]:
+                lignes_modele = ENGAGEMENTS[modele_nom]
+                for og, engagement, indicateur, unite, cible, (lo, hi), par_qpv, droit_commun in lignes_modele:
                     if unite in ("nombre", "euros") and cible >= 20:
                         cible = max(20, round(cible * echelle, -1))
                     for qpv in (list(populations) if par_qpv else [None]):
@@ -626,7 +648,8 @@ class GenerateurTerritoire:
         for i, q in enumerate(t.qpv):
             logements = q["population"] / 2.45 * rng.uniform(0.55, 0.93)
             # every landlord of the territory owns dwellings in one QPV at least
-            presents = {b for j, b in enumerate(t.bailleurs) if j % len(t.qpv) == i} or {t.bailleurs[i % len(t.bailleurs)]}
+            presents = ({b for j, b in enumerate(t.bailleurs) if j % len(t.qpv) == i}
+                        or {t.bailleurs[i % len(t.bailleurs)]})
             presents |= set(rng.sample(t.bailleurs, rng.randint(0, min(2, len(t.bailleurs)))))
             parts = {b: rng.uniform(0.3, 1.0) for b in sorted(presents)}
             for b, p in parts.items():
@@ -686,7 +709,8 @@ class GenerateurTerritoire:
                           libelle_indicateur="Taux de chômage des 15-24 ans", unite="pourcentage", valeur=31.5,
                           numerateur=None, denominateur=None, source="INSEE RP 2019", millesime=2019)
             rows = [{c: r[c] for c in COLONNES_INDICATEURS} for r in rows]
-            rows.append({c: intrus[c] for c in COLONNES_INDICATEURS} | {ERREUR: ("code_indicateur", "indicateur_inconnu")})
+            rows.append({c: intrus[c] for c in COLONNES_INDICATEURS}
+                        | {ERREUR: ("code_indicateur", "indicateur_inconnu")})
             boite.csv(annee, f"indicateurs_compas_chiffres_cles_qp_{annee}.csv", rows)
             n += len(rows)
         c2s = [{c: r[c] for c in COLONNES_INDICATEURS} for r in lots["part_c2s"]]
