@@ -481,7 +481,9 @@ class GenerateurTerritoire:
             numero = rng.randint(8, 30)
             rng.shuffle(dossiers)
             for d in dossiers:
-                d.numero = f"{annee}-{numero:05d}"
+                # Dauphin numbers are unique across the platform: a territory's block (two territories with
+                # the same numbers also trip marts check parts_qpv_completes, which groups without territoire)
+                d.numero = f"{annee}-{self.t.code[1:].replace('_', '')}-{numero:05d}"
                 numero += rng.choice([1, 1, 1, 2, 3, 5])
             self.dossiers[annee] = dossiers
             precedents = dossiers
