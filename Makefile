@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installe
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: setup system run test ui demo clean
+.PHONY: setup system run test ui demo bench clean
 
 # Debian packages the project needs: Pango and fonts for the PDF (WeasyPrint), Chromium to check the HTML
 # bilan as a reader sees it, poppler-utils to turn PDF pages into images, PostgreSQL for the production-instance
@@ -48,6 +48,12 @@ ui: setup
 # Regenerates the committed demo inbox from the seeds' figures (deterministic).
 demo: setup
 	$(BIN)/python tools/generate_demo.py
+
+# Benchmark, not a test (bench/run_bench.py): writes bench/RESULTS.md. ECHELLES = numbers of synthetic
+# territories (tools/generate_national.py, data in /tmp, never committed); SANS_BILAN=1 skips the HTML/PDF step.
+ECHELLES ?= 1 10 100 435
+bench: setup
+	$(BIN)/python bench/run_bench.py --echelles "$(ECHELLES)" $(if $(SANS_BILAN),--sans-bilan)
 
 clean:
 	rm -rf sortie $(DAGSTER_HOME)

@@ -119,13 +119,14 @@ class FormatFr:
 
 
 class Boite:
-    def __init__(self, racine: Path):
+    def __init__(self, racine: Path, territoire: str = TERRITOIRE):
         self.racine = racine
+        self.territoire = territoire
         self.attendues: list[dict] = []
         self.ecrits: list[tuple[int, str, dict[str, int]]] = []
 
     def dossier(self, annee: int) -> Path:
-        return self.racine / "inbox" / TERRITOIRE / str(annee)
+        return self.racine / "inbox" / self.territoire / str(annee)
 
     def vider(self) -> None:
         for annee in ANNEES:

@@ -1,0 +1,98 @@
+"""One measured pipeline run, as `bilan run --annee` does it but with any config folder: earlier inbox years first
+(everything but the bilan), then the year asked. Writes a JSON report: wall time, import time, each step's time
+(from the Dagster run's STEP_START / STEP_SUCCESS events) and whether it succeeded.
+
+    python bench/pipeline.py --donnees D --sortie S --config C --annee 2025 --rapport out.json
+        [--sans-bilan] [--seulement marts] [--annees-anterieures | --annee-seule]
+
+`--seulement marts` materialises only the marts assets (their checks come with them) on a warehouse where staging
+is already done: what the pipeline spends on marts, beside the bare SQL of bench/marts_sql.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+DEBUT = time.perf_counter()
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def step_times(instance, run_id: str) -> dict[str, float]:
+    debuts, durees = {}, {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            debuts[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in debuts:
+            durees[event.step_key] = durees.get(event.step_key, 0.0) + entry.timestamp - debuts[event.step_key]
+    return durees
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--donnees", required=True)
+    parser.add_argument("--sortie", required=True)
+    parser.add_argument("--config", default=str(ROOT / "config"))
+    parser.add_argument("--annee", type=int, default=2025)
+    parser.add_argument("--rapport", required=True)
+    parser.add_argument("--sans-bilan", action="store_true")
+    parser.add_argument("--seulement", choices=["marts"])
+    args = parser.parse_args()
+
+    from dagster import DagsterInstance, materialize
+
+    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
+    from pipelines.resources import BilanSettings, warehouse
+
+    import_s = time.perf_counter() - DEBUT
+    parametres = BilanSettings(racine_donnees=str(Path(args.donnees).resolve()),
+                               sortie=str(Path(args.sortie).resolve()),
+                               dossier_config=str(Path(args.config).resolve()))
+    entrepot = warehouse(parametres.warehouse_path)
+    configured = parametres.config.settings.annees
+    inbox = parametres.data_root / "inbox"
+    earlier = sorted({int(p.name) for p in inbox.glob("*/*") if p.is_dir() and p.name.isdigit()
+                      and int(p.name) < args.annee and int(p.name) in configured})
+    instance = DagsterInstance.get()
+    cles = [k for a in ALL_ASSETS for k in a.keys]
+    sans_bilan = [k for k in cles if k.path[0] != "bilan"]
+    runs = []
+    succes = True
+    annees = [args.annee] if args.seulement else [*earlier, args.annee]
+    for annee in annees:
+        if args.seulement == "marts":
+            selection = [k for k in cles if k.path[0] == "marts"]
+        elif annee != args.annee or args.sans_bilan:
+            selection = sans_bilan
+        else:
+            selection = None
+        t0 = time.perf_counter()
+        result = materialize([*ALL_ASSETS, *ALL_CHECKS], partition_key=str(annee), instance=instance,
+                             selection=selection, resources={"parametres": parametres, "entrepot": entrepot},
+                             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+                             raise_on_error=False)
+        duree = time.perf_counter() - t0
+        echecs = [e.step_key for e in result.all_events if e.is_step_failure]
+        for event in result.all_events:
+            if event.is_step_failure:
+                print(event.step_failure_data.error.to_string(), file=sys.stderr)
+        runs.append({"annee": annee, "secondes": duree, "succes": result.success, "echecs": echecs,
+                     "etapes": step_times(instance, result.run_id)})
+        succes &= result.success
+        if not result.success:
+            break
+    rapport = {"succes": succes, "import_s": import_s, "total_s": time.perf_counter() - DEBUT, "runs": runs}
+    Path(args.rapport).write_text(json.dumps(rapport, indent=1), encoding="utf-8")
+    return 0 if succes else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

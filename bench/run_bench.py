@@ -1,0 +1,339 @@
+"""`make bench`: a benchmark, not a test. Measures in one go, on this machine, and writes bench/RESULTS.md:
+
+- the demo year end to end, beside the import floor of the stack (a process that only imports it), as a ratio;
+- the synthetic national dataset (tools/generate_national.py) at each scale (default 1, 10, 100 and 435
+  territories): generation time, the year end to end, each step's time (Dagster step events), the peak memory of
+  the process tree (RSS polled from /proc), the cost per territory;
+- at the largest scale: the marts as the pipeline materialises them beside the same SQL run bare in DuckDB on a
+  copy of the same staged warehouse, as a ratio; a second run with nothing changed; a run after one territory's file
+  changed.
+
+    python bench/run_bench.py [--echelles "1 10 100 435"] [--sans-bilan] [--travail /tmp/bilan-bench]
+
+`--sans-bilan` (or BENCH_SANS_BILAN=1) leaves out the bilan step (HTML + PDF per territory and commune, the slow
+part at national scale). Ratios are measured side by side in the same run: the machine may be shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+STACK = ["dagster", "great_expectations", "pandas", "duckdb", "altair", "pandera", "weasyprint"]
+ECHELLES = [1, 10, 100, 435]
+
+
+# --- measuring a process tree ----------------------------------------------------------------------
+
+
+def _enfants() -> dict[int, list[int]]:
+    arbre: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                stat = Path(f"/proc/{d}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            arbre.setdefault(ppid, []).append(int(d))
+    return arbre
+
+
+def _rss_arbre(pid: int) -> int:
+    arbre, total, pile = _enfants(), 0, [pid]
+    while pile:
+        p = pile.pop()
+        pile += arbre.get(p, [])
+        try:
+            for ligne in Path(f"/proc/{p}/status").read_text().splitlines():
+                if ligne.startswith("VmRSS:"):
+                    total += int(ligne.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def mesurer(cmd: list[str], env: dict | None = None, journal: Path | None = None) -> dict:
+    """Wall time, peak RSS of the whole process tree (polled every 0.2 s), exit code."""
+    debut = time.perf_counter()
+    sortie = open(journal, "w") if journal else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=sortie, stderr=subprocess.STDOUT)
+    pic = [0]
+
+    def sonder():
+        while proc.poll() is None:
+            pic[0] = max(pic[0], _rss_arbre(proc.pid))
+            time.sleep(0.2)
+
+    sonde = threading.Thread(target=sonder, daemon=True)
+    sonde.start()
+    code = proc.wait()
+    sonde.join()
+    if journal:
+        sortie.close()
+    return {"secondes": time.perf_counter() - debut, "pic_rss": pic[0], "code": code}
+
+
+def pipeline(donnees: Path, sortie: Path, config: Path, home: Path, sans_bilan: bool, nom: str,
+             seulement: str | None = None) -> dict:
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "deploiement" / "dagster.sqlite.yaml", home / "dagster.yaml")
+    rapport = sortie.parent / f"{nom}.json"
+    cmd = [PYTHON, str(ROOT / "bench" / "pipeline.py"), "--donnees", str(donnees), "--sortie", str(sortie),
+           "--config", str(config), "--annee", "2025", "--rapport", str(rapport)]
+    cmd += ["--sans-bilan"] if sans_bilan else []
+    cmd += ["--seulement", seulement] if seulement else []
+    env = {"PYTHONPATH": str(ROOT), "DAGSTER_HOME": str(home)}  # the pseudonymisation key as the user has it
+    print(f"  … {nom}", flush=True)
+    m = mesurer(cmd, env, sortie.parent / f"{nom}.log")
+    m["rapport"] = json.loads(rapport.read_text()) if rapport.is_file() else {"succes": False, "runs": []}
+    m["succes"] = m["code"] == 0 and m["rapport"].get("succes", False)
+    echecs = [e for r in m["rapport"]["runs"] for e in r["echecs"]]
+    print(f"    {m['secondes']:.1f} s, pic {m['pic_rss'] / 2**20:.0f} Mo, "
+          f"{'réussi' if m['succes'] else 'ÉCHEC ' + ', '.join(echecs)}", flush=True)
+    return m
+
+
+# --- the machine -----------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    cpu = next((ligne_.split(":", 1)[1].strip() for ligne_ in Path("/proc/cpuinfo").read_text().splitlines()
+                if ligne_.startswith("model name")), platform.processor())
+    mem = next(int(ligne_.split()[1]) * 1024 for ligne_ in Path("/proc/meminfo").read_text().splitlines()
+               if ligne_.startswith("MemTotal"))
+    charge = Path("/proc/loadavg").read_text().split()[:3]
+    versions = {}
+    for paquet in ["dagster", "dagster-duckdb", "great_expectations", "pandas", "duckdb", "pandera", "altair",
+                   "weasyprint", "vl-convert-python", "openpyxl", "numpy"]:
+        try:
+            versions[paquet] = metadata.version(paquet)
+        except metadata.PackageNotFoundError:
+            versions[paquet] = "absent"
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    return {"nproc": os.cpu_count(), "memoire": mem, "cpu": cpu, "python": platform.python_version(),
+            "noyau": platform.release(), "charge": " ".join(charge), "versions": versions, "commit": commit.strip(),
+            "date": dt.datetime.now().isoformat(timespec="seconds")}
+
+
+# --- the benchmark ---------------------------------------------------------------------------------
+
+
+def changer_un_fichier(donnees: Path) -> str:
+    """One territory's partner corrects one figure in its 2025 commitments file (UTF-8 CSV)."""
+    fichier = sorted(donnees.glob("inbox/*/2025/engagements_2025_*.csv"))[0]
+    texte = fichier.read_bytes()
+    codage = "utf-8" if b";" not in texte.splitlines()[0] else "cp1252"
+    lignes = list(csv.reader(texte.decode(codage).splitlines(), delimiter=";" if codage == "cp1252" else ","))
+    entete = [h.lower() for h in lignes[0]]
+    j = next(i for i, h in enumerate(entete) if "cible" in h)
+    lignes[1][j] = str(lignes[1][j]).replace("1", "2", 1) if "1" in lignes[1][j] else lignes[1][j] + "1"
+    with open(fichier, "w", encoding=codage, newline="") as f:
+        csv.writer(f, delimiter=";" if codage == "cp1252" else ",",
+                   lineterminator="\r\n" if codage == "cp1252" else "\n").writerows(lignes)
+    return str(fichier.relative_to(donnees))
+
+
+def comptes_marts(entrepot: Path, annee: int = 2025) -> dict[str, int]:
+    import duckdb
+
+    with duckdb.connect(str(entrepot), read_only=True) as con:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_schema = 'marts' ORDER BY 1").fetchall()]
+        return {t: con.execute(f"SELECT count(*) FROM marts.{t} WHERE annee = ?", [annee]).fetchone()[0]
+                for t in tables}
+
+
+def etapes_annee(m: dict, annee: int = 2025) -> dict[str, float]:
+    return next((r["etapes"] for r in m["rapport"]["runs"] if r["annee"] == annee), {})
+
+
+def executer(echelles: list[int], sans_bilan: bool, travail: Path, demo: bool = True, relances: bool = True) -> dict:
+    if travail.exists():
+        shutil.rmtree(travail)
+    travail.mkdir(parents=True)
+    res: dict = {"machine": machine(), "echelles": echelles, "sans_bilan": sans_bilan}
+    print("Plancher d'import de la pile…", flush=True)
+    res["import"] = [mesurer([PYTHON, "-c", "import " + ", ".join(STACK)]) for _ in range(2)]
+    if demo:
+        print("Démo (CC Cœur d'Ostrevent) de bout en bout…", flush=True)
+        res["demo"] = pipeline(ROOT / "data" / "demo", travail / "demo" / "sortie", ROOT / "config",
+                               travail / "demo" / "home", sans_bilan, "demo")
+    res["echelles_mesures"] = {}
+    for n in echelles:
+        print(f"Échelle {n} territoire(s)…", flush=True)
+        dossier = travail / f"n{n}"
+        gen = mesurer([PYTHON, str(ROOT / "tools" / "generate_national.py"), "--racine", str(dossier / "donnees"),
+                       "--echelle", str(n)], journal=travail / f"generation_{n}.log")
+        comptes = json.loads((dossier / "donnees" / "comptes.json").read_text())
+        run = pipeline(dossier / "donnees", dossier / "sortie", dossier / "donnees" / "config", dossier / "home",
+                       sans_bilan, "run")
+        res["echelles_mesures"][n] = {"generation": gen, "comptes": comptes, "run": run}
+        if n != max(echelles):
+            shutil.rmtree(dossier / "sortie", ignore_errors=True)
+    n = max(echelles)
+    dossier = travail / f"n{n}"
+    donnees, config, home = dossier / "donnees", dossier / "donnees" / "config", dossier / "home"
+    marts = [k.split("__", 1)[1] for k in etapes_annee(res["echelles_mesures"][n]["run"]) if k.startswith("marts__")]
+    if marts and relances:
+        print(f"Marts à l'échelle {n} : Dagster et SQL nu, même entrepôt…", flush=True)
+        for variante in ("dagster", "sql"):
+            (dossier / variante).mkdir()
+            shutil.copy(dossier / "sortie" / "entrepot.duckdb", dossier / variante / "entrepot.duckdb")
+        dag = pipeline(donnees, dossier / "dagster", config, home, sans_bilan, "marts_dagster", seulement="marts")
+        rapport = dossier / "marts_sql.json"
+        nu = mesurer([PYTHON, str(ROOT / "bench" / "marts_sql.py"), str(dossier / "sql" / "entrepot.duckdb"),
+                      "--annee", "2025", "--rapport", str(rapport), "--marts", *marts],
+                     journal=dossier / "marts_sql.log")
+        nu["rapport"] = json.loads(rapport.read_text()) if rapport.is_file() else {}
+        res["marts"] = {"dagster": dag, "sql": nu, "noms": marts,
+                        "comptes_dagster": comptes_marts(dossier / "dagster" / "entrepot.duckdb"),
+                        "comptes_sql": comptes_marts(dossier / "sql" / "entrepot.duckdb")}
+    if not relances:
+        return res
+    print(f"Relance à l'échelle {n} sans aucun changement…", flush=True)
+    res["relance"] = pipeline(donnees, dossier / "sortie", config, home, sans_bilan, "relance")
+    res["fichier_change"] = changer_un_fichier(donnees)
+    print(f"Relance après changement de {res['fichier_change']}…", flush=True)
+    res["apres_changement"] = pipeline(donnees, dossier / "sortie", config, home, sans_bilan, "apres_changement")
+    return res
+
+
+# --- RESULTS.md ------------------------------------------------------------------------------------
+
+
+def _mo(octets: float) -> str:
+    return f"{octets / 2**20:,.0f} Mo".replace(",", " ")
+
+
+def _s(secondes: float) -> str:
+    return f"{secondes:,.1f} s".replace(",", " ")
+
+
+def _run(m: dict) -> str:
+    return _s(m["secondes"]) + ("" if m["succes"] else " (ÉCHEC : " + ", ".join(
+        e for r in m["rapport"]["runs"] for e in r["echecs"]) + ")")
+
+
+def rediger(res: dict) -> str:
+    ma = res["machine"]
+    plancher = min(m["secondes"] for m in res["import"])
+    n_max = max(res["echelles"])
+    etape_bilan = "**sans** l'étape bilan (HTML + PDF)" if res["sans_bilan"] else "**avec** l'étape bilan (HTML + PDF)"
+    L = ["# Banc d'essai (`make bench`)", "",
+         f"Mesuré le {ma['date']} (commit `{ma['commit']}`), échelles : **{', '.join(map(str, res['echelles']))}** "
+         f"territoire(s), {etape_bilan}. "
+         "Un banc d'essai, pas un test : les chiffres dépendent de la machine et de sa charge (machine partagée : "
+         "les rapports sont mesurés côte à côte, dans le même passage).", "",
+         "## Machine", "",
+         f"- {ma['nproc']} cœurs, {_mo(ma['memoire'])} de mémoire, {ma['cpu']}",
+         f"- Linux {ma['noyau']}, Python {ma['python']} ; charge au départ (1, 5, 15 min) : {ma['charge']}",
+         "- " + ", ".join(f"{k} {v}" for k, v in ma["versions"].items()), "",
+         ]
+    if "demo" in res:
+        L += ["## La démo de bout en bout face au plancher d'import", "",
+         "| mesure | durée | pic mémoire (arbre de processus) |", "|---|---|---|",
+         f"| plancher : un processus qui n'importe que {', '.join(STACK)} (meilleur de 2) | {_s(plancher)} | "
+         f"{_mo(max(m['pic_rss'] for m in res['import']))} |",
+         f"| démo CCCO, `2024` puis `2025` de bout en bout | {_run(res['demo'])} | {_mo(res['demo']['pic_rss'])} |",
+         f"| **rapport démo / plancher** | **{res['demo']['secondes'] / plancher:.1f} ×** | |", ""]
+    else:
+        L += [f"Plancher d'import de la pile (meilleur de 2) : {_s(plancher)} ; démo non mesurée dans ce passage.", ""]
+    L += ["## Le jeu national synthétique : coût par territoire", "",
+          "Généré par `tools/generate_national.py` (QPV réels de la couche ANCT 2024, volumes au prorata de la "
+          "population). Un run = l'année 2024 (sans bilan) puis 2025, à froid (entrepôt, cache et instance neufs).", "",
+          "| territoires | QPV | lignes reçues 2025 | génération | run de bout en bout | par territoire | "
+          "pic mémoire |", "|---|---|---|---|---|---|---|"]
+    for n, e in sorted(res["echelles_mesures"].items(), key=lambda kv: int(kv[0])):
+        c = e["comptes"]
+        L.append(f"| {n} | {c['qpv']} | {c.get('lignes_2025', 0):,} | {_s(e['generation']['secondes'])} | "
+                 f"{_run(e['run'])} | {_s(e['run']['secondes'] / int(n))} | {_mo(e['run']['pic_rss'])} |"
+                 .replace(",", " "))
+    c = res["echelles_mesures"][n_max]["comptes"]
+    L += ["", f"Volumes à {n_max} territoire(s) (`comptes.json`) : " + ", ".join(f"{k} {v:,}".replace(",", " ")
+                                                                             for k, v in c.items()
+                                                                             if isinstance(v, int)), ""]
+    e = res["echelles_mesures"][n_max]["run"]
+    L += [f"## Où va le temps à {n_max} territoire(s)", "",
+          "Durée de chaque étape Dagster (de STEP_START à STEP_SUCCESS), année 2025 puis total 2024 :", "",
+          "| étape | 2025 | part du run 2025 | 2024 |", "|---|---|---|---|"]
+    e25, e24 = etapes_annee(e, 2025), etapes_annee(e, 2024)
+    tot = sum(e25.values()) or 1
+    for k, v in sorted(e25.items(), key=lambda kv: -kv[1]):
+        L.append(f"| `{k}` | {_s(v)} | {100 * v / tot:.0f} % | {_s(e24[k]) if k in e24 else '—'} |")
+    runs = e["rapport"]["runs"]
+    L += ["", f"Import de Dagster et des définitions : {_s(e['rapport'].get('import_s', 0))} ; runs : "
+          + ", ".join(f"{r['annee']} {_s(r['secondes'])}" for r in runs) + ".", ""]
+    if "marts" in res:
+        m = res["marts"]
+        dag = sum(v for k, v in etapes_annee(m["dagster"]).items() if k.startswith("marts__"))
+        dag_checks = sum(etapes_annee(m["dagster"]).values())
+        sql = sum(m["sql"]["rapport"].get("etapes", {}).values())
+        egaux = m["comptes_dagster"] == m["comptes_sql"]
+        L += [f"## Les marts : le pipeline face au SQL nu ({n_max} territoire(s), 2025)", "",
+              "Même entrepôt copié après le run (staging fait) : d'un côté les actifs `marts/*` matérialisés par "
+              "Dagster (avec leurs contrôles), de l'autre `bench/marts_sql.py` qui exécute les mêmes fichiers "
+              "`assets/marts/*.sql` avec DuckDB seul.", "",
+              "| | durée |", "|---|---|",
+              f"| Dagster : étapes `marts__*` (SQL + contrôles intégrés + métadonnées) | {_s(dag)} |",
+              f"| Dagster : toutes les étapes du run marts (avec les suites Great Expectations) | {_s(dag_checks)} |",
+              f"| Dagster : processus entier (import compris) | {_run(m['dagster'])} |",
+              f"| SQL nu : les mêmes fichiers SQL | {_s(sql)} |",
+              f"| SQL nu : processus entier | {_s(m['sql']['secondes'])} |",
+              f"| **rapport étapes marts / SQL nu** | **{dag / sql:.1f} ×** |" if sql else "| rapport | — |",
+              f"| **rapport processus / processus** | **{m['dagster']['secondes'] / m['sql']['secondes']:.1f} ×** |",
+              "", "Détail SQL nu : "
+              + ", ".join(f"{k} {_s(v)}" for k, v in m["sql"]["rapport"].get("etapes", {}).items())
+              + f". Mêmes tables des deux côtés (lignes 2025 par table) : **{'oui' if egaux else 'NON'}** "
+              f"({', '.join(f'{k} {v}' for k, v in m['comptes_sql'].items())}).", ""]
+    if "relance" not in res:
+        return "\n".join(L + ["Relances non mesurées dans ce passage (`--sans-relances`).", ""])
+    premier = res["echelles_mesures"][n_max]["run"]
+    L += [f"## Relances à {n_max} territoire(s)", "", "| run | durée | pic mémoire |", "|---|---|---|",
+          f"| premier run, à froid | {_run(premier)} | {_mo(premier['pic_rss'])} |",
+          f"| relance, rien de changé | {_run(res['relance'])} | {_mo(res['relance']['pic_rss'])} |",
+          f"| relance après changement d'un fichier (`{res['fichier_change']}`) | {_run(res['apres_changement'])} | "
+          f"{_mo(res['apres_changement']['pic_rss'])} |", "",
+          "Étapes les plus longues de la relance sans changement (2025) : " + ", ".join(
+              f"`{k}` {_s(v)}" for k, v in sorted(etapes_annee(res["relance"]).items(), key=lambda kv: -kv[1])[:6])
+          + ".", ""]
+    return "\n".join(L)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--echelles", default=os.environ.get("ECHELLES", " ".join(map(str, ECHELLES))))
+    parser.add_argument("--sans-bilan", action="store_true",
+                        default=os.environ.get("BENCH_SANS_BILAN", "") not in ("", "0", "non"))
+    parser.add_argument("--travail", default=os.environ.get("BENCH_TRAVAIL", "/tmp/bilan-bench"))
+    parser.add_argument("--resultats", default=str(ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument("--sans-demo", action="store_true", help="ne pas mesurer la démo")
+    parser.add_argument("--sans-relances", action="store_true",
+                        help="un seul run à la plus grande échelle (ni relance, ni comparaison des marts)")
+    args = parser.parse_args()
+    echelles = sorted({int(x) for x in args.echelles.replace(",", " ").split()})
+    travail = Path(args.travail).resolve()
+    if ROOT in (travail, *travail.parents):
+        parser.error("--travail doit être hors du dépôt")
+    res = executer(echelles, args.sans_bilan, travail, demo=not args.sans_demo, relances=not args.sans_relances)
+    (travail / "resultats.json").write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
+    Path(args.resultats).write_text(rediger(res) + "\n", encoding="utf-8")
+    print(f"Résultats : {args.resultats} (mesures brutes : {travail / 'resultats.json'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
