@@ -15,7 +15,6 @@ sys.path.insert(0, str(ROOT / "tools"))
 import generate_national as gn  # noqa: E402
 
 COUCHE = gn.REFERENCE / "qpv-2024.geojson.gz"
-pytestmark = pytest.mark.skipif(not COUCHE.is_file(), reason="couche nationale des QPV absente")
 
 
 @pytest.fixture(scope="module")

@@ -251,7 +251,8 @@ PORTEURS = [
     ("Mission Locale du Douaisis", None, "association"), ("PLIE du Douaisis", None, "association"),
     ("EVS les Galibots", "Masny", "association"), ("CS le Phare", "Aniche", "association"),
     ("CS Jean Moulin", "Écaillon", "association"), ("CS Dolto", "Pecquencourt", "association"),
-    ("CS Adolphe Largiller", "Somain", "association"), ("Maison de la Jeunesse", "Montigny-en-Ostrevent", "association"),
+    ("CS Adolphe Largiller", "Somain", "association"),
+    ("Maison de la Jeunesse", "Montigny-en-Ostrevent", "association"),
     ("Programme de Réussite Éducative Cœur d'Ostrevent", None, "epci"),
     ("Communauté de communes Cœur d'Ostrevent", None, "epci"),
     ("Commune d'Aniche", "Aniche", "commune"), ("Commune d'Auberchicourt", "Auberchicourt", "commune"),
@@ -272,7 +273,8 @@ CCAS = [p[0] for p in PORTEURS if p[2] == "ccas"]
 
 # Call for projects: per objective, typical actions and who carries them ("communes"/"ccas" = any of them).
 AAP = {
-    "OG.1.1": (["Immersions en entreprise et découverte des métiers porteurs", "Mobilité vers l'emploi : permis solidaire",
+    "OG.1.1": (["Immersions en entreprise et découverte des métiers porteurs",
+                "Mobilité vers l'emploi : permis solidaire",
                 "Garde d'enfants pour les parents en reprise d'emploi", "Détection des porteurs d'idées (CitésLab)",
                 "Job dating de quartier", "Coaching emploi des femmes"],
                ["Mission Locale du Douaisis", "Cœur d'Ostrevent Insertion", "CIDFF du Nord",
@@ -391,11 +393,11 @@ class Dossier:
 
     @property
     def accorde(self) -> bool:
-        return any(l.statut == "accorde" for l in self.lignes)
+        return any(lg.statut == "accorde" for lg in self.lignes)
 
     @property
     def total_accorde(self) -> float:
-        return sum(l.accorde or 0 for l in self.lignes)
+        return sum(lg.accorde or 0 for lg in self.lignes)
 
 
 class Programmation:
@@ -446,7 +448,9 @@ class Programmation:
                                                   qpv=ancien.qpv_cibles))
                     deja.add(cle)
             cible_aap, fil = (56, 9) if annee == 2024 else (58, 10)
-            compte = lambda mode: sum(d.mode == mode for d in dossiers)
+            def compte(mode: str, dossiers: list = dossiers) -> int:
+                return sum(d.mode == mode for d in dossiers)
+
             while compte("AAP") < cible_aap or compte("fil_de_l_eau") < fil:
                 mode = "AAP" if compte("AAP") < cible_aap else "fil_de_l_eau"
                 objectif = self.rng.choices(list(POIDS_OBJECTIFS), weights=list(POIDS_OBJECTIFS.values()))[0]
@@ -500,7 +504,7 @@ class Programmation:
             if cpo:
                 accorde = float(montant)
             d.lignes.append(Ligne(financeur, nature, float(montant), accorde, s))
-        d.cout_total = float(round(sum(l.demande for l in d.lignes) * rng.uniform(1.08, 1.6), -1))
+        d.cout_total = float(round(sum(lg.demande for lg in d.lignes) * rng.uniform(1.08, 1.6), -1))
         return d
 
     def _cofinancements(self, d: Dossier, bop: float, out: list) -> None:
@@ -527,14 +531,14 @@ class Programmation:
 
     # --- files -------------------------------------------------------------------------------------
 
-    def _ligne(self, d: Dossier, l: Ligne) -> dict:
+    def _ligne(self, d: Dossier, lg: Ligne) -> dict:
         c = d.cpo
         return {"N° dossier": d.numero, "Année": d.annee, "Porteur": d.porteur.nom, "SIRET": d.porteur.siret,
                 "Intitulé de l'action": d.intitule, "Code objectif": d.objectif, "QPV cibles": d.qpv_cibles,
                 "Mode financement": d.mode, "Référence CPO": c.reference if c else None,
                 "CPO année début": c.debut if c else None, "CPO année fin": c.fin if c else None,
-                "Financeur": l.financeur, "Nature crédit": l.nature, "Montant demandé (€)": Euros(l.demande),
-                "Montant accordé (€)": None if l.accorde is None else Euros(l.accorde), "Statut": l.statut,
+                "Financeur": lg.financeur, "Nature crédit": lg.nature, "Montant demandé (€)": Euros(lg.demande),
+                "Montant accordé (€)": None if lg.accorde is None else Euros(lg.accorde), "Statut": lg.statut,
                 "Coût total action (€)": Euros(d.cout_total)}
 
     def ecrire(self, boite: Boite) -> None:
@@ -549,9 +553,9 @@ class Programmation:
 
     def _lignes(self, d: Dossier) -> list[dict]:
         rows = []
-        for l in d.lignes:
-            row = self._ligne(d, l)
-            row.update(l.casse)
+        for lg in d.lignes:
+            row = self._ligne(d, lg)
+            row.update(lg.casse)
             rows.append(row)
         return rows
 
@@ -564,8 +568,8 @@ class Programmation:
         multi = [d for d in dossiers if len(d.lignes) >= 3 and d.accorde and not d.cpo and d.mode == "AAP"]
         cpos = [d for d in dossiers if d.cpo and len(d.lignes) >= 2]
 
-        def marque(l: Ligne, colonne: str, regle: str, **valeurs) -> None:
-            l.casse = {ERREUR: (colonne, regle), **valeurs}
+        def marque(lg: Ligne, colonne: str, regle: str, **valeurs) -> None:
+            lg.casse = {ERREUR: (colonne, regle), **valeurs}
 
         if annee == 2024:
             d = rng.choice(plateforme)
@@ -574,15 +578,15 @@ class Programmation:
             siret = d.porteur.siret
             marque(d.lignes[1], "siret", "siret_invalide", SIRET=siret[:-1] + str((int(siret[-1]) + 3) % 10))
             d = rng.choice([x for x in multi if x is not d])
-            l = next(l for l in d.lignes if l.financeur not in ("etat_bop147",) and l.statut == "accorde")
-            marque(l, "montant_accorde", "statut_montant", Statut="refuse")
+            lg = next(lg for lg in d.lignes if lg.financeur not in ("etat_bop147",) and lg.statut == "accorde")
+            marque(lg, "montant_accorde", "statut_montant", Statut="refuse")
             d = rng.choice(fil)  # typed the BOP amount as the action's cost
             marque(d.lignes[0], "cout_total_action", "cout_total",
                    **{"Coût total action (€)": Euros(d.lignes[0].accorde - 500)})
         else:
             d = rng.choice(multi)
-            l = next(l for l in d.lignes if l.financeur == "etat_bop147")
-            marque(l, "nature_credit", "bop147_specifique", **{"Nature crédit": "droit_commun"})
+            lg = next(lg for lg in d.lignes if lg.financeur == "etat_bop147")
+            marque(lg, "nature_credit", "bop147_specifique", **{"Nature crédit": "droit_commun"})
             d1, d2 = rng.sample(cpos, 2)
             marque(d1.lignes[1], "cpo_annee_fin", "cpo_incomplet", **{"CPO année fin": None})
             marque(d2.lignes[-1], "cpo_annee_fin", "cpo_periode", **{"CPO année fin": 2030})
@@ -595,8 +599,8 @@ class Programmation:
     def resume(self) -> dict:
         out = {}
         for annee, dossiers in self.dossiers.items():
-            bop = sum(l.accorde or 0 for d in dossiers for l in d.lignes
-                      if l.financeur == "etat_bop147" and l.statut == "accorde" and not l.casse)
+            bop = sum(lg.accorde or 0 for d in dossiers for lg in d.lignes
+                      if lg.financeur == "etat_bop147" and lg.statut == "accorde" and not lg.casse)
             out[annee] = {"dossiers": len(dossiers), "cpo": sum(d.mode == "CPO" for d in dossiers),
                           "bop147": bop, "references_cpo": len({d.cpo.reference for d in dossiers if d.cpo})}
         return out
@@ -641,7 +645,7 @@ def bilan(rng: random.Random, d: Dossier, annee_action: int, realisation: str | 
 
 def bilans_actions(prog: Programmation, boite: Boite, rng: random.Random) -> int:
     # a dossier with a deliberately broken row is left out: its report would fail for another reason
-    accordes = {a: [d for d in prog.dossiers[a] if d.accorde and not any(l.casse for l in d.lignes)]
+    accordes = {a: [d for d in prog.dossiers[a] if d.accorde and not any(lg.casse for lg in d.lignes)]
                 for a in ANNEES}
     premiers = accordes[2024][:]
     rng.shuffle(premiers)
@@ -718,7 +722,8 @@ ENGAGEMENTS = {
         ("OG.3.3", "Déploiement du Pass Sport auprès de 100 % des jeunes éligibles",
          "part des jeunes éligibles des QPV bénéficiaires du Pass Sport", "pourcentage", 100, (0.38, 0.55), True, None),
         ("OG.3.3", "Déploiement du Pass Culture auprès de 100 % des jeunes éligibles",
-         "part des jeunes de 18 ans des QPV ayant activé le Pass Culture", "pourcentage", 100, (0.72, 0.86), False, None),
+         "part des jeunes de 18 ans des QPV ayant activé le Pass Culture", "pourcentage", 100, (0.72, 0.86), False,
+         None),
         ("OG.3.4", "Déploiement du SNU pour les jeunes du territoire",
          "jeunes des QPV ayant effectué un séjour de cohésion SNU", "nombre", 40, (0.5, 0.85), False, None),
         ("4", "Postes d'adultes-relais dans les quartiers", "postes d'adultes-relais financés", "nombre", 8,
@@ -858,7 +863,8 @@ SOUS_COUVERTURE = ("SIA Habitat", "Somain")  # valorisation below the abatement:
 ACTIONS_TFPB = {
     "personnel_proximite": ["Renfort de gardiennage", "Agent de médiation en soirée", "Référent proximité dédié"],
     "formation_personnel": ["Formation des gardiens à la gestion des conflits", "Soutien psychologique des personnels"],
-    "sur_entretien": ["Nettoyage renforcé des parties communes", "Sur-entretien des espaces verts", "Enlèvement des tags"],
+    "sur_entretien": ["Nettoyage renforcé des parties communes", "Sur-entretien des espaces verts",
+                      "Enlèvement des tags"],
     "dechets_encombrants": ["Enlèvement des encombrants et dépôts sauvages", "Enlèvement des épaves"],
     "tranquillite": ["Vidéoprotection des accès", "Médiation nocturne", "Sécurisation des caves"],
     "concertation": ["Diagnostic en marchant avec les locataires", "Réunions de concertation avant travaux"],
