@@ -175,3 +175,27 @@ def test_published_demo_like_block_leaks_nothing():
     assert published.at[0, "observes"] == "28" and published.at[0, "emploi_durable"] == "9"
     assert published.at[1, "inactif"] == "< 5"
     assert published.at[0, "taux_sortie_positive"] == pytest.approx(100 * 18 / 28)
+
+
+def test_a_year_where_every_rate_is_withheld_still_publishes_the_next_year():
+    """The published tables keep their types when a first year has every rate withheld (a small territory)."""
+    import duckdb
+
+    from assets.publication.assets import _replace
+
+    def block(annee, observes):
+        situations = [observes, 0, 0, 0, 0, 0]
+        return pd.DataFrame([{"territoire": "t", "annee": annee, "reference_cpo": "CPO", "code_objectif": "OG.1.1",
+                              "cohorte": 2024, "jalon": "12_mois", "rang_jalon": 3, "dimension": "ensemble",
+                              "modalite": "ensemble", "attendus": observes, "observes": observes,
+                              **dict(zip(COLUMNS.situations, situations)), "sorties_positives": observes,
+                              "taux_sortie_positive": 100.0, "taux_emploi_durable": 100.0,
+                              "taux_perdus_de_vue": 0.0}])
+
+    con = duckdb.connect()
+    small = publish_cohortes(block(2024, 3), COLUMNS, 5, 10)
+    assert small["taux_sortie_positive"].isna().all()            # under 10 people: withheld
+    _replace(con, "cohortes_jalons", small, 2024)
+    _replace(con, "cohortes_jalons", publish_cohortes(block(2025, 40), COLUMNS, 5, 10), 2025)
+    rates = con.execute("SELECT annee, taux_sortie_positive FROM publication.cohortes_jalons ORDER BY annee").fetchall()
+    assert rates == [(2024, None), (2025, 100.0)]

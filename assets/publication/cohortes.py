@@ -55,11 +55,14 @@ def publish_cohortes(jalons: pd.DataFrame, columns: CohortColumns, effectif_mini
     relations = [rel for _, block in frame.groupby(BLOCK) for rel in relations_of_block(block, columns)]
     protection = protect({k: v for k, v in values.items() if v is not None}, relations, effectif_minimal)
     out = frame[[*BLOCK, "code_objectif", "rang_jalon", "dimension", "modalite"]].copy()
+    # typed columns: a year where every cell is withheld still publishes into tables of the right types
     for column in counts:
-        out[column] = [protection.show((i, column), values[(i, column)], effectif_minimal) for i in frame.index]
+        out[column] = pd.array([protection.show((i, column), values[(i, column)], effectif_minimal)
+                                for i in frame.index], dtype="string")
     for rate, numerator in RATES.items():
-        out[rate] = [withheld_rate(None if pd.isna(frame.at[i, rate]) else float(frame.at[i, rate]), (i, numerator),
-                                   values[(i, "observes")], protection, denominateur_minimal) for i in frame.index]
+        out[rate] = pd.array([withheld_rate(None if pd.isna(frame.at[i, rate]) else float(frame.at[i, rate]),
+                                            (i, numerator), values[(i, "observes")], protection, denominateur_minimal)
+                              for i in frame.index], dtype="Float64")
     out["cellules_masquees"] = [sum((i, c) in protection.hidden for c in counts) for i in frame.index]
     return out
 
