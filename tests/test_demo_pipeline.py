@@ -158,3 +158,18 @@ def test_feedback_workbook_for_each_partner_file(demo_run):
         assert hit and hit[0][7] == family_of(e["fichier"]).que_faire(e["regle"]), e
     missing = openpyxl.load_workbook(sortie / "2025" / "retours" / "fichiers_manquants.xlsx", read_only=True)
     assert ("ccco", "engagements", "ARS Hauts-de-France") in list(missing.active.iter_rows(values_only=True))
+
+
+def test_a_rerun_on_the_same_inbox_leaves_the_bilan_content_unchanged(demo_run):
+    """The content fingerprint ignores run ids and dates, row order and the last bits of sums that DuckDB adds up
+    in another order: a whole re-run of the same inbox would neither render the bilan again nor send it again."""
+    from assets.bilan import REPORT_VERSION, content_fingerprint, last_fingerprint
+    from pipelines.config import ProjectConfig
+    from reports.data import load_bilan_data
+
+    again = demo_run[0]                          # the shared run's output, the whole pipeline run again on it
+    config = ProjectConfig()
+    with duckdb.connect(str(again / "entrepot.duckdb")) as con:
+        published = last_fingerprint(con, "ccco", 2025)
+        data = load_bilan_data(con, config, config.territoire("ccco"), 2025, "relance")
+        assert published is not None and content_fingerprint(data, REPORT_VERSION) == published
