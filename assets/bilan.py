@@ -126,7 +126,8 @@ def build_bilan_asset(marts: tuple[Mart, ...]):
         group_name="bilan",
         partitions_def=annee_partitions,
         deps=[AssetKey(["referentiel", "referentiel"]), AssetKey(["publication", "cohortes"]),
-              AssetKey(["staging", "rapport_qualite"]), *(AssetKey(["marts", m.name]) for m in marts)],
+              AssetKey(["staging", "rapport_qualite"]), AssetKey(["marts", "mesures_rejets"]),
+              *(AssetKey(["marts", m.name]) for m in marts)],
         kinds={"html", "pdf", "xlsx"},
         owners=["team:evaluation"],
         # the report's code and templates: a new template renders the bilan again even when no figure changed

@@ -96,7 +96,8 @@ def build_retours_partenaires(families: dict[str, Family]):
         key=AssetKey(["staging", "retours_partenaires"]),
         group_name="staging",
         partitions_def=annee_partitions,
-        deps=[AssetKey(["staging", f]) for f in families] + [AssetKey(["staging", "rapport_qualite"])],
+        deps=[AssetKey(["staging", f]) for f in families] + [AssetKey(["staging", "rapport_qualite"]),
+                                                              AssetKey(["marts", "mesures_rejets"])],
         kinds={"xlsx"},
         owners=["team:donnees"],
         description="Retours aux partenaires : pour chaque fichier reçu dans l'année, un classeur XLSX en français "

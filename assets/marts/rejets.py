@@ -1,0 +1,92 @@
+"""What the quarantined rows would have changed: for each measure of the year, how many rejected rows (and, for
+money, how much) would have fed it (`marts.mesures_rejets`, keyed like `referentiel.mesures`: territoire, annee,
+code_mesure, perimetre, cle), and for every row of the year's files — clean or rejected — the measures it feeds
+(`marts.lignes_mesures`), from which a partner's feedback says what each of its rows changed. The attribution is
+set-based SQL (rejets/mesures_rejets.sql) over the clean staging rows and the quarantined rows, both as JSON."""
+
+from __future__ import annotations
+
+import duckdb
+from duckdb.sqltypes import VARCHAR
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster_duckdb import DuckDBResource
+
+from assets.marts.reference_tables import sync_reference_tables
+from assets.marts.sql import SQL_DIR, run_script
+from assets.staging.family import Family
+from pipelines.common import code_version, normalise_header
+from pipelines.logging import say
+from pipelines.partitions import annee_partitions
+from pipelines.resources import BilanSettings
+from pipelines.warehouse import transaction
+
+FOLDER = SQL_DIR / "rejets"
+SCRIPT = "mesures_rejets.sql"
+
+
+def _existing(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+                                      [schema]).fetchall()}
+
+
+def rows_view(con: duckdb.DuckDBPyConnection, families: dict[str, Family], annee: int) -> None:
+    """The temp view `_lignes`: the year's clean rows of every family's staging tables and its quarantined rows,
+    each as its family, file, line and data as JSON."""
+    staged = _existing(con, "staging")
+    parts = [f"SELECT territoire, '{f.name}' AS famille, '{t.name}' AS table_contrat, fichier, feuille, ligne, "
+             f"false AS rejetee, to_json(s) AS donnees FROM staging.{t.name} s WHERE annee_boite = {int(annee)}"
+             for f in families.values() for t in f.tables if t.name in staged]
+    if "lignes" in _existing(con, "quarantine"):
+        parts.append("SELECT territoire, famille, table_contrat, fichier, feuille, ligne, true AS rejetee, donnees "
+                     f"FROM quarantine.lignes WHERE annee_boite = {int(annee)}")
+    if not parts:
+        parts.append("SELECT NULL::VARCHAR AS territoire, NULL::VARCHAR AS famille, NULL::VARCHAR AS table_contrat, "
+                     "NULL::VARCHAR AS fichier, NULL::VARCHAR AS feuille, "
+                     "NULL::INTEGER AS ligne, NULL::BOOLEAN AS rejetee, NULL::JSON AS donnees WHERE false")
+    con.execute("CREATE OR REPLACE TEMP VIEW _lignes AS " + " UNION ALL BY NAME ".join(parts))
+
+
+def compute_rejets(con: duckdb.DuckDBPyConnection, families: dict[str, Family], annee: int) -> None:
+    """Replace the year's rows of marts.lignes_mesures and marts.mesures_rejets (ref.mesures must be in sync)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    rows_view(con, families, annee)
+    # a rejected row's landlord gets the key staging gives a clean one: the same Python rule, called from SQL
+    con.create_function("cle_normalisee", lambda v: None if v is None else normalise_header(v), [VARCHAR],
+                        VARCHAR, null_handling="special")
+    try:
+        with transaction(con):
+            run_script(con, SCRIPT, annee, folder=FOLDER)
+    finally:
+        con.execute("DROP VIEW IF EXISTS _lignes")
+        con.remove_function("cle_normalisee")
+
+
+def build_mesures_rejets_asset(families: dict[str, Family]):
+    @asset(
+        key=AssetKey(["marts", "mesures_rejets"]),
+        group_name="marts",
+        partitions_def=annee_partitions,
+        deps=[AssetKey(["staging", f]) for f in families],
+        kinds={"duckdb", "sql"},
+        owners=["team:evaluation"],
+        code_version=code_version(FOLDER / SCRIPT, SQL_DIR / "sql.py", SQL_DIR / "rejets.py"),
+        description="Effet des lignes en quarantaine sur les mesures (marts.mesures_rejets) : pour chaque mesure, "
+                    "périmètre et clé, le nombre de lignes rejetées qui l'auraient alimentée et, pour l'argent, leur "
+                    "montant ; et, pour chaque ligne reçue (retenue ou rejetée), les mesures qu'elle alimente "
+                    f"(marts.lignes_mesures). SQL : assets/marts/rejets/{SCRIPT}.",
+    )
+    def mesures_rejets(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
+        annee = int(context.partition_key)
+        with entrepot.get_connection() as con:
+            sync_reference_tables(con, parametres.config, parametres.territoires(log=lambda m: say(context, m)))
+            compute_rejets(con, families, annee)
+            impact = con.execute("SELECT code_mesure, perimetre, cle, lignes_rejetees, montant_rejete "
+                                 "FROM marts.mesures_rejets WHERE annee = ? ORDER BY code_mesure, perimetre, cle",
+                                 [annee]).df()
+        say(context, f"marts/mesures_rejets {annee} : {len(impact)} mesures touchées par des lignes rejetées")
+        return MaterializeResult(metadata={
+            "dagster/row_count": len(impact),
+            "apercu": MetadataValue.md(impact.head(20).to_markdown(index=False) if len(impact) else "_aucune_"),
+        })
+
+    return mesures_rejets
