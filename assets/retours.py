@@ -1,15 +1,70 @@
 """Feedback to partners: for each file of the year, a French XLSX listing every problem (row, column, value, rule,
-what to do), ready to send back; and the list of expected files not received, per partner."""
+what to do, and for a rejected row the figures of the bilan it would have changed), what was used (rows retained and
+the figures they fed, also for a file without any problem), ready to send back; and the list of expected files not
+received, per partner. Which figure a row feeds is read from marts.lignes_mesures (assets/marts/rejets.py)."""
 
 import duckdb
+import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
 from assets.staging.family import Family
 from pipelines.common import slug, write_atomic
+from pipelines.config import Territoire
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
+
+WIDE_COLUMNS = ("Problème", "Que faire", "Message", "Chiffres que la ligne aurait modifiés", "Chiffre")
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                            [schema, table]).fetchall()[0][0])
+
+
+def _figures(con: duckdb.DuckDBPyConnection, territoire: Territoire, annee: int) -> dict[tuple[str, bool], list]:
+    """(file, rejected) → the figures its rows feed: measure label, code, perimeter (QPV named), key, rows of the
+    file, and for each rejected line the figures it would have changed, in one sentence."""
+    if not (_table_exists(con, "marts", "lignes_mesures") and _table_exists(con, "ref", "mesures")):
+        return {}
+    names = pd.DataFrame({"perimetre": ["territoire", *(q.code for q in territoire.qpv)],
+                          "nom_perimetre": [f"territoire ({territoire.nom_court})",
+                                            *(f"{q.nom} ({q.code})" for q in territoire.qpv)]})
+    # what a retained row fed: the figures the bilan has; what a rejected row would have changed may be missing
+    published = ("AND (l.rejetee OR EXISTS (SELECT 1 FROM referentiel.mesures r WHERE r.territoire = l.territoire "
+                 "AND r.annee = l.annee AND r.code_mesure = l.code_mesure AND r.perimetre = l.perimetre "
+                 "AND r.cle IS NOT DISTINCT FROM l.cle))") if _table_exists(con, "referentiel", "mesures") else ""
+    con.register("_noms_perimetres", names)
+    try:
+        rows = con.execute(f"""
+            WITH l AS (
+                SELECT l.fichier, l.rejetee, l.feuille, l.ligne, m.rang, m.libelle, l.code_mesure,
+                       coalesce(n.nom_perimetre, l.perimetre) AS perimetre, l.cle
+                FROM marts.lignes_mesures l
+                JOIN ref.mesures m ON m.territoire = l.territoire AND m.code = l.code_mesure
+                LEFT JOIN _noms_perimetres n ON n.perimetre = l.perimetre
+                WHERE l.territoire = ? AND l.annee = ? {published}
+            )
+            SELECT fichier, rejetee, NULL AS feuille, NULL AS ligne, libelle, code_mesure, perimetre, cle,
+                   count(*) AS lignes, min(rang) AS rang
+            FROM l GROUP BY ALL
+            UNION ALL  -- per rejected line: each figure with its perimeters and keys, in one sentence
+            SELECT fichier, rejetee, feuille, ligne,
+                   string_agg(libelle || ' (' || lieux || ')', ' ; ' ORDER BY rang), NULL, NULL, NULL, NULL, NULL
+            FROM (SELECT fichier, rejetee, feuille, ligne, libelle, min(rang) AS rang,
+                         string_agg(DISTINCT perimetre || coalesce(', ' || cle, ''), ' ; '
+                                    ORDER BY perimetre || coalesce(', ' || cle, '')) AS lieux
+                  FROM l WHERE rejetee GROUP BY ALL)
+            GROUP BY ALL
+            ORDER BY fichier, ligne NULLS FIRST, rang, perimetre, cle NULLS FIRST""",  # noqa: S608
+                           [territoire.code, annee]).fetchall()
+    finally:
+        con.unregister("_noms_perimetres")
+    out: dict[tuple[str, bool], list] = {}
+    for fichier, rejetee, feuille, ligne, libelle, code, perimetre, cle, lignes, _ in rows:
+        out.setdefault((fichier, bool(rejetee)), []).append((feuille, ligne, libelle, code, perimetre, cle, lignes))
+    return out
 
 
 def _xlsx(sheets: dict[str, tuple[list[str], list[list]]], title: str) -> bytes:
@@ -27,7 +82,7 @@ def _xlsx(sheets: dict[str, tuple[list[str], list[list]]], title: str) -> bytes:
         sheet = book.add_worksheet(name)
         for j, c in enumerate(columns):
             sheet.write_string(0, j, c, header)
-            sheet.set_column(j, j, 45 if c in ("Problème", "Que faire", "Message") else 16, wrap)
+            sheet.set_column(j, j, 45 if c in WIDE_COLUMNS else 16, wrap)
         for i, row in enumerate(rows, start=1):
             for j, v in enumerate(row):
                 if v is None:
@@ -51,6 +106,7 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
                             "FROM staging.qualite_fichiers WHERE territoire = ? AND annee_boite = ? ORDER BY fichier",
                             [territoire.code, annee]).fetchall()
         qpv_rows = [[q.code, q.nom, ", ".join(q.communes)] for q in territoire.qpv]
+        figures = _figures(con, territoire, annee)
         for (famille, fichier, version, sha, statut, lues, retenues, quarantaine, inconnues, supprimees,
              message) in files:
             problems = con.execute(
@@ -58,21 +114,38 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
                 "WHERE territoire = ? AND annee_boite = ? AND fichier = ? ORDER BY feuille NULLS FIRST, ligne, colonne",
                 [territoire.code, annee, fichier]).fetchall()
             family = families[famille]   # what to do is said once, in the family's contract YAML
+            rejected = figures.get((fichier, True), [])
+            changed = {(f, n): text for f, n, text, *_ in rejected if n is not None}
             rows = [[ligne, feuille, colonne, valeur, regle, "erreur : ligne non retenue" if gravite == "erreur"
-                     else "avertissement : ligne retenue", msg, family.que_faire(regle)]
+                     else "avertissement : ligne retenue", msg, family.que_faire(regle),
+                     (changed.get((feuille, ligne)) or "aucun chiffre publié") if gravite == "erreur" else None]
                     for ligne, feuille, colonne, valeur, regle, gravite, msg in problems]
             if statut == "refuse":
                 rows.insert(0, [None, None, None, None, "fichier_refuse", "fichier entièrement refusé", message,
-                                family.que_faire("fichier_refuse")])
+                                family.que_faire("fichier_refuse"), None])
+            used = [[libelle, code, perimetre, cle, n] for _, n_line, libelle, code, perimetre, cle, n
+                    in figures.get((fichier, False), []) if n_line is None]
+            missed = [[libelle, code, perimetre, cle, n] for _, n_line, libelle, code, perimetre, cle, n
+                      in rejected if n_line is None]
+            if not rows:
+                rows = [[None, None, None, None, None, None,
+                         f"Aucun problème : les {retenues} lignes reçues ont été retenues"
+                         + (f" et alimentent {len(used)} chiffres du bilan (feuille « Données utilisées »)"
+                            if used else "") + ". Merci.", None, None]]
             summary = [["Fichier", fichier], ["Version reçue", version], ["Empreinte SHA-256", sha],
                        ["Famille", famille], ["Statut", "refusé" if statut == "refuse" else "accepté"],
                        ["Lignes lues", lues], ["Lignes retenues", retenues], ["Lignes à corriger", quarantaine],
+                       ["Chiffres du bilan alimentés par les lignes retenues", len(used)],
+                       ["Chiffres du bilan que les lignes à corriger auraient modifiés", len(missed)],
                        ["Colonnes ignorées", inconnues or "aucune"], ["Colonnes supprimées (données personnelles)",
                                                                       supprimees or "aucune"]]
+            figure_columns = ["Chiffre", "Code de la mesure", "Périmètre", "Clé", "Lignes du fichier"]
             content = _xlsx({
-                "Problèmes": (["Ligne", "Feuille", "Colonne", "Valeur", "Règle", "Effet", "Problème", "Que faire"],
-                              rows or [[None, None, None, None, None, None, "Aucun problème : merci.", None]]),
+                "Problèmes": (["Ligne", "Feuille", "Colonne", "Valeur", "Règle", "Effet", "Problème", "Que faire",
+                               "Chiffres que la ligne aurait modifiés"], rows),
                 "Résumé": (["Rubrique", "Valeur"], summary),
+                "Données utilisées": (figure_columns, used),
+                "Chiffres concernés": (figure_columns, missed),
                 "Codes QPV": (["Code QPV 2024", "Nom", "Communes (INSEE)"], qpv_rows),
             }, f"Retour sur {fichier} — {territoire.nom_court} {annee}")
             path = folder / territoire.code / f"retour_{slug(fichier.rsplit('.', 1)[0])}.xlsx"

@@ -7,9 +7,9 @@ set-based SQL (rejets/mesures_rejets.sql) over the clean staging rows and the qu
 from __future__ import annotations
 
 import duckdb
-from duckdb.sqltypes import VARCHAR
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
+from duckdb.sqltypes import VARCHAR
 
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import SQL_DIR, run_script
