@@ -9,7 +9,7 @@ import jinja2
 import pandas as pd
 
 from pipelines.common import slug
-from reports import sections
+from reports import rejets, sections
 from reports.data import BilanData
 from reports.format import nombre
 
@@ -29,7 +29,7 @@ def build_context(data: BilanData, features: list[dict] | None, commune_names: d
     t = data.territoire
     dep = next((n.libelle for n in t.niveaux_comparaison if n.niveau_geo == "qpv_departement"), "QP du département")
     epci = next((n.libelle for n in t.niveaux_comparaison if n.niveau_geo == "epci"), "EPCI")
-    return {
+    return rejets.annoter({
         "t": t, "annee": data.annee, "run_id": data.run_id, "referentiel_version": data.referentiel_version,
         "genere_le": data.genere_le, "copil": copil, "css": (TEMPLATES / "bilan.css").read_text(encoding="utf-8"),
         "population_qpv": nombre(sum(q.population for q in t.qpv)),
@@ -44,7 +44,7 @@ def build_context(data: BilanData, features: list[dict] | None, commune_names: d
         "qpv_pages": sections.qpv_pages(data, features, commune_names),
         "qualite": sections.qualite(data),
         "sources": sections.sources(data),
-    }
+    }, data)
 
 
 def render_html(context: dict, template: str = "bilan.html.j2") -> str:

@@ -71,10 +71,14 @@ UNION ALL SELECT id, 'axe_tfpb', axe_tfpb FROM _champs WHERE axe_tfpb IS NOT NUL
 UNION ALL SELECT id, 'cpo', cpo FROM _champs WHERE cpo IS NOT NULL
 UNION ALL SELECT id, 'dossier', dossier FROM _champs WHERE dossier IS NOT NULL;
 
+-- a row naming several QPV (the programming) is shared between them by population, as the mart shares its money
 CREATE OR REPLACE TEMP TABLE _perimetres AS
-SELECT id, 'territoire' AS perimetre FROM _champs WHERE niveau_geo IS DISTINCT FROM 'commune'
-UNION
-SELECT c.id, q.code_qpv FROM _champs c
+SELECT id, 'territoire' AS perimetre, 1.0 AS part FROM _champs WHERE niveau_geo IS DISTINCT FROM 'commune'
+UNION ALL
+SELECT c.id, q.code_qpv,
+       coalesce(q.population / nullif(sum(q.population) OVER (PARTITION BY c.id), 0),
+                1.0 / count(*) OVER (PARTITION BY c.id))
+FROM _champs c
 JOIN ref.qpv q ON q.territoire = c.territoire
 WHERE c.niveau_geo IS DISTINCT FROM 'commune'
   AND (list_contains(string_split(c.qpv_texte, ';'), upper(q.code_qpv)) OR c.qpv_texte = 'TOUS');
@@ -97,8 +101,8 @@ WITH non_alimentees(table_contrat, code) AS (  -- in a family of several tables,
 )
 SELECT c.territoire, $annee AS annee, c.famille, c.table_contrat, c.fichier, c.feuille, c.ligne, c.rejetee,
        m.code AS code_mesure, p.perimetre, k.valeur AS cle,
-       CASE WHEN m.unite = 'euros' THEN c.montant
-            WHEN m.unite IN ('pourcentage', 'ratio') THEN c.montant_taux END AS montant
+       p.part * CASE WHEN m.unite = 'euros' THEN c.montant
+                     WHEN m.unite IN ('pourcentage', 'ratio') THEN c.montant_taux END AS montant
 FROM _champs c
 JOIN m ON m.territoire = c.territoire AND m.famille = c.famille
       AND (m.terme IS NULL
