@@ -57,7 +57,7 @@ def _figures(con: duckdb.DuckDBPyConnection, territoire: Territoire, annee: int)
                                     ORDER BY perimetre || coalesce(', ' || cle, '')) AS lieux
                   FROM l WHERE rejetee GROUP BY ALL)
             GROUP BY ALL
-            ORDER BY fichier, ligne NULLS FIRST, rang, perimetre, cle NULLS FIRST""",  # noqa: S608
+            ORDER BY fichier, ligne NULLS FIRST, rang, perimetre, cle NULLS FIRST""",
                            [territoire.code, annee]).fetchall()
     finally:
         con.unregister("_noms_perimetres")
@@ -128,10 +128,12 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
             missed = [[libelle, code, perimetre, cle, n] for _, n_line, libelle, code, perimetre, cle, n
                       in rejected if n_line is None]
             if not rows:
+                one = retenues == 1
                 rows = [[None, None, None, None, None, None,
-                         f"Aucun problème : les {retenues} lignes reçues ont été retenues"
-                         + (f" et alimentent {len(used)} chiffres du bilan (feuille « Données utilisées »)"
-                            if used else "") + ". Merci.", None, None]]
+                         ("Aucun problème : la ligne reçue a été retenue" if one
+                          else f"Aucun problème : les {retenues} lignes reçues ont été retenues")
+                         + (f" et alimente{'' if one else 'nt'} {len(used)} chiffre{'s' if len(used) > 1 else ''} "
+                            "du bilan (feuille « Données utilisées »)" if used else "") + ". Merci.", None, None]]
             summary = [["Fichier", fichier], ["Version reçue", version], ["Empreinte SHA-256", sha],
                        ["Famille", famille], ["Statut", "refusé" if statut == "refuse" else "accepté"],
                        ["Lignes lues", lues], ["Lignes retenues", retenues], ["Lignes à corriger", quarantaine],
@@ -170,7 +172,8 @@ def build_retours_partenaires(families: dict[str, Family]):
         group_name="staging",
         partitions_def=annee_partitions,
         deps=[AssetKey(["staging", f]) for f in families] + [AssetKey(["staging", "rapport_qualite"]),
-                                                              AssetKey(["marts", "mesures_rejets"])],
+                                                              AssetKey(["marts", "mesures_rejets"]),
+                                                              AssetKey(["referentiel", "mesures"])],
         kinds={"xlsx"},
         owners=["team:donnees"],
         description="Retours aux partenaires : pour chaque fichier reçu dans l'année, un classeur XLSX en français "

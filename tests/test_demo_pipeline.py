@@ -153,7 +153,8 @@ def test_feedback_workbook_for_each_partner_file(demo_run):
     for e in expected:
         book = openpyxl.load_workbook(folder / f"retour_{slug(e['fichier'].rsplit('.', 1)[0])}.xlsx", read_only=True)
         rows = list(book["Problèmes"].iter_rows(values_only=True))
-        assert rows[0] == ("Ligne", "Feuille", "Colonne", "Valeur", "Règle", "Effet", "Problème", "Que faire")
+        assert rows[0] == ("Ligne", "Feuille", "Colonne", "Valeur", "Règle", "Effet", "Problème", "Que faire",
+                           "Chiffres que la ligne aurait modifiés")
         hit = [r for r in rows[1:] if r[0] == int(e["ligne"]) and r[4] == e["regle"]]
         assert hit and hit[0][7] == family_of(e["fichier"]).que_faire(e["regle"]), e
     missing = openpyxl.load_workbook(sortie / "2025" / "retours" / "fichiers_manquants.xlsx", read_only=True)

@@ -4,12 +4,9 @@ code_mesure, perimetre, cle), and for every row of the year's files — clean or
 (`marts.lignes_mesures`), from which a partner's feedback says what each of its rows changed. The attribution is
 set-based SQL (rejets/mesures_rejets.sql) over the clean staging rows and the quarantined rows, both as JSON."""
 
-from __future__ import annotations
-
 import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
-from duckdb.sqltypes import VARCHAR
 
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import SQL_DIR, run_script
@@ -51,8 +48,7 @@ def compute_rejets(con: duckdb.DuckDBPyConnection, families: dict[str, Family], 
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
     rows_view(con, families, annee)
     # a rejected row's landlord gets the key staging gives a clean one: the same Python rule, called from SQL
-    con.create_function("cle_normalisee", lambda v: None if v is None else normalise_header(v), [VARCHAR],
-                        VARCHAR, null_handling="special")
+    con.create_function("cle_normalisee", normalise_header, ["VARCHAR"], "VARCHAR")  # NULL in, NULL out
     try:
         with transaction(con):
             run_script(con, SCRIPT, annee, folder=FOLDER)
