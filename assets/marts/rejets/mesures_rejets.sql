@@ -9,7 +9,10 @@
 -- credit, jalon, indicator) is the row's, or the row names none; for each key kind the measure accepts, at the row's
 -- value of that key ('aucune': the measure without key); at the territory level always, and at each known QPV the
 -- row names ('TOUS': every QPV of the territory). A row whose QPV is unknown or unreadable is thus attributed to
--- the territory-level measures only. Commune-level indicator rows feed no measure of the bilan.
+-- the territory-level measures only. Commune-level indicator rows feed no measure of the bilan. Two short lists
+-- below say what the catalogue does not: the measures a table of the TFPB does not feed (an action is no stock),
+-- and the measures over a subset of rows (BOP 147 only, dossiers for all QPV only). Money: the row's amount for a
+-- measure in euros, and for a rate of the programming or the TFPB; a QPV gets its population share of it.
 CREATE TABLE IF NOT EXISTS marts.lignes_mesures (
     territoire VARCHAR, annee INTEGER, famille VARCHAR, table_contrat VARCHAR, fichier VARCHAR, feuille VARCHAR,
     ligne INTEGER, rejetee BOOLEAN, code_mesure VARCHAR, perimetre VARCHAR, cle VARCHAR, montant DOUBLE);
