@@ -9,7 +9,7 @@ import jinja2
 import pandas as pd
 
 from pipelines.common import slug
-from reports import sections
+from reports import sections, statuts
 from reports.data import BilanData
 from reports.format import nombre
 
@@ -31,7 +31,8 @@ def build_context(data: BilanData, features: list[dict] | None, commune_names: d
     epci = next((n.libelle for n in t.niveaux_comparaison if n.niveau_geo == "epci"), "EPCI")
     return {
         "t": t, "annee": data.annee, "run_id": data.run_id, "referentiel_version": data.referentiel_version,
-        "genere_le": data.genere_le, "copil": copil, "css": (TEMPLATES / "bilan.css").read_text(encoding="utf-8"),
+        "genere_le": data.genere_le, "copil": copil,
+        "css": (TEMPLATES / "bilan.css").read_text(encoding="utf-8") + statuts.css(data.vocabulaire),
         "population_qpv": nombre(sum(q.population for q in t.qpv)),
         "synthese": sections.synthese(data, [dict(f, properties=dict(f["properties"])) for f in features]
                                       if features else None),
