@@ -72,7 +72,9 @@ ANNEX_SHEETS = [
         "unite": ("Unité", "t"), "valeur": ("Valeur", "n"), "annee_donnees": ("Année des données", "i"),
         "valeur_precedente": ("Valeur précédente", "n"), "reference": ("Référence", "n"),
         "cible": ("Cible", "n"), "annee_cible": ("Échéance", "i"), "ecart_cible": ("Écart à la cible", "n"),
-        "tendance": ("Tendance", "t"), "statut": ("Statut", "t"), "raison": ("Raison", "t"), "source": ("Mart", "t")}),
+        "tendance": ("Tendance", "t"), "statut": ("Statut", "t"), "raison": ("Raison", "t"), "source": ("Mart", "t"),
+        "nature": ("Nature (moyens, résultats)", "t"), "seuil_significativite": ("Seuil de significativité", "n"),
+        "projection_cible": ("Projection à l'échéance", "n"), "lignes_rejetees": ("Lignes rejetées", "i")}),
     ("Mesures", "measures", {
         "code_mesure": ("Code de mesure", "t"), "perimetre": ("Périmètre", "t"), "cle": ("Clé", "t"),
         "valeur": ("Valeur", "n"), "unite": ("Unité", "t"), "annee_donnees": ("Année des données", "i"),
