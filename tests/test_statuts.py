@@ -303,3 +303,18 @@ def test_each_status_has_its_own_badge_and_legend_entry(config):
     for label in ("✔ atteint", "⚠ ligne rejetée", "≈ évolution non significative", "… pas encore de donnée nouvelle"):
         assert label in svg
     assert "Q1 · moyens" in svg and "Q1 · résultats" in svg
+
+
+def test_a_published_rate_about_too_few_people_is_secret_not_unreported(warehouse):
+    from assets.referentiel.assets import publish_referentiel
+
+    warehouse.executemany("INSERT INTO referentiel.indicateurs (territoire, annee, code_indicateur, valeur, "
+                          "ecart_cible, projection_cible, statut, raison, effectif) "
+                          "VALUES ('ccco', 2025, ?, ?, ?, ?, ?, ?, ?)",
+                          [["I7.5", 40.0, -10.0, 45.0, RETARD, "sous la cible", 6],
+                           ["I7.4", 57.7, 7.7, None, ATTEINT, "cible atteinte", 26]])
+    publish_referentiel(warehouse, 2025, 10)
+    rows = warehouse.execute("SELECT code_indicateur, valeur, projection_cible, statut, raison "
+                             "FROM publication.referentiel ORDER BY 1").fetchall()
+    assert rows[0] == ("I7.4", 57.7, None, ATTEINT, "cible atteinte")
+    assert rows[1][:4] == ("I7.5", None, None, SECRET) and "moins de 10 personnes" in rows[1][4]
