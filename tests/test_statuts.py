@@ -318,3 +318,35 @@ def test_a_published_rate_about_too_few_people_is_secret_not_unreported(warehous
                              "FROM publication.referentiel ORDER BY 1").fetchall()
     assert rows[0] == ("I7.4", 57.7, None, ATTEINT, "cible atteinte")
     assert rows[1][:4] == ("I7.5", None, None, SECRET) and "moins de 10 personnes" in rows[1][4]
+
+
+def test_a_change_under_the_threshold_is_drawn_flat():
+    from assets.referentiel.compute import tendance
+
+    assert tendance(36.4, 37.0, seuil=2.0) == "stable"
+    assert tendance(36.4, 37.0, seuil=0.5) == "baisse"
+
+
+def test_the_referential_section_shows_means_and_results_in_separate_tables(config):
+    from types import SimpleNamespace
+
+    from reports import sections
+
+    frame = _frame().assign(
+        question_intitule="question", critere="efficacite", objectifs=["OG.1.1", "OG.1.1", "OG.2.1", "OG.2.1",
+                                                                       "OG.3.1"],
+        libelle="indicateur", valeur=[42.2, 240500, 111.8, 3, 36.4], unite=["pourcentage", "euros", "pourcentage",
+                                                                            "nombre", "pourcentage"],
+        annee_donnees=[2019, 2025, 2025, 2025, 2021], reference=None, annee_reference=None, cible=50.0,
+        annee_cible=2027, tendance=None, raison="raison", mesure="m", cle=None)
+    referentiel = config.referentiel("ccco")
+    axes = [{"code": a.code, "intitule": a.intitule} for a in referentiel.axes]
+    data = SimpleNamespace(referentiel=frame, axes=axes, vocabulaire=config.vocabulaire,
+                           referentiel_version=referentiel.version)
+    section = sections.referentiel(data)
+    by_nature = {n["titre"]: [i["code"] for g in n["groupes"] for q in g["questions"] for i in q["indicateurs"]]
+                 for n in section["natures"]}
+    assert by_nature == {"Moyens mis en œuvre": ["I1.4", "I2.1", "I2.2"],
+                         "Résultats pour les habitants": ["I1.1", "I3.1"]}
+    first = section["natures"][0]["groupes"][0]["questions"][0]["indicateurs"][0]
+    assert first["statut_libelle"] == "atteint"

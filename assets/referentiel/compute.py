@@ -199,11 +199,14 @@ def _missing(con, config: ProjectConfig, territoire: str, annee: int, mesure: Me
     return Jugement(NON_RENSEIGNE, f"aucune donnée {year} pour cette mesure")
 
 
-def _trend(value: float | None, previous: float | None) -> str | None:
+def tendance(value: float | None, previous: float | None, seuil: float = 0.0) -> str | None:
+    """The arrow beside the value: a change under the significance threshold is drawn flat."""
     if value is None or previous is None:
         return None
     diff = value - previous
-    return "stable" if abs(diff) <= STABLE + 1e-3 * abs(previous) else ("hausse" if diff > 0 else "baisse")
+    if abs(diff) < seuil or abs(diff) <= STABLE + 1e-3 * abs(previous):
+        return "stable"
+    return "hausse" if diff > 0 else "baisse"
 
 
 def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, territoires: list[Territoire],
@@ -259,7 +262,7 @@ def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, t
                 "unite": ind.unite, "mesure": ind.mesure, "cle": ind.cle, "perimetre": ind.perimetre, "sens": ind.sens,
                 "nature": ind.nature or mesure.nature, "seuil_significativite": seuil,
                 "valeur": value, "annee_donnees": data_year, "valeur_precedente": previous,
-                "annee_donnees_precedente": previous_year, "tendance": _trend(value, previous),
+                "annee_donnees_precedente": previous_year, "tendance": tendance(value, previous, seuil),
                 "reference": ind.reference.valeur if ind.reference else None,
                 "annee_reference": ind.reference.annee if ind.reference else None,
                 "cible": target.valeur, "annee_cible": target.annee,
