@@ -49,7 +49,7 @@ def statuses(frame: pd.DataFrame, title: str, source: str, vocabulaire: Vocabula
     terms = vocabulaire.termes("statuts_indicateur")
     labels = legende(vocabulaire)
     frame = frame.assign(ligne=frame["question"] + " · "
-                         + frame["nature"].map(lambda n: str(NATURES.get(n, n)).split(" ")[0].lower()))
+                         + frame["nature"].map(lambda n: NATURES.get(n, "Nature non précisée").split(" ")[0].lower()))
     counts = frame.groupby(["ligne", "statut"]).size().reset_index(name="n")
     counts["statut_legende"] = counts["statut"].map(labels)
     order = [labels[t.code] for t in terms]

@@ -32,8 +32,10 @@ def par_nature(frame: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
     """The referential's rows split by nature, means first: (code, title, rows), natures with no row left out."""
     if frame.empty:
         return []
-    nature = frame["nature"].fillna("moyens") if "nature" in frame else pd.Series("moyens", index=frame.index)
-    return [(code, titre, frame[nature == code]) for code, titre in NATURES.items() if (nature == code).any()]
+    # a row computed before natures existed is not filed under one silently
+    nature = (frame["nature"] if "nature" in frame else pd.Series(None, index=frame.index, dtype="object")).fillna("")
+    titles = {**NATURES, "": "Nature non précisée"}
+    return [(code, titre, frame[nature == code]) for code, titre in titles.items() if (nature == code).any()]
 
 
 def comptes(frame: pd.DataFrame, vocabulaire: Vocabulaire) -> list[dict]:
