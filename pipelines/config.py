@@ -106,6 +106,9 @@ class Terme(_Strict):
     decalage_annee: int = 0        # familles: the year its measures describe, relative to the bilan year
     mois: int | None = None        # jalons: months after entry
     positive: bool = False         # situations: counts as a positive exit
+    # statuts_indicateur: how a status is drawn, so that no two look alike even without colour
+    couleur: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$")
+    symbole: str | None = Field(None, min_length=1, max_length=2)
 
 
 class Vocabulaire(_Strict):
@@ -133,6 +136,15 @@ class Vocabulaire(_Strict):
             dup = sorted({c for c in codes if codes.count(c) > 1})
             if dup:
                 raise ValueError(f"{domaine} : code(s) en double : {', '.join(dup)}")
+        statuts = self.statuts_indicateur
+        bare = [t.code for t in statuts if t.couleur is None or t.symbole is None]
+        if bare:
+            raise ValueError(f"statuts_indicateur : couleur et symbole obligatoires ({', '.join(bare)})")
+        for attribut in ("libelle", "couleur", "symbole"):
+            values = [str(getattr(t, attribut)).lower() for t in statuts]
+            if len(set(values)) < len(values):
+                raise ValueError(f"statuts_indicateur : deux statuts ont le même {attribut} : chacun doit se "
+                                 "distinguer des autres")
         return self
 
     def termes(self, domaine: str) -> list[Terme]:
@@ -340,6 +352,11 @@ class IndicateurReferentiel(_Strict):
     cle: str | None = None
     perimetre: str = "territoire"
     sens: Literal["hausse", "baisse"]
+    # `moyens`: what the contract puts in (credits, activity, reporting); `resultats`: what changes for inhabitants.
+    # None: the nature of the measure it cites (config/mesures.yaml), said there once
+    nature: Literal["moyens", "resultats"] | None = None
+    # a smaller change between two values, in the indicator's unit, is "évolution non significative"
+    seuil_significativite: float | None = Field(None, ge=0)
     reference: Reference | None = None
     cibles: list[Cible] = Field(min_length=1)
     source: str | None = None
@@ -366,6 +383,22 @@ class Referentiel(_Strict):
     intitule: str
     axes: list[Axe] = Field(min_length=1)
     questions: list[Question] = []
+    # default significance threshold per unit, for an indicator that states none; an unlisted unit: 0 (any change)
+    seuils_significativite: dict[Unite, float] = {}
+
+    @field_validator("seuils_significativite")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        negative = sorted(u for u, s in v.items() if s < 0)
+        if negative:
+            raise ValueError(f"seuil négatif pour : {', '.join(negative)}")
+        return v
+
+    def seuil(self, indicateur: IndicateurReferentiel) -> float:
+        """The change below which an indicator's evolution is not significant, in its unit."""
+        if indicateur.seuil_significativite is not None:
+            return indicateur.seuil_significativite
+        return self.seuils_significativite.get(indicateur.unite, 0.0)
 
     @model_validator(mode="after")
     def _unique(self) -> Referentiel:

@@ -7,8 +7,10 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
+from pipelines.config import Vocabulaire
 from reports import theme  # noqa: F401  (registers and enables the theme)
-from reports.theme import OKABE_ITO, STATUS_COLOURS
+from reports.statuts import NATURES, legende
+from reports.theme import OKABE_ITO
 
 WIDTH = 520
 
@@ -41,17 +43,26 @@ def bar(frame: pd.DataFrame, x: str, y: str, title: str, source: str, x_title: s
     return svg(layers.properties(title=_title(title, source), width=WIDTH, height=height))
 
 
-def statuses(frame: pd.DataFrame, title: str, source: str) -> str:
-    counts = frame.groupby(["question", "statut"]).size().reset_index(name="n")
-    order = list(STATUS_COLOURS)
-    chart = alt.Chart(counts).mark_bar().encode(
+def statuses(frame: pd.DataFrame, title: str, source: str, vocabulaire: Vocabulaire) -> str:
+    """Indicators per question and status, means and results on separate rows; each status has its colour and its
+    symbol in the legend (config/vocabulaire.yaml, `statuts_indicateur`)."""
+    terms = vocabulaire.termes("statuts_indicateur")
+    labels = legende(vocabulaire)
+    frame = frame.assign(ligne=frame["question"] + " · "
+                         + frame["nature"].map(lambda n: NATURES.get(n, "Nature non précisée").split(" ")[0].lower()))
+    counts = frame.groupby(["ligne", "statut"]).size().reset_index(name="n")
+    counts["statut_legende"] = counts["statut"].map(labels)
+    order = [labels[t.code] for t in terms]
+    chart = alt.Chart(counts).mark_bar(stroke="white", strokeWidth=0.5).encode(
         x=alt.X("n:Q", title="Indicateurs", axis=alt.Axis(format="d", tickMinStep=1)),
-        y=alt.Y("question:N", title=None),
-        color=alt.Color("statut:N", title="Statut", scale=alt.Scale(domain=order, range=list(STATUS_COLOURS.values()))),
+        y=alt.Y("ligne:N", title=None),
+        color=alt.Color("statut_legende:N", title="Statut",
+                        scale=alt.Scale(domain=order, range=[str(t.couleur) for t in terms]),
+                        legend=alt.Legend(columns=3, labelLimit=220)),
         order=alt.Order("rang:Q"),
-        tooltip=["question", "statut", "n"],
-    ).transform_calculate(rang=f"indexof({order}, datum.statut)")
-    return svg(chart.properties(title=_title(title, source), width=WIDTH, height=22 * counts["question"].nunique()))
+        tooltip=[alt.Tooltip("ligne:N", title="Question"), alt.Tooltip("statut_legende:N", title="Statut"), "n"],
+    ).transform_calculate(rang=f"indexof({order}, datum.statut_legende)")
+    return svg(chart.properties(title=_title(title, source), width=WIDTH, height=22 * counts["ligne"].nunique()))
 
 
 def comparison(frame: pd.DataFrame, title: str, source: str) -> str:

@@ -9,7 +9,7 @@ import jinja2
 import pandas as pd
 
 from pipelines.common import slug
-from reports import rejets, sections
+from reports import rejets, sections, statuts
 from reports.data import BilanData
 from reports.format import nombre
 
@@ -31,7 +31,8 @@ def build_context(data: BilanData, features: list[dict] | None, commune_names: d
     epci = next((n.libelle for n in t.niveaux_comparaison if n.niveau_geo == "epci"), "EPCI")
     return rejets.annoter({
         "t": t, "annee": data.annee, "run_id": data.run_id, "referentiel_version": data.referentiel_version,
-        "genere_le": data.genere_le, "copil": copil, "css": (TEMPLATES / "bilan.css").read_text(encoding="utf-8"),
+        "genere_le": data.genere_le, "copil": copil,
+        "css": (TEMPLATES / "bilan.css").read_text(encoding="utf-8") + statuts.css(data.vocabulaire),
         "population_qpv": nombre(sum(q.population for q in t.qpv)),
         "synthese": sections.synthese(data, [dict(f, properties=dict(f["properties"])) for f in features]
                                       if features else None),
@@ -71,7 +72,9 @@ ANNEX_SHEETS = [
         "unite": ("Unité", "t"), "valeur": ("Valeur", "n"), "annee_donnees": ("Année des données", "i"),
         "valeur_precedente": ("Valeur précédente", "n"), "reference": ("Référence", "n"),
         "cible": ("Cible", "n"), "annee_cible": ("Échéance", "i"), "ecart_cible": ("Écart à la cible", "n"),
-        "tendance": ("Tendance", "t"), "statut": ("Statut", "t"), "raison": ("Raison", "t"), "source": ("Mart", "t")}),
+        "tendance": ("Tendance", "t"), "statut": ("Statut", "t"), "raison": ("Raison", "t"), "source": ("Mart", "t"),
+        "nature": ("Nature (moyens, résultats)", "t"), "seuil_significativite": ("Seuil de significativité", "n"),
+        "projection_cible": ("Projection à l'échéance", "n"), "lignes_rejetees": ("Lignes rejetées", "i")}),
     ("Mesures", "measures", {
         "code_mesure": ("Code de mesure", "t"), "perimetre": ("Périmètre", "t"), "cle": ("Clé", "t"),
         "valeur": ("Valeur", "n"), "unite": ("Unité", "t"), "annee_donnees": ("Année des données", "i"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reports import charts
+from reports import charts, statuts
 from reports.data import BilanData
 from reports.format import euros, nombre, pct, points, ratio, valeur
 
@@ -33,9 +33,16 @@ def method_notes(data: BilanData) -> list[str]:
         "Indicateurs : dernier millésime disponible ; la valeur de l'ensemble des QPV est celle publiée par la source, "
         "ou Σ numérateurs / Σ dénominateurs si chaque QPV les donne ; les écarts sont en points de pourcentage au même "
         "millésime. Deux millésimes proches ne mesurent pas une évolution significative à l'échelle infra-communale.",
-        "Statuts du référentiel : « atteint » si la cible de la prochaine échéance (2027, puis 2030) est atteinte ; "
-        "sinon « en bonne voie » ou « en retard » selon la trajectoire linéaire depuis la valeur de référence, ou à "
-        "défaut selon l'évolution depuis l'an dernier ; « non renseigné » avec sa raison.",
+        "Statuts du référentiel : « atteint » si la cible de la prochaine échéance (2027, puis 2030) est atteinte "
+        "(au-dessus pour un indicateur qui doit monter, au-dessous pour un indicateur à réduire) ; sinon la tendance "
+        "observée depuis la valeur de référence, à défaut depuis la valeur précédente, est prolongée en ligne droite "
+        "jusqu'à l'échéance : « en bonne voie » seulement si elle y atteint la cible, « en retard » sinon (et pour une "
+        "première valeur, sans tendance) ; « évolution non significative » si l'écart est sous le seuil de "
+        "l'indicateur (référentiel, en points pour un taux). Sans valeur : « pas encore de donnée nouvelle », "
+        "« partenaire silencieux », « secret statistique », « ligne rejetée » (une ligne en quarantaine l'aurait "
+        "alimentée ; une valeur qu'elle aurait changée est aussi provisoire) ou « non renseigné », avec la raison. "
+        "Les indicateurs de moyens (crédits, activité des partenaires) et de résultats (situation des habitants) sont "
+        "comptés à part.",
         "Cohortes : une cohorte réunit les personnes entrées dans une CPO une même année ; sortie positive : "
         f"{', '.join(positives[:-1])} ou {positives[-1]} ; taux calculés sur les personnes observées au jalon.",
     ]
@@ -74,8 +81,8 @@ def synthese(data: BilanData, features: list[dict] | None) -> dict:
         now, before, unite = data.m(code), data.m(code, before=True), data.unite(code)
         figures.append({"label": label, "valeur": valeur(now, unite), "evolution": _evolution(now, before, unite),
                         "mesure": code})
-    status = data.referentiel["statut"].value_counts().to_dict() if len(data.referentiel) else {}
-    out = {"chiffres": figures, "statuts": status, "carte": None, "carte_note": None}
+    out: dict = {"chiffres": figures, "statuts": statuts.comptes(data.referentiel, data.vocabulaire), "carte": None,
+                 "carte_note": None}
     per_inhabitant = {r.perimetre: r.valeur for r in data.measures[data.measures["code_mesure"] ==
                                                                     "prog.montant_par_habitant"].itertuples()}
     if features:
@@ -99,36 +106,43 @@ def _question_axis(objectifs: str, data: BilanData) -> str:
 def referentiel(data: BilanData) -> dict:
     frame = data.referentiel
     if frame.empty:
-        return {"groupes": [], "graphique": None, "absent": "Le référentiel n'a pas pu être calculé pour cette année."}
-    groups = []
+        return {"natures": [], "graphique": None, "absent": "Le référentiel n'a pas pu être calculé pour cette année."}
     labels = {a["code"]: f"Priorité {a['code']} — {a['intitule']}" for a in data.axes}
     labels["transversal"] = "Questions transversales"
+    status_labels = data.vocabulaire.libelles("statuts_indicateur")
     frame = frame.assign(axe=frame["objectifs"].map(lambda o: _question_axis(o, data)))
-    for axe in [a["code"] for a in data.axes] + ["transversal"]:
-        part = frame[frame["axe"] == axe]
-        if part.empty:
-            continue
-        questions = []
-        for q, rows in part.groupby("question", sort=True):
-            first = rows.iloc[0]
-            questions.append({
-                "code": q, "intitule": first["question_intitule"], "critere": first["critere"],
-                "objectifs": first["objectifs"],
-                "indicateurs": [{
-                    "code": r.code_indicateur, "libelle": r.libelle,
-                    "valeur": valeur(r.valeur, r.unite) if pd.notna(r.valeur) else "—",
-                    "annee_donnees": "" if pd.isna(r.annee_donnees) else int(r.annee_donnees),
-                    "reference": ("" if pd.isna(r.reference)
-                                  else f"{valeur(r.reference, r.unite)} ({int(r.annee_reference)})"),
-                    "cible": f"{valeur(r.cible, r.unite)} ({int(r.annee_cible)})",
-                    "tendance": {"hausse": "↗", "baisse": "↘", "stable": "→"}.get(r.tendance, ""),
-                    "statut": r.statut, "raison": r.raison, "mesure": r.mesure + (f" [{r.cle}]" if r.cle else ""),
-                } for r in rows.itertuples()],
-            })
-        groups.append({"titre": labels.get(axe, axe), "questions": questions})
-    chart = charts.statuses(frame, "Statut des indicateurs par question évaluative",
-                            f"référentiel {data.referentiel_version}, table referentiel.indicateurs")
-    return {"groupes": groups, "graphique": chart, "absent": None}
+    natures = []
+    # means and results apart: money spent or a partner's activity is not a change for the inhabitants
+    for _, titre, of_nature in statuts.par_nature(frame):
+        groups = []
+        for axe in [a["code"] for a in data.axes] + ["transversal"]:
+            part = of_nature[of_nature["axe"] == axe]
+            if part.empty:
+                continue
+            questions = []
+            for q, rows in part.groupby("question", sort=True):
+                first = rows.iloc[0]
+                questions.append({
+                    "code": q, "intitule": first["question_intitule"], "critere": first["critere"],
+                    "objectifs": first["objectifs"],
+                    "indicateurs": [{
+                        "code": r.code_indicateur, "libelle": r.libelle,
+                        "valeur": valeur(r.valeur, r.unite) if pd.notna(r.valeur) else "—",
+                        "annee_donnees": "" if pd.isna(r.annee_donnees) else int(r.annee_donnees),
+                        "reference": ("" if pd.isna(r.reference)
+                                      else f"{valeur(r.reference, r.unite)} ({int(r.annee_reference)})"),
+                        "cible": f"{valeur(r.cible, r.unite)} ({int(r.annee_cible)})",
+                        "tendance": {"hausse": "↗", "baisse": "↘", "stable": "→"}.get(r.tendance, ""),
+                        "statut": r.statut, "statut_libelle": status_labels.get(r.statut, r.statut),
+                        "raison": r.raison, "mesure": r.mesure + (f" [{r.cle}]" if r.cle else ""),
+                    } for r in rows.itertuples()],
+                })
+            groups.append({"titre": labels.get(axe, axe), "questions": questions})
+        natures.append({"titre": titre, "groupes": groups})
+    chart = charts.statuses(frame, "Statut des indicateurs par question évaluative, moyens et résultats à part",
+                            f"référentiel {data.referentiel_version}, table referentiel.indicateurs",
+                            data.vocabulaire)
+    return {"natures": natures, "graphique": chart, "absent": None}
 
 
 def programmation(data: BilanData) -> dict:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import altair as alt
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-STATUS_COLOURS = {"atteint": "#009E73", "en bonne voie": "#56B4E9", "en retard": "#D55E00",
-                  "non renseigné": "#999999"}
 FONT = "DejaVu Sans"  # installed with the system fonts: rendering never fetches a web font
 
 

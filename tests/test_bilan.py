@@ -82,11 +82,14 @@ def test_tfpb_indicators_and_referential_sections_show_the_marts(demo):
                                  "AND perimetre = 'territoire' AND code_indicateur = ?", [code]).fetchone()
         sign = "+" if gap > 0 else "−"
         assert f"{french(value, 1)}{NB}%" in html and f"{sign}{french(abs(gap), 1)}{NB}pt" in html, code
-    statuses = dict(con.execute("SELECT statut, count(*) FROM publication.referentiel WHERE annee = 2025 GROUP BY 1"
-                                ).fetchall())
-    for status, n in statuses.items():
-        assert f">{status}</span> {n}" in html
-    assert html.count('class="statut statut-') >= sum(statuses.values())
+    # the synthesis counts the statuses of means and of results apart
+    statuses = con.execute("SELECT nature, statut, count(*) FROM publication.referentiel WHERE annee = 2025 "
+                           "GROUP BY ALL").fetchall()
+    assert {nature for nature, _, _ in statuses} == {"moyens", "resultats"}
+    for nature, status, n in statuses:
+        paragraph = html[html.index(f'data-nature="{nature}"'):]
+        assert f">{status}</span> {n}" in paragraph[:paragraph.index("</p>")], (nature, status)
+    assert html.count('class="statut statut-') >= sum(n for _, _, n in statuses)
 
 
 def test_commitments_section_shows_the_marts(demo):

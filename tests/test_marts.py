@@ -9,6 +9,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
+from assets.referentiel.compute import STATUTS
 from pipelines.config import PROJECT_ROOT
 from pipelines.definitions import ALL_ASSETS
 from pipelines.resources import BilanSettings, warehouse
@@ -195,8 +196,8 @@ def test_referential_every_indicator_has_a_value_or_a_reason(con):
                        "WHERE annee = 2025").fetchall()
     assert len(rows) == 30
     for code, value, status, reason in rows:
-        assert status in {"atteint", "en bonne voie", "en retard", "non renseigné"}
-        assert value is not None or (status == "non renseigné" and reason), code
+        assert status in STATUTS
+        assert value is not None or (status not in {"atteint", "en bonne voie", "en retard"} and reason), code
     by_code = {r[0]: r for r in rows}
     assert by_code["I2.1"][2] == "atteint"                             # TFPB coverage 110 % ≥ 100 %
     assert by_code["I4.1"][3] == "valeur réalisée non renseignée par le partenaire"

@@ -37,7 +37,13 @@ CREATE TABLE IF NOT EXISTS referentiel.indicateurs (
     critere VARCHAR, objectifs VARCHAR, code_indicateur VARCHAR, libelle VARCHAR, unite VARCHAR, mesure VARCHAR,
     cle VARCHAR, perimetre VARCHAR, sens VARCHAR, valeur DOUBLE, annee_donnees INTEGER, valeur_precedente DOUBLE,
     annee_donnees_precedente INTEGER, tendance VARCHAR, reference DOUBLE, annee_reference INTEGER, cible DOUBLE,
-    annee_cible INTEGER, ecart_cible DOUBLE, statut VARCHAR, raison VARCHAR, source VARCHAR, effectif DOUBLE);
+    annee_cible INTEGER, ecart_cible DOUBLE, statut VARCHAR, raison VARCHAR, source VARCHAR, effectif DOUBLE,
+    nature VARCHAR, seuil_significativite DOUBLE, projection_cible DOUBLE, lignes_rejetees INTEGER);
+-- warehouses built before the honest statuses
+ALTER TABLE referentiel.indicateurs ADD COLUMN IF NOT EXISTS nature VARCHAR;
+ALTER TABLE referentiel.indicateurs ADD COLUMN IF NOT EXISTS seuil_significativite DOUBLE;
+ALTER TABLE referentiel.indicateurs ADD COLUMN IF NOT EXISTS projection_cible DOUBLE;
+ALTER TABLE referentiel.indicateurs ADD COLUMN IF NOT EXISTS lignes_rejetees INTEGER;
 CREATE TABLE IF NOT EXISTS marts.cohortes_parcours (
     territoire VARCHAR, annee INTEGER, reference_cpo VARCHAR, code_objectif VARCHAR, cohorte INTEGER,
     identifiant_beneficiaire VARCHAR, date_entree DATE, sexe VARCHAR, tranche_age VARCHAR, residence VARCHAR,

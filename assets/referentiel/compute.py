@@ -1,24 +1,61 @@
 """Each referential indicator's value, trend and status for a year, read from the measures long table.
 
-Status rules (stated in the bilan's method notes):
+Status rules (stated in the bilan's method notes; the list and its labels: `statuts_indicateur` of
+config/vocabulaire.yaml):
 - `atteint`: the value meets the next target due (≥ for a rising indicator, ≤ for a falling one);
-- with a reference value: `en bonne voie` when the value is at or beyond the straight path from the reference to
-  the target at the data's year, `en retard` otherwise; a value no newer than the reference cannot be judged and
-  is `non renseigné`;
-- without a reference: `en bonne voie` when it moved the right way since the previous value, `en retard`
-  otherwise (or when there is no previous value to judge a path);
-- `non renseigné`, with the reason: no file of the family for the year, value under statistical secrecy, value
-  not reported by the partner, or no data after the reference.
+- otherwise the trend is observed from a starting point — the contract's reference when there is one, else the
+  previous value — to the value, and:
+  - `évolution non significative` when the change since the starting point is smaller than the indicator's
+    significance threshold (referential YAML: `seuil_significativite`, or the default of its unit);
+  - `en bonne voie` only when that trend, projected linearly, reaches the target by its year;
+  - `en retard` otherwise (moving the wrong way, too slowly, or a first value with no trend to project);
+  - `pas encore de donnée nouvelle` when the value is no newer than the reference (or than the previous value);
+- with no value: `ligne rejetée` (a quarantined row would have fed it), `secret statistique`, `partenaire
+  silencieux` (the partner left the value empty or did not report the line), `pas encore de donnée nouvelle`
+  (a cohort has not reached the milestone yet), `non renseigné` otherwise (no file, indicator absent…);
+- a value that a quarantined row would have changed is `ligne rejetée` too: it is provisional, and its reason says
+  what the status would be without the rejected rows.
+The wording follows the indicator's direction: a rising one is "sous la cible", a falling one is "au-dessus de la
+cible : à réduire".
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import pandas as pd
 
-from pipelines.config import MesureDeclaree, ProjectConfig, Territoire
+from pipelines.config import Cible, IndicateurReferentiel, MesureDeclaree, ProjectConfig, Territoire
+
+ATTEINT = "atteint"
+BONNE_VOIE = "en bonne voie"
+RETARD = "en retard"
+NON_SIGNIFICATIF = "évolution non significative"
+PAS_ENCORE = "pas encore de donnée nouvelle"
+SILENCIEUX = "partenaire silencieux"
+SECRET = "secret statistique"
+REJETEE = "ligne rejetée"
+NON_RENSEIGNE = "non renseigné"
+# the statuses decided here; config/vocabulaire.yaml `statuts_indicateur` lists the same codes (tested)
+STATUTS = (ATTEINT, BONNE_VOIE, RETARD, NON_SIGNIFICATIF, PAS_ENCORE, SILENCIEUX, SECRET, REJETEE, NON_RENSEIGNE)
 
 STABLE = 1e-9
+
+
+@dataclass(frozen=True)
+class Point:
+    """One observed value of an indicator and the year of its data."""
+
+    annee: int
+    valeur: float
+
+
+@dataclass(frozen=True)
+class Jugement:
+    statut: str
+    raison: str
+    projection: float | None = None  # the value the observed trend reaches at the target's year
 
 
 def _lookup(measures: pd.DataFrame, code: str, perimetre: str, cle: str | None) -> pd.Series | None:
@@ -27,25 +64,113 @@ def _lookup(measures: pd.DataFrame, code: str, perimetre: str, cle: str | None) 
     return rows.iloc[0] if len(rows) else None
 
 
-def _fmt(v: float) -> str:
-    return f"{v:,.1f}".replace(",", " ").replace(".", ",")
+def _fmt(v: float, unite: str | None = None) -> str:
+    digits = 0 if unite in ("nombre", "euros") and abs(v - round(v)) < 1e-9 else (2 if unite == "ratio" else 1)
+    text = f"{v:,.{digits}f}".replace(",", " ").replace(".", ",")
+    return text + {"pourcentage": " %", "euros": " €"}.get(unite or "", "")
 
 
-def _missing_reason(con, config: ProjectConfig, territoire: str, annee: int, mesure: MesureDeclaree,
-                    cle: str | None, perimetre: str) -> str:
+def _signed(v: float, unite: str | None) -> str:
+    """A change: in points for a percentage, in the indicator's unit otherwise."""
+    text = _fmt(abs(v), None if unite == "pourcentage" else unite)
+    return ("+" if v >= 0 else "−") + text + (" point" + ("s" if abs(v) >= 2 else "") if unite == "pourcentage" else "")
+
+
+def _reached(ind: IndicateurReferentiel, value: float, target: float) -> bool:
+    return value >= target if ind.sens == "hausse" else value <= target
+
+
+def _gap(ind: IndicateurReferentiel, target: Cible) -> str:
+    """Where the value stands against a target it has not reached, in the indicator's direction."""
+    where = f"cible {target.annee} ({_fmt(target.valeur, ind.unite)})"
+    return f"sous la {where}" if ind.sens == "hausse" else f"au-dessus de la {where} : à réduire"
+
+
+def juger(ind: IndicateurReferentiel, valeur: float, annee_donnees: int, precedent: Point | None, cible: Cible,
+          seuil: float) -> Jugement:
+    """The status of an indicator that has a value: `valeur` from the data of `annee_donnees`, `precedent` its
+    previous value (previous millésime, or last year's), `cible` the next target due, `seuil` its significance
+    threshold in its unit."""
+    unite = ind.unite
+    if _reached(ind, valeur, cible.valeur):
+        return Jugement(ATTEINT, f"cible {cible.annee} ({_fmt(cible.valeur, unite)}) atteinte")
+    gap = _gap(ind, cible)
+    if ind.reference is not None:
+        if annee_donnees <= ind.reference.annee:
+            return Jugement(PAS_ENCORE, f"aucune donnée postérieure à la référence {ind.reference.annee} (valeur "
+                                        f"{_fmt(valeur, unite)}) : évolution non mesurable ; {gap}")
+        depart = Point(ind.reference.annee, ind.reference.valeur)
+    elif precedent is not None and precedent.annee < annee_donnees:
+        depart = precedent
+    elif precedent is not None:
+        return Jugement(PAS_ENCORE, f"valeur {annee_donnees} inchangée depuis le bilan précédent ; {gap}")
+    else:
+        return Jugement(RETARD, f"{gap} ; première valeur, aucune tendance observée")
+    change = valeur - depart.valeur
+    if abs(change) < seuil:
+        return Jugement(NON_SIGNIFICATIF, f"{_signed(change, unite)} depuis {depart.annee}, sous le seuil de "
+                                          f"significativité ({_signed(seuil, unite).lstrip('+')}) ; {gap}")
+    if abs(change) <= STABLE:
+        return Jugement(RETARD, f"{gap} ; aucune évolution depuis {depart.annee}")
+    rising = ind.sens == "hausse"
+    if (change < 0) if rising else (change > 0):
+        return Jugement(RETARD, f"{gap} ; évolution dans le mauvais sens depuis {depart.annee} "
+                                f"({_signed(change, unite)})")
+    per_year = change / (annee_donnees - depart.annee)
+    projection = valeur + per_year * max(cible.annee - annee_donnees, 0)
+    trend = (f"tendance {depart.annee}→{annee_donnees} : {_signed(per_year, unite)} par an, soit "
+             f"{_fmt(projection, unite)} projeté en {cible.annee}")
+    if _reached(ind, projection, cible.valeur):
+        return Jugement(BONNE_VOIE, f"{gap} ; {trend}", projection)
+    return Jugement(RETARD, f"{gap} ; {trend}, cible non atteinte à ce rythme", projection)
+
+
+def avec_rejets(jugement: Jugement, lignes_rejetees: int, montant_rejete: float | None = None,
+                lignes: str | None = None, sans_valeur: bool = False) -> Jugement:
+    """A value that quarantined rows would have fed is provisional, a missing one may be missing because of them:
+    `ligne rejetée`, with the status the value has without them."""
+    if not lignes_rejetees or jugement.statut == REJETEE:
+        return jugement
+    plural = "s" if lignes_rejetees > 1 else ""
+    what = f"{lignes_rejetees} ligne{plural} rejetée{plural}"
+    if montant_rejete:
+        what += f" ({_fmt(montant_rejete, 'euros')})"
+    where = f" : {lignes}" if lignes else ""
+    if sans_valeur:
+        return Jugement(REJETEE, f"aucune valeur retenue ; {what} en quarantaine l'auraient alimentée{where} — "
+                                 "à corriger par le partenaire")
+    return Jugement(REJETEE, f"provisoire : {what} en quarantaine alimenteraient cette valeur{where} — à corriger ; "
+                             f"sans elles : {jugement.statut} ({jugement.raison})", jugement.projection)
+
+
+def _rejected(con: duckdb.DuckDBPyConnection, territoire: str, annee: int) -> pd.DataFrame:
+    """What quarantined rows would have fed, per measure (marts.mesures_rejets, built from the quarantine), or
+    nothing when that table is not there."""
+    columns = ["code_mesure", "perimetre", "cle", "lignes_rejetees", "montant_rejete", "lignes"]
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
+                         "AND table_name = 'mesures_rejets'").fetchone()
+    if not exists or not exists[0]:
+        return pd.DataFrame(columns=columns)
+    return con.execute(f"SELECT {', '.join(columns)} FROM marts.mesures_rejets WHERE territoire = ? AND annee = ? "
+                       "AND lignes_rejetees > 0", [territoire, annee]).df()
+
+
+def _missing(con, config: ProjectConfig, territoire: str, annee: int, mesure: MesureDeclaree,
+             cle: str | None, perimetre: str) -> Jugement:
+    """Why an indicator has no value, as a status and its reason."""
     family = mesure.famille
     year = annee + next(f.decalage_annee for f in config.vocabulaire.termes("familles") if f.code == family)
     files = con.execute("SELECT count(*) FROM staging.qualite_fichiers WHERE famille = ? AND territoire = ? "
                         "AND annee_boite <= ? AND statut = 'accepte'", [family, territoire, annee]).fetchone()[0]
     if not files:
-        return f"aucun fichier « {family} » reçu pour {annee}"
+        return Jugement(NON_RENSEIGNE, f"aucun fichier « {family} » reçu pour {annee}")
     if family == "indicateurs":
         secret = con.execute("SELECT bool_or(secret) FROM marts.indicateurs WHERE territoire = ? AND annee = ? "
                              "AND code_indicateur = ? AND perimetre = ?",
                              [territoire, annee, mesure.terme, perimetre]).fetchone()[0]
         if secret:
-            return "valeur couverte par le secret statistique à la source"
-        return "indicateur absent des fichiers reçus"
+            return Jugement(SECRET, "valeur couverte par le secret statistique à la source")
+        return Jugement(NON_RENSEIGNE, "indicateur absent des fichiers reçus")
     if family == "engagements" and cle:
         row = con.execute("SELECT non_renseigne FROM marts.engagements WHERE territoire = ? AND annee = ? "
                           "AND partenaire || ' — ' || indicateur = ? AND perimetre = ?",
@@ -55,8 +180,8 @@ def _missing_reason(con, config: ProjectConfig, territoire: str, annee: int, mes
                                   "AND annee = ? AND partenaire || ' — ' || indicateur = ?",
                                   [territoire, annee, cle]).fetchone()
             if per_qpv[0] and per_qpv[1] == "pourcentage":
-                return ("taux donné QPV par QPV seulement : un taux n'est pas additionné entre QPV "
-                        "(le partenaire doit fournir la valeur d'ensemble)")
+                return Jugement(NON_RENSEIGNE, "taux donné QPV par QPV seulement : un taux n'est pas additionné "
+                                               "entre QPV (le partenaire doit fournir la valeur d'ensemble)")
         if row is None:
             quarantined = con.execute(
                 "SELECT fichier, ligne, regles FROM quarantine.lignes "
@@ -64,42 +189,24 @@ def _missing_reason(con, config: ProjectConfig, territoire: str, annee: int, mes
                 "AND (donnees->>'partenaire') || ' — ' || (donnees->>'indicateur') = ? ORDER BY fichier, ligne LIMIT 1",
                 [territoire, annee, cle]).fetchone()
             if quarantined and quarantined[0]:
-                return (f"ligne en quarantaine ({quarantined[0]}, ligne {quarantined[1]} : {quarantined[2]}) — "
-                        "à corriger par le partenaire")
-            return f"engagement « {cle} » absent des fichiers {annee} du partenaire"
+                return Jugement(REJETEE, f"ligne en quarantaine ({quarantined[0]}, ligne {quarantined[1]} : "
+                                         f"{quarantined[2]}) — à corriger par le partenaire")
+            return Jugement(SILENCIEUX, f"engagement « {cle} » absent des fichiers {annee} du partenaire")
         if row[0]:
-            return "valeur réalisée non renseignée par le partenaire"
-    return f"aucune donnée {year} pour cette mesure"
+            return Jugement(SILENCIEUX, "valeur réalisée non renseignée par le partenaire")
+    if family == "cohortes":
+        return Jugement(PAS_ENCORE, f"aucune cohorte n'a encore de personne observée à ce jalon en {year}")
+    return Jugement(NON_RENSEIGNE, f"aucune donnée {year} pour cette mesure")
 
 
-def _status(ind, value: float, data_year: int, previous: float | None, target) -> tuple[str, str]:
-    rising = ind.sens == "hausse"
-    unit = " %" if ind.unite == "pourcentage" else ""
-    if (value >= target.valeur) if rising else (value <= target.valeur):
-        return "atteint", f"cible {target.annee} ({_fmt(target.valeur)}{unit}) atteinte"
-    if ind.reference is not None:
-        ref = ind.reference
-        if data_year <= ref.annee:
-            return ("non renseigné", f"aucune donnée postérieure à la référence {ref.annee} : évolution non mesurable "
-                                     f"(valeur {_fmt(value)}{unit})")
-        share = (data_year - ref.annee) / max(target.annee - ref.annee, 1)
-        expected = ref.valeur + (target.valeur - ref.valeur) * min(share, 1)
-        on_path = value >= expected if rising else value <= expected
-        return (("en bonne voie" if on_path else "en retard"),
-                f"trajectoire {ref.annee}→{target.annee} : {_fmt(expected)}{unit} attendu en {data_year}")
-    if previous is None:
-        return "en retard", f"sous la cible {target.annee} ({_fmt(target.valeur)}{unit}), sans valeur précédente"
-    moved_right = value > previous if rising else value < previous
-    return (("en bonne voie" if moved_right else "en retard"),
-            f"sous la cible {target.annee} ({_fmt(target.valeur)}{unit}), "
-            + ("en progression" if moved_right else "sans progression") + " depuis l'an dernier")
-
-
-def _trend(value: float | None, previous: float | None) -> str | None:
+def tendance(value: float | None, previous: float | None, seuil: float = 0.0) -> str | None:
+    """The arrow beside the value: a change under the significance threshold is drawn flat."""
     if value is None or previous is None:
         return None
     diff = value - previous
-    return "stable" if abs(diff) <= STABLE + 1e-3 * abs(previous) else ("hausse" if diff > 0 else "baisse")
+    if abs(diff) < seuil or abs(diff) <= STABLE + 1e-3 * abs(previous):
+        return "stable"
+    return "hausse" if diff > 0 else "baisse"
 
 
 def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, territoires: list[Territoire],
@@ -111,6 +218,7 @@ def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, t
         measures = con.execute("SELECT * FROM referentiel.mesures WHERE territoire = ? AND annee IN (?, ?)",
                                [territoire.code, annee, annee - 1]).df()
         now, before = measures[measures["annee"] == annee], measures[measures["annee"] == annee - 1]
+        rejected = _rejected(con, territoire.code, annee)
         for question, ind in ref.indicateurs:
             mesure = declared[ind.mesure]  # known: the referential is checked against the catalogue when loaded
             current = _lookup(now, ind.mesure, ind.perimetre, ind.cle)
@@ -129,24 +237,38 @@ def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, t
                 last = _lookup(before, ind.mesure, ind.perimetre, ind.cle)
                 if last is not None:
                     previous, previous_year = float(last["valeur"]), int(last["annee_donnees"])
+            seuil = ref.seuil(ind)
             if value is None:
-                status, reason = "non renseigné", _missing_reason(con, config, territoire.code, annee, mesure,
-                                                                  ind.cle, ind.perimetre)
+                jugement = _missing(con, config, territoire.code, annee, mesure, ind.cle, ind.perimetre)
             else:
                 assert data_year is not None  # a measure row always carries the year of its data
-                status, reason = _status(ind, value, data_year, previous, target)
+                jugement = juger(ind, value, data_year,
+                                 None if previous is None or previous_year is None else Point(previous_year, previous),
+                                 target, seuil)
+            # the quarantine's effect per measure (marts.mesures_rejets), or a count carried by the measure row
+            hit = _lookup(rejected, ind.mesure, ind.perimetre, ind.cle) if len(rejected) else None
+            if hit is None and current is not None and pd.notna(current.get("lignes_rejetees", None)):
+                hit = pd.Series({"lignes_rejetees": current["lignes_rejetees"],
+                                 "montant_rejete": current.get("montant_rejete"), "lignes": None})
+            n_rejected = 0 if hit is None else int(hit["lignes_rejetees"])
+            if hit is not None:
+                jugement = avec_rejets(jugement, n_rejected,
+                                       None if pd.isna(hit["montant_rejete"]) else float(hit["montant_rejete"]),
+                                       None if pd.isna(hit["lignes"]) else str(hit["lignes"]), value is None)
             rows.append({
                 "territoire": territoire.code, "annee": annee, "referentiel_version": ref.version,
                 "question": question.code, "question_intitule": question.intitule, "critere": question.critere,
                 "objectifs": ", ".join(question.objectifs), "code_indicateur": ind.code, "libelle": ind.libelle,
                 "unite": ind.unite, "mesure": ind.mesure, "cle": ind.cle, "perimetre": ind.perimetre, "sens": ind.sens,
+                "nature": ind.nature or mesure.nature, "seuil_significativite": seuil,
                 "valeur": value, "annee_donnees": data_year, "valeur_precedente": previous,
-                "annee_donnees_precedente": previous_year, "tendance": _trend(value, previous),
+                "annee_donnees_precedente": previous_year, "tendance": tendance(value, previous, seuil),
                 "reference": ind.reference.valeur if ind.reference else None,
                 "annee_reference": ind.reference.annee if ind.reference else None,
                 "cible": target.valeur, "annee_cible": target.annee,
                 "ecart_cible": None if value is None else value - target.valeur,
-                "statut": status, "raison": reason,
+                "projection_cible": jugement.projection, "lignes_rejetees": n_rejected,
+                "statut": jugement.statut, "raison": jugement.raison,
                 "source": None if current is None else current["source"],
                 "effectif": None if current is None or pd.isna(current.get("effectif")) else float(current["effectif"]),
             })
