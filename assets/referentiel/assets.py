@@ -128,7 +128,7 @@ def publish_referentiel(con, annee: int, minimum: int) -> None:
     key=AssetKey(["referentiel", "referentiel"]),
     group_name="referentiel",
     partitions_def=annee_partitions,
-    deps=[AssetKey(["referentiel", "mesures"])],
+    deps=[AssetKey(["referentiel", "mesures"]), AssetKey(["marts", "mesures_rejets"])],
     kinds={"duckdb", "pandas"},
     owners=["team:evaluation"],
     description="Référentiel d'évaluation calculé (referentiel.indicateurs) : pour chaque question évaluative et "
