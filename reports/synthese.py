@@ -261,6 +261,8 @@ def _vigilance(data: BilanData, scope: _Scope) -> list[dict]:
     for r in ref[ref["statut"] == "en retard"].itertuples():
         objectifs = [r.cle] if isinstance(r.cle, str) and r.cle.startswith("OG.") else str(r.objectifs).split(", ")
         cpo = scope.cpo(r.cle) if isinstance(r.cle, str) else None
+        funded: float | None
+        n: int | None
         if cpo is not None:  # an indicator of one CPO: what was granted to that CPO
             funded, n = cpo
             what = f" à la CPO de {operateurs.get(r.cle, r.cle)}"
