@@ -71,15 +71,21 @@ class _Scope:
             return None if all(v is None for v in values) else sum(v or 0 for v in values)
         if before:
             return None  # the previous year's shares per dossier are not published
+        if objectifs is None:  # the published credits aimed at each quartier (euros add up across quartiers)
+            values = [d.m("prog.montant_accorde", q) for q in self.qpv]
+            return None if all(v is None for v in values) else sum(v or 0 for v in values)
+        # per objective, the quartier's share of each dossier aimed at it (actions for every quartier aside)
         total = 0.0
         for q in self.qpv:
             for dossier, amount in d.keyed("prog.montant_dossier", q).items():
                 code = self.objectif_of.get(dossier) or ""
-                if objectifs is None or code in objectifs or (code[3:4] in objectifs and code.startswith("OG.")):
+                if code in objectifs or (code[3:4] in objectifs and code.startswith("OG.")):
                     total += amount
-            if objectifs is None:
-                total += d.m("prog.montant_tous_qpv", q) or 0
         return total
+
+    def tous(self) -> float:
+        """The quartiers' population share of the actions led for every quartier of the contract."""
+        return sum(self.data.m("prog.montant_tous_qpv", q) or 0 for q in self.qpv or [])
 
     def dossiers(self, objectifs: list[str]) -> int | None:
         d = self.data
@@ -130,13 +136,15 @@ def _annee(data: BilanData, scope: _Scope, commune: str | None) -> list[str]:
         mine = [q for q in d.territoire.qpv if q.code in qpv]
         population = sum(q.population for q in mine)
         n = len({n for q in qpv for n in d.keyed("prog.montant_dossier", q)})
-        out.append(f"En {a}, {compte(len(mine), 'quartier prioritaire', 'quartiers prioritaires')} de la commune "
-                   f"({liste([q.nom for q in mine])}) {accorde(len(mine), 'a', 'ont')} bénéficié de {euros(total)} "
-                   f"de crédits, soit {euros(total / population if population else None, 2)} par habitant "
-                   f"(ensemble des quartiers du contrat : {euros(d.m('prog.montant_par_habitant'), 2)}).")
-        out.append(f"{compte(n, 'action', feminin=True).capitalize()} {accorde(n, 'vise', 'visent')} "
-                   f"{accorde(len(mine), 'ce quartier', 'ces quartiers')} en propre ; le reste vient des actions "
-                   "menées pour tous les quartiers du contrat, au prorata de leur population.")
+        per_inhabitant = (d.m("prog.montant_par_habitant", qpv[0]) if len(qpv) == 1
+                          else (total / population if population else None))
+        out.append(f"En {a}, {compte(n, 'action accordée', 'actions accordées', feminin=True)} "
+                   f"{accorde(n, 'vise', 'visent')} "
+                   f"{accorde(len(mine), 'le quartier prioritaire', 'les quartiers prioritaires')} "
+                   f"de la commune ({liste([q.nom for q in mine])}) pour {euros(total)}, soit "
+                   f"{euros(per_inhabitant, 2)} par habitant.")
+        out.append(f"S'y ajoutent {euros(scope.tous())} au titre des actions menées pour tous les quartiers du "
+                   "contrat, au prorata de la population.")
     cpo, vise = d.m("prog.part_cpo_dossiers"), d.seuils["part_cpo_visee"]
     if cpo is not None and commune is None:
         out.append(f"Les conventions pluriannuelles d'objectifs (CPO) portent {pct(cpo)} des dossiers et "
@@ -145,17 +153,20 @@ def _annee(data: BilanData, scope: _Scope, commune: str | None) -> list[str]:
     ref = d.referentiel
     if len(ref):
         where = "" if commune is None else " à l'échelle du contrat"
-        out.append(f"Sur les {compte(len(ref), 'indicateur')} du référentiel d'évaluation{where} : {_statuts(ref)}.")
+        sur = "Sur l'indicateur" if len(ref) == 1 else f"Sur les {compte(len(ref), 'indicateur')}"
+        out.append(f"{sur} du référentiel d'évaluation{where} : {_statuts(ref)}.")
     t = scope.tfpb()
-    if len(t):
-        couverture = 100 * t["montant_valorise"].sum() / t["montant_abattement"].sum() \
-            if t["montant_abattement"].sum() else None
-        sous = int(t["alerte_couverture"].fillna(False).astype(bool).sum())
+    if len(t) and (commune is None or any(d.m("tfpb.taux_couverture", q) is not None for q in scope.qpv or [])):
+        sous = len(t[t["alerte_couverture"].fillna(False).astype(bool)])
         realisation = d.m("engagements.taux_realisation_moyen")
-        out.append(f"Les bailleurs sociaux ont valorisé {pct(couverture)} de leur abattement de TFPB"
-                   f"{' dans ces quartiers' if commune else ''} "
-                   f"({compte(sous, 'couple bailleur-quartier', 'couples bailleur-quartier')} sous "
-                   f"{pct(d.seuils['couverture_tfpb'], 0)})"
+        names = dict(zip(d.qpv["code_qpv"], d.qpv["nom_qpv"]))
+        couverture = (pct(d.m("tfpb.taux_couverture")) if commune is None else
+                      liste([f"{pct(d.m('tfpb.taux_couverture', q))} ({names.get(q, q)})"
+                             for q in scope.qpv or [] if d.m("tfpb.taux_couverture", q) is not None]))
+        out.append(f"Les bailleurs sociaux ont valorisé leur abattement de TFPB à hauteur de {couverture} "
+                   f"; {compte(sous, 'couple bailleur-quartier', 'couples bailleur-quartier')} "
+                   f"{'n' + chr(39) + 'est' if sous == 0 else accorde(sous, 'reste', 'restent')} sous "
+                   f"{pct(d.seuils['couverture_tfpb'], 0)}"
                    + (f" ; les partenaires ont réalisé en moyenne {pct(realisation)} de leurs engagements."
                       if realisation is not None and commune is None else "."))
     return out[:5]

@@ -90,6 +90,7 @@ def test_nothing_wrong_gives_no_alert(config):
                      tfpb=_tfpb([("Norévie", A, 1000.0, 1200.0)]))
     out = synthese_ecrite(data)
     assert out["alertes"] == [] and out["titre_alertes"] == "Aucune alerte"
+    assert "aucun couple bailleur-quartier n'est sous 100\u00a0%" in out["annee"][-1]
     assert out["vigilance"] == []
 
 
@@ -163,6 +164,8 @@ def test_year_in_sentences_with_its_change(config):
     assert "chaque euro du BOP 147 entraîne 1,20 € d'autres crédits" in sentences[1]
     assert "au-dessus de l'objectif national de 50\u00a0%" in sentences[2]
     assert sentences[3] == "Sur les 3 indicateurs du référentiel d'évaluation : 1 atteint et 2 non renseignés."
+    data.referentiel = data.referentiel.iloc[:1]
+    assert synthese_ecrite(data)["annee"][3] == "Sur l'indicateur du référentiel d'évaluation : 1 atteint."
 
 
 def test_missing_programmation_is_said(config):
@@ -211,17 +214,23 @@ def test_commune_synthesis_reads_its_own_quartiers(config):
         config,
         measures=_measures([("prog.montant_dossier", A, "D1", 3000.0, "euros"),
                             ("prog.montant_dossier", B, "D1", 9000.0, "euros"),
+                            ("prog.montant_accorde", A, None, 3000.0, "euros"),
+                            ("prog.montant_par_habitant", A, None, 3.0, "euros"),
                             ("prog.montant_tous_qpv", A, None, 1000.0, "euros"),
-                            ("prog.montant_par_habitant", "territoire", None, 3.25, "euros"),
+                            ("tfpb.taux_couverture", A, None, 90.0, "pourcentage"),
+                            ("tfpb.taux_couverture", B, None, 50.0, "pourcentage"),
                             ("prog.part_cpo_dossiers", "territoire", None, 20.0, "pourcentage")]),
         programmation=pd.DataFrame([{"numero_dossier": "D1", "code_objectif": "OG.1.1", "reference_cpo": None,
                                      "porteur": "X", "statut": "accorde", "code_qpv": A, "montant_accorde": 3000.0}]),
         tfpb=_tfpb([("SIGH", A, 1000.0, 900.0), ("Norévie", B, 1000.0, 500.0)]))
     out = synthese_ecrite(data, qpv=[A], commune="Aniche")
-    assert out["annee"][0] == ("En 2025, 1 quartier prioritaire de la commune (Les Argales) a bénéficié de "
-                               "4\u202f000\u00a0€ de crédits, soit 4,00\u00a0€ par habitant (ensemble des quartiers "
-                               "du contrat : 3,25\u00a0€).")
-    assert out["annee"][1].startswith("1 action vise ce quartier en propre")
+    assert out["annee"] == [
+        "En 2025, 1 action accordée vise le quartier prioritaire de la commune (Les Argales) pour 3\u202f000\u00a0€, "
+        "soit 3,00\u00a0€ par habitant.",
+        "S'y ajoutent 1\u202f000\u00a0€ au titre des actions menées pour tous les quartiers du contrat, au prorata de "
+        "la population.",
+        "Les bailleurs sociaux ont valorisé leur abattement de TFPB à hauteur de 90,0\u00a0% (Les Argales) ; 1 couple "
+        "bailleur-quartier reste sous 100\u00a0%."]
     (tfpb,) = out["alertes"]  # the commune's landlord line only; the contract's CPO share is not the commune's
     assert tfpb["texte"].startswith("1 couple bailleur-quartier") and tfpb["ancre"] == f"qpv-{A}"
     assert tfpb["details"] == ["SIGH — Les Argales : 90\u00a0% (900\u00a0€ pour 1\u202f000\u00a0€)"]
