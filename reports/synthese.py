@@ -209,8 +209,10 @@ def _axes(data: BilanData, scope: _Scope) -> list[dict]:
 
 
 def _alerte(texte: str, ancre: str | None, details: list[str] | None = None) -> dict:
-    return {"texte": texte, "ancre": ancre, "renvoi": RENVOIS.get(ancre or "", "la page du quartier"),
-            "details": details or []}
+    """An alert with its figures, and where it is detailed: a section of this document (a link, and its page in the
+    PDF), or for a commune bilan what only the territory's bilan shows."""
+    renvoi = RENVOIS.get(ancre, "la page du quartier") if ancre else "le bilan du territoire"
+    return {"texte": texte, "ancre": ancre, "renvoi": renvoi, "details": details or []}
 
 
 def _alertes(data: BilanData, scope: _Scope, commune: str | None) -> list[dict]:

@@ -234,6 +234,10 @@ def test_commune_synthesis_reads_its_own_quartiers(config):
     (tfpb,) = out["alertes"]  # the commune's landlord line only; the contract's CPO share is not the commune's
     assert tfpb["texte"].startswith("1 couple bailleur-quartier") and tfpb["ancre"] == f"qpv-{A}"
     assert tfpb["details"] == ["SIGH — Les Argales : 90\u00a0% (900\u00a0€ pour 1\u202f000\u00a0€)"]
+    late = synthese_ecrite(make_data(config, referentiel=_ref([
+        {"code_indicateur": "I1", "libelle": "x", "valeur": 1.0, "cible": 2.0, "statut": "en retard"}])),
+        qpv=[A], commune="Aniche")["alertes"][0]
+    assert late["ancre"] is None and late["renvoi"] == "le bilan du territoire"  # no such section in its bilan
     assert out["axes"][0]["phrases"][0].startswith("3\u202f000\u00a0€ accordés à des actions qui visent la commune")
 
 
