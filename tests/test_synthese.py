@@ -265,3 +265,16 @@ def test_glossary_is_validated_at_load(tmp_path, entry, message):
     with pytest.raises(ConfigurationError, match=message) as err:
         _ = ProjectConfig(target).glossaire
     assert "glossaire.yaml" in str(err.value)
+
+
+def test_a_small_change_is_called_stable_by_the_settings_threshold(config):
+    def first_sentence(now: float, seuils: dict | None = None) -> str:
+        data = make_data(config,
+                         measures=_measures([("prog.montant_accorde", "territoire", None, now, "euros"),
+                                             ("prog.dossiers_accordes", "territoire", None, 2.0, "nombre")]),
+                         before=_measures([("prog.montant_accorde", "territoire", None, 100000.0, "euros")]))
+        data.seuils.update(seuils or {})
+        return synthese_ecrite(data)["annee"][0]
+
+    assert first_sentence(98000.0).endswith("stable par rapport à 2024 (\u22122,0\u00a0%).")
+    assert first_sentence(98000.0, {"evolution_notable": 1}).endswith("en baisse de 2,0\u00a0% sur 2024.")
