@@ -22,7 +22,7 @@ from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
 from reports.data import load_bilan_data
-from reports.render import build_context, render_html, render_pdf, render_xlsx
+from reports.render import build_context, commune_context, render_html, render_pdf, render_xlsx
 
 
 def _features(reference, territoire) -> list[dict] | None:
@@ -105,7 +105,9 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
         (folder / "communes").mkdir()
         for code in hosts:
             pages = [p for p, q in zip(context["qpv_pages"], territoire.qpv) if code in q.communes]
-            commune_html = render_html({**context, "commune": communes.get(code, code), "qpv_pages": pages},
+            qpv_codes = [q.code for q in territoire.qpv if code in q.communes]
+            commune_html = render_html({**context, "qpv_pages": pages,
+                                        **commune_context(data, communes.get(code, code), qpv_codes)},
                                        "commune.html.j2")
             name = f"{stem}_{slug(communes.get(code, code))}"
             (folder / "communes" / f"{name}.html").write_bytes(commune_html.encode("utf-8"))

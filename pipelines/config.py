@@ -84,6 +84,8 @@ class Seuils(_Strict):
     alerte_realisation_engagement: float = Field(80, ge=0)  # an engagement achieved below this is flagged
     couverture_tfpb: float = Field(100, ge=0)               # coverage of the TFPB abatement expected from landlords
     part_cpo_visee: float = Field(50, ge=0, le=100)         # share of CPO the national circular aims at
+    # written synthesis: a smaller change since last year is called "stable" (in %, or a fifth of it in points)
+    evolution_notable: float = Field(5, ge=0)
 
 
 class Settings(_Strict):
@@ -95,6 +97,39 @@ class Settings(_Strict):
     tolerance_ratio_points: float = Field(0.1, ge=0)
     seuils: Seuils = Seuils()
     annees: list[int]
+
+
+# --- glossary (config/glossaire.yaml) ---------------------------------------------------------------
+
+
+class Sigle(_Strict):
+    sigle: str = Field(pattern=r"^[A-ZÉ][A-Za-zÉ0-9]*( [0-9]+)?$")
+    definition: str = Field(min_length=10)
+
+    @model_validator(mode="after")
+    def _definition_is_a_sentence(self) -> Sigle:
+        if not self.definition[0].isupper():
+            raise ValueError(f"{self.sigle} : la définition commence par une majuscule")
+        if self.definition.strip() == self.sigle:
+            raise ValueError(f"{self.sigle} : la définition ne peut pas être le sigle lui-même")
+        return self
+
+
+class Glossaire(_Strict):
+    """The acronyms a COPIL reader meets, with their French definition: printed as a page of the bilan."""
+
+    sigles: list[Sigle] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Glossaire:
+        names = [s.sigle for s in self.sigles]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"sigle(s) en double : {', '.join(dup)}")
+        return self
+
+    def tries(self) -> list[Sigle]:
+        return sorted(self.sigles, key=lambda s: s.sigle)
 
 
 # --- vocabulary -----------------------------------------------------------------------------------
@@ -657,6 +692,10 @@ class ProjectConfig:
     @cached_property
     def vocabulaire(self) -> Vocabulaire:
         return _load(Vocabulaire, self.dir / "vocabulaire.yaml")
+
+    @cached_property
+    def glossaire(self) -> Glossaire:
+        return _load(Glossaire, self.dir / "glossaire.yaml")
 
     @cached_property
     def mesures(self) -> CatalogueMesures:

@@ -40,6 +40,8 @@ class BilanData:
     secret: dict = field(default_factory=dict)
     rejets: pd.DataFrame = field(default_factory=pd.DataFrame)  # marts.mesures_rejets: reports/rejets.py
     seuils: dict = field(default_factory=dict)
+    glossaire: list[dict] = field(default_factory=list)   # config/glossaire.yaml, sorted
+    regles: dict[str, str] = field(default_factory=dict)  # contract rule → its French description
 
     def m(self, code: str, perimetre: str = "territoire", cle: str | None = None, before: bool = False):
         frame = self.measures_before if before else self.measures
@@ -132,4 +134,6 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
         secret=config.settings.secret_statistique.model_dump(),
         seuils=config.settings.seuils.model_dump(),
         vocabulaire=config.vocabulaire,
+        glossaire=[s.model_dump() for s in config.glossaire.tries()],
+        regles={code: r.description for f in config.contrats.familles for code, r in config.contrats.regles(f).items()},
     )

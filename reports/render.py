@@ -9,9 +9,9 @@ import jinja2
 import pandas as pd
 
 from pipelines.common import slug
-from reports import rejets, sections, statuts
+from reports import rejets, sections, statuts, synthese
 from reports.data import BilanData
-from reports.format import nombre
+from reports.format import compte, nombre
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -45,7 +45,15 @@ def build_context(data: BilanData, features: list[dict] | None, commune_names: d
         "qpv_pages": sections.qpv_pages(data, features, commune_names),
         "qualite": sections.qualite(data),
         "sources": sections.sources(data),
+        "synthese_ecrite_donnees": synthese.synthese_ecrite(data),
+        "glossaire_sigles": data.glossaire,
     }, data)
+
+
+def commune_context(data: BilanData, commune: str, qpv: list[str]) -> dict:
+    """What a commune bilan adds to the territory's context: the synthesis of its own quartiers."""
+    return {"commune": commune, "quartiers_mot": compte(len(qpv), "quartier prioritaire", "quartiers prioritaires"),
+            "synthese_ecrite_donnees": synthese.synthese_ecrite(data, qpv=qpv, commune=commune)}
 
 
 def render_html(context: dict, template: str = "bilan.html.j2") -> str:

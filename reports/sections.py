@@ -7,7 +7,7 @@ import pandas as pd
 
 from reports import charts, statuts
 from reports.data import BilanData
-from reports.format import euros, nombre, pct, points, ratio, valeur
+from reports.format import compte, euros, nombre, pct, pluriel, points, ratio, signe, texte_chiffres, valeur
 
 
 def method_notes(data: BilanData) -> list[str]:
@@ -63,7 +63,7 @@ def _evolution(now, before, unite: str | None) -> str:
     if before == 0:
         return ""
     change = 100 * (now / before - 1)
-    return ("+" if change >= 0 else "−") + pct(abs(change), 1) + " sur un an"
+    return signe(change) + "\u00a0% sur un an"
 
 
 def synthese(data: BilanData, features: list[dict] | None) -> dict:
@@ -89,11 +89,34 @@ def synthese(data: BilanData, features: list[dict] | None) -> dict:
         for f in features:
             f["properties"]["montant_par_habitant"] = per_inhabitant.get(f["properties"]["code"])
         out["carte"] = charts.qpv_map(features, f"Crédits accordés par habitant des QPV en {data.annee}",
-                                      f"programmation {data.annee}, mesure prog.montant_par_habitant ; contours ANCT",
+                                      f"programmation {data.annee} ; contours des QPV (ANCT)",
                                       value="montant_par_habitant", value_title="€ par habitant")
     else:
         out["carte_note"] = "Carte non disponible : la géographie de référence des QPV n'a pas pu être lue."
     return out
+
+
+def _manquants(data: BilanData, famille: str | None = None) -> list[str]:
+    """Expected files not received, named in words: « Engagements des partenaires — ARS Hauts-de-France »."""
+    labels = data.vocabulaire.libelles("familles")
+    pairs = [m.split(" — ", 1) for m in data.fichiers_manquants]
+    return [f"{labels.get(f, f)[:1].upper()}{labels.get(f, f)[1:]} — {who}" for f, who in pairs
+            if famille is None or f == famille]
+
+
+def _objectif_titles(data: BilanData) -> dict[str, str]:
+    titles = {o["code"]: o["intitule"] for a in data.axes for o in a["objectifs"]}
+    titles.update({a["code"]: f"priorité {a['code']}" for a in data.axes})
+    return titles
+
+
+def _operateurs(data: BilanData) -> dict[str, str]:
+    """Each CPO's operator (the porteur of its dossiers in the programmation), to name a CPO by who runs it."""
+    p = data.programmation
+    if p.empty or "reference_cpo" not in p.columns:
+        return {}
+    rows = p[p["reference_cpo"].notna()].drop_duplicates("reference_cpo")
+    return dict(zip(rows["reference_cpo"], rows["porteur"]))
 
 
 def _question_axis(objectifs: str, data: BilanData) -> str:
@@ -111,20 +134,30 @@ def referentiel(data: BilanData) -> dict:
     labels["transversal"] = "Questions transversales"
     status_labels = data.vocabulaire.libelles("statuts_indicateur")
     frame = frame.assign(axe=frame["objectifs"].map(lambda o: _question_axis(o, data)))
+    criteres, titles = data.vocabulaire.libelles("criteres"), _objectif_titles(data)
     natures = []
     # means and results apart: money spent or a partner's activity is not a change for the inhabitants
     for _, titre, of_nature in statuts.par_nature(frame):
+        # questions in their order (Q1, Q2… Q10): consecutive questions of one priority share its heading
+        order = sorted(of_nature["question"].unique(), key=lambda q: (len(q), q))
+        runs: list[tuple[str, list[str]]] = []
+        for q in order:
+            axe = of_nature.loc[of_nature["question"] == q, "axe"].iloc[0]
+            if runs and runs[-1][0] == axe:
+                runs[-1][1].append(q)
+            else:
+                runs.append((axe, [q]))
         groups = []
-        for axe in [a["code"] for a in data.axes] + ["transversal"]:
-            part = of_nature[of_nature["axe"] == axe]
-            if part.empty:
-                continue
+        for axe, codes in runs:
+            part = of_nature[of_nature["question"].isin(codes)]
             questions = []
-            for q, rows in part.groupby("question", sort=True):
+            for q in codes:
+                rows = part[part["question"] == q]
                 first = rows.iloc[0]
                 questions.append({
-                    "code": q, "intitule": first["question_intitule"], "critere": first["critere"],
-                    "objectifs": first["objectifs"],
+                    "code": q, "intitule": first["question_intitule"],
+                    "critere": criteres.get(first["critere"], first["critere"]),
+                    "objectifs": " ; ".join(titles.get(o, o) for o in str(first["objectifs"]).split(", ")),
                     "indicateurs": [{
                         "code": r.code_indicateur, "libelle": r.libelle,
                         "valeur": valeur(r.valeur, r.unite) if pd.notna(r.valeur) else "—",
@@ -140,8 +173,7 @@ def referentiel(data: BilanData) -> dict:
             groups.append({"titre": labels.get(axe, axe), "questions": questions})
         natures.append({"titre": titre, "groupes": groups})
     chart = charts.statuses(frame, "Statut des indicateurs par question évaluative, moyens et résultats à part",
-                            f"référentiel {data.referentiel_version}, table referentiel.indicateurs",
-                            data.vocabulaire)
+                            f"référentiel d'évaluation du contrat, bilan {data.annee}", data.vocabulaire)
     return {"natures": natures, "graphique": chart, "absent": None}
 
 
@@ -181,11 +213,11 @@ def programmation(data: BilanData) -> dict:
     }
     chart_funders = charts.bar(
         by_funder, "montant_accorde", "financeur_libelle", f"Qui finance la programmation {data.annee} ?",
-        f"programmation {data.annee}, mesures {', '.join(f'prog.montant_{n}' for n in natures)} par financeur",
+        f"programmation {data.annee}, crédits accordés par financeur",
         "Montant accordé (€)", color="nature", color_title="Crédits")
-    chart_objectives = charts.bar(by_objective, "montant", "code_objectif",
+    chart_objectives = charts.bar(by_objective, "montant", "intitule",
                                   f"Crédits accordés par objectif général en {data.annee}",
-                                  f"programmation {data.annee}, mesure prog.montant_accorde par objectif",
+                                  f"programmation {data.annee}, crédits accordés par objectif général",
                                   "Montant accordé (€)", sort=None)
     beneficiaries = {
         "absent": _missing(data, "bilans_actions"),
@@ -202,7 +234,7 @@ def programmation(data: BilanData) -> dict:
 def engagements(data: BilanData) -> dict:
     missing = _missing(data, "engagements")
     if missing:
-        return {"absent": missing, "manquants": [m for m in data.fichiers_manquants if m.startswith("engagements")]}
+        return {"absent": missing, "manquants": _manquants(data, "engagements")}
     e = data.engagements[data.engagements["perimetre"] == "territoire"]
     alert = data.seuils["alerte_realisation_engagement"]
     rows = [{"partenaire": r.partenaire, "engagement": r.engagement, "indicateur": r.indicateur,
@@ -215,7 +247,7 @@ def engagements(data: BilanData) -> dict:
     rates = e[e["taux_realisation"].notna()].assign(
         libelle=lambda f: f["partenaire"] + " — " + f["indicateur"].str.slice(0, 48))
     chart = charts.bar(rates, "taux_realisation", "libelle", "Taux de réalisation des engagements (cible = 100 %)",
-                       f"engagements {data.annee}, mesure engagement.taux_realisation", "Réalisé / cible (%)",
+                       f"engagements des partenaires {data.annee}", "Réalisé / cible (%)",
                        fmt=",.0f", rule=100) if len(rates) else None
     return {"absent": None, "lignes": rows, "graphique": chart,
             "droit_commun": [{"partenaire": partenaire, "montant": euros(montant)} for partenaire, montant in dc],
@@ -223,7 +255,7 @@ def engagements(data: BilanData) -> dict:
             "total_droit_commun": euros(data.m("engagements.montant_droit_commun")),
             "non_renseignes": nombre(data.m("engagements.non_renseignes")),
             "nombre": nombre(data.m("engagements.nombre")),
-            "manquants": [m for m in data.fichiers_manquants if m.startswith("engagements")]}
+            "manquants": _manquants(data, "engagements")}
 
 
 def tfpb(data: BilanData) -> dict:
@@ -240,15 +272,17 @@ def tfpb(data: BilanData) -> dict:
     expected = data.seuils["couverture_tfpb"]
     chart_coverage = charts.bar(t.assign(libelle=t["bailleur"] + " — " + t["nom_qpv"].fillna(t["code_qpv"])),
                                 "taux_couverture", "libelle", "Couverture de l'abattement par bailleur et QPV",
-                                f"TFPB {data.annee}, mesure tfpb.taux_couverture (trait : {pct(expected, 0)})",
+                                f"déclarations TFPB {data.annee} (trait : {pct(expected, 0)})",
                                 "Valorisé / abattement (%)", fmt=",.0f", rule=expected)
     chart_axes = charts.bar(axes, "montant_valorise", "libelle", "Contreparties valorisées par axe du cadre national",
-                            f"TFPB {data.annee}, mesure tfpb.valorise_axe", "Montant valorisé (€)")
+                            f"déclarations TFPB {data.annee}", "Montant valorisé (€)")
     return {"absent": None, "lignes": rows, "graphique_couverture": chart_coverage, "graphique_axes": chart_axes,
             "abattement": euros(data.m("tfpb.abattement")), "valorise": euros(data.m("tfpb.valorise")),
             "couverture": pct(data.m("tfpb.taux_couverture")), "logements": nombre(data.m("tfpb.logements")),
             "alertes": nombre(data.m("tfpb.alertes_couverture")), "seuil_couverture": pct(expected, 0),
-            "manquants": [m for m in data.fichiers_manquants if m.startswith("tfpb")]}
+            "alertes_phrase": (compte(data.m("tfpb.alertes_couverture") or 0, "couple bailleur-quartier",
+                                      "couples bailleur-quartier").capitalize() + f" sous {pct(expected, 0)}"),
+            "manquants": _manquants(data, "tfpb")}
 
 
 def indicateurs(data: BilanData, dep_label: str, epci_label: str) -> dict:
@@ -271,14 +305,14 @@ def indicateurs(data: BilanData, dep_label: str, epci_label: str) -> dict:
             if pd.notna(v):
                 long.append({"libelle": r.libelle_indicateur or r.code_indicateur, "niveau": level, "valeur": v})
     chart = charts.comparison(pd.DataFrame(long), "Les QPV du contrat face aux QP du département et à l'EPCI",
-                              "indicateurs (marts.indicateurs), dernier millésime") if long else None
+                              "indicateurs des observatoires, dernier millésime") if long else None
     return {"absent": None, "lignes": rows, "graphique": chart, "dep": dep_label, "epci": epci_label}
 
 
 def _gap(v, unite):
     if pd.isna(v):
         return "—"
-    return points(v) if unite == "pourcentage" else ("+" if v > 0 else "−" if v < 0 else "") + nombre(abs(v), 1)
+    return points(v) if unite == "pourcentage" else signe(v, 1)
 
 
 def cohortes(data: BilanData) -> dict:
@@ -290,23 +324,27 @@ def cohortes(data: BilanData) -> dict:
     jalons, situations = data.vocabulaire.libelles("jalons"), data.vocabulaire.libelles("situations")
     after_entry = [t.code for t in data.vocabulaire.termes("jalons") if t.mois != 0]  # a rate at entry means nothing
     tables = []
+    operateurs, titles = _operateurs(data), _objectif_titles(data)
     for (cpo, cohort), rows in overall.groupby(["reference_cpo", "cohorte"], sort=True):
-        tables.append({"cpo": cpo, "cohorte": int(cohort), "objectif": rows["code_objectif"].iloc[0] or "",
+        tables.append({"cpo": cpo, "operateur": operateurs.get(cpo, cpo), "cohorte": int(cohort),
+                       "objectif": titles.get(rows["code_objectif"].iloc[0] or "", rows["code_objectif"].iloc[0] or ""),
                        "lignes": [{"jalon": jalons[r.jalon], "attendus": r.attendus or "—", "observes": r.observes,
                                    **{s: getattr(r, s) for s in situations},
                                    "taux_positif": pct(r.taux_sortie_positive, 0),
                                    "taux_durable": pct(r.taux_emploi_durable, 0),
                                    "taux_perdus": pct(r.taux_perdus_de_vue, 0)} for r in rows.itertuples()]})
-    series = [{"serie": f"{r.reference_cpo} ({int(r.cohorte)})", "jalon": jalons[r.jalon],
+    series = [{"serie": f"{operateurs.get(r.reference_cpo, r.reference_cpo)} (cohorte {int(r.cohorte)})",
+               "jalon": jalons[r.jalon],
                "taux": r.taux_sortie_positive}
               for r in overall.itertuples() if r.jalon in after_entry and pd.notna(r.taux_sortie_positive)]
     chart = charts.cohort_rates(pd.DataFrame(series), "Sorties positives à chaque jalon, par CPO et cohorte",
-                                "cohortes des CPO (publication.cohortes_jalons) ; taux non publiés sous "
+                                "suivi des bénéficiaires des CPO ; taux non publiés sous "
                                 f"{data.secret['denominateur_minimal']} personnes",
                                 order=[jalons[j] for j in after_entry]) if series else None
     twelve = c[(c["jalon"] == "12_mois") & (c["dimension"] != "ensemble")]
-    breakdown = [{"cpo": r.reference_cpo, "cohorte": int(r.cohorte), "dimension": {"sexe": "Sexe",
-                  "tranche_age": "Âge à l'entrée", "residence": "Résidence"}[r.dimension], "modalite": r.modalite,
+    breakdown = [{"cpo": operateurs.get(r.reference_cpo, r.reference_cpo), "cohorte": int(r.cohorte),
+                  "dimension": {"sexe": "Sexe", "tranche_age": "Âge à l'entrée",
+                                "residence": "Résidence"}[r.dimension], "modalite": r.modalite,
                   "observes": r.observes, "positives": r.sorties_positives, "taux": pct(r.taux_sortie_positive, 0)}
                  for r in twelve.itertuples()]
     return {"absent": None, "tables": tables, "graphique": chart, "situations": situations, "detail_12_mois": breakdown,
@@ -315,20 +353,30 @@ def cohortes(data: BilanData) -> dict:
 
 def qualite(data: BilanData) -> dict:
     q = data.qualite
-    files = [{"famille": r.famille, "fichier": r.fichier, "statut": "refusé" if r.statut == "refuse" else "accepté",
+    familles = data.vocabulaire.libelles("familles")
+    files = [{"famille": r.famille, "famille_libelle": familles.get(r.famille, r.famille), "fichier": r.fichier,
+              "statut": "refusé" if r.statut == "refuse" else "accepté",
               "lues": nombre(r.lignes_lues), "retenues": nombre(r.lignes_retenues),
               "quarantaine": nombre(r.lignes_quarantaine), "message": r.message or "",
               "colonnes": ", ".join(x for x in [r.colonnes_inconnues, r.colonnes_supprimees] if x)}
              for r in q.itertuples()] if len(q) else []
-    rules = [{"fichier": r.fichier, "regle": r.regle, "gravite": r.gravite, "n": nombre(r.n)}
+    rules = [{"fichier": r.fichier, "regle": r.regle, "regle_libelle": data.regles.get(r.regle, r.regle),
+              "gravite": r.gravite, "n": nombre(r.n)}
              for r in data.erreurs_par_regle.itertuples()] if len(data.erreurs_par_regle) else []
     totals = {k: nombre(q[c].sum()) if len(q) else "0" for k, c in
               (("lues", "lignes_lues"), ("retenues", "lignes_retenues"), ("quarantaine", "lignes_quarantaine"))}
     warnings = [{"actif": r.actif, "controle": r.controle, "description": r.description, "message": r.message,
-                 "n": nombre(r.problemes), "detail": r.detail or ""}
+                 "n": nombre(r.problemes), "detail": _names(data, texte_chiffres(r.detail or ""))}
                 for r in data.controles.itertuples()] if len(data.controles) else []
-    return {"fichiers": files, "regles": rules, "manquants": data.fichiers_manquants, "totaux": totals,
+    return {"fichiers": files, "regles": rules, "manquants": _manquants(data), "totaux": totals,
             "avertissements": warnings}
+
+
+def _names(data: BilanData, text: str) -> str:
+    """A check's detail names QPV by code: the reader gets their names."""
+    for code, nom in zip(data.qpv["code_qpv"], data.qpv["nom_qpv"]) if len(data.qpv) else []:
+        text = text.replace(code, nom)
+    return text
 
 
 def sources(data: BilanData) -> dict:
@@ -344,9 +392,11 @@ def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[
     dossiers = (data.programmation.drop_duplicates("numero_dossier").set_index("numero_dossier")
                 if len(data.programmation) else pd.DataFrame())
     programmed = data.m("prog.montant_accorde") is not None
+    titles = _objectif_titles(data)
     for q in data.qpv.itertuples():
         page = {"code": q.code_qpv, "nom": q.nom_qpv, "population": nombre(q.population),
-                "communes": ", ".join(commune_names.get(c, c) for c in q.communes), "carte": None}
+                "communes": ", ".join(commune_names.get(c, c) for c in q.communes), "carte": None,
+                "communes_mot": pluriel(len(q.communes), "commune")}
         if features:
             page["carte"] = charts.qpv_map(features, f"{q.nom_qpv} dans le territoire", "contours des QPV 2024 (ANCT)",
                                            highlight=q.code_qpv)
@@ -358,7 +408,7 @@ def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[
             # actions for every QPV are summed in one line: the page lists what was aimed at this quartier
             shares = sorted(data.keyed("prog.montant_dossier", q.code_qpv).items(), key=lambda kv: (-kv[1], kv[0]))
             page["actions"] = [{"dossier": n, "porteur": d.porteur, "intitule": d.intitule_action,
-                                "objectif": d.code_objectif, "montant": euros(montant),
+                                "objectif": titles.get(d.code_objectif, d.code_objectif), "montant": euros(montant),
                                 "partage": d.qpv_cibles != q.code_qpv}
                                for n, montant in shares for d in [dossiers.loc[n]] if d.qpv_cibles != "TOUS"]
             page["actions_tous"] = {"nombre": nombre(data.m("prog.dossiers_tous_qpv") or 0),

@@ -104,14 +104,17 @@ def test_commitments_section_shows_the_marts(demo):
     assert f'<td class="n">{french(cible)}</td><td class="n">{french(realise)}</td>' in html
     missing = con.execute("SELECT count(*) FROM staging.qualite_fichiers WHERE annee_boite = 2025 "
                           "AND fichier LIKE 'engagements%ars%'").fetchone()[0]
-    assert missing == 0 and "engagements — ARS Hauts-de-France" in html   # the partner who did not send its file
+    # the partner who did not send its file, its family named in words
+    assert missing == 0 and "Engagements des partenaires — ARS Hauts-de-France" in html
 
 
 def test_every_section_names_its_sources(demo):
+    # in words for the COPIL; measure codes live in the XLSX annex, file fingerprints in the technical annex
     _, _, html = demo
-    for marker in ("prog.montant_accorde", "marts.engagements", "marts.tfpb", "marts.indicateurs",
-                   "publication.cohortes_jalons", "SHA-256"):
-        assert marker in html, marker
+    for marker in ("Source : engagements des partenaires", "Source : déclarations TFPB des bailleurs",
+                   "Source : indicateurs des observatoires", "fichiers de suivi des porteurs de CPO", "SHA-256"):
+        assert marker in html.replace("&#39;", "'"), marker
+    assert html.index('<section id="annexe"') < html.index("SHA-256</th>")
 
 
 def test_cohort_section_respects_secrecy(demo):
@@ -142,7 +145,7 @@ def test_pdf_has_header_page_numbers_and_renders_to_png(demo, tmp_path):
     pages = text.split("\f")
     assert len(pages) > 20
     assert "CCCO — bilan 2025 du contrat de ville" in pages[1] and "Page 2 /" in pages[1]
-    assert "Synthèse" in pages[0] and "Méthode et sources" in pages[0]      # table of contents on the cover
+    assert "Synthèse" in pages[0] and "Méthode" in pages[0] and "Glossaire" in pages[0]  # contents on the cover
     subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "3", str(pdf), str(tmp_path / "p")], check=True)
     assert len(list(tmp_path.glob("p-*.png"))) == 3
 
@@ -187,6 +190,7 @@ def test_programming_breakdowns_are_the_published_measures_with_vocabulary_label
     _, con, html = demo
     config = ProjectConfig()
     labels = config.vocabulaire.libelles("financeurs")
+    names = {q.code: q.nom for q in config.territoire("ccco").qpv}
     rows = con.execute("SELECT code_mesure, cle, valeur FROM referentiel.mesures WHERE annee = 2025 AND territoire = "
                        "'ccco' AND perimetre = 'territoire' AND code_mesure LIKE 'prog.montant\\_%' ESCAPE '\\' "
                        "AND cle IN (SELECT code FROM ref.vocabulaire WHERE domaine = 'financeurs')").fetchall()
@@ -203,7 +207,7 @@ def test_programming_breakdowns_are_the_published_measures_with_vocabulary_label
             "USING (territoire, annee, perimetre) WHERE a.annee = 2025 AND a.code_mesure = 'prog.montant_accorde' "
             "AND a.cle IS NULL AND h.code_mesure = 'prog.montant_par_habitant' AND h.cle IS NULL "
             "AND a.perimetre <> 'territoire'").fetchall():
-        assert f"({code_qpv})</td>" in html
+        assert f"<td>{names[code_qpv]}</td>" in html.replace("&#39;", "'")  # the QPV's name, not its code
         # the QPV's money, perhaps with the note of the rejected rows that would have changed it, then per inhabitant
         note = r'(<br><span class="raison provisoire">[^<]*</span>)?'
         assert re.search(re.escape(f"{french(montant)}{NB}€") + note + re.escape(
@@ -237,7 +241,8 @@ def test_missing_files_are_a_pipeline_table_that_the_bilan_reads(demo):
     rows = con.execute("SELECT famille, attendu FROM staging.fichiers_manquants WHERE territoire = 'ccco' "
                        "AND annee = 2025 ORDER BY rang").fetchall()
     assert ("engagements", "ARS Hauts-de-France") in rows
-    assert all(f"{famille} — {attendu}" in html for famille, attendu in rows)
+    labels = ProjectConfig().vocabulaire.libelles("familles")
+    assert all(f"{labels[famille][:1].upper()}{labels[famille][1:]} — {attendu}" in html for famille, attendu in rows)
 
 
 def test_reports_import_nothing_from_assets_and_feedback_nothing_from_reports():

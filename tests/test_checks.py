@@ -64,7 +64,9 @@ def test_a_warning_is_shown_in_the_bilan(tmp_path):
     assert set(warnings) == {"couverture_sous_100", "engagements_non_renseignes"}  # fixture: Masny 80 %, Pass Sport
     html = (tmp_path / "2025" / "ccco" / "bilan_ccco_2025.html").read_text(encoding="utf-8")
     assert "Points d'attention des contrôles automatiques" in html
-    assert "Bailleur A / QN05936M : 80.0 %" in html
+    # the check's detail in the reader's words: the QPV's name, a decimal comma
+    masny = next(q.nom for q in ProjectConfig().territoire("ccco").qpv if q.code == "QN05936M")
+    assert f"Bailleur A / {masny} : 80,0\u00a0%" in html.replace("&#39;", "'")
 
 
 # --- the registry ---------------------------------------------------------------------------------

@@ -340,9 +340,10 @@ def test_the_referential_section_shows_means_and_results_in_separate_tables(conf
         annee_donnees=[2019, 2025, 2025, 2025, 2021], reference=None, annee_reference=None, cible=50.0,
         annee_cible=2027, tendance=None, raison="raison", mesure="m", cle=None)
     referentiel = config.referentiel("ccco")
-    axes = [{"code": a.code, "intitule": a.intitule} for a in referentiel.axes]
+    axes = [{"code": a.code, "intitule": a.intitule,
+             "objectifs": [{"code": o.code, "intitule": o.intitule} for o in a.objectifs]} for a in referentiel.axes]
     data = SimpleNamespace(referentiel=frame, axes=axes, vocabulaire=config.vocabulaire,
-                           referentiel_version=referentiel.version)
+                           referentiel_version=referentiel.version, annee=2025)
     section = sections.referentiel(data)
     by_nature = {n["titre"]: [i["code"] for g in n["groupes"] for q in g["questions"] for i in q["indicateurs"]]
                  for n in section["natures"]}

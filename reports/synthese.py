@@ -1,0 +1,302 @@
+"""The written synthesis that opens the bilan (and each commune bilan, for its quartiers): the year in five
+sentences, what moved per priority, the alerts with their figure and their page, and the points to watch for the
+next call for projects. Templated French from the published tables, by rules; thresholds from config/settings.yaml
+(`seuils`). Nothing here computes a figure the bilan does not show elsewhere: it reads measures and published rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reports.data import BilanData
+from reports.format import NBSP, accorde, compte, euros, liste, nombre, pct, pluriel, ratio, signe, valeur
+
+# where each alert sends the reader (a section id of bilan.html.j2) and how the link reads
+RENVOIS = {"referentiel": "le référentiel", "programmation": "la programmation", "droit-commun": "le droit commun",
+           "tfpb": "la TFPB", "qualite": "la qualité des données", "cohortes": "les cohortes"}
+STATUTS = [("atteint", "atteint", "atteints"), ("en bonne voie", "en bonne voie", "en bonne voie"),
+           ("en retard", "en retard", "en retard"), ("non renseigné", "non renseigné", "non renseignés")]
+
+
+def _variation(now: float | None, before: float | None, unite: str | None, annee: int, seuil: float) -> str:
+    """How a figure moved since last year, in words: `en hausse de 13,4 % sur 2024`, `stable`, or nothing."""
+    if now is None or before is None:
+        return ""
+    if unite == "pourcentage":
+        delta = now - before
+        if abs(delta) < seuil / 5:  # points: 1 pt for the default 5 % threshold
+            return f"stable par rapport à {annee - 1}"
+        return f"{'en hausse' if delta > 0 else 'en baisse'} de {nombre(abs(delta), 1)}{NBSP}pt sur {annee - 1}"
+    if before == 0:
+        return ""
+    change = 100 * (now / before - 1)
+    if abs(change) < seuil:
+        return f"stable par rapport à {annee - 1} ({signe(change)}{NBSP}%)"
+    return f"{'en hausse' if change > 0 else 'en baisse'} de {pct(abs(change))} sur {annee - 1}"
+
+
+def _statuts(frame: pd.DataFrame) -> str:
+    counts = frame["statut"].value_counts().to_dict() if len(frame) else {}
+    parts = [f"{nombre(counts[s])} {pluriel(counts[s], one, many)}" for s, one, many in STATUTS if counts.get(s)]
+    return liste(parts)
+
+
+def _axe_of(objectifs: str) -> str:
+    """A question's priority: its objectives' axis (OG.1.2 → 1), or `transversal` when they span several."""
+    axes = {code[3] if code.startswith("OG.") else code for code in str(objectifs).split(", ")}
+    return axes.pop() if len(axes) == 1 else "transversal"
+
+
+def _objectif_titles(data: BilanData) -> dict[str, str]:
+    titles = {o["code"]: o["intitule"] for a in data.axes for o in a["objectifs"]}
+    titles.update({a["code"]: f"priorité {a['code']} — {a['intitule']}" for a in data.axes})
+    return titles
+
+
+class _Scope:
+    """The figures of the whole contract, or of the quartiers of one commune (codes of its QPV)."""
+
+    def __init__(self, data: BilanData, qpv: list[str] | None):
+        self.data, self.qpv = data, qpv
+        dossiers = data.programmation.drop_duplicates("numero_dossier") if len(data.programmation) else pd.DataFrame()
+        self.objectif_of = dict(zip(dossiers["numero_dossier"], dossiers["code_objectif"])) if len(dossiers) else {}
+
+    def montant(self, objectifs: list[str] | None = None, before: bool = False) -> float | None:
+        """Credits granted (to the objectives, or to an axis given as its number), for the scope."""
+        d = self.data
+        if self.qpv is None:
+            if objectifs is None:
+                return d.m("prog.montant_accorde", before=before)
+            values = [d.m("prog.montant_accorde", cle=(f"axe {o}" if not o.startswith("OG.") else o), before=before)
+                      for o in objectifs]
+            return None if all(v is None for v in values) else sum(v or 0 for v in values)
+        if before:
+            return None  # the previous year's shares per dossier are not published
+        if objectifs is None:  # the published credits aimed at each quartier (euros add up across quartiers)
+            values = [d.m("prog.montant_accorde", q) for q in self.qpv]
+            return None if all(v is None for v in values) else sum(v or 0 for v in values)
+        # per objective, the quartier's share of each dossier aimed at it (actions for every quartier aside)
+        total = 0.0
+        for q in self.qpv:
+            for dossier, amount in d.keyed("prog.montant_dossier", q).items():
+                code = self.objectif_of.get(dossier) or ""
+                if code in objectifs or (code[3:4] in objectifs and code.startswith("OG.")):
+                    total += amount
+        return total
+
+    def tous(self) -> float:
+        """The quartiers' population share of the actions led for every quartier of the contract."""
+        return sum(self.data.m("prog.montant_tous_qpv", q) or 0 for q in self.qpv or [])
+
+    def dossiers(self, objectifs: list[str]) -> int | None:
+        d = self.data
+        if self.qpv is None:
+            codes = [o["code"] for a in d.axes for o in a["objectifs"]
+                     if o["code"] in objectifs or a["code"] in objectifs]
+            values = [d.m("prog.dossiers_accordes", cle=c) for c in codes]
+            return None if all(v is None for v in values) else int(sum(v or 0 for v in values))
+        aimed = {n for q in self.qpv for n in d.keyed("prog.montant_dossier", q)}
+        return sum(1 for n in aimed if (self.objectif_of.get(n) or "") in objectifs
+                   or (self.objectif_of.get(n) or "")[3:4] in objectifs)
+
+    def cpo(self, reference: str) -> tuple[float, int] | None:
+        """Credits granted this year to one CPO's dossiers (for the scope), and how many dossiers."""
+        p = self.data.programmation
+        if p.empty or reference not in set(p["reference_cpo"].dropna()):
+            return None
+        rows = p[(p["reference_cpo"] == reference) & (p["statut"] == "accorde")]
+        if self.qpv is not None:
+            rows = rows[rows["code_qpv"].isin(self.qpv)]
+        return float(rows["montant_accorde"].sum()), int(rows["numero_dossier"].nunique())
+
+    def tfpb(self) -> pd.DataFrame:
+        t = self.data.tfpb
+        if t.empty or self.qpv is None:
+            return t
+        return t[t["code_qpv"].isin(self.qpv)]
+
+
+def _annee(data: BilanData, scope: _Scope, commune: str | None) -> list[str]:
+    d, a, seuil = data, data.annee, data.seuils.get("evolution_notable", 5)
+    out = []
+    total = scope.montant()
+    if total is None:
+        out.append(f"Aucune programmation n'a été reçue pour {a} : les crédits de l'année ne peuvent être présentés.")
+    elif commune is None:
+        n = d.m("prog.dossiers_accordes") or 0
+        move = _variation(total, scope.montant(before=True), "euros", a, seuil)
+        out.append(f"En {a}, {compte(n, 'dossier accordé', 'dossiers accordés')} {accorde(n, 'a', 'ont')} "
+                   f"reçu {euros(total)} de crédits{', ' + move if move else ''}.")
+        bop, levier = d.m("prog.montant_bop147"), d.m("prog.effet_levier_bop147")
+        if bop is not None:
+            out.append(f"Les crédits spécifiques de l'État (BOP 147) en apportent {euros(bop)}"
+                       + (f" ; chaque euro du BOP 147 entraîne {ratio(levier)} € d'autres crédits."
+                          if levier is not None else "."))
+    else:
+        qpv = scope.qpv or []
+        mine = [q for q in d.territoire.qpv if q.code in qpv]
+        population = sum(q.population for q in mine)
+        n = len({n for q in qpv for n in d.keyed("prog.montant_dossier", q)})
+        per_inhabitant = (d.m("prog.montant_par_habitant", qpv[0]) if len(qpv) == 1
+                          else (total / population if population else None))
+        out.append(f"En {a}, {compte(n, 'action accordée', 'actions accordées', feminin=True)} "
+                   f"{accorde(n, 'vise', 'visent')} "
+                   f"{accorde(len(mine), 'le quartier prioritaire', 'les quartiers prioritaires')} "
+                   f"de la commune ({liste([q.nom for q in mine])}) pour {euros(total)}, soit "
+                   f"{euros(per_inhabitant, 2)} par habitant.")
+        out.append(f"S'y ajoutent {euros(scope.tous())} au titre des actions menées pour tous les quartiers du "
+                   "contrat, au prorata de la population.")
+    cpo, vise = d.m("prog.part_cpo_dossiers"), d.seuils["part_cpo_visee"]
+    if cpo is not None and commune is None:
+        out.append(f"Les conventions pluriannuelles d'objectifs (CPO) portent {pct(cpo)} des dossiers et "
+                   f"{pct(d.m('prog.part_cpo_montant'))} des crédits, "
+                   f"{'sous' if cpo < vise else 'au-dessus de'} l'objectif national de {pct(vise, 0)}.")
+    ref = d.referentiel
+    if len(ref):
+        where = "" if commune is None else " à l'échelle du contrat"
+        sur = "Sur l'indicateur" if len(ref) == 1 else f"Sur les {compte(len(ref), 'indicateur')}"
+        out.append(f"{sur} du référentiel d'évaluation{where} : {_statuts(ref)}.")
+    t = scope.tfpb()
+    if len(t) and (commune is None or any(d.m("tfpb.taux_couverture", q) is not None for q in scope.qpv or [])):
+        sous = len(t[t["alerte_couverture"].fillna(False).astype(bool)])
+        realisation = d.m("engagements.taux_realisation_moyen")
+        names = dict(zip(d.qpv["code_qpv"], d.qpv["nom_qpv"]))
+        couverture = (pct(d.m("tfpb.taux_couverture")) if commune is None else
+                      liste([f"{pct(d.m('tfpb.taux_couverture', q))} ({names.get(q, q)})"
+                             for q in scope.qpv or [] if d.m("tfpb.taux_couverture", q) is not None]))
+        out.append(f"Les bailleurs sociaux ont valorisé leur abattement de TFPB à hauteur de {couverture} "
+                   f"; {compte(sous, 'couple bailleur-quartier', 'couples bailleur-quartier')} "
+                   f"{'n' + chr(39) + 'est' if sous == 0 else accorde(sous, 'reste', 'restent')} sous "
+                   f"{pct(d.seuils['couverture_tfpb'], 0)}"
+                   + (f" ; les partenaires ont réalisé en moyenne {pct(realisation)} de leurs engagements."
+                      if realisation is not None and commune is None else "."))
+    return out[:5]
+
+
+def _axes(data: BilanData, scope: _Scope) -> list[dict]:
+    ref = data.referentiel
+    ref = ref.assign(axe=ref["objectifs"].map(_axe_of)) if len(ref) else ref
+    seuil = data.seuils.get("evolution_notable", 5)
+    out = []
+    for axe in data.axes:
+        phrases = []
+        now = scope.montant([axe["code"]])
+        if now is not None:
+            n = scope.dossiers([axe["code"]]) or 0
+            move = _variation(now, scope.montant([axe["code"]], before=True), "euros", data.annee, seuil)
+            aimed = "" if scope.qpv is None else " à des actions qui visent la commune en propre"
+            phrases.append(f"{euros(now)} accordés{aimed} ({compte(n, 'dossier')}){', ' + move if move else ''}.")
+        rows = ref[ref["axe"] == axe["code"]] if len(ref) else ref
+        if len(rows) and scope.qpv is not None:
+            phrases.append(f"Indicateurs du référentiel, à l'échelle du contrat : {_statuts(rows)}.")
+        elif len(rows):
+            phrases.append(f"Indicateurs du référentiel : {_statuts(rows)}.")
+            moved = []
+            for r in rows.itertuples():
+                # credits already have their sentence above
+                if pd.isna(r.valeur) or pd.isna(r.valeur_precedente) or r.mesure == "prog.montant_accorde":
+                    continue
+                move = _variation(float(r.valeur), float(r.valeur_precedente), r.unite, data.annee, seuil)
+                if move and not move.startswith("stable"):
+                    year = r.annee_donnees_precedente
+                    since = "" if pd.isna(year) else f" (depuis {int(year)})"
+                    moved.append(f"{r.libelle} : {valeur(r.valeur, r.unite)}, "
+                                 f"{move.split(' sur ')[0]}{since}")
+            if moved:
+                phrases.append("Ce qui a bougé : " + " ; ".join(moved) + ".")
+        if phrases:
+            out.append({"titre": f"Priorité {axe['code']} — {axe['intitule']}", "phrases": phrases})
+    return out
+
+
+def _alerte(texte: str, ancre: str | None, details: list[str] | None = None) -> dict:
+    """An alert with its figures, and where it is detailed: a section of this document (a link, and its page in the
+    PDF), or for a commune bilan what only the territory's bilan shows."""
+    renvoi = RENVOIS.get(ancre, "la page du quartier") if ancre else "le bilan du territoire"
+    return {"texte": texte, "ancre": ancre, "renvoi": renvoi, "details": details or []}
+
+
+def _alertes(data: BilanData, scope: _Scope, commune: str | None) -> list[dict]:
+    d, out = data, []
+    qpv_names = dict(zip(d.qpv["code_qpv"], d.qpv["nom_qpv"])) if len(d.qpv) else {}
+    territory = commune is None
+    late = d.referentiel[d.referentiel["statut"] == "en retard"] if len(d.referentiel) else pd.DataFrame()
+    if len(late):
+        out.append(_alerte(
+            f"{compte(len(late), 'indicateur')} du référentiel {accorde(len(late), 'est', 'sont')} en retard sur "
+            f"{accorde(len(late), 'sa', 'leur')} trajectoire.", "referentiel" if territory else None,
+            [f"{r.libelle} : {valeur(r.valeur, r.unite)} pour une cible de {valeur(r.cible, r.unite)} en "
+             f"{int(r.annee_cible)}" for r in late.itertuples()]))
+    familles = d.vocabulaire.libelles("familles")
+    manquants = [m.split(" — ", 1) for m in d.fichiers_manquants]
+    silent = [f"{who} : fichier d'engagements non reçu" for f, who in manquants if f == "engagements"]
+    e = d.engagements[d.engagements["perimetre"] == "territoire"] if len(d.engagements) else pd.DataFrame()
+    blank = e[e["non_renseigne"].fillna(False).astype(bool) & e["valeur_realisee"].isna()] if len(e) else e
+    silent += [f"{p} : {compte(len(rows), 'engagement sans valeur réalisée', 'engagements sans valeur réalisée')}"
+               for p, rows in blank.groupby("partenaire", sort=True)] if len(blank) else []
+    if silent and territory:
+        n = len({s.split(" : ")[0] for s in silent})
+        out.append(_alerte(f"{compte(n, 'partenaire')} {accorde(n, 'est resté', 'sont restés')} silencieux "
+                           f"sur tout ou partie de {accorde(n, 'son', 'leurs')} engagements.", "droit-commun", silent))
+    t = scope.tfpb()
+    if len(t):
+        under = t[t["alerte_couverture"].fillna(False).astype(bool)]
+        if len(under):
+            seuil = pct(d.seuils["couverture_tfpb"], 0)
+            out.append(_alerte(
+                f"{compte(len(under), 'couple bailleur-quartier', 'couples bailleur-quartier')} "
+                f"{accorde(len(under), 'couvre', 'couvrent')} moins de {seuil} de l'abattement de TFPB par des "
+                "actions valorisées.",
+                "tfpb" if territory else f"qpv-{under['code_qpv'].iloc[0]}",
+                [f"{r.bailleur} — {qpv_names.get(r.code_qpv, r.code_qpv)} : {pct(r.taux_couverture, 0)} "
+                 f"({euros(r.montant_valorise)} pour {euros(r.montant_abattement)})" for r in under.itertuples()]))
+    if manquants:
+        out.append(_alerte(
+            f"{compte(len(manquants), 'fichier attendu', 'fichiers attendus')} "
+            + accorde(len(manquants), "n'a pas été reçu.", "n'ont pas été reçus."),
+            "qualite" if territory else None,
+            [f"{familles.get(f, f)[:1].upper()}{familles.get(f, f)[1:]} — {who}" for f, who in manquants]))
+    cpo, vise = d.m("prog.part_cpo_dossiers"), d.seuils["part_cpo_visee"]
+    if territory and cpo is not None and cpo < vise:
+        out.append(_alerte(f"Les CPO ne portent que {pct(cpo)} des dossiers ({pct(d.m('prog.part_cpo_montant'))} "
+                           f"des crédits), pour un objectif national d'au moins {pct(vise, 0)}.", "programmation"))
+    return out
+
+
+def _vigilance(data: BilanData, scope: _Scope) -> list[dict]:
+    ref = data.referentiel
+    if ref.empty:
+        return []
+    titles = _objectif_titles(data)
+    axes = {a["code"] for a in data.axes}
+    operateurs = (data.programmation.dropna(subset=["reference_cpo"]).drop_duplicates("reference_cpo")
+                  .set_index("reference_cpo")["porteur"].to_dict() if len(data.programmation) else {})
+    out = []
+    for r in ref[ref["statut"] == "en retard"].itertuples():
+        objectifs = [r.cle] if isinstance(r.cle, str) and r.cle.startswith("OG.") else str(r.objectifs).split(", ")
+        cpo = scope.cpo(r.cle) if isinstance(r.cle, str) else None
+        funded: float | None
+        n: int | None
+        if cpo is not None:  # an indicator of one CPO: what was granted to that CPO
+            funded, n = cpo
+            what = f" à la CPO de {operateurs.get(r.cle, r.cle)}"
+        else:
+            funded, n, what = scope.montant(objectifs), scope.dossiers(objectifs), ""
+        out.append({
+            "indicateur": r.libelle,
+            "ecart": (f"{valeur(r.valeur, r.unite)} pour une cible de {valeur(r.cible, r.unite)} "
+                      f"en {int(r.annee_cible)}"),
+            "objectif": ("toutes les priorités du contrat" if set(objectifs) == axes
+                         else liste([f"« {titles.get(o, o)} »" for o in objectifs])),
+            "finance": ("aucun crédit programmé" if not funded else
+                        f"{euros(funded)} accordés en {data.annee}{what} ({compte(n or 0, 'dossier')})"),
+        })
+    return out
+
+
+def synthese_ecrite(data: BilanData, qpv: list[str] | None = None, commune: str | None = None) -> dict:
+    """The synthesis of the whole contract, or (qpv, commune) of one commune's quartiers."""
+    scope = _Scope(data, qpv)
+    alertes = _alertes(data, scope, commune)
+    return {"annee": _annee(data, scope, commune), "axes": _axes(data, scope), "alertes": alertes,
+            "titre_alertes": compte(len(alertes), "alerte", feminin=True).capitalize(),
+            "vigilance": _vigilance(data, scope), "commune": commune}
