@@ -289,3 +289,11 @@ def test_another_territory_s_indicator_rows_name_the_expected_code(tmp_path, ctx
     assert "n'est pas une commune du territoire ccco" in errors.loc[4, "message"]
     assert "(attendu : l'une de ses 21 communes ; la plus proche : 59185)" in errors.loc[4, "message"]
     assert list(result.clean["indicateurs"]["_ligne"]) == [2, 5, 6]
+
+
+def test_the_read_cache_key_follows_the_territory_s_own_codes(ctx):
+    # hors_territoire reads the territory's communes: a file read under another list is read again
+    family = FAMILIES["indicateurs"]
+    fewer = ctx.territoire.model_copy(update={"communes": ctx.territoire.communes[:-1]})
+    other = type(ctx)(**{**ctx.__dict__, "territoire": fewer})
+    assert other.fingerprint(family) != ctx.fingerprint(family)
