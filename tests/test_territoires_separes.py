@@ -167,3 +167,27 @@ def test_one_territory_broken_the_other_is_published_with_its_own_warnings_only(
     assert "Bailleur A / QN05936M : 80.0 %" not in html                        # ccco's TFPB warning
     own = next(c for c in REGISTRE.controles if c.nom == "engagements_non_renseignes")
     assert own.message in html                                               # its own: Pass Sport not reported
+
+
+def test_when_every_territory_is_held_back_the_bilan_says_so(tmp_path):
+    # two territories, each failing a different blocking check: neither check stops the graph alone, the bilan
+    # publishes nothing and fails with the reason of each
+    from checks.outcomes import Constat, Verification, record
+
+    parametres = _two_territories(tmp_path)
+    parametres.warehouse_path.parent.mkdir(parents=True)
+    with duckdb.connect(str(parametres.warehouse_path)) as con:
+        failing = {"montants_egaux_au_staging": "ccco", "parts_qpv_completes": "autre"}
+        record(con, 2025, "marts/programmation",
+               [(Verification(nom, True, "contrôle bloquant de test", "constat de test"),
+                 [Constat(t, int(t == broken), "détail") for t in ("ccco", "autre")])
+                for nom, broken in failing.items()], "run", list(failing))
+    result = materialize(ALL_ASSETS, selection=[AssetKey(["bilan", "bilan"])], partition_key="2025",
+                         instance=DagsterInstance.ephemeral(), raise_on_error=False,
+                         resources={"parametres": parametres, "entrepot": warehouse(parametres.warehouse_path)})
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.event_specific_data.error.message
+    assert "Aucun bilan 2025 publié" in message
+    assert "ccco : montants_egaux_au_staging" in message and "autre : parts_qpv_completes" in message
+    assert not (tmp_path / "sortie" / "2025").exists()
