@@ -88,8 +88,8 @@ def make_offline(folder: Path) -> None:
 def run_suites(con: duckdb.DuckDBPyConnection, registre: Registre, vocabulaire: Vocabulaire, output_dir: Path,
                annee: int, level: str, asset_paths: list[str]) -> dict:
     """The suites of the given assets, with their own Data Docs site under data_docs/marts (the marts together)
-    or data_docs/staging/<family> (one site per staging asset). → {"resultats": {check: (problems, detail,
-    expectation)}, "index": the site's index page}; problems are by territory: {territoire: (count, detail)}."""
+    or data_docs/staging/<family> (one site per staging asset). → {"resultats": {check: ({territoire: (problems,
+    detail)}, expectation)}, "index": the site's index page}; a territory with no failing row is not named."""
     site = level if level == "marts" else f"{level}/{asset_paths[0].split('/')[1]}"
     project = output_dir / str(annee) / ".great_expectations" / site
     docs = output_dir / str(annee) / "data_docs" / site
