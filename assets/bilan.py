@@ -3,7 +3,8 @@ per commune hosting a QPV — in `<sortie>/<annee>/<territoire>/`, published as 
 
 A bilan is identified by what it is made of: the rows it shows and the version of the report's code and templates
 (its content fingerprint, `publication.bilans_publies`). A territory whose fingerprint did not change is not
-rendered again, and the delivery to the COPIL sends each content once."""
+rendered again, and the delivery to the COPIL sends each content once. A territory failing a blocking check
+(`staging.controles`, per territory) is not published; the other territories are."""
 
 import dataclasses
 import datetime as dt
@@ -13,10 +14,11 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
 from assets.marts.catalog import Mart
+from checks.outcomes import blocking_failures
 from pipelines.common import code_version, folder_to_publish, slug
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
@@ -143,12 +145,27 @@ def build_bilan_asset(marts: tuple[Mart, ...]):
     def bilan(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
         outputs = {}
+        held: dict[str, list[tuple[str, str, str]]] = {}
         with entrepot.get_connection() as con:
             for territoire in parametres.territoires(log=lambda m: say(context, m)):
+                # a territory whose data fail a blocking check is held back alone: the others publish
+                failures = blocking_failures(con, territoire.code, annee)
+                if failures:
+                    held[territoire.code] = failures
+                    say(context, f"bilan {territoire.code} {annee} : non publié, contrôle(s) bloquant(s) en échec : "
+                                 + " ; ".join(f"{c} ({m.rstrip('.')}{' : ' + d if d else ''})" for c, m, d in failures))
+                    continue
                 outputs[territoire.code] = render_territory(con, parametres, territoire, annee, context.run_id,
                                                             lambda m: say(context, m))
-        metadata: dict[str, str | MetadataValue] = {}
+        if held and not outputs:
+            raise Failure(description=f"Aucun bilan {annee} publié : chaque territoire a un contrôle bloquant en "
+                                      "échec (" + " ; ".join(f"{t} : {', '.join(c for c, _, _ in f)}"
+                                                             for t, f in held.items()) + ").")
+        metadata: dict[str, str | MetadataValue] = {
+            f"{code}/statut": "non publié : contrôle(s) bloquant(s) en échec — " + ", ".join(c for c, _, _ in f)
+            for code, f in held.items()}
         for code, out in outputs.items():
+            metadata[f"{code}/statut"] = "publié"
             for kind, path in out["paths"].items():
                 metadata[f"{code}/{kind}"] = MetadataValue.path(str(path))
             metadata[f"{code}/familles_absentes"] = ", ".join(out["missing"]) or "aucune"

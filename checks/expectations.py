@@ -3,9 +3,10 @@ multi-asset checks: one per staging asset (the staging tables depend on each oth
 wait for the very assets it must block), one for the marts.
 
 Each registry expectation is its own Dagster check, named as in the registry. Every spec is blocking so that what
-reads the table waits for the suite (its warnings reach the bilan); only a `bloquant` failure (severity ERROR)
-stops it. Data Docs are written into `<sortie>/<annee>/data_docs/`, with every reference to an outside server
-removed so they open offline."""
+reads the table waits for the suite (its warnings reach the bilan); only a `bloquant` failure that leaves no
+territory to publish (severity ERROR) stops it — a territory's own failure holds back its own bilan
+(checks/outcomes.py). Failing rows are told per territory (their `territoire` column). Data Docs are written
+into `<sortie>/<annee>/data_docs/`, with every reference to an outside server removed so they open offline."""
 
 import re
 import shutil
@@ -17,8 +18,6 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 from dagster import (
     AssetCheckExecutionContext,
-    AssetCheckResult,
-    AssetCheckSeverity,
     AssetCheckSpec,
     AssetKey,
     MetadataValue,
@@ -27,7 +26,8 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 from great_expectations.checkpoint import UpdateDataDocsAction
 
-from checks.registry import Attente, Controle, Registre, record, template_fields
+from checks.outcomes import check_result, per_territory, record
+from checks.registry import Attente, Controle, Registre, template_fields
 from pipelines.config import Vocabulaire
 from pipelines.resources import BilanSettings
 
@@ -88,8 +88,8 @@ def make_offline(folder: Path) -> None:
 def run_suites(con: duckdb.DuckDBPyConnection, registre: Registre, vocabulaire: Vocabulaire, output_dir: Path,
                annee: int, level: str, asset_paths: list[str]) -> dict:
     """The suites of the given assets, with their own Data Docs site under data_docs/marts (the marts together)
-    or data_docs/staging/<family> (one site per staging asset). → {"resultats": {check: (problems, detail,
-    expectation)}, "index": the site's index page}."""
+    or data_docs/staging/<family> (one site per staging asset). → {"resultats": {check: ({territoire: (problems,
+    detail)}, expectation)}, "index": the site's index page}; a territory with no failing row is not named."""
     site = level if level == "marts" else f"{level}/{asset_paths[0].split('/')[1]}"
     project = output_dir / str(annee) / ".great_expectations" / site
     docs = output_dir / str(annee) / "data_docs" / site
@@ -103,7 +103,7 @@ def run_suites(con: duckdb.DuckDBPyConnection, registre: Registre, vocabulaire: 
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs)},
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
     source = context.data_sources.add_pandas("entrepot")
-    outcome: dict[str, tuple[int, str, str]] = {}
+    outcome: dict[str, tuple[dict[str, tuple[int, str]], str]] = {}
     for table, suite in suites(vocabulaire, annee, registre).items():
         if suite.actif not in asset_paths:
             continue
@@ -115,8 +115,10 @@ def run_suites(con: duckdb.DuckDBPyConnection, registre: Registre, vocabulaire: 
                 **e.kwargs, meta={"controle": e.controle.nom, "gravite": e.controle.gravite},
                 notes=f"{e.controle.nom} ({e.controle.gravite}) : {e.controle.description}"))
         # the columns the detail templates name, so that a failing row can be told in the bilan
-        named = sorted(({f for e in suite.expects for f in template_fields(e.attente.detail or "")}
+        # and its territory, so that each territory is told its own failing rows
+        named = sorted(({"territoire", *(f for e in suite.expects for f in template_fields(e.attente.detail or ""))}
                         - {e.attente.column for e in suite.expects}) & set(frame.columns))
+        present = sorted(frame["territoire"].dropna().unique()) if "territoire" in frame else []
         validation = context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch, suite=gx_suite))
         checkpoint = context.checkpoints.add(gx.Checkpoint(
             name=f"controle_{table}", validation_definitions=[validation],
@@ -130,8 +132,7 @@ def run_suites(con: duckdb.DuckDBPyConnection, registre: Registre, vocabulaire: 
                 if config is None:   # GE gives every result its expectation: nothing to attribute otherwise
                     continue
                 e = by_name[config.meta["controle"]]
-                problems, detail = _problems(e.controle, r)
-                outcome[e.controle.nom] = (problems, detail, _describe(e))
+                outcome[e.controle.nom] = (_problems(e.controle, r, present), _describe(e))
     make_offline(docs)
     return {"resultats": outcome, "index": docs / "index.html"}
 
@@ -141,23 +142,34 @@ def _describe(e: Expect) -> str:
     return f"{e.attente.type}({', '.join(f'{k}={v}' for k, v in shown.items())})"
 
 
-def _problems(c: Controle, r) -> tuple[int, str]:
-    """How many failing rows (1 for a failing aggregate) and the detail the bilan shows."""
+def _problems(c: Controle, r, present: list[str]) -> dict[str, tuple[int, str]]:
+    """territoire → how many failing rows (1 for a failing aggregate) and the detail that territory's bilan
+    shows. A failure not told row by row (an aggregate, an expectation that raised) concerns every territory the
+    table holds rows of."""
     raised = _raised(r.exception_info or {})
     if raised:
-        return 1, f"attente non évaluée : {raised}"
+        return {t: (1, f"attente non évaluée : {raised}") for t in present}
     if r.success:
-        return 0, ""
+        return {}
     result = r.result or {}
     rows = result.get("unexpected_index_list")
     detail = _attente(c).detail
-    if detail and rows and isinstance(rows[0], dict):
-        shown = [detail.format(**row) for row in rows[:MAX_DETAIL]]
-    elif result.get("partial_unexpected_list") is not None:
+    if rows and isinstance(rows[0], dict) and "territoire" in rows[0]:
+        by_territory: dict[str, list[dict]] = {}
+        for row in rows:
+            by_territory.setdefault(row["territoire"], []).append(row)
+        return {t: _told(c, [detail.format(**row) if detail else str(row.get(_attente(c).column, row))
+                             for row in failing[:MAX_DETAIL]], len(failing))
+                for t, failing in by_territory.items()}
+    if result.get("partial_unexpected_list") is not None:
         shown = [str(v) for v in result["partial_unexpected_list"][:MAX_DETAIL]]
     else:
         shown = [f"valeur observée {result.get('observed_value')}"]
     count = int(result.get("unexpected_count") or 1)
+    return {t: _told(c, shown, count) for t in present}
+
+
+def _told(c: Controle, shown: list[str], count: int) -> tuple[int, str]:
     more = f" ; … ({count - MAX_DETAIL} de plus, voir les Data Docs)" if count > MAX_DETAIL else ""
     return count, " ; ".join(shown) + more
 
@@ -188,20 +200,18 @@ def build_ge_check(level: str, asset_paths: list[str], registre: Registre):
     )
     def _check(context: AssetCheckExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
+        territoires = [t.code for t in parametres.territoires(log=context.log.info)]
         with entrepot.get_connection() as con:
             out = run_suites(con, registre, parametres.config.vocabulaire, parametres.output_dir, annee, level,
                              asset_paths)
+            constats = {c.nom: per_territory(out["resultats"][c.nom][0], territoires) for c in checks}
             for actif in asset_paths:
-                record(con, annee, actif, [(c, *out["resultats"][c.nom][:2]) for c in checks if c.actif == actif],
-                       context.run.run_id, registre)
+                record(con, annee, actif, [(c.verification, constats[c.nom]) for c in checks if c.actif == actif],
+                       context.run.run_id, registre.names(actif))
         for c in checks:
-            problems, detail, expectation = out["resultats"][c.nom]
-            yield AssetCheckResult(
-                check_name=c.nom, asset_key=AssetKey(c.actif.split("/")), passed=problems == 0,
-                severity=AssetCheckSeverity.ERROR if c.bloquant else AssetCheckSeverity.WARN,
-                metadata={"table": c.table, "attente": expectation, "problemes": problems,
-                          "constat": c.message if problems else "aucun", "detail": MetadataValue.md(detail or "aucun"),
-                          "data_docs": MetadataValue.path(str(out["index"]))})
+            yield check_result(c.verification, AssetKey(c.actif.split("/")), constats[c.nom], {
+                "table": c.table, "attente": out["resultats"][c.nom][1],
+                "data_docs": MetadataValue.path(str(out["index"]))})
 
     return _check
 

@@ -1,17 +1,16 @@
 """The registry of data checks (config/controles.yaml): every check said once, validated when loaded.
 
-A check is either SQL (run in the step that writes its table: it compares tables) or a Great Expectations
-expectation (run by the suites of checks/expectations.py, with Data Docs). Both record their outcome in
-`staging.controles`, with the check's French description and message, which the bilan shows.
+A check is either SQL (run in the step that writes its table: it compares tables; it returns one row per
+territory it finds a problem in) or a Great Expectations expectation (run by the suites of checks/expectations.py,
+with Data Docs). Both record their outcome per territory in `staging.controles` (checks/outcomes.py), with the
+check's French description and message, which that territory's bilan shows.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import string
 from typing import Any, Literal
 
-import duckdb
 import great_expectations.expectations as gxe
 from great_expectations.expectations.expectation import Expectation
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
@@ -19,13 +18,12 @@ from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_
 from assets.marts.catalog import Mart, discover_marts, mart_tables
 from assets.staging.family import Family
 from assets.staging.registry import FAMILIES
+from checks.outcomes import STRUCTURAL, Verification
 from pipelines.config import DEFAULT_CONFIG_DIR, ProjectConfig, Vocabulaire, _explain, _read_yaml, _Strict
 
 BLOQUANT, AVERTISSEMENT = "bloquant", "avertissement"
 ANNEE = "$annee"
 
-# Derived from the staging contracts for every family, not declared in the registry (checks/staging.py).
-STRUCTURAL = ("conservation_des_lignes", "fichiers_lisibles", "cle_unique_")
 
 
 def tables_of(families: dict[str, Family], marts: tuple[Mart, ...]) -> dict[str, str]:
@@ -146,6 +144,9 @@ class Controle(_Strict):
     def _year(cls, v: str | None) -> str | None:
         if v is not None and ANNEE not in v:
             raise ValueError("la requête doit lire les lignes de l'année : $annee absent")
+        if v is not None and "territoire" not in v.lower():
+            raise ValueError("la requête renvoie une ligne par territoire concerné (territoire, problemes, "
+                             "detail) : territoire absent")
         return v
 
     @model_validator(mode="after")
@@ -165,11 +166,17 @@ class Controle(_Strict):
         return self.gravite == BLOQUANT
 
     @property
+    def verification(self) -> Verification:
+        return Verification(self.nom, self.bloquant, self.description, self.message)
+
+    @property
     def year_column(self) -> str:
         """Staging rows belong to the year of their inbox, mart rows to the bilan year."""
         return "annee_boite" if self.table.startswith("staging.") else "annee"
 
     def sql_for(self, annee: int) -> str:
+        """The query for the year: it returns (territoire, problemes, detail), one row per territory it finds a
+        problem in (a territory it returns no row for passes)."""
         if self.sql is None:
             raise ValueError(f"{self.nom} : attente Great Expectations, pas un contrôle SQL")
         return self.sql.replace(ANNEE, str(int(annee)))
@@ -212,29 +219,3 @@ def load_registry(path=DEFAULT_CONFIG_DIR / "controles.yaml", vocabulaire: Vocab
 
 # Check names are Dagster definitions, so the registry is read once, with the code.
 REGISTRE = load_registry()
-
-
-# --- staging.controles ----------------------------------------------------------------------------
-
-CONTROLES_DDL = """CREATE TABLE IF NOT EXISTS staging.controles (
-    annee INTEGER, actif VARCHAR, controle VARCHAR, bloquant BOOLEAN, reussi BOOLEAN, problemes INTEGER,
-    description VARCHAR, message VARCHAR, detail VARCHAR, evalue_le TIMESTAMP, run_id VARCHAR)"""
-
-
-def record(con: duckdb.DuckDBPyConnection, annee: int, actif: str,
-           outcomes: list[tuple[Controle, int, str | None]], run_id: str, registre: Registre | None = None) -> None:
-    """Replace the year's rows of these checks; rows of checks no longer in the registry go too."""
-    registre = REGISTRE if registre is None else registre
-    con.execute("CREATE SCHEMA IF NOT EXISTS staging")
-    con.execute(CONTROLES_DDL)
-    con.execute("ALTER TABLE staging.controles ADD COLUMN IF NOT EXISTS message VARCHAR")  # warehouses before it
-    con.execute("DELETE FROM staging.controles WHERE annee = ? AND actif = ? AND NOT list_contains(?, controle)",
-                [annee, actif, registre.names(actif)])
-    now = dt.datetime.now()
-    for c, problems, detail in outcomes:
-        con.execute("DELETE FROM staging.controles WHERE annee = ? AND actif = ? AND controle = ?",
-                    [annee, actif, c.nom])
-        con.execute("INSERT INTO staging.controles (annee, actif, controle, bloquant, reussi, problemes, description, "
-                    "message, detail, evalue_le, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [annee, actif, c.nom, c.bloquant, problems == 0, problems, c.description,
-                     c.message, detail, now, run_id])

@@ -1,29 +1,42 @@
-"""The registry's SQL checks of an asset, run in the step that writes its table: a blocking failure stops what
-depends on the asset (the bilan is not published on a broken mart); every outcome goes to `staging.controles`."""
+"""The registry's SQL checks of an asset, run in the step that writes its table. Each query returns one row per
+territory it finds a problem in; every territory's outcome goes to `staging.controles`, and a blocking failure
+holds back that territory's bilan (checks/outcomes.py)."""
 
 from __future__ import annotations
 
 import duckdb
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey
+from dagster import AssetCheckResult, AssetCheckSpec, AssetKey
 
-from checks.registry import Registre, record
+from checks.outcomes import Constat, check_result, per_territory, record
+from checks.registry import Controle, Registre
+
+COLUMNS = ["territoire", "problemes", "detail"]
 
 
 def specs(key: AssetKey, registre: Registre) -> list[AssetCheckSpec]:
+    # a blocking spec stops what depends on the asset only on an ERROR, i.e. when no territory is left to publish
     return [AssetCheckSpec(c.nom, asset=key, blocking=c.bloquant, description=c.description)
             for c in registre.sql(key.to_user_string())]
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, key: AssetKey, annee: int, run_id: str,
-             registre: Registre) -> list[AssetCheckResult]:
+def run_check(con: duckdb.DuckDBPyConnection, c: Controle, annee: int, territoires: list[str]) -> list[Constat]:
+    cursor = con.execute(c.sql_for(annee))
+    names = [d[0] for d in cursor.description]
+    if names != COLUMNS:
+        raise ValueError(f"controles.yaml, contrôle {c.nom} : la requête renvoie ({', '.join(names)}) au lieu de "
+                         f"({', '.join(COLUMNS)}), une ligne par territoire concerné")
+    found: dict[str, tuple[int, str | None]] = {}
+    for territoire, problems, detail in cursor.fetchall():
+        n, d = found.get(territoire, (0, None))
+        found[territoire] = (n + int(problems or 0), "; ".join(x for x in (d, detail) if x) or None)
+    return per_territory(found, territoires)
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, key: AssetKey, annee: int, run_id: str, registre: Registre,
+             territoires: list[str]) -> list[AssetCheckResult]:
+    """`territoires`: the codes of the run's territories (each gets its row, passed or not)."""
     actif = key.to_user_string()
-    outcomes = []
-    for c in registre.sql(actif):
-        problems, detail = con.execute(c.sql_for(annee)).fetchall()[0]
-        outcomes.append((c, int(problems or 0), detail))
-    record(con, annee, actif, outcomes, run_id, registre)
-    return [AssetCheckResult(check_name=c.nom, asset_key=key, passed=problems == 0,
-                             severity=AssetCheckSeverity.ERROR if c.bloquant else AssetCheckSeverity.WARN,
-                             metadata={"table": c.table, "problemes": problems,
-                                       "constat": c.message if problems else "aucun", "detail": detail or ""})
-            for c, problems, detail in outcomes]
+    outcomes = [(c, run_check(con, c, annee, territoires)) for c in registre.sql(actif)]
+    record(con, annee, actif, [(c.verification, constats) for c, constats in outcomes], run_id,
+           registre.names(actif))
+    return [check_result(c.verification, key, constats, {"table": c.table}) for c, constats in outcomes]

@@ -777,6 +777,9 @@ class MotifsSelon(_Strict):
     colonne: Nom
     motifs: dict[str, str] = Field(min_length=1)
     qpv_si: list[str] = []   # values of `colonne` for which this column holds a QPV code of the territory
+    # values of `colonne` for which this column holds the territory's own code: its SIREN, its department or one of
+    # its communes (rule hors_territoire) — another territory's rows are never taken for this one's
+    territoire_si: dict[str, Literal["siren_epci", "departement", "communes"]] = {}
 
     @field_validator("motifs")
     @classmethod
@@ -922,7 +925,8 @@ def _choices_exist(path: Path, contrat: ContratFamille, vocabulaire: Vocabulaire
                 continue
             other = t.colonne(c.motifs_selon.colonne)
             allowed = vocabulaire.codes(other.domaine) if other.domaine else (other.valeurs or [])
-            unknown = [v for v in [*c.motifs_selon.motifs, *c.motifs_selon.qpv_si] if v not in allowed]
+            unknown = [v for v in [*c.motifs_selon.motifs, *c.motifs_selon.qpv_si, *c.motifs_selon.territoire_si]
+                       if v not in allowed]
             if other.type != "choix" or unknown:
                 raise ConfigurationError(
                     f"{path} : configuration invalide\n  - clé `tables.{i}.colonnes.{j}.motifs_selon.motifs` : "

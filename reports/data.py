@@ -127,8 +127,8 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
         qpv=pd.DataFrame([{"code_qpv": q.code, "nom_qpv": q.nom, "population": q.population,
                            "communes": q.communes} for q in territoire.qpv]),
         controles=_df(con, "staging", "controles", "SELECT actif, controle, description, message, problemes, detail "
-                      "FROM staging.controles WHERE annee = ? AND NOT reussi AND NOT bloquant ORDER BY actif, controle",
-                      [a]),
+                      "FROM staging.controles WHERE annee = ? AND territoire = ? AND NOT reussi AND NOT bloquant "
+                      "ORDER BY actif, controle", [a, t]),
         rejets=_df(con, "marts", "mesures_rejets", "SELECT code_mesure, perimetre, cle, lignes_rejetees, "
                    "montant_rejete, lignes FROM marts.mesures_rejets WHERE territoire = ? AND annee = ?", [t, a]),
         secret=config.settings.secret_statistique.model_dump(),

@@ -10,8 +10,10 @@ from dagster import AssetKey, DagsterInstance, materialize
 from assets.marts import assets as mart_assets
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import run_script
+from assets.staging.load import ensure_tables
 from assets.staging.registry import FAMILIES
 from checks.registry import REGISTRE, TABLES, load_registry, template_fields
+from checks.sql import run_check
 from pipelines.config import PROJECT_ROOT, ConfigurationError, ProjectConfig
 from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, GRAPH, defs
 from pipelines.resources import BilanSettings, warehouse
@@ -130,6 +132,25 @@ def test_a_sql_check_reads_its_year(tmp_path):
       type: ExpectColumnValuesToBeBetween
       kwargs: {column: taux_couverture, min_value: 100}""",
             "    sql: SELECT count(*), NULL FROM marts.tfpb WHERE taux_couverture < 100"))
+
+
+def test_a_sql_check_answers_per_territory(tmp_path):
+    # one row per territory it finds a problem in: a query that cannot say whose problem it is, is refused
+    with pytest.raises(ConfigurationError, match=r"controles.0.sql.*une ligne par territoire.*territoire absent"):
+        _load(tmp_path, VALID.replace("""    attente:
+      type: ExpectColumnValuesToBeBetween
+      kwargs: {column: taux_couverture, min_value: 100}""",
+            "    sql: SELECT count(*), NULL FROM marts.tfpb WHERE annee = $annee AND taux_couverture < 100"))
+    # every query of the registry returns (territoire, problemes, detail): run on empty tables, each territory passes
+    con = duckdb.connect()
+    config = ProjectConfig()
+    sync_reference_tables(con, config, list(config.territoires.values()))
+    run_script(con, "schema.sql")
+    for family in FAMILIES.values():
+        ensure_tables(con, family)
+    for c in REGISTRE.controles:
+        if c.sql is not None:
+            assert [(o.territoire, o.problemes) for o in run_check(con, c, 2025, ["ccco"])] == [("ccco", 0)], c.nom
 
 
 def test_each_mart_table_belongs_to_the_mart_declaring_it():

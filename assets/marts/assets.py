@@ -66,7 +66,8 @@ def build_mart_asset(mart: Mart, registre: Registre):
     def _mart(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
         with entrepot.get_connection() as con:
-            sync_reference_tables(con, parametres.config, parametres.territoires(log=lambda m: say(context, m)))
+            territoires = parametres.territoires(log=lambda m: say(context, m))
+            sync_reference_tables(con, parametres.config, territoires)
             run_script(con, SCHEMA)
             with transaction(con):
                 run_script(con, mart.sql.name, annee, folder=mart.folder)
@@ -74,7 +75,7 @@ def build_mart_asset(mart: Mart, registre: Registre):
                       for t in mart.tables}
             schema = table_schema(con, f"marts.{mart.tables[0]}")
             preview = con.execute(f"SELECT * FROM marts.{mart.tables[0]} WHERE annee = ? LIMIT 8", [annee]).df()
-            checks = sql_checks.evaluate(con, key, annee, context.run_id, registre)
+            checks = sql_checks.evaluate(con, key, annee, context.run_id, registre, [t.code for t in territoires])
         say(context, f"marts/{mart.name} {annee} : " + ", ".join(f"{t} {n} lignes" for t, n in counts.items()))
         return MaterializeResult(metadata={
             "dagster/row_count": counts[mart.tables[0]],

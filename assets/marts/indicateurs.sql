@@ -3,14 +3,21 @@
 -- previous millésime and the gaps to the department's QPV and the whole EPCI at the same millésime.
 -- Rates are never summed: the territory's value is the published `qpv_epci` row, or Σ numerator / Σ denominator
 -- when every QPV of the territory gives both; otherwise it is not computed.
+-- Only the territory's own rows count: a `qpv_epci` row is the contract's value only under its own SIREN (staging
+-- quarantines another territory's codes, rule hors_territoire; this keeps the mart right on its own).
 CREATE OR REPLACE TEMP VIEW _ind AS
-SELECT * FROM staging.indicateurs WHERE annee_boite <= $annee
+SELECT * FROM staging.indicateurs i WHERE annee_boite <= $annee
+  AND (niveau_geo <> 'qpv' OR EXISTS (SELECT 1 FROM ref.qpv q WHERE q.territoire = i.territoire
+                                      AND q.code_qpv = i.code_geo))
 QUALIFY row_number() OVER (PARTITION BY territoire, code_indicateur, niveau_geo, code_geo, millesime
                            ORDER BY annee_boite DESC, fichier DESC, ligne DESC) = 1;
 
 CREATE OR REPLACE TEMP VIEW _levels AS
-WITH published AS (
-    SELECT territoire, code_indicateur, millesime FROM _ind WHERE niveau_geo = 'qpv_epci'
+WITH own AS (
+    SELECT i.* FROM _ind i JOIN ref.territoires t USING (territoire)
+    WHERE i.niveau_geo = 'qpv_epci' AND i.code_geo = t.siren_epci
+), published AS (
+    SELECT territoire, code_indicateur, millesime FROM own
 ), qpv_count AS (SELECT territoire, count(*) AS n FROM ref.qpv GROUP BY territoire),
 computed AS (
     SELECT i.territoire, i.code_indicateur, 'territoire' AS perimetre, i.millesime,
@@ -26,7 +33,7 @@ computed AS (
 )
 SELECT territoire, code_indicateur, 'territoire' AS perimetre, millesime, valeur, coalesce(secret, false) AS secret,
        false AS calcule, source, unite, libelle_indicateur
-FROM _ind WHERE niveau_geo = 'qpv_epci'
+FROM own
 UNION ALL SELECT * FROM computed
 UNION ALL
 SELECT territoire, code_indicateur, code_geo, millesime, valeur, coalesce(secret, false), false, source, unite,

@@ -61,7 +61,7 @@ def build_staging_asset(family: Family, registre: Registre):
         with entrepot.get_connection() as con:
             summary = stage_family(con, family, annee, contexts, context.run_id, parametres.cache_dir,
                                    log=lambda m: say(context, m))
-            checks = staging_checks.evaluate(con, family, key, annee, context.run_id, registre)
+            checks = staging_checks.evaluate(con, family, key, annee, context.run_id, registre, list(contexts))
             by_rule = con.execute("SELECT regle, count(*) FROM quarantine.erreurs WHERE famille = ? "
                                   "AND annee_boite = ? GROUP BY regle ORDER BY 2 DESC", [family.name, annee]).fetchall()
         q = summary.quality

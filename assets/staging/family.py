@@ -52,7 +52,8 @@ class Context:
         and every setting its rules read."""
         parts = {
             "famille": family.name, "version": family.version, "annee": self.annee,
-            "territoire": self.territoire.model_dump(mode="json", include={"code", "qpv", "siren_epci", "departement"}),
+            "territoire": self.territoire.model_dump(mode="json", include={"code", "qpv", "siren_epci", "departement",
+                                                                             "communes"}),
             "objectifs": self.referentiel.codes_objectifs, "axes": self.referentiel.codes_axes,
             "catalogue": [i.model_dump() for i in self.catalogue.indicateurs],
             "tolerance": self.tolerance_ratio,

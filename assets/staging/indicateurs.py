@@ -5,10 +5,52 @@ the rules that need code."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from assets.staging.contract import TableContract, flag
 from assets.staging.family import Context, normalise_qpv, qpv_message
+from pipelines.common import nearest
+from pipelines.config import Territoire
+
+# what each kind of the territory's own code is called in a message, and the codes it may take
+_OWN = {
+    "siren_epci": ("le SIREN de l'EPCI", lambda t: [t.siren_epci]),
+    "departement": ("le département", lambda t: [t.departement]),
+    "communes": ("une commune", lambda t: [c.code_insee for c in t.communes]),
+}
+
+
+def own_codes(territoire: Territoire, kind: str) -> list[str]:
+    return _OWN[kind][1](territoire)
+
+
+def outside_message(code: str, kind: str, territoire: Territoire) -> str:
+    """« 200041234 » n'est pas le SIREN de l'EPCI du territoire ccco (attendu : 245901152)."""
+    what, _ = _OWN[kind]
+    valid = own_codes(territoire, kind)
+    expected = valid[0] if len(valid) == 1 else f"l'une de ses {len(valid)} communes"
+    guess = nearest(code, valid) if len(valid) > 1 else None
+    hint = f" ; la plus proche : {guess}" if guess else ""
+    return (f"« {code} » n'est pas {what} du territoire {territoire.code} (attendu : {expected}{hint}) : "
+            "la ligne d'un autre territoire n'est pas prise pour celle du contrat")
+
+
+def territory_rule(frame: pd.DataFrame, raw: pd.DataFrame, niveau: pd.Series, code: pd.Series,
+                   checked: pd.Series, territoire_si: Mapping[str, str], ctx: Context) -> pd.DataFrame:
+    """Rows at a level where the code is the territory's own (contract: `territoire_si`) whose code is not."""
+    kind = niveau.map(territoire_si).astype("string")
+    outside = pd.Series(False, index=frame.index)
+    for k in set(territoire_si.values()):
+        at = checked & (kind == k)
+        outside |= at & ~code.isin(own_codes(ctx.territoire, k))
+    if not outside.any():
+        return flag(frame, outside, "code_geo", "hors_territoire", "")
+    pairs = pd.DataFrame({"code": code[outside], "kind": kind[outside]})
+    messages = {p: outside_message(p[0], p[1], ctx.territoire) for p in set(zip(pairs["code"], pairs["kind"]))}
+    message = pd.Series([messages[p] for p in zip(pairs["code"], pairs["kind"])], index=pairs.index, dtype="string")
+    return flag(frame, outside, "code_geo", "hors_territoire", message, value=raw["code_geo"])
 
 
 def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context) -> list[pd.DataFrame]:
@@ -35,6 +77,7 @@ def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, ctx:
         flag(frame, ~pattern_ok & code.notna(), "code_geo", "code_geo_invalide",
              "« " + raw["code_geo"].astype("string") + " » n'est pas un code de niveau « "
              + niveau.astype("string") + " »", value=raw["code_geo"]),
+        territory_rule(frame, raw, niveau, code, pattern_ok & code.notna(), forms.territoire_si, ctx),
         flag(frame, frame["millesime"] > ctx.annee, "millesime", "valeur_maximale",
              "millésime " + frame["millesime"].astype("string") + f" postérieur à l'année de la boîte ({ctx.annee})"),
     ]

@@ -125,6 +125,15 @@ CASES = [
     ("indicateurs", {"niveau_geo": "epci", "code_geo": "2459011", "numerateur": "", "denominateur": ""},
      "code_geo", "code_geo_invalide"),
     ("indicateurs", {"code_geo": "QN05935M", "valeur": "45.0"}, "valeur", "ratio_incoherent"),
+    # another territory's rows are never taken for this one's (SIREN, department, commune)
+    ("indicateurs", {"niveau_geo": "qpv_epci", "code_geo": "200041234", "numerateur": "", "denominateur": ""},
+     "code_geo", "hors_territoire"),
+    ("indicateurs", {"niveau_geo": "epci", "code_geo": "200041234", "numerateur": "", "denominateur": ""},
+     "code_geo", "hors_territoire"),
+    ("indicateurs", {"niveau_geo": "qpv_departement", "code_geo": "62", "numerateur": "", "denominateur": ""},
+     "code_geo", "hors_territoire"),
+    ("indicateurs", {"niveau_geo": "commune", "code_geo": "62041", "numerateur": "", "denominateur": ""},
+     "code_geo", "hors_territoire"),
     ("indicateurs", {"code_geo": "QN05935M", "secret": "oui", "numerateur": "", "denominateur": ""}, "valeur",
      "secret_avec_valeur"),
     ("indicateurs", {"code_geo": "QN05935M", "valeur": "120", "numerateur": "", "denominateur": ""}, "valeur",
@@ -263,3 +272,28 @@ def test_la_poste_siret_is_accepted_without_luhn(tmp_path, ctx):
     result = _validate(tmp_path, ctx, "programmation", rows)
     assert len(result.clean["programmation"]) == 2, result.errors.to_string()
     assert list(result.clean["programmation"]["siret"]) == ["35600000000049", "35600000012345"]
+
+
+def test_another_territory_s_indicator_rows_name_the_expected_code(tmp_path, ctx):
+    base = {**BASE["indicateurs"], "numerateur": "", "denominateur": ""}
+    rows = [{**base, "niveau_geo": "qpv_epci", "code_geo": "245901152"},
+            {**base, "niveau_geo": "qpv_epci", "code_geo": "245901125"},    # two digits swapped
+            {**base, "niveau_geo": "commune", "code_geo": "59186"},        # not one of its communes
+            {**base, "niveau_geo": "departement", "code_geo": "59"},
+            {**base, "niveau_geo": "france", "code_geo": "FR"}]
+    result = _validate(tmp_path, ctx, "indicateurs", rows)
+    errors = result.errors[result.errors["regle"] == "hors_territoire"].set_index("ligne")
+    assert sorted(errors.index) == [3, 4]
+    assert errors.loc[3, "message"].startswith(
+        "« 245901125 » n'est pas le SIREN de l'EPCI du territoire ccco (attendu : 245901152)")
+    assert "n'est pas une commune du territoire ccco" in errors.loc[4, "message"]
+    assert "(attendu : l'une de ses 21 communes ; la plus proche : 59185)" in errors.loc[4, "message"]
+    assert list(result.clean["indicateurs"]["_ligne"]) == [2, 5, 6]
+
+
+def test_the_read_cache_key_follows_the_territory_s_own_codes(ctx):
+    # hors_territoire reads the territory's communes: a file read under another list is read again
+    family = FAMILIES["indicateurs"]
+    fewer = ctx.territoire.model_copy(update={"communes": ctx.territoire.communes[:-1]})
+    other = type(ctx)(**{**ctx.__dict__, "territoire": fewer})
+    assert other.fingerprint(family) != ctx.fingerprint(family)
