@@ -1,6 +1,6 @@
 """`bilan` — the data steward's command line.
 
-    bilan run --annee 2025 [--donnees DIR] [--sortie DIR]
+    bilan run --annee 2025 [--donnees DIR] [--sortie DIR] [--attente SECONDES]
     bilan verifier FICHIER [--territoire ccco] [--annee 2025]
 """
 

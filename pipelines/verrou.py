@@ -6,7 +6,7 @@ message. The kernel drops a flock when its process dies: a killed run never leav
 
 Re-entrant inside one process: `bilan run` holds it across its years and its summary while each `materialize` it
 calls takes it again through the resource (a second flock on a new descriptor would wait for ourselves).
-`bilan verifier` never takes it: it reads the snapshot written by the run (`staging/instantane/`)."""
+`bilan verifier` never takes it: it reads the snapshot a run leaves in `sortie/instantane/`."""
 
 from __future__ import annotations
 

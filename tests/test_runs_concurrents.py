@@ -107,6 +107,8 @@ def test_dagster_run_takes_the_lock_through_the_entrepot_resource(tmp_path):
         result = materialize([ecrit], instance=instance, raise_on_error=False,
                              resources={"entrepot": warehouse(path, attente_verrou_s=0.5)})
         assert not result.success
+        assert any("EntrepotOccupe" in str(e.event_specific_data) for e in result.all_events
+                   if e.event_type_value == "RESOURCE_INIT_FAILURE")
         assert not path.exists() or not duckdb.connect(str(path), read_only=True).execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 't'").fetchall()[0][0]
     finally:
@@ -168,3 +170,44 @@ def test_two_real_runs_on_the_demo(tmp_path):
             first.wait()
     with verrou_entrepot(sortie / "entrepot.duckdb", 0):  # released at the end
         pass
+
+
+def test_staging_parses_files_with_no_warehouse_connection_open(tmp_path, monkeypatch):
+    """The staging step reads what parsing needs, closes, parses, then opens again to write: the warehouse is
+    never held while files are read."""
+    from contextlib import contextmanager
+
+    import assets.staging.load as load
+    from pipelines.definitions import ALL_ASSETS
+
+    open_connections: list[int] = [0]
+    seen_while_parsing: list[int] = []
+
+    class Suivi(Entrepot):
+        @contextmanager
+        def get_connection(self):
+            with super().get_connection() as con:
+                open_connections[0] += 1
+                try:
+                    yield con
+                finally:
+                    open_connections[0] -= 1
+
+    parse = load.parse_file
+
+    def parse_and_look(*args, **kwargs):
+        seen_while_parsing.append(open_connections[0])
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(load, "parse_file", parse_and_look)
+    parametres = BilanSettings(racine_donnees=str(DEMO_DATA), sortie=str(tmp_path / "sortie"), pdf=False)
+    entrepot = Suivi(database=str(parametres.warehouse_path), attente_verrou_s=0)
+    parametres.output_dir.mkdir(parents=True)
+    keys = {("sources", "programmation"), ("staging", "programmation")}
+    result = materialize(ALL_ASSETS, partition_key="2025", instance=DagsterInstance.ephemeral(),
+                         selection=[a.key for a in ALL_ASSETS if tuple(a.key.path) in keys],
+                         resources={"parametres": parametres, "entrepot": entrepot})
+    assert result.success
+    assert seen_while_parsing and set(seen_while_parsing) == {0}
+    # and the snapshot `bilan verifier` reads was left beside the warehouse
+    assert (parametres.snapshot_dir / "programmation.parquet").is_file()
