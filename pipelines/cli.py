@@ -1,6 +1,6 @@
 """`bilan` — the data steward's command line.
 
-    bilan run --annee 2025 [--donnees DIR] [--sortie DIR]
+    bilan run --annee 2025 [--donnees DIR] [--sortie DIR] [--attente SECONDES]
     bilan verifier FICHIER [--territoire ccco] [--annee 2025]
 """
 
@@ -15,7 +15,17 @@ from pathlib import Path
 
 import pandas as pd
 
-EXIT_OK, EXIT_ROW_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_ROW_ERRORS, EXIT_UNREADABLE, EXIT_BUSY = 0, 1, 2, 3
+
+EXIT_CODES = """codes de sortie :
+  0  tout va bien
+  1  bilan run : une étape a échoué ; bilan verifier : des lignes sont à corriger
+  2  fichier illisible ou refusé, configuration ou clé de pseudonymisation invalide, année hors du contrat
+  3  bilan run : l'entrepôt (sortie/entrepot.duckdb) est utilisé par un autre run et l'est resté au-delà de
+     l'attente (réglage entrepot.attente_verrou_s de config/settings.yaml, ou --attente) ; rien n'a été écrit
+
+Un seul run à la fois écrit dans un entrepôt : un second run attend la fin du premier. `bilan verifier` ne
+l'attend jamais : il lit l'instantané laissé par le dernier run (sortie/instantane/)."""
 
 
 # --- bilan run ------------------------------------------------------------------------------------
@@ -44,12 +54,10 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("bilan").setLevel(logging.INFO)
     started = time.perf_counter()
     print("Chargement de Dagster et des définitions…", flush=True)
-    from dagster import materialize
-
     from pipelines.config import ConfigurationError
-    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
     from pipelines.pseudonymisation import CleInvalide
     from pipelines.resources import BilanSettings, warehouse
+    from pipelines.verrou import EntrepotOccupe, verrou_entrepot
 
     parametres = BilanSettings(racine_donnees=str(Path(args.donnees).resolve()),
                                sortie=str(Path(args.sortie).resolve()))
@@ -63,10 +71,25 @@ def run(args: argparse.Namespace) -> int:
     except CleInvalide as exc:
         print(f"Clé de pseudonymisation : {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
-    entrepot = warehouse(parametres.warehouse_path)
     if args.annee not in configured:
         print(f"Année {args.annee} hors du contrat (années configurées : {configured})", file=sys.stderr)
         return EXIT_UNREADABLE
+    attente = parametres.config.settings.entrepot.attente_verrou_s if args.attente is None else args.attente
+    entrepot = warehouse(parametres.warehouse_path, attente_verrou_s=attente)
+    try:
+        # held across the years and the summary; each run below takes it again through the `entrepot` resource
+        with verrou_entrepot(parametres.warehouse_path, attente, log=lambda m: print(m, flush=True)):
+            return _run_years(args, parametres, entrepot, configured, started)
+    except EntrepotOccupe as exc:
+        print(f"\nRUN NON LANCÉ : {exc}", file=sys.stderr)
+        return EXIT_BUSY
+
+
+def _run_years(args, parametres, entrepot, configured: list[int], started: float) -> int:
+    from dagster import materialize
+
+    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
+
     instance = _instance()
     for annee in years_to_run(args.annee, parametres.data_root, configured):
         print(f"\n=== Année {annee} — données {parametres.data_root}, sortie {parametres.output_dir}", flush=True)
@@ -128,10 +151,31 @@ def _guess(path: Path, args: argparse.Namespace, territoires: dict) -> tuple[str
     return territoire, annee
 
 
+def _known_programmation(parametres, territoire: str) -> tuple[pd.DataFrame | None, str | None]:
+    """The programming the cross-family rules compare with, from the snapshot the last run left: a run in
+    progress holds the warehouse (DuckDB admits no reader beside a writer in another process), the snapshot is
+    always readable. A warehouse from before snapshots is read directly when no run holds it."""
+    import duckdb
+
+    from assets.staging.load import known_programmation, programmation_from_snapshot
+
+    known = programmation_from_snapshot(parametres.snapshot_dir, territoire)
+    if known is not None:
+        return known, None
+    if not parametres.warehouse_path.is_file():
+        return None, ("(règles croisées avec la programmation non vérifiées : aucun run dans "
+                      f"{parametres.output_dir} — lancez d'abord `bilan run`)")
+    try:
+        with duckdb.connect(str(parametres.warehouse_path), read_only=True) as con:
+            return known_programmation(con, territoire), None
+    except duckdb.IOException:
+        return None, ("(règles croisées avec la programmation non vérifiées : un run écrit dans l'entrepôt "
+                      "et aucun instantané n'existe encore — relancez `bilan verifier` après ce run)")
+
+
 def verifier(args: argparse.Namespace) -> int:
     from assets.staging.contract import AVERTISSEMENT, ERREUR
     from assets.staging.family import Context, attach_provenance, parse_file, validate_set
-    from assets.staging.load import known_programmation
     from assets.staging.reading import FichierIllisible
     from assets.staging.registry import FAMILIES, family_of
     from pipelines.config import ConfigurationError
@@ -168,14 +212,7 @@ def verifier(args: argparse.Namespace) -> int:
     print(f"Vérification de {path.name} — famille « {family.name} », territoire {territoire.code}, année {annee}")
     cross_note = None
     if "programmation" in family.depends_on:
-        if parametres.warehouse_path.is_file():
-            import duckdb
-
-            with duckdb.connect(str(parametres.warehouse_path), read_only=True) as con:
-                ctx.programmation = known_programmation(con, territoire.code)
-        else:
-            cross_note = ("(règles croisées avec la programmation non vérifiées : aucun entrepôt dans "
-                          f"{parametres.output_dir} — lancez d'abord `bilan run`)")
+        ctx.programmation, cross_note = _known_programmation(parametres, territoire.code)
     try:
         parsed = parse_file(family, path, ctx)
     except FichierIllisible as exc:
@@ -207,10 +244,15 @@ def verifier(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bilan", description="Bilan annuel des contrats de ville.")
+    parser = argparse.ArgumentParser(prog="bilan", description="Bilan annuel des contrats de ville.",
+                                     epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="commande", required=True)
-    p_run = sub.add_parser("run", help="matérialise tout le graphe pour une année")
+    p_run = sub.add_parser("run", help="matérialise tout le graphe pour une année", epilog=EXIT_CODES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     p_run.add_argument("--annee", type=int, required=True)
+    p_run.add_argument("--attente", type=float, metavar="SECONDES",
+                       help="si un autre run utilise l'entrepôt, l'attendre au plus SECONDES secondes puis "
+                            "s'arrêter (code 3) ; par défaut entrepot.attente_verrou_s de config/settings.yaml")
     p_run.add_argument("--donnees", default=os.environ.get("BILAN_DONNEES", "data/demo"))
     p_run.add_argument("--sortie", default=os.environ.get("BILAN_SORTIE", "sortie"))
     p_run.set_defaults(func=run)

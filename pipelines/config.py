@@ -78,6 +78,12 @@ class Limites(_Strict):
     longueur_cellule: int = Field(32_767, ge=1, le=131_072)
 
 
+class EntrepotReglages(_Strict):
+    """Runs that share a warehouse: the second one waits for the first at most this long, then stops."""
+
+    attente_verrou_s: float = Field(900, ge=0)
+
+
 class Seuils(_Strict):
     """Thresholds the bilan draws and flags with, in % (said here, not in the report code)."""
 
@@ -96,6 +102,7 @@ class Settings(_Strict):
     secret_statistique: SecretStatistique = SecretStatistique()
     tolerance_ratio_points: float = Field(0.1, ge=0)
     seuils: Seuils = Seuils()
+    entrepot: EntrepotReglages = EntrepotReglages()
     annees: list[int]
 
 

@@ -13,6 +13,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.config import PROJECT_ROOT, ProjectConfig
 from pipelines.pseudonymisation import Pseudonymiser, from_environment, in_production
 from pipelines.reference import ReferenceGeographie, load_reference
+from pipelines.verrou import acquire, release
 
 
 @lru_cache(maxsize=8)
@@ -48,6 +49,11 @@ class BilanSettings(ConfigurableResource):
     @property
     def cache_dir(self) -> Path:
         return self.output_dir / "cache"
+
+    @property
+    def snapshot_dir(self) -> Path:
+        """What `bilan verifier` reads from a run without opening the warehouse a run may be writing."""
+        return self.output_dir / "instantane"
 
     @property
     def warehouse_path(self) -> Path:
@@ -86,18 +92,40 @@ class BilanSettings(ConfigurableResource):
                               os.environ.get("BILAN_ENVIRONNEMENT", ""))
 
 
-
 @lru_cache(maxsize=4)
 def _pseudonymiser(variable: str, file_variable: str, *_environment: str) -> Pseudonymiser:
     return from_environment(variable, file_variable)
 
 
-def warehouse(path: Path | str) -> DuckDBResource:
+class Entrepot(DuckDBResource):
+    """The warehouse, held by one run at a time: a Dagster run takes the warehouse lock (pipelines/verrou.py) when
+    its resources are set up and lets it go at the end, whoever launched it (`bilan run`, UI, schedule, sensor)."""
+
+    attente_verrou_s: float = 900
+
+    def setup_for_execution(self, context) -> None:
+        # a sensor or schedule evaluation builds resources too, outside any run: it writes nothing, takes nothing
+        if context.dagster_run is None or self.database == ":memory:":
+            return
+        log = context.log.info if context.log is not None else None
+        acquire(self.database, self.attente_verrou_s, log=log)
+
+    def teardown_after_execution(self, context) -> None:
+        if context.dagster_run is not None and self.database != ":memory:":
+            release(self.database)
+
+
+def default_lock_wait() -> float:
+    return _project_config(str(PROJECT_ROOT / "config")).settings.entrepot.attente_verrou_s
+
+
+def warehouse(path: Path | str, attente_verrou_s: float | None = None) -> Entrepot:
     """The DuckDB warehouse of a deployment: one file per output folder, created with its folder."""
     path = Path(path)
     path = path if path.is_absolute() else PROJECT_ROOT / path
     path.parent.mkdir(parents=True, exist_ok=True)
-    return DuckDBResource(database=str(path))
+    wait = default_lock_wait() if attente_verrou_s is None else attente_verrou_s
+    return Entrepot(database=str(path), attente_verrou_s=wait)
 
 
 def resources_from_environment() -> dict:

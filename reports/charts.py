@@ -3,6 +3,9 @@ Each chart's title says what to see; its subtitle names the source family and th
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 import altair as alt
 import pandas as pd
 import vl_convert as vlc
@@ -15,9 +18,17 @@ from reports.theme import OKABE_ITO
 WIDTH = 520
 
 
+_GRADIENT_ID = re.compile(r"gradient_(\d+)")
+
+
 def svg(chart: alt.TopLevelMixin) -> str:
     text = vlc.vegalite_to_svg(chart.to_dict(), format_locale="fr-FR", time_format_locale="fr-FR")
-    return text[text.find("<svg"):]  # inline: drop the XML prolog
+    text = text[text.find("<svg"):]  # inline: drop the XML prolog
+    # vl-convert numbers gradients by a counter of the process (gradient_0, then _1…): the same chart would come
+    # out different from one run to the next; named after the chart instead, unique in the page and stable
+    digest = hashlib.sha256(_GRADIENT_ID.sub("gradient", text).encode()).hexdigest()[:10]
+    order = list(dict.fromkeys(_GRADIENT_ID.findall(text)))
+    return _GRADIENT_ID.sub(lambda m: f"gradient_{digest}_{order.index(m.group(1))}", text)
 
 
 def _title(title: str, source: str) -> alt.TitleParams:

@@ -96,26 +96,26 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
         territoire=territoire, annee=a, referentiel_version=referentiel.version, run_id=run_id,
         genere_le=dt.date.today().strftime("%d/%m/%Y"), families_present=present,
         measures=_df(con, "referentiel", "mesures",
-                     "SELECT * FROM referentiel.mesures WHERE territoire = ? AND annee = ?",
+                     "SELECT * FROM referentiel.mesures WHERE territoire = ? AND annee = ? ORDER BY ALL",
                      [t, a]),
         measures_before=_df(con, "referentiel", "mesures", "SELECT * FROM referentiel.mesures WHERE territoire = ? "
-                            "AND annee = ?", [t, a - 1]),
+                            "AND annee = ? ORDER BY ALL", [t, a - 1]),
         referentiel=ref_rows, axes=axes,
         programmation=_df(con, "marts", "programmation", "SELECT * FROM marts.programmation WHERE territoire = ? AND "
-                          "annee = ?", [t, a]),
+                          "annee = ? ORDER BY ALL", [t, a]),
         engagements=_df(con, "marts", "engagements",
                         "SELECT * FROM marts.engagements WHERE territoire = ? AND annee = ? "
                         "ORDER BY partenaire, engagement, indicateur, perimetre", [t, a]),
         tfpb=_df(con, "marts", "tfpb", "SELECT * FROM marts.tfpb WHERE territoire = ? AND annee = ? ORDER BY bailleur, "
                  "code_qpv", [t, a]),
         indicateurs=_df(con, "marts", "indicateurs",
-                        "SELECT * FROM marts.indicateurs WHERE territoire = ? AND annee = ?",
+                        "SELECT * FROM marts.indicateurs WHERE territoire = ? AND annee = ? ORDER BY ALL",
                         [t, a]),
         cohortes=_df(con, "publication", "cohortes_jalons", "SELECT * FROM publication.cohortes_jalons WHERE "
                      "territoire = ? AND annee = ? ORDER BY reference_cpo, cohorte, rang_jalon, dimension, modalite",
                      [t, a]),
         transitions=_df(con, "publication", "cohortes_transitions", "SELECT * FROM publication.cohortes_transitions "
-                        "WHERE territoire = ? AND annee = ?", [t, a]),
+                        "WHERE territoire = ? AND annee = ? ORDER BY ALL", [t, a]),
         qualite=quality,
         erreurs_par_regle=erreurs,
         fichiers_manquants=[f"{family} — {who}" for family, who in _df(

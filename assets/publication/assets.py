@@ -45,7 +45,8 @@ def cohortes_publiees(context: AssetExecutionContext, parametres: BilanSettings,
     with entrepot.get_connection() as con:
         jalons = con.execute("SELECT * FROM marts.cohortes_jalons WHERE annee = ? ORDER BY reference_cpo, cohorte, "
                              "rang_jalon, dimension, modalite", [annee]).df()
-        transitions = con.execute("SELECT * FROM marts.cohortes_transitions WHERE annee = ?", [annee]).df()
+        transitions = con.execute("SELECT * FROM marts.cohortes_transitions WHERE annee = ? ORDER BY ALL",
+                                  [annee]).df()
         published = publish_cohortes(jalons, CohortColumns.of(parametres.config.vocabulaire), secret.effectif_minimal,
                                      secret.denominateur_minimal)
         with transaction(con):

@@ -6,7 +6,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.staging.contract import SQL_TYPES
 from assets.staging.family import Context, Family
-from assets.staging.load import stage_family
+from assets.staging.load import prepare_family, staging_inputs, write_family, write_programmation_snapshot
 from checks import staging as staging_checks
 from checks.registry import Registre
 from pipelines.logging import say
@@ -58,9 +58,17 @@ def build_staging_asset(family: Family, registre: Registre):
     def _staging(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
         contexts = validation_contexts(parametres, annee, log=lambda m: say(context, m))
+        # the warehouse is open only to read what parsing needs, then to write: never while files are parsed
         with entrepot.get_connection() as con:
-            summary = stage_family(con, family, annee, contexts, context.run_id, parametres.cache_dir,
-                                   log=lambda m: say(context, m))
+            inputs = staging_inputs(con, family, annee, list(contexts))
+        prepared = prepare_family(family, annee, contexts, inputs, context.run_id, parametres.cache_dir,
+                                  log=lambda m: say(context, m))
+        with entrepot.get_connection() as con:
+            summary = write_family(con, prepared)
+            if family.name == "programmation":
+                # `bilan verifier` reads the known programming from this snapshot, never from the warehouse a run
+                # may be writing
+                write_programmation_snapshot(con, parametres.snapshot_dir)
             checks = staging_checks.evaluate(con, family, key, annee, context.run_id, registre, list(contexts))
             by_rule = con.execute("SELECT regle, count(*) FROM quarantine.erreurs WHERE famille = ? "
                                   "AND annee_boite = ? GROUP BY regle ORDER BY 2 DESC", [family.name, annee]).fetchall()

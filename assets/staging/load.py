@@ -112,26 +112,92 @@ def read_deposit(family: Family, deposit: dict, ctx: Context, cache_dir: Path | 
     return outcome
 
 
+PROGRAMMATION_COLUMNS = "numero_dossier, annee, reference_cpo"
+SNAPSHOT_PROGRAMMATION = "programmation.parquet"
+
+
+def _empty_programmation() -> pd.DataFrame:
+    return pd.DataFrame({"numero_dossier": pd.Series(dtype="string"), "annee": pd.Series(dtype="Int64"),
+                         "reference_cpo": pd.Series(dtype="string")})
+
+
+def _has_programmation(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staging' "
+                            "AND table_name = 'programmation'").fetchall()[0][0])
+
+
 def known_programmation(con: duckdb.DuckDBPyConnection, territoire: str) -> pd.DataFrame:
-    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staging' "
-                         "AND table_name = 'programmation'").fetchall()[0][0]
-    if not exists:
-        return pd.DataFrame({"numero_dossier": pd.Series(dtype="string"), "annee": pd.Series(dtype="Int64"),
-                             "reference_cpo": pd.Series(dtype="string")})
-    return con.execute("SELECT DISTINCT numero_dossier, annee, reference_cpo FROM staging.programmation "
-                       "WHERE territoire = ?", [territoire]).df()
+    if not _has_programmation(con):
+        return _empty_programmation()
+    return con.execute(f"SELECT DISTINCT {PROGRAMMATION_COLUMNS} FROM staging.programmation "
+                       "WHERE territoire = ? ORDER BY ALL", [territoire]).df()
 
 
-def stage_family(con: duckdb.DuckDBPyConnection, family: Family, annee: int, contexts: dict[str, Context],
-                 run_id: str, cache_dir: Path | None, log=print) -> StagingSummary:
-    ensure_tables(con, family)
-    deposits = active_deposits(con, family.name, annee)
+def write_programmation_snapshot(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
+    """What `bilan verifier` needs from the warehouse (the programming already known), as a Parquet file it reads
+    while a run holds the warehouse: DuckDB admits no reader beside a writer in another process. Replaced whole
+    (written beside, then renamed), so a reader sees the previous snapshot or the new one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / SNAPSHOT_PROGRAMMATION
+    partial = folder / f".{SNAPSHOT_PROGRAMMATION}.partiel"
+    query = (f"SELECT DISTINCT territoire, {PROGRAMMATION_COLUMNS} FROM staging.programmation ORDER BY ALL"
+             if _has_programmation(con) else
+             "SELECT NULL::VARCHAR AS territoire, NULL::VARCHAR AS numero_dossier, NULL::INTEGER AS annee, "
+             "NULL::VARCHAR AS reference_cpo WHERE false")
+    quoted = str(partial).replace("'", "''")
+    con.execute(f"COPY ({query}) TO '{quoted}' (FORMAT parquet)")
+    partial.replace(target)
+    return target
+
+
+def programmation_from_snapshot(folder: Path, territoire: str) -> pd.DataFrame | None:
+    """The programming known at the end of the last run, None when no run has left a snapshot."""
+    path = folder / SNAPSHOT_PROGRAMMATION
+    if not path.is_file():
+        return None
+    with duckdb.connect() as con:
+        return con.execute(f"SELECT {PROGRAMMATION_COLUMNS} FROM read_parquet(?) WHERE territoire = ?",
+                           [str(path), territoire]).df()
+
+
+@dataclass
+class StagingInputs:
+    """What staging reads from the warehouse before parsing: the active deposits, the programming rules refer to."""
+
+    deposits: list[dict]
+    programmation: dict[str, pd.DataFrame]
+
+
+@dataclass
+class PreparedFamily:
+    """One family's year parsed and validated, ready to be written in one transaction."""
+
+    family: Family
+    annee: int
+    run_id: str
+    clean_parts: dict[str, list[pd.DataFrame]]
+    quarantine_parts: list[pd.DataFrame]
+    errors: pd.DataFrame
+    summary: StagingSummary
+
+
+def staging_inputs(con: duckdb.DuckDBPyConnection, family: Family, annee: int,
+                   territoires: list[str]) -> StagingInputs:
+    programmation = ({t: known_programmation(con, t) for t in territoires}
+                     if "programmation" in family.depends_on else {})
+    return StagingInputs(active_deposits(con, family.name, annee), programmation)
+
+
+def prepare_family(family: Family, annee: int, contexts: dict[str, Context], inputs: StagingInputs, run_id: str,
+                   cache_dir: Path | None, log=print) -> PreparedFamily:
+    """Read and validate every active file: no warehouse connection is held meanwhile (parsing is the long
+    part; the warehouse stays free for other readers)."""
     clean_parts: dict[str, list[pd.DataFrame]] = {t.name: [] for t in family.tables}
     quarantine_parts, error_parts, quality_rows = [], [], []
     for territoire, ctx in contexts.items():
-        if "programmation" in family.depends_on:
-            ctx.programmation = known_programmation(con, territoire)
-        outcomes = [read_deposit(family, d, ctx, cache_dir) for d in deposits if d["territoire"] == territoire]
+        if territoire in inputs.programmation:
+            ctx.programmation = inputs.programmation[territoire]
+        outcomes = [read_deposit(family, d, ctx, cache_dir) for d in inputs.deposits if d["territoire"] == territoire]
         for o in outcomes:
             how = "déjà lu (cache)" if o.from_cache else "lu"
             rows = o.parsed.rows_read if o.parsed else 0
@@ -148,9 +214,23 @@ def stage_family(con: duckdb.DuckDBPyConnection, family: Family, annee: int, con
         quality_rows += _quality(outcomes, result, family, territoire, annee, run_id)
     quality = pd.DataFrame(quality_rows, columns=QUALITY_COLUMNS)
     errors = pd.concat(error_parts, ignore_index=True) if error_parts else pd.DataFrame()
-    summary = StagingSummary(family.name, annee, quality)
-    _write(con, family, annee, clean_parts, quarantine_parts, errors, quality, run_id, summary)
-    return summary
+    return PreparedFamily(family, annee, run_id, clean_parts, quarantine_parts, errors,
+                          StagingSummary(family.name, annee, quality))
+
+
+def write_family(con: duckdb.DuckDBPyConnection, prepared: PreparedFamily) -> StagingSummary:
+    p = prepared
+    ensure_tables(con, p.family)
+    _write(con, p.family, p.annee, p.clean_parts, p.quarantine_parts, p.errors, p.summary.quality, p.run_id,
+           p.summary)
+    return p.summary
+
+
+def stage_family(con: duckdb.DuckDBPyConnection, family: Family, annee: int, contexts: dict[str, Context],
+                 run_id: str, cache_dir: Path | None, log=print) -> StagingSummary:
+    """The three steps on one connection (tests, tools); the asset opens the warehouse only to read, then to write."""
+    inputs = staging_inputs(con, family, annee, list(contexts))
+    return write_family(con, prepare_family(family, annee, contexts, inputs, run_id, cache_dir, log))
 
 
 QUALITY_COLUMNS = ["famille", "territoire", "annee_boite", "fichier", "version", "sha256", "statut", "lignes_lues",

@@ -26,7 +26,7 @@ def export_quality(con, output_dir, annee: int, unknown: list[tuple[str, str, st
                                      "fichier": fichier, "statut": statut, "message": message}
     errors = con.execute(
         "SELECT territoire, famille, fichier, feuille, ligne, colonne, valeur, regle, gravite, message "
-        "FROM quarantine.erreurs WHERE annee_boite = ? ORDER BY territoire, famille, fichier, ligne", [annee]).df()
+        "FROM quarantine.erreurs WHERE annee_boite = ? ORDER BY ALL", [annee]).df()
     paths = {"qualite_fichiers": folder / "qualite_fichiers.csv", "quarantaine": folder / "quarantaine.csv"}
     # partner text reaches these files: a value written as a formula must stay text in a spreadsheet, and a line
     # break inside a value (CR included) must be quoted, so the lines end as RFC 4180 says

@@ -1,0 +1,89 @@
+"""Two runs of the same inbox publish the same thing: every `publication.*` table, the annex workbook's sheets and
+the bilan's text are equal, run id and dates aside (floating-point noise rounded at writing, exports ordered)."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import numpy as np
+import pandas as pd
+from dagster import DagsterInstance, materialize
+
+from pipelines.warehouse import SIGNIFICANT_DIGITS, round_frame, round_significant
+from tests.conftest import DEMO_DATA
+
+# what legitimately differs between two runs: the run, the clock, the output folder; the content fingerprint
+# covers the date each file was first seen (archive.depots.premier_vu_le), so it differs between two fresh folders
+RUN_COLUMNS = {"run_id", "publie_le", "envoye_le", "dossier", "empreinte_contenu", "fichiers"}
+RUN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+DATE = re.compile(r"\b\d{2}/\d{2}/\d{4}\b")
+
+
+def test_round_significant_erases_summation_noise():
+    noisy = np.array([149017.38312680184, 149017.38312680178, 3429.92125984252, 3429.921259842519])
+    rounded = round_significant(noisy)
+    assert rounded[0] == rounded[1] == 149017.383127 and rounded[2] == rounded[3] == 3429.92125984
+    assert round_significant(np.array([12500.5, 0.1, -0.0, np.nan, 1e-3]))[[0, 1, 4]].tolist() == [12500.5, 0.1, 1e-3]
+    assert np.isnan(round_significant(np.array([np.nan]))[0])
+    frame = round_frame(pd.DataFrame({"v": pd.array([772899.9999999991, None], dtype="Float64"), "n": [1, 2]}))
+    assert frame["v"].dtype == "Float64" and frame["v"].tolist()[0] == 772900.0 and frame["v"].isna().tolist()[1]
+    assert SIGNIFICANT_DIGITS == 12
+
+
+def test_a_chart_renders_the_same_svg_twice_in_one_process():
+    """vl-convert numbers gradients by a process-wide counter: the chart names them after itself instead."""
+    from reports import charts
+
+    square = [[[3.0, 50.0], [3.1, 50.0], [3.1, 50.1], [3.0, 50.0]]]
+    features = [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": square},
+                 "properties": {"code": "QN05936M", "nom": "Quartier", "v": 12.5}}]
+    first, second = (charts.qpv_map(features, "Carte", "test", value="v") for _ in range(2))
+    assert "gradient_" in first and first == second
+
+
+def _publication(sortie) -> dict[str, pd.DataFrame]:
+    with duckdb.connect(str(sortie / "entrepot.duckdb"), read_only=True) as con:
+        tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                                             "'publication' ORDER BY 1").fetchall()]
+        frames = {t: con.execute(f"SELECT * FROM publication.{t}").df() for t in tables}
+    return {t: f.drop(columns=[c for c in f.columns if c in RUN_COLUMNS]) for t, f in frames.items()}
+
+
+def _annex(sortie) -> dict[str, pd.DataFrame]:
+    return pd.read_excel(sortie / "2025" / "ccco" / "bilan_ccco_2025_annexe.xlsx", sheet_name=None)
+
+
+def _text(sortie) -> str:
+    html = (sortie / "2025" / "ccco" / "bilan_ccco_2025.html").read_text(encoding="utf-8")
+    return DATE.sub("JJ/MM/AAAA", RUN_ID.sub("RUN", html))
+
+
+def test_two_runs_of_the_demo_publish_the_same_tables_annex_and_text(demo_run_partage, tmp_path):
+    from pipelines.definitions import ALL_ASSETS
+    from pipelines.resources import BilanSettings, warehouse
+
+    sortie = tmp_path / "second"
+    parametres = BilanSettings(racine_donnees=str(DEMO_DATA), sortie=str(sortie), pdf=False)
+    instance = DagsterInstance.ephemeral()
+    for annee in (2024, 2025):
+        selection = None if annee == 2025 else [a.key for a in ALL_ASSETS if a.key.path[0] != "bilan"]
+        assert materialize(ALL_ASSETS, partition_key=str(annee), instance=instance, selection=selection,
+                           resources={"parametres": parametres,
+                                      "entrepot": warehouse(parametres.warehouse_path)}).success
+    first, second = demo_run_partage.sortie, sortie
+
+    tables_1, tables_2 = _publication(first), _publication(second)
+    assert set(tables_1) == set(tables_2)
+    assert {"referentiel", "cohortes_jalons", "cohortes_transitions"} <= set(tables_1)
+    for name in tables_1:
+        # same rows in the same order, to the last bit
+        pd.testing.assert_frame_equal(tables_1[name], tables_2[name], check_exact=True, obj=f"publication.{name}")
+
+    annex_1, annex_2 = _annex(first), _annex(second)
+    assert list(annex_1) == list(annex_2)
+    for sheet in annex_1:
+        pd.testing.assert_frame_equal(annex_1[sheet], annex_2[sheet], check_exact=True, obj=f"annexe « {sheet} »")
+
+    text_1, text_2 = _text(first), _text(second)
+    assert "RUN" in text_1 and text_1 == text_2
