@@ -32,7 +32,8 @@ def build_context(data: BilanData, features: list[dict] | None, commune_names: d
     return {
         "t": t, "annee": data.annee, "run_id": data.run_id, "referentiel_version": data.referentiel_version,
         "genere_le": data.genere_le, "copil": copil, "css": (TEMPLATES / "bilan.css").read_text(encoding="utf-8"),
-        "population_qpv": nombre(sum(q.population for q in t.qpv)),
+        # the contract's population (config/territoires), as published in measure prog.population
+        "population_qpv": nombre(data.m("prog.population") or sum(q.population for q in t.qpv)),
         "synthese": sections.synthese(data, [dict(f, properties=dict(f["properties"])) for f in features]
                                       if features else None),
         "referentiel": sections.referentiel(data),

@@ -19,6 +19,8 @@ import pandas as pd
 from pipelines.config import MesureDeclaree, ProjectConfig, Territoire
 
 STABLE = 1e-9
+STATUT_PAR_QPV = "détail par QPV"  # a rate the partner gave per QPV only: known, but with no territory value
+PAR_QPV = "taux donné QPV par QPV"
 
 
 def _lookup(measures: pd.DataFrame, code: str, perimetre: str, cle: str | None) -> pd.Series | None:
@@ -48,28 +50,40 @@ def _missing_reason(con, config: ProjectConfig, territoire: str, annee: int, mes
         return "indicateur absent des fichiers reçus"
     if family == "engagements" and cle:
         row = con.execute("SELECT non_renseigne FROM marts.engagements WHERE territoire = ? AND annee = ? "
-                          "AND partenaire || ' — ' || indicateur = ? AND perimetre = ?",
-                          [territoire, annee, cle, perimetre]).fetchone()
+                          "AND cle = ? AND perimetre = ?", [territoire, annee, cle, perimetre]).fetchone()
         if row is None and perimetre == "territoire":
-            per_qpv = con.execute("SELECT count(*), min(unite) FROM marts.engagements WHERE territoire = ? "
-                                  "AND annee = ? AND partenaire || ' — ' || indicateur = ?",
-                                  [territoire, annee, cle]).fetchone()
-            if per_qpv[0] and per_qpv[1] == "pourcentage":
-                return ("taux donné QPV par QPV seulement : un taux n'est pas additionné entre QPV "
-                        "(le partenaire doit fournir la valeur d'ensemble)")
+            per_qpv = _par_qpv(con, territoire, annee, cle)
+            if per_qpv:
+                return per_qpv
         if row is None:
             quarantined = con.execute(
-                "SELECT fichier, ligne, regles FROM quarantine.lignes "
-                "WHERE famille = 'engagements' AND territoire = ? AND annee_boite = ? "
-                "AND (donnees->>'partenaire') || ' — ' || (donnees->>'indicateur') = ? ORDER BY fichier, ligne LIMIT 1",
-                [territoire, annee, cle]).fetchone()
-            if quarantined and quarantined[0]:
-                return (f"ligne en quarantaine ({quarantined[0]}, ligne {quarantined[1]} : {quarantined[2]}) — "
+                "SELECT fichier, ligne, regles, donnees->>'partenaire' AS partenaire, donnees->>'indicateur' AS "
+                "indicateur FROM quarantine.lignes WHERE famille = 'engagements' AND territoire = ? "
+                "AND annee_boite = ? ORDER BY fichier, ligne", [territoire, annee]).df()
+            referentiel = config.referentiel(config.territoire(territoire).referentiel)
+            codes = [referentiel.code_engagement(p, i) for p, i in zip(quarantined["partenaire"],
+                                                                       quarantined["indicateur"], strict=True)]
+            hit = quarantined[[c == cle for c in codes]]
+            if len(hit) and hit["fichier"].iloc[0]:
+                first = hit.iloc[0]
+                return (f"ligne en quarantaine ({first['fichier']}, ligne {first['ligne']} : {first['regles']}) — "
                         "à corriger par le partenaire")
             return f"engagement « {cle} » absent des fichiers {annee} du partenaire"
         if row[0]:
             return "valeur réalisée non renseignée par le partenaire"
     return f"aucune donnée {year} pour cette mesure"
+
+
+def _par_qpv(con, territoire: str, annee: int, cle: str) -> str | None:
+    """A rate given QPV by QPV only: no territory value (a rate does not add up), but what the QPV pages show."""
+    low, high, reported, committed = con.execute(
+        "SELECT min(valeur_realisee), max(valeur_realisee), count(valeur_realisee), count(*) FROM marts.engagements "
+        "WHERE territoire = ? AND annee = ? AND cle = ? AND perimetre <> 'territoire' AND unite = 'pourcentage'",
+        [territoire, annee, cle]).fetchone()
+    if not reported:
+        return None
+    return (f"{PAR_QPV} ({_fmt(low)} % à {_fmt(high)} %, {reported} QPV sur {committed}) : un taux ne "
+            "s'additionne pas entre QPV, pas de valeur d'ensemble sans celle du partenaire")
 
 
 def _status(ind, value: float, data_year: int, previous: float | None, target) -> tuple[str, str]:
@@ -130,8 +144,8 @@ def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, t
                 if last is not None:
                     previous, previous_year = float(last["valeur"]), int(last["annee_donnees"])
             if value is None:
-                status, reason = "non renseigné", _missing_reason(con, config, territoire.code, annee, mesure,
-                                                                  ind.cle, ind.perimetre)
+                reason = _missing_reason(con, config, territoire.code, annee, mesure, ind.cle, ind.perimetre)
+                status = STATUT_PAR_QPV if reason.startswith(PAR_QPV) else "non renseigné"
             else:
                 assert data_year is not None  # a measure row always carries the year of its data
                 status, reason = _status(ind, value, data_year, previous, target)
