@@ -87,7 +87,9 @@ ANNEX_SHEETS = [
         "partenaire": ("Partenaire", "t"), "engagement": ("Engagement", "t"), "indicateur": ("Indicateur", "t"),
         "unite": ("Unité", "t"), "perimetre": ("Périmètre", "t"), "valeur_cible": ("Cible", "n"),
         "valeur_realisee": ("Réalisé", "n"), "taux_realisation": ("Taux de réalisation (%)", "n"),
-        "non_renseigne": ("Non renseigné", "t"), "montant_droit_commun": ("Droit commun (€)", "e")}),
+        "non_renseigne": ("Non renseigné", "t"), "montant_droit_commun": ("Droit commun (€)", "e"),
+        "cle": ("Code (clé des mesures engagement.*)", "t"), "qpv_renseignes": ("QPV renseignés (somme)", "i"),
+        "qpv_engages": ("QPV engagés (somme)", "i")}),
     ("TFPB", "tfpb", {
         "bailleur": ("Bailleur", "t"), "code_qpv": ("QPV", "t"), "nb_logements": ("Logements", "i"),
         "montant_abattement": ("Abattement (€)", "e"), "montant_valorise": ("Valorisé (€)", "e"),

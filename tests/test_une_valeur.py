@@ -148,3 +148,33 @@ def test_one_population_per_perimeter(demo_run_partage):
     assert ("territoire", 12700.0) in shown and ("QN05934M", 3500.0) in shown
     assert len({p for p, _ in shown}) == len(shown)          # one value per perimeter, wherever it is shown
     assert "12\u202f109" not in html and "3\u202f377" not in html
+
+
+def test_the_annex_gives_the_same_values_as_the_measures(demo_run_partage):
+    """The XLSX annex: each referential value and each commitment row (by its code) equals its measure."""
+    folder = demo_run_partage.sortie / "2025" / "ccco"
+    con = duckdb.connect(str(demo_run_partage.parametres.warehouse_path), read_only=True)
+    try:
+        measures = con.execute("SELECT code_mesure, perimetre, cle, valeur FROM referentiel.mesures "
+                               "WHERE territoire = 'ccco' AND annee = 2025").df()
+    finally:
+        con.close()
+    index = {(r.code_mesure, r.perimetre, None if pd.isna(r.cle) else r.cle): r.valeur for r in measures.itertuples()}
+    referentiel = pd.read_excel(folder / "bilan_ccco_2025_annexe.xlsx", sheet_name="Référentiel")
+    shown = referentiel[referentiel["Valeur"].notna()]
+    assert len(shown) > 20
+    for r in shown.itertuples():
+        cle = None if pd.isna(r[5]) else r[5]
+        assert r.Valeur == pytest.approx(index[(r[4], r[6], cle)]), r.Indicateur
+    engagements = pd.read_excel(folder / "bilan_ccco_2025_annexe.xlsx", sheet_name="Engagements")
+    code = "Code (clé des mesures engagement.*)"
+    for column, mesure in (("Réalisé", "engagement.realise"), ("Cible", "engagement.cible"),
+                           ("Taux de réalisation (%)", "engagement.taux_realisation")):
+        rows = engagements[engagements[column].notna()]
+        assert len(rows) > 10
+        for _, r in rows.iterrows():
+            assert r[column] == pytest.approx(index[(mesure, r["Périmètre"], r[code])]), (r[code], column)
+    france_travail = engagements[(engagements[code] == "france_travail.de_accompagnes")
+                                 & (engagements["Périmètre"] == "territoire")].iloc[0]
+    assert (france_travail["Réalisé"], france_travail["QPV renseignés (somme)"],
+            france_travail["QPV engagés (somme)"]) == (534, 7, 8)
