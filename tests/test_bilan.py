@@ -4,7 +4,6 @@ Chromium, PDF pages rendered by pdftoppm, XLSX annex, missing families, hostile 
 from __future__ import annotations
 
 import re
-
 import shutil
 import subprocess
 from pathlib import Path
