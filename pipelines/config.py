@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from pipelines.common import nearest, normalise_header
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
 
@@ -419,12 +421,58 @@ class Question(_Strict):
     indicateurs: list[IndicateurReferentiel] = Field(min_length=1)
 
 
+# Partners' commitments are matched by stable codes, never by the text a partner happens to write: each partner and
+# each of its indicators has a code, its own wording and the other spellings (`alias`) seen in its files; the match
+# compares texts normalised once (pipelines.common.normalise_header: accents, case, punctuation).
+CodeEngagement = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+
+
+class IndicateurEngagement(_Strict):
+    code: CodeEngagement
+    indicateur: str = Field(min_length=1)   # the wording the bilan shows
+    alias: list[str] = []
+
+
+class PartenaireEngagements(_Strict):
+    code: CodeEngagement
+    nom: str = Field(min_length=1)          # the name the bilan shows
+    alias: list[str] = []
+    indicateurs: list[IndicateurEngagement] = Field(min_length=1)
+
+    def cles_indicateurs(self) -> dict[str, str]:
+        """normalised wording → indicator code (the code itself, the wording and each alias)."""
+        return {normalise_header(text): i.code for i in self.indicateurs for text in [i.code, i.indicateur, *i.alias]}
+
+
+def _alias_unique(partenaires: list[PartenaireEngagements]) -> list[PartenaireEngagements]:
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for pi, p in enumerate(partenaires):
+        for text in [p.code, p.nom, *p.alias]:
+            other = seen.setdefault(normalise_header(text), p.code)
+            if other != p.code:
+                problems.append(f"partenaires.{pi} ({p.code}) : « {text} » désigne déjà le partenaire « {other} »")
+        own: dict[str, str] = {}
+        for ii, i in enumerate(p.indicateurs):
+            for text in [i.code, i.indicateur, *i.alias]:
+                other = own.setdefault(normalise_header(text), i.code)
+                if other != i.code:
+                    problems.append(f"partenaires.{pi}.indicateurs.{ii} ({p.code}.{i.code}) : « {text} » désigne "
+                                    f"déjà l'indicateur « {other} »")
+    codes = [p.code for p in partenaires]
+    problems += [f"partenaires : code « {c} » en double" for c in sorted({c for c in codes if codes.count(c) > 1})]
+    if problems:
+        raise ValueError("; ".join(dict.fromkeys(problems)))
+    return partenaires
+
+
 class Referentiel(_Strict):
     code: str
     version: str
     intitule: str
     axes: list[Axe] = Field(min_length=1)
     questions: list[Question] = []
+    partenaires: Annotated[list[PartenaireEngagements], AfterValidator(_alias_unique)] = []
     # default significance threshold per unit, for an indicator that states none; an unlisted unit: 0 (any change)
     seuils_significativite: dict[Unite, float] = {}
 
@@ -471,6 +519,30 @@ class Referentiel(_Strict):
     def codes_axes(self) -> list[str]:
         return [a.code for a in self.axes]
 
+    @property
+    def codes_engagements(self) -> list[str]:
+        """`partenaire.indicateur`: the key of a commitment's measures (engagement.realise…)."""
+        return [f"{p.code}.{i.code}" for p in self.partenaires for i in p.indicateurs]
+
+    def code_engagement(self, partenaire: object, indicateur: object) -> str | None:
+        """The `partenaire.indicateur` code a partner's raw wording stands for, or None (the same rule as the SQL
+        match of marts.engagements, for rows that never reached staging: quarantined lines)."""
+        key = normalise_header(partenaire)
+        partner = next((p for p in self.partenaires
+                        if key in {normalise_header(t) for t in [p.code, p.nom, *p.alias]}), None)
+        code = partner.cles_indicateurs().get(normalise_header(indicateur)) if partner else None
+        return f"{partner.code}.{code}" if partner and code else None
+
+    def alias_engagements(self) -> tuple[list[dict], list[dict]]:
+        """Rows of the partners' and their indicators' normalised spellings, for the SQL match."""
+        partners = [{"code_partenaire": p.code, "nom_partenaire": p.nom, "cle_partenaire": key}
+                    for p in self.partenaires for key in dict.fromkeys(normalise_header(t)
+                                                                       for t in [p.code, p.nom, *p.alias])]
+        indicators = [{"code_partenaire": p.code, "code_indicateur": code, "libelle_indicateur": next(
+                           i.indicateur for i in p.indicateurs if i.code == code), "cle_indicateur": key}
+                      for p in self.partenaires for key, code in p.cles_indicateurs().items()]
+        return partners, indicators
+
 
 
 
@@ -480,6 +552,9 @@ class IndicateurCatalogue(_Strict):
     unite: Unite
     theme: str
     source: str
+    # false: kept in marts.indicateurs and the annex, not shown in the bilan (a figure the bilan takes from one other
+    # source, e.g. the population: see config/catalogues/compas_qpv.yaml)
+    affiche: bool = True
 
 
 class Catalogue(_Strict):
@@ -644,6 +719,11 @@ class CatalogueMesures(_Strict):
                 why = self.refus(mesure, ind.cle, ind.perimetre, territoire.codes_qpv, vocabulaire)
                 if why:
                     problems.append(f"  - clé `{key}` ({ind.code}) : mesure « {ind.mesure} » : {why}")
+                elif "engagement" in mesure.cles and ind.cle not in referentiel.codes_engagements:
+                    hint = nearest(ind.cle or "", referentiel.codes_engagements)
+                    problems.append(f"  - clé `{key}.cle` ({ind.code}) : engagement « {ind.cle} » non déclaré dans "
+                                    "`partenaires` (code_partenaire.code_indicateur)"
+                                    + (f" — vouliez-vous dire « {hint} » ?" if hint else ""))
                 if mesure.unite is not None and mesure.unite != ind.unite:
                     problems.append(f"  - clé `{key}.unite` ({ind.code}) : « {ind.unite} » alors que la mesure "
                                     f"« {ind.mesure} » est en « {mesure.unite} »")

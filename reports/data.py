@@ -74,6 +74,12 @@ def _df(con, schema: str, table: str, sql: str, params: list) -> pd.DataFrame:
     return con.execute(sql, params).df()
 
 
+def _shown(indicateurs: pd.DataFrame, config: ProjectConfig, territoire: Territoire) -> pd.DataFrame:
+    """The indicators the bilan shows: not those the catalogue keeps for the annex only (`affiche: false`)."""
+    hidden = [i.code for i in config.catalogue(territoire.catalogue_indicateurs).indicateurs if not i.affiche]
+    return indicateurs[~indicateurs["code_indicateur"].isin(hidden)] if len(indicateurs) else indicateurs
+
+
 def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, territoire: Territoire, annee: int,
                     run_id: str) -> BilanData:
     t, a = territoire.code, annee
@@ -108,9 +114,9 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
                         "ORDER BY partenaire, engagement, indicateur, perimetre", [t, a]),
         tfpb=_df(con, "marts", "tfpb", "SELECT * FROM marts.tfpb WHERE territoire = ? AND annee = ? ORDER BY bailleur, "
                  "code_qpv", [t, a]),
-        indicateurs=_df(con, "marts", "indicateurs",
-                        "SELECT * FROM marts.indicateurs WHERE territoire = ? AND annee = ? ORDER BY ALL",
-                        [t, a]),
+        indicateurs=_shown(_df(con, "marts", "indicateurs",
+                               "SELECT * FROM marts.indicateurs WHERE territoire = ? AND annee = ? ORDER BY ALL",
+                               [t, a]), config, territoire),
         cohortes=_df(con, "publication", "cohortes_jalons", "SELECT * FROM publication.cohortes_jalons WHERE "
                      "territoire = ? AND annee = ? ORDER BY reference_cpo, cohorte, rang_jalon, dimension, modalite",
                      [t, a]),

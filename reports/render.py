@@ -33,7 +33,8 @@ def build_context(data: BilanData, features: list[dict] | None, commune_names: d
         "t": t, "annee": data.annee, "run_id": data.run_id, "referentiel_version": data.referentiel_version,
         "genere_le": data.genere_le, "copil": copil,
         "css": (TEMPLATES / "bilan.css").read_text(encoding="utf-8") + statuts.css(data.vocabulaire),
-        "population_qpv": nombre(sum(q.population for q in t.qpv)),
+        # the contract's population (config/territoires), as published in measure prog.population
+        "population_qpv": nombre(data.m("prog.population") or sum(q.population for q in t.qpv)),
         "synthese": sections.synthese(data, [dict(f, properties=dict(f["properties"])) for f in features]
                                       if features else None),
         "referentiel": sections.referentiel(data),
@@ -97,7 +98,9 @@ ANNEX_SHEETS = [
         "partenaire": ("Partenaire", "t"), "engagement": ("Engagement", "t"), "indicateur": ("Indicateur", "t"),
         "unite": ("Unité", "t"), "perimetre": ("Périmètre", "t"), "valeur_cible": ("Cible", "n"),
         "valeur_realisee": ("Réalisé", "n"), "taux_realisation": ("Taux de réalisation (%)", "n"),
-        "non_renseigne": ("Non renseigné", "t"), "montant_droit_commun": ("Droit commun (€)", "e")}),
+        "non_renseigne": ("Non renseigné", "t"), "montant_droit_commun": ("Droit commun (€)", "e"),
+        "cle": ("Code (clé des mesures engagement.*)", "t"), "qpv_renseignes": ("QPV renseignés (somme)", "i"),
+        "qpv_engages": ("QPV engagés (somme)", "i")}),
     ("TFPB", "tfpb", {
         "bailleur": ("Bailleur", "t"), "code_qpv": ("QPV", "t"), "nb_logements": ("Logements", "i"),
         "montant_abattement": ("Abattement (€)", "e"), "montant_valorise": ("Valorisé (€)", "e"),

@@ -26,8 +26,12 @@ def method_notes(data: BilanData) -> list[str]:
         "Bilans d'actions : le bilan de l'année Y présente la programmation de Y et les bilans complets des actions de "
         "Y-1 ; un bilan plus récent d'un même dossier remplace le précédent. Parts de femmes, de résidents des QPV et "
         "de moins de 26 ans calculées sur les bilans qui donnent la répartition (Σ parties / Σ totaux).",
-        "Engagements : une valeur réalisée vide signifie « non renseigné », jamais zéro ; un taux n'est jamais "
-        "additionné entre QPV ; le taux moyen de réalisation plafonne chaque engagement à 100 %.",
+        "Engagements : rattachés au référentiel par les codes de partenaire et d'indicateur qu'il déclare (avec les "
+        "variantes d'écriture des partenaires) ; une valeur réalisée vide signifie « non renseigné », jamais zéro ; un "
+        "engagement donné QPV par QPV a pour valeur d'ensemble la somme des QPV renseignés s'il s'agit d'un nombre ou "
+        "d'euros (« partiel » si des QPV manquent, taux de réalisation sur la cible de ces mêmes QPV), aucune s'il "
+        "s'agit d'un taux (jamais additionné entre QPV) ; le taux moyen de réalisation plafonne chaque engagement à "
+        "100 %.",
         "TFPB : l'abattement est compté une fois par bailleur et par QPV (ligne patrimoine), jamais par action ; "
         f"couverture = contreparties valorisées / abattement, alerte sous {pct(seuils['couverture_tfpb'], 0)}.",
         "Indicateurs : dernier millésime disponible ; la valeur de l'ensemble des QPV est celle publiée par la source, "
@@ -168,6 +172,8 @@ def referentiel(data: BilanData) -> dict:
                         "tendance": {"hausse": "↗", "baisse": "↘", "stable": "→"}.get(r.tendance, ""),
                         "statut": r.statut, "statut_libelle": status_labels.get(r.statut, r.statut),
                         "raison": r.raison, "mesure": r.mesure + (f" [{r.cle}]" if r.cle else ""),
+                        "source": {"code": r.mesure, "cle": r.cle if isinstance(r.cle, str) else None,
+                                   "qpv": r.perimetre},
                     } for r in rows.itertuples()],
                 })
             groups.append({"titre": labels.get(axe, axe), "questions": questions})
@@ -198,7 +204,7 @@ def programmation(data: BilanData) -> dict:
         columns=["code_objectif", "intitule", "dossiers", "montant"])
     objectives = [{"code": r.code_objectif, "intitule": r.intitule, "dossiers": nombre(r.dossiers),
                    "montant": euros(r.montant)} for r in by_objective.itertuples()]
-    qpvs = [{"code": q.code_qpv, "nom": q.nom_qpv, "population": nombre(q.population),
+    qpvs = [{"code": q.code_qpv, "nom": q.nom_qpv, "population": nombre(data.m("prog.population", q.code_qpv)),
              "montant": euros(data.m("prog.montant_accorde", q.code_qpv)),
              "par_habitant": euros(data.m("prog.montant_par_habitant", q.code_qpv), 2)}
             for q in data.qpv.itertuples() if data.m("prog.montant_accorde", q.code_qpv) is not None]
@@ -237,11 +243,10 @@ def engagements(data: BilanData) -> dict:
         return {"absent": missing, "manquants": _manquants(data, "engagements")}
     e = data.engagements[data.engagements["perimetre"] == "territoire"]
     alert = data.seuils["alerte_realisation_engagement"]
-    rows = [{"partenaire": r.partenaire, "engagement": r.engagement, "indicateur": r.indicateur,
-             "cible": valeur(r.valeur_cible, r.unite), "realise": "non renseigné" if r.non_renseigne and pd.isna(
-                 r.valeur_realisee) else valeur(r.valeur_realisee, r.unite),
-             "taux": pct(r.taux_realisation, 0),
-             "alerte": bool(pd.notna(r.taux_realisation) and r.taux_realisation < alert)}
+    rows = [{"partenaire": r.partenaire, "engagement": r.engagement, "indicateur": r.indicateur, "cle": r.cle,
+             "cible": valeur(r.valeur_cible, r.unite), "realise": _realise(r), "taux": pct(r.taux_realisation, 0),
+             "alerte": bool(pd.notna(r.taux_realisation) and r.taux_realisation < alert),
+             "partiel": _partiel(r)}
             for r in e.itertuples()]
     dc = sorted(data.keyed("engagements.montant_droit_commun").items())
     rates = e[e["taux_realisation"].notna()].assign(
@@ -256,6 +261,17 @@ def engagements(data: BilanData) -> dict:
             "non_renseignes": nombre(data.m("engagements.non_renseignes")),
             "nombre": nombre(data.m("engagements.nombre")),
             "manquants": _manquants(data, "engagements")}
+
+
+def _realise(r) -> str:
+    return "non renseigné" if r.non_renseigne and pd.isna(r.valeur_realisee) else valeur(r.valeur_realisee, r.unite)
+
+
+def _partiel(r) -> dict | None:
+    """« partiel : 7 QPV sur 8 »: a territory value summed over the QPV that reported, when some did not."""
+    if r.agregat != "somme" or not r.partiel:
+        return None
+    return {"renseignes": nombre(r.qpv_renseignes), "engages": nombre(r.qpv_engages)}
 
 
 def tfpb(data: BilanData) -> dict:
@@ -394,7 +410,7 @@ def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[
     programmed = data.m("prog.montant_accorde") is not None
     titles = _objectif_titles(data)
     for q in data.qpv.itertuples():
-        page = {"code": q.code_qpv, "nom": q.nom_qpv, "population": nombre(q.population),
+        page = {"code": q.code_qpv, "nom": q.nom_qpv, "population": nombre(data.m("prog.population", q.code_qpv)),
                 "communes": ", ".join(commune_names.get(c, c) for c in q.communes), "carte": None,
                 "communes_mot": pluriel(len(q.communes), "commune")}
         if features:
@@ -424,7 +440,7 @@ def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[
                          "couverture": pct(r.taux_couverture, 0), "alerte": bool(r.alerte_couverture)}
                         for r in tf.itertuples()] if len(tf) else []
         eng = data.engagements[data.engagements["perimetre"] == q.code_qpv] if len(data.engagements) else pd.DataFrame()
-        page["engagements"] = [{"partenaire": r.partenaire, "indicateur": r.indicateur,
+        page["engagements"] = [{"partenaire": r.partenaire, "indicateur": r.indicateur, "cle": r.cle,
                                 "cible": valeur(r.valeur_cible, r.unite), "realise": valeur(r.valeur_realisee, r.unite)}
                                for r in eng.itertuples()] if len(eng) else []
         pages.append(page)

@@ -39,11 +39,18 @@ def _run(data_root: Path, sortie: Path, years: list[int], bilan_years: list[int]
     return parametres
 
 
+def _without_measure_marks(html: str) -> str:
+    """The HTML as a reader sees it: the data- attributes naming each figure's measure (tests/test_une_valeur.py)
+    and the bare <span> holding a figure left out."""
+    html = re.sub(r' data-[a-z]+="[^"]*"', "", html)
+    return re.sub(r"<span>([^<]*)</span>", r"\1", html)
+
+
 @pytest.fixture(scope="module")
 def demo(demo_run_partage):
     folder = demo_run_partage.sortie / "2025" / "ccco"
     con = duckdb.connect(str(demo_run_partage.parametres.warehouse_path), read_only=True)
-    yield folder, con, (folder / "bilan_ccco_2025.html").read_text(encoding="utf-8")
+    yield folder, con, _without_measure_marks((folder / "bilan_ccco_2025.html").read_text(encoding="utf-8"))
     con.close()
 
 

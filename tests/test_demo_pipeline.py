@@ -134,6 +134,7 @@ def test_every_referential_indicator_has_a_value_or_a_reason_on_the_demo(demo_ru
                                    ).fetchone()[0]
     assert len(rows) == 30
     for code, value, status, reason in rows:
+        # no value: a status that says why (« détail par QPV » for a rate known QPV by QPV only), with its reason
         assert value is not None or (status not in {"atteint", "en bonne voie", "en retard"} and len(reason) > 15), code
     assert cohort_rates == 4      # each demo CPO's 12-month positive-exit rate reaches the referential
 

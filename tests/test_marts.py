@@ -124,7 +124,7 @@ def test_a_measure_outside_the_catalogue_stops_the_run(config):
         ({"code_mesure": "tfpb.valorise_axe", "cle": "jardinage"},
          "clé « jardinage » non acceptée (accepte : axe_tfpb)"),
         ({"code_mesure": "tfpb.alertes_couverture", "perimetre": "QN05934M"}, "périmètre « QN05934M » non accepté"),
-        ({"code_mesure": "engagement.realise", "cle": "CAF — places"}, "unité « None » absente"),
+        ({"code_mesure": "engagement.realise", "cle": "caf_nord.places_avip"}, "unité « None » absente"),
     ]:
         with pytest.raises(Failure, match=re.escape(message)):
             apply_catalogue(pd.DataFrame([{**good, **row}]), config, [t])
@@ -150,10 +150,10 @@ def test_action_reports_lag_one_year(con):
 
 def test_engagements_targets_achievements_and_rates_never_summed(con):
     # CAF per QPV: targets 4 + 2, achieved 3 + 2 → a territory row 5 / 6
-    assert measure(con, "engagement.realise", cle="CAF du Nord — places AVIP") == 5
-    assert measure(con, "engagement.taux_realisation", cle="CAF du Nord — places AVIP") == pytest.approx(500 / 6)
-    assert measure(con, "engagement.realise", "QN05934M", "CAF du Nord — places AVIP") == 3
-    assert measure(con, "engagement.taux_realisation", cle="CPAM Lille-Douai — bilans réalisés") == pytest.approx(120)
+    assert measure(con, "engagement.realise", cle="caf_nord.places_avip") == 5
+    assert measure(con, "engagement.taux_realisation", cle="caf_nord.places_avip") == pytest.approx(500 / 6)
+    assert measure(con, "engagement.realise", "QN05934M", "caf_nord.places_avip") == 3
+    assert measure(con, "engagement.taux_realisation", cle="cpam_lille_douai.bilans_realises") == pytest.approx(120)
     # a percentage given for one QPV only gets no territory row
     rows = con.execute("SELECT count(*) FROM marts.engagements WHERE annee = 2025 AND indicateur = 'part QPV' "
                        "AND perimetre = 'territoire'").fetchone()[0]

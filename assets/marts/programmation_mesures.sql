@@ -67,3 +67,7 @@ FROM r JOIN ref.qpv q USING (territoire, code_qpv) GROUP BY ALL
 UNION ALL
 SELECT r.territoire, 'territoire', NULL, 'prog.montant_par_habitant', sum(r.montant_accorde) / min(p.population_qpv)
 FROM r JOIN ref.territoires p USING (territoire) GROUP BY ALL
+UNION ALL  -- the one population of each perimeter: the contract's (config/territoires, seed 001 III.2), per-capita base
+SELECT territoire, code_qpv, NULL, 'prog.population', population FROM ref.qpv
+UNION ALL
+SELECT territoire, 'territoire', NULL, 'prog.population', population_qpv FROM ref.territoires

@@ -21,6 +21,20 @@ def measure_rows(config: ProjectConfig, territoires: list[Territoire]) -> list[d
     return rows
 
 
+def engagement_codes(config: ProjectConfig, territoires: list[Territoire]) -> dict[str, pd.DataFrame]:
+    """The referential's partner and indicator codes with their normalised spellings: marts.engagements matches a
+    partner's line on them (ref.engagements_partenaires, ref.engagements_indicateurs), never on the raw text."""
+    partners, indicators = [], []
+    for t in territoires:
+        p, i = config.referentiel(t.referentiel).alias_engagements()
+        partners += [dict(r, territoire=t.code) for r in p]
+        indicators += [dict(r, territoire=t.code) for r in i]
+    partner_columns = ["territoire", "code_partenaire", "nom_partenaire", "cle_partenaire"]
+    indicator_columns = ["territoire", "code_partenaire", "code_indicateur", "libelle_indicateur", "cle_indicateur"]
+    return {"engagements_partenaires": pd.DataFrame(partners, columns=partner_columns).astype("string"),
+            "engagements_indicateurs": pd.DataFrame(indicators, columns=indicator_columns).astype("string")}
+
+
 def sync_reference_tables(con: duckdb.DuckDBPyConnection, config: ProjectConfig,
                           territoires: list[Territoire]) -> None:
     vocabulaire = config.vocabulaire
@@ -32,6 +46,7 @@ def sync_reference_tables(con: duckdb.DuckDBPyConnection, config: ProjectConfig,
                                       "population_qpv": sum(q.population for q in t.qpv)} for t in territoires]),
         "vocabulaire": pd.DataFrame(vocabulaire.rows()).astype({"rang": "Int64", "mois": "Int64"}),
         "mesures": pd.DataFrame(measure_rows(config, territoires)).astype({"unite": "string", "terme": "string"}),
+        **engagement_codes(config, territoires),
     }
     con.execute("CREATE SCHEMA IF NOT EXISTS ref")
     with transaction(con):

@@ -15,7 +15,17 @@ CREATE TABLE IF NOT EXISTS marts.engagements (
     territoire VARCHAR, annee INTEGER, partenaire VARCHAR, type_partenaire VARCHAR, code_objectif VARCHAR,
     engagement VARCHAR, indicateur VARCHAR, unite VARCHAR, perimetre VARCHAR, valeur_cible DOUBLE,
     valeur_realisee DOUBLE, taux_realisation DOUBLE, non_renseigne BOOLEAN, montant_droit_commun DOUBLE,
-    lignes INTEGER);
+    lignes INTEGER, code_partenaire VARCHAR, code_indicateur VARCHAR, cle VARCHAR, declare BOOLEAN,
+    agregat VARCHAR, qpv_engages INTEGER, qpv_renseignes INTEGER, partiel BOOLEAN);
+-- warehouses made before commitments were matched by codes (config/referentiels/*.yaml `partenaires`)
+ALTER TABLE marts.engagements ADD COLUMN IF NOT EXISTS code_partenaire VARCHAR;
+ALTER TABLE marts.engagements ADD COLUMN IF NOT EXISTS code_indicateur VARCHAR;
+ALTER TABLE marts.engagements ADD COLUMN IF NOT EXISTS cle VARCHAR;
+ALTER TABLE marts.engagements ADD COLUMN IF NOT EXISTS declare BOOLEAN;
+ALTER TABLE marts.engagements ADD COLUMN IF NOT EXISTS agregat VARCHAR;
+ALTER TABLE marts.engagements ADD COLUMN IF NOT EXISTS qpv_engages INTEGER;
+ALTER TABLE marts.engagements ADD COLUMN IF NOT EXISTS qpv_renseignes INTEGER;
+ALTER TABLE marts.engagements ADD COLUMN IF NOT EXISTS partiel BOOLEAN;
 CREATE TABLE IF NOT EXISTS marts.tfpb (
     territoire VARCHAR, annee INTEGER, bailleur VARCHAR, code_qpv VARCHAR, nb_logements BIGINT,
     montant_abattement DOUBLE, montant_valorise DOUBLE, cofinancement DOUBLE, actions INTEGER,

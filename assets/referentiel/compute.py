@@ -37,8 +37,11 @@ SILENCIEUX = "partenaire silencieux"
 SECRET = "secret statistique"
 REJETEE = "ligne rejetée"
 NON_RENSEIGNE = "non renseigné"
+STATUT_PAR_QPV = "détail par QPV"  # a rate the partner gave per QPV only: known, but with no territory value
+PAR_QPV = "taux donné QPV par QPV"
 # the statuses decided here; config/vocabulaire.yaml `statuts_indicateur` lists the same codes (tested)
-STATUTS = (ATTEINT, BONNE_VOIE, RETARD, NON_SIGNIFICATIF, PAS_ENCORE, SILENCIEUX, SECRET, REJETEE, NON_RENSEIGNE)
+STATUTS = (ATTEINT, BONNE_VOIE, RETARD, NON_SIGNIFICATIF, PAS_ENCORE, SILENCIEUX, SECRET, REJETEE, STATUT_PAR_QPV,
+           NON_RENSEIGNE)
 
 STABLE = 1e-9
 
@@ -173,30 +176,42 @@ def _missing(con, config: ProjectConfig, territoire: str, annee: int, mesure: Me
         return Jugement(NON_RENSEIGNE, "indicateur absent des fichiers reçus")
     if family == "engagements" and cle:
         row = con.execute("SELECT non_renseigne FROM marts.engagements WHERE territoire = ? AND annee = ? "
-                          "AND partenaire || ' — ' || indicateur = ? AND perimetre = ?",
-                          [territoire, annee, cle, perimetre]).fetchone()
+                          "AND cle = ? AND perimetre = ?", [territoire, annee, cle, perimetre]).fetchone()
         if row is None and perimetre == "territoire":
-            per_qpv = con.execute("SELECT count(*), min(unite) FROM marts.engagements WHERE territoire = ? "
-                                  "AND annee = ? AND partenaire || ' — ' || indicateur = ?",
-                                  [territoire, annee, cle]).fetchone()
-            if per_qpv[0] and per_qpv[1] == "pourcentage":
-                return Jugement(NON_RENSEIGNE, "taux donné QPV par QPV seulement : un taux n'est pas additionné "
-                                               "entre QPV (le partenaire doit fournir la valeur d'ensemble)")
+            per_qpv = _par_qpv(con, territoire, annee, cle)
+            if per_qpv:
+                return Jugement(STATUT_PAR_QPV, per_qpv)
         if row is None:
             quarantined = con.execute(
-                "SELECT fichier, ligne, regles FROM quarantine.lignes "
-                "WHERE famille = 'engagements' AND territoire = ? AND annee_boite = ? "
-                "AND (donnees->>'partenaire') || ' — ' || (donnees->>'indicateur') = ? ORDER BY fichier, ligne LIMIT 1",
-                [territoire, annee, cle]).fetchone()
-            if quarantined and quarantined[0]:
-                return Jugement(REJETEE, f"ligne en quarantaine ({quarantined[0]}, ligne {quarantined[1]} : "
-                                         f"{quarantined[2]}) — à corriger par le partenaire")
+                "SELECT fichier, ligne, regles, donnees->>'partenaire' AS partenaire, donnees->>'indicateur' AS "
+                "indicateur FROM quarantine.lignes WHERE famille = 'engagements' AND territoire = ? "
+                "AND annee_boite = ? ORDER BY fichier, ligne", [territoire, annee]).df()
+            referentiel = config.referentiel(config.territoire(territoire).referentiel)
+            codes = [referentiel.code_engagement(p, i) for p, i in zip(quarantined["partenaire"],
+                                                                       quarantined["indicateur"], strict=True)]
+            hit = quarantined[[c == cle for c in codes]]
+            if len(hit) and hit["fichier"].iloc[0]:
+                first = hit.iloc[0]
+                return Jugement(REJETEE, f"ligne en quarantaine ({first['fichier']}, ligne {first['ligne']} : "
+                                         f"{first['regles']}) — à corriger par le partenaire")
             return Jugement(SILENCIEUX, f"engagement « {cle} » absent des fichiers {annee} du partenaire")
         if row[0]:
             return Jugement(SILENCIEUX, "valeur réalisée non renseignée par le partenaire")
     if family == "cohortes":
         return Jugement(PAS_ENCORE, f"aucune cohorte n'a encore de personne observée à ce jalon en {year}")
     return Jugement(NON_RENSEIGNE, f"aucune donnée {year} pour cette mesure")
+
+
+def _par_qpv(con, territoire: str, annee: int, cle: str) -> str | None:
+    """A rate given QPV by QPV only: no territory value (a rate does not add up), but what the QPV pages show."""
+    low, high, reported, committed = con.execute(
+        "SELECT min(valeur_realisee), max(valeur_realisee), count(valeur_realisee), count(*) FROM marts.engagements "
+        "WHERE territoire = ? AND annee = ? AND cle = ? AND perimetre <> 'territoire' AND unite = 'pourcentage'",
+        [territoire, annee, cle]).fetchone()
+    if not reported:
+        return None
+    return (f"{PAR_QPV} ({_fmt(low)} % à {_fmt(high)} %, {reported} QPV sur {committed}) : un taux ne "
+            "s'additionne pas entre QPV, pas de valeur d'ensemble sans celle du partenaire")
 
 
 def tendance(value: float | None, previous: float | None, seuil: float = 0.0) -> str | None:
