@@ -164,10 +164,8 @@ def warehouse(config):
         ("indicateur.taux_emploi_15_64", None, 42.2, 2025, 2019),
         ("indicateur.taux_pauvrete", None, 36.4, 2025, 2021),
         ("tfpb.alertes_couverture", None, 3, 2025, 2025), ("tfpb.alertes_couverture", None, 1, 2024, 2024),
-        ("engagement.realise", "Préfecture du Nord — jeunes des QPV ayant effectué un séjour de cohésion SNU",
-         30, 2025, 2025),
-        ("engagement.realise", "Préfecture du Nord — jeunes des QPV ayant effectué un séjour de cohésion SNU",
-         28, 2024, 2024),
+        ("engagement.realise", "prefecture_nord.snu", 30, 2025, 2025),  # engagements are keyed by their codes
+        ("engagement.realise", "prefecture_nord.snu", 28, 2024, 2024),
     ]
     con.executemany("INSERT INTO referentiel.mesures (territoire, annee, code_mesure, perimetre, cle, valeur, "
                     "annee_donnees, source) VALUES ('ccco', ?, ?, 'territoire', ?, ?, ?, 'test')",
@@ -176,9 +174,10 @@ def warehouse(config):
                     "valeur_precedente, millesime_precedent) VALUES ('ccco', 2025, ?, 'territoire', ?, ?, ?, ?)",
                     [["taux_emploi_15_64", 42.2, False, 40.1, 2014], ["taux_pauvrete", 36.4, False, 37.0, 2020],
                      ["part_sans_diplome", None, True, None, None]])
-    con.executemany("INSERT INTO marts.engagements (territoire, annee, partenaire, indicateur, perimetre, unite, "
-                    "non_renseigne) VALUES ('ccco', 2025, ?, ?, 'territoire', 'nombre', ?)",
-                    [["France Travail", "demandeurs d'emploi QPV accompagnés", True]])
+    con.executemany("INSERT INTO marts.engagements (territoire, annee, partenaire, indicateur, cle, perimetre, "
+                    "unite, non_renseigne) VALUES ('ccco', 2025, ?, ?, ?, 'territoire', 'nombre', ?)",
+                    [["France Travail", "demandeurs d'emploi QPV accompagnés", "france_travail.de_accompagnes",
+                      True]])
     con.execute("INSERT INTO quarantine.lignes VALUES ('engagements', 'ccco', 2025, 'engagements_2025_en.csv', 3, "
                 "'valeur_maximale', ?)", [json.dumps({"partenaire": "Éducation nationale",
                                                       "indicateur": "part des élèves de 3e des QPV ayant trouvé "
@@ -338,7 +337,7 @@ def test_the_referential_section_shows_means_and_results_in_separate_tables(conf
         libelle="indicateur", valeur=[42.2, 240500, 111.8, 3, 36.4], unite=["pourcentage", "euros", "pourcentage",
                                                                             "nombre", "pourcentage"],
         annee_donnees=[2019, 2025, 2025, 2025, 2021], reference=None, annee_reference=None, cible=50.0,
-        annee_cible=2027, tendance=None, raison="raison", mesure="m", cle=None)
+        annee_cible=2027, tendance=None, raison="raison", mesure="m", cle=None, perimetre="territoire")
     referentiel = config.referentiel("ccco")
     axes = [{"code": a.code, "intitule": a.intitule,
              "objectifs": [{"code": o.code, "intitule": o.intitule} for o in a.objectifs]} for a in referentiel.axes]

@@ -1,8 +1,9 @@
 -- Measures of the programming of year $annee. Money = montant_accorde of granted dossiers, a dossier being granted
 -- when one of its financeurs granted it: every measure reads the rows `r` of granted dossiers, so totals, breakdowns
 -- by financeur, objective and QPV add up. Units: config/mesures.yaml.
-WITH r AS (  -- rows (dossier × financeur × QPV share) of the granted dossiers
-    SELECT * EXCLUDE (est_accorde) FROM (
+WITH r AS (  -- rows (dossier × financeur × QPV share) of the granted dossiers; money as DECIMAL so that every sum
+            -- is exact whatever order the threads add it in (two runs give the same figures to the last digit)
+    SELECT * EXCLUDE (est_accorde) REPLACE (montant_accorde::DECIMAL(38, 6) AS montant_accorde) FROM (
         SELECT *, bool_or(statut = 'accorde') OVER (PARTITION BY territoire, numero_dossier) AS est_accorde
         FROM marts.programmation WHERE annee = $annee)
     WHERE est_accorde
