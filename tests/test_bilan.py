@@ -42,7 +42,7 @@ def _run(data_root: Path, sortie: Path, years: list[int], bilan_years: list[int]
 def _without_measure_marks(html: str) -> str:
     """The HTML as a reader sees it: the data- attributes naming each figure's measure (tests/test_une_valeur.py)
     and the bare <span> holding a figure left out."""
-    html = re.sub(r' data-[a-z]+="[^"]*"', "", html)
+    html = re.sub(r' data-(?:mesure|cle|qpv)="[^"]*"', "", html)
     return re.sub(r"<span>([^<]*)</span>", r"\1", html)
 
 
