@@ -5,6 +5,7 @@ import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
+from assets.publication.vues import publish_views
 from assets.staging.family import Family
 from pipelines.common import slug, write_atomic
 from pipelines.logging import say
@@ -44,17 +45,19 @@ def _xlsx(sheets: dict[str, tuple[list[str], list[list]]], title: str) -> bytes:
 def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, annee: int,
                    families: dict[str, Family]) -> dict:
     folder = parametres.output_dir / str(annee) / "retours"
+    publish_views(con)  # what leaves the pipeline is read from the publication schema only
     written, missing_rows = [], []
     for territoire in parametres.territoires(log=lambda m: None):
         files = con.execute("SELECT famille, fichier, version, sha256, statut, lignes_lues, lignes_retenues, "
                             "lignes_quarantaine, colonnes_inconnues, colonnes_supprimees, message "
-                            "FROM staging.qualite_fichiers WHERE territoire = ? AND annee_boite = ? ORDER BY fichier",
+                            "FROM publication.qualite_fichiers WHERE territoire = ? AND annee_boite = ? "
+                            "ORDER BY fichier",
                             [territoire.code, annee]).fetchall()
         qpv_rows = [[q.code, q.nom, ", ".join(q.communes)] for q in territoire.qpv]
         for (famille, fichier, version, sha, statut, lues, retenues, quarantaine, inconnues, supprimees,
              message) in files:
             problems = con.execute(
-                "SELECT ligne, feuille, colonne, valeur, regle, gravite, message FROM quarantine.erreurs "
+                "SELECT ligne, feuille, colonne, valeur, regle, gravite, message FROM publication.erreurs "
                 "WHERE territoire = ? AND annee_boite = ? AND fichier = ? ORDER BY feuille NULLS FIRST, ligne, colonne",
                 [territoire.code, annee, fichier]).fetchall()
             family = families[famille]   # what to do is said once, in the family's contract YAML
@@ -80,8 +83,8 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
             written.append(path)
         # written by staging/rapport_qualite (assets/staging/expected_files.py), read as the bilan reads it
         missing_rows += [list(r) for r in con.execute(
-            "SELECT territoire, famille, attendu FROM staging.fichiers_manquants WHERE territoire = ? AND annee = ? "
-            "ORDER BY rang", [territoire.code, annee]).fetchall()]
+            "SELECT territoire, famille, attendu FROM publication.fichiers_manquants WHERE territoire = ? "
+            "AND annee = ? ORDER BY rang", [territoire.code, annee]).fetchall()]
     summary_path = folder / "fichiers_manquants.xlsx"
     write_atomic(summary_path, _xlsx({"Fichiers manquants": (["Territoire", "Famille", "Partenaire ou remarque"],
                                                              missing_rows)}, f"Fichiers attendus non reçus {annee}"),

@@ -112,31 +112,17 @@ def build_mesures_asset(marts: tuple[Mart, ...]):
     description="Référentiel d'évaluation calculé (referentiel.indicateurs) : pour chaque question évaluative et "
                 "chaque indicateur du YAML config/referentiels/<territoire>.yaml, la valeur de l'année, la valeur "
                 "précédente, la cible et l'écart à la cible, la tendance, le statut (atteint, en bonne voie, en "
-                "retard, non renseigné avec sa raison) et la mesure d'origine.",
+                "retard, non renseigné avec sa raison) et la mesure d'origine. Publié, secret appliqué, par "
+                "publication/tableaux (publication.referentiel).",
 )
 def referentiel(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
     annee = int(context.partition_key)
     territoires = parametres.territoires(log=lambda m: say(context, m))
-    minimum = parametres.config.settings.secret_statistique.denominateur_minimal
     with entrepot.get_connection() as con:
         frame = compute_referentiel(con, parametres.config, territoires, annee)
         with transaction(con):
             con.execute("DELETE FROM referentiel.indicateurs WHERE annee = ?", [annee])
             insert_frame(con, "referentiel.indicateurs", frame)
-            con.execute("CREATE SCHEMA IF NOT EXISTS publication")
-            con.execute("CREATE TABLE IF NOT EXISTS publication.referentiel AS SELECT * FROM referentiel.indicateurs "
-                        "WHERE false")
-            con.execute("DELETE FROM publication.referentiel WHERE annee = ?", [annee])
-            # a rate about fewer people than the threshold does not leave the pipeline
-            con.execute("""INSERT INTO publication.referentiel BY NAME
-                SELECT * REPLACE (
-                    CASE WHEN effectif < ? THEN NULL ELSE valeur END AS valeur,
-                    CASE WHEN effectif < ? THEN NULL ELSE ecart_cible END AS ecart_cible,
-                    CASE WHEN effectif < ? THEN 'non renseigné' ELSE statut END AS statut,
-                    CASE WHEN effectif < ?
-                         THEN 'valeur non publiée : moins de ' || ? || ' personnes (secret statistique)'
-                         ELSE raison END AS raison)
-                FROM referentiel.indicateurs WHERE annee = ?""", [minimum] * 5 + [annee])
         schema = table_schema(con, "referentiel.indicateurs")
     statuses = frame["statut"].value_counts()
     say(context, f"referentiel/referentiel {annee} : " + ", ".join(f"{s} {n}" for s, n in statuses.items()))
