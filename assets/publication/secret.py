@@ -6,10 +6,12 @@ add up to its observed people, each breakdown adds up to the whole cohort, a CPO
 objective's its CPO. A cell that two tables show is one cell. (The transitions between jalons, which no output
 shows, are not published: with the cohort table they gave back cells that no other relation showed.)
 
-Primary rule: a count below `effectif_minimal` is hidden (« < 5 »). Secondary rule (`secret_pas.sql`, repeated to a
-fixed point, set-based): a relation whose hidden cells a reader could pin to one value — one hidden cell, or hidden
-cells whose bounds leave them one possible value — gets its smallest visible part (else its total) hidden too
-(« secret statistique »). This is the usual greedy heuristic, not tau-argus's minimal loss.
+Primary rule: a count below `effectif_minimal` is hidden (« < 5 »). Secondary rule, repeated to a fixed point: what
+a reader can deduce of each hidden cell is propagated as bounds through every relation (`secret_bornes.sql`,
+`secret_propagation.sql`, set-based); a hidden cell left with a single whole value gets the nearest visible cell
+hidden too (`secret_pas.sql`, « secret statistique »). When propagation finds nothing more, an exact check
+(`audit.py`, one linear programme per group of linked cells) names what it missed and suppression resumes. A greedy
+heuristic (not tau-argus's minimal loss), but no hidden cell is left recomputable or bounded to one value.
 Rates: a rate whose denominator is below `denominateur_minimal`, hidden, or whose numerator is hidden is withheld.
 """
 
