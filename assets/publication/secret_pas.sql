@@ -1,6 +1,7 @@
 -- Secondary suppression, one step: every hidden cell that the bounds (secret_bornes.sql) or the exact check
 -- (audit.py, `_coincees`) pin to one whole value gets one more cell hidden: the nearest visible cell (in a relation
--- it belongs to, else in a relation of a hidden cell of those, and so on), a part before a total, the smallest first.
+-- it belongs to, else in a relation of a hidden cell of those, and so on), the cell that totals the fewest others
+-- first (a breakdown's cell before the whole cohort's), the smallest first.
 UPDATE _etat SET etat = 'secondaire'
 WHERE cellule IN (
     WITH RECURSIVE pinned AS (
@@ -15,8 +16,8 @@ WHERE cellule IN (
         JOIN _relations r ON r.cellule = reach.cellule
         JOIN _relations v ON v.relation = r.relation
         WHERE reach.niveau < 6
-    ), totals AS (SELECT DISTINCT cellule FROM _relations WHERE coef < 0)
-    SELECT arg_min(reach.cellule, (reach.niveau, t.cellule IS NOT NULL, e.valeur, reach.cellule))
+    ), totals AS (SELECT cellule, count(*) AS n FROM _relations WHERE coef < 0 GROUP BY cellule)
+    SELECT arg_min(reach.cellule, (reach.niveau, coalesce(t.n, 0), e.valeur, reach.cellule))
     FROM reach
     JOIN _etat e ON e.cellule = reach.cellule AND e.etat = 'visible'
     LEFT JOIN totals t ON t.cellule = reach.cellule
