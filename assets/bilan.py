@@ -129,7 +129,7 @@ def build_bilan_asset(marts: tuple[Mart, ...]):
         key=AssetKey(["bilan", "bilan"]),
         group_name="bilan",
         partitions_def=annee_partitions,
-        deps=[AssetKey(["referentiel", "referentiel"]), AssetKey(["publication", "cohortes"]),
+        deps=[AssetKey(["referentiel", "referentiel"]), AssetKey(["publication", "tableaux"]),
               AssetKey(["staging", "rapport_qualite"]), AssetKey(["marts", "mesures_rejets"]),
               *(AssetKey(["marts", m.name]) for m in marts)],
         kinds={"html", "pdf", "xlsx"},

@@ -1,13 +1,14 @@
 """Feedback to partners: for each file of the year, a French XLSX listing every problem (row, column, value, rule,
 what to do, and for a rejected row the figures of the bilan it would have changed), what was used (rows retained and
 the figures they fed, also for a file without any problem), ready to send back; and the list of expected files not
-received, per partner. Which figure a row feeds is read from marts.lignes_mesures (assets/marts/rejets.py)."""
+received, per partner. Which figure a row feeds is read from publication.lignes_mesures (assets/marts/rejets.py)."""
 
 import duckdb
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
+from assets.publication.vues import publish_views
 from assets.staging.family import Family
 from pipelines.common import slug, write_atomic
 from pipelines.config import Territoire
@@ -26,22 +27,22 @@ def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bo
 def _figures(con: duckdb.DuckDBPyConnection, territoire: Territoire, annee: int) -> dict[tuple[str, bool], list]:
     """(file, rejected) → the figures its rows feed: measure label, code, perimeter (QPV named), key, rows of the
     file, and for each rejected line the figures it would have changed, in one sentence."""
-    if not (_table_exists(con, "marts", "lignes_mesures") and _table_exists(con, "ref", "mesures")):
+    if not (_table_exists(con, "publication", "lignes_mesures") and _table_exists(con, "ref", "mesures")):
         return {}
     names = pd.DataFrame({"perimetre": ["territoire", *(q.code for q in territoire.qpv)],
                           "nom_perimetre": [f"territoire ({territoire.nom_court})",
                                             *(f"{q.nom} ({q.code})" for q in territoire.qpv)]})
     # what a retained row fed: the figures the bilan has; what a rejected row would have changed may be missing
-    published = ("AND (l.rejetee OR EXISTS (SELECT 1 FROM referentiel.mesures r WHERE r.territoire = l.territoire "
+    published = ("AND (l.rejetee OR EXISTS (SELECT 1 FROM publication.mesures r WHERE r.territoire = l.territoire "
                  "AND r.annee = l.annee AND r.code_mesure = l.code_mesure AND r.perimetre = l.perimetre "
-                 "AND r.cle IS NOT DISTINCT FROM l.cle))") if _table_exists(con, "referentiel", "mesures") else ""
+                 "AND r.cle IS NOT DISTINCT FROM l.cle))") if _table_exists(con, "publication", "mesures") else ""
     con.register("_noms_perimetres", names)
     try:
         rows = con.execute(f"""
             WITH l AS (
                 SELECT l.fichier, l.rejetee, l.feuille, l.ligne, m.rang, m.libelle, l.code_mesure,
                        coalesce(n.nom_perimetre, l.perimetre) AS perimetre, l.cle
-                FROM marts.lignes_mesures l
+                FROM publication.lignes_mesures l
                 JOIN ref.mesures m ON m.territoire = l.territoire AND m.code = l.code_mesure
                 LEFT JOIN _noms_perimetres n ON n.perimetre = l.perimetre
                 WHERE l.territoire = ? AND l.annee = ? {published}
@@ -99,18 +100,20 @@ def _xlsx(sheets: dict[str, tuple[list[str], list[list]]], title: str) -> bytes:
 def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, annee: int,
                    families: dict[str, Family]) -> dict:
     folder = parametres.output_dir / str(annee) / "retours"
+    publish_views(con)  # what leaves the pipeline is read from the publication schema only
     written, missing_rows = [], []
     for territoire in parametres.territoires(log=lambda m: None):
         files = con.execute("SELECT famille, fichier, version, sha256, statut, lignes_lues, lignes_retenues, "
                             "lignes_quarantaine, colonnes_inconnues, colonnes_supprimees, message "
-                            "FROM staging.qualite_fichiers WHERE territoire = ? AND annee_boite = ? ORDER BY fichier",
+                            "FROM publication.qualite_fichiers WHERE territoire = ? AND annee_boite = ? "
+                            "ORDER BY fichier",
                             [territoire.code, annee]).fetchall()
         qpv_rows = [[q.code, q.nom, ", ".join(q.communes)] for q in territoire.qpv]
         figures = _figures(con, territoire, annee)
         for (famille, fichier, version, sha, statut, lues, retenues, quarantaine, inconnues, supprimees,
              message) in files:
             problems = con.execute(
-                "SELECT ligne, feuille, colonne, valeur, regle, gravite, message FROM quarantine.erreurs "
+                "SELECT ligne, feuille, colonne, valeur, regle, gravite, message FROM publication.erreurs "
                 "WHERE territoire = ? AND annee_boite = ? AND fichier = ? ORDER BY feuille NULLS FIRST, ligne, colonne",
                 [territoire.code, annee, fichier]).fetchall()
             family = families[famille]   # what to do is said once, in the family's contract YAML
@@ -155,8 +158,8 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
             written.append(path)
         # written by staging/rapport_qualite (assets/staging/expected_files.py), read as the bilan reads it
         missing_rows += [list(r) for r in con.execute(
-            "SELECT territoire, famille, attendu FROM staging.fichiers_manquants WHERE territoire = ? AND annee = ? "
-            "ORDER BY rang", [territoire.code, annee]).fetchall()]
+            "SELECT territoire, famille, attendu FROM publication.fichiers_manquants WHERE territoire = ? "
+            "AND annee = ? ORDER BY rang", [territoire.code, annee]).fetchall()]
     summary_path = folder / "fichiers_manquants.xlsx"
     write_atomic(summary_path, _xlsx({"Fichiers manquants": (["Territoire", "Famille", "Partenaire ou remarque"],
                                                              missing_rows)}, f"Fichiers attendus non reçus {annee}"),
@@ -172,8 +175,7 @@ def build_retours_partenaires(families: dict[str, Family]):
         group_name="staging",
         partitions_def=annee_partitions,
         deps=[AssetKey(["staging", f]) for f in families] + [AssetKey(["staging", "rapport_qualite"]),
-                                                              AssetKey(["marts", "mesures_rejets"]),
-                                                              AssetKey(["referentiel", "mesures"])],
+                                                              AssetKey(["publication", "tableaux"])],
         kinds={"xlsx"},
         owners=["team:donnees"],
         description="Retours aux partenaires : pour chaque fichier reçu dans l'année, un classeur XLSX en français "

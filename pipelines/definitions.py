@@ -18,7 +18,7 @@ from assets.diffusion import diffusion
 from assets.marts.assets import build_mart_asset
 from assets.marts.catalog import Mart, discover_marts
 from assets.marts.rejets import build_mesures_rejets_asset
-from assets.publication.assets import cohortes_publiees
+from assets.publication.assets import build_publication_asset
 from assets.referentiel.assets import build_mesures_asset, referentiel
 from assets.retours import build_retours_partenaires
 from assets.sources import build_source_asset
@@ -55,7 +55,8 @@ def build_graph(config: ProjectConfig, sql_dirs: Iterable[Path | str] = ()) -> G
               *(build_staging_asset(f, registre) for f in families.values()),
               build_rapport_qualite(families), build_retours_partenaires(families),
               *(build_mart_asset(m, registre) for m in marts), build_mesures_rejets_asset(families),
-              build_mesures_asset(marts), referentiel, cohortes_publiees, build_bilan_asset(marts), diffusion]
+              build_mesures_asset(marts), referentiel, build_publication_asset(marts), build_bilan_asset(marts),
+              diffusion]
     paths = {a.key.to_user_string() for a in assets}
     return Graph(families, marts, registre, assets, build_ge_checks(registre, paths))
 

@@ -1,5 +1,6 @@
-"""Everything one bilan shows, read once from the warehouse: published tables (secrecy applied), marts and
-measures, the year's files. Sections only format what is here, so each figure has one source."""
+"""Everything one bilan shows, read once from the warehouse's `publication` schema only (secrecy applied there,
+assets/publication/): measures, referential, marts as published, cohorts, the year's files. Sections only format
+what is here, so each figure has one source."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ class BilanData:
     run_id: str
     genere_le: str
     families_present: dict[str, bool]
-    measures: pd.DataFrame
+    measures: pd.DataFrame            # publication.mesures: `valeur` empty where `secret` says what is shown
     measures_before: pd.DataFrame
     referentiel: pd.DataFrame
     axes: list[dict]
@@ -29,7 +30,6 @@ class BilanData:
     tfpb: pd.DataFrame
     indicateurs: pd.DataFrame         # perimetre = territoire and each QPV
     cohortes: pd.DataFrame            # published (secrecy applied)
-    transitions: pd.DataFrame         # published
     qualite: pd.DataFrame
     erreurs_par_regle: pd.DataFrame
     fichiers_manquants: list[str]
@@ -38,7 +38,7 @@ class BilanData:
     vocabulaire: Vocabulaire                # labels of codes: vocabulaire.libelles(domaine)
     controles: pd.DataFrame = field(default_factory=pd.DataFrame)
     secret: dict = field(default_factory=dict)
-    rejets: pd.DataFrame = field(default_factory=pd.DataFrame)  # marts.mesures_rejets: reports/rejets.py
+    rejets: pd.DataFrame = field(default_factory=pd.DataFrame)  # publication.mesures_rejets: reports/rejets.py
     seuils: dict = field(default_factory=dict)
     glossaire: list[dict] = field(default_factory=list)   # config/glossaire.yaml, sorted
     regles: dict[str, str] = field(default_factory=dict)  # contract rule → its French description
@@ -47,7 +47,7 @@ class BilanData:
         frame = self.measures_before if before else self.measures
         rows = frame[(frame["code_mesure"] == code) & (frame["perimetre"] == perimetre)
                      & ((frame["cle"] == cle) if cle else frame["cle"].isna())]
-        return None if rows.empty else float(rows["valeur"].iloc[0])
+        return None if rows.empty or pd.isna(rows["valeur"].iloc[0]) else float(rows["valeur"].iloc[0])
 
     def unite(self, code: str) -> str | None:
         """A measure's unit, as the catalogue (config/mesures.yaml) gave it to the published row."""
@@ -59,7 +59,8 @@ class BilanData:
         frame = self.measures
         if frame.empty:
             return {}
-        rows = frame[(frame["code_mesure"] == code) & (frame["perimetre"] == perimetre) & frame["cle"].notna()]
+        rows = frame[(frame["code_mesure"] == code) & (frame["perimetre"] == perimetre) & frame["cle"].notna()
+                     & frame["valeur"].notna()]
         return dict(zip(rows["cle"], rows["valeur"].astype(float)))
 
 
@@ -83,60 +84,61 @@ def _shown(indicateurs: pd.DataFrame, config: ProjectConfig, territoire: Territo
 def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, territoire: Territoire, annee: int,
                     run_id: str) -> BilanData:
     t, a = territoire.code, annee
-    quality = _df(con, "staging", "qualite_fichiers",
-                  "SELECT * FROM staging.qualite_fichiers WHERE territoire = ? AND annee_boite = ? "
+    quality = _df(con, "publication", "qualite_fichiers",
+                  "SELECT * FROM publication.qualite_fichiers WHERE territoire = ? AND annee_boite = ? "
                   "ORDER BY famille, fichier", [t, a])
     present = {f: bool(len(quality)) and bool(((quality["famille"] == f) & (quality["statut"] == "accepte")).any())
                for f in config.vocabulaire.codes("familles")}
     if not present["cohortes"]:  # cohorts are rebuilt from every year's files
-        present["cohortes"] = bool(_df(con, "marts", "cohortes_jalons", "SELECT 1 FROM marts.cohortes_jalons WHERE "
-                                       "territoire = ? AND annee = ? LIMIT 1", [t, a]).shape[0])
+        present["cohortes"] = bool(_df(con, "publication", "cohortes_jalons", "SELECT 1 FROM "
+                                       "publication.cohortes_jalons WHERE territoire = ? AND annee = ? LIMIT 1",
+                                       [t, a]).shape[0])
     referentiel = config.referentiel(territoire.referentiel)
     ref_rows = _df(con, "publication", "referentiel", "SELECT * FROM publication.referentiel WHERE territoire = ? "
                    "AND annee = ? ORDER BY question, code_indicateur", [t, a])
     axes = [{"code": ax.code, "intitule": ax.intitule,
              "objectifs": [{"code": o.code, "intitule": o.intitule} for o in ax.objectifs]} for ax in referentiel.axes]
-    erreurs = _df(con, "quarantine", "erreurs", "SELECT fichier, regle, gravite, count(*) AS n FROM quarantine.erreurs "
-                  "WHERE territoire = ? AND annee_boite = ? GROUP BY ALL ORDER BY fichier, n DESC", [t, a])
+    erreurs = _df(con, "publication", "erreurs", "SELECT fichier, regle, gravite, count(*) AS n "
+                  "FROM publication.erreurs WHERE territoire = ? AND annee_boite = ? GROUP BY ALL "
+                  "ORDER BY fichier, n DESC", [t, a])
     return BilanData(
         territoire=territoire, annee=a, referentiel_version=referentiel.version, run_id=run_id,
         genere_le=dt.date.today().strftime("%d/%m/%Y"), families_present=present,
-        measures=_df(con, "referentiel", "mesures",
-                     "SELECT * FROM referentiel.mesures WHERE territoire = ? AND annee = ? ORDER BY ALL",
+        measures=_df(con, "publication", "mesures",
+                     "SELECT * FROM publication.mesures WHERE territoire = ? AND annee = ? ORDER BY ALL",
                      [t, a]),
-        measures_before=_df(con, "referentiel", "mesures", "SELECT * FROM referentiel.mesures WHERE territoire = ? "
+        measures_before=_df(con, "publication", "mesures", "SELECT * FROM publication.mesures WHERE territoire = ? "
                             "AND annee = ? ORDER BY ALL", [t, a - 1]),
         referentiel=ref_rows, axes=axes,
-        programmation=_df(con, "marts", "programmation", "SELECT * FROM marts.programmation WHERE territoire = ? AND "
-                          "annee = ? ORDER BY ALL", [t, a]),
-        engagements=_df(con, "marts", "engagements",
-                        "SELECT * FROM marts.engagements WHERE territoire = ? AND annee = ? "
+        programmation=_df(con, "publication", "programmation", "SELECT * FROM publication.programmation "
+                          "WHERE territoire = ? AND annee = ? ORDER BY ALL", [t, a]),
+        engagements=_df(con, "publication", "engagements",
+                        "SELECT * FROM publication.engagements WHERE territoire = ? AND annee = ? "
                         "ORDER BY partenaire, engagement, indicateur, perimetre", [t, a]),
-        tfpb=_df(con, "marts", "tfpb", "SELECT * FROM marts.tfpb WHERE territoire = ? AND annee = ? ORDER BY bailleur, "
-                 "code_qpv", [t, a]),
-        indicateurs=_shown(_df(con, "marts", "indicateurs",
-                               "SELECT * FROM marts.indicateurs WHERE territoire = ? AND annee = ? ORDER BY ALL",
+        tfpb=_df(con, "publication", "tfpb", "SELECT * FROM publication.tfpb WHERE territoire = ? AND annee = ? "
+                 "ORDER BY bailleur, code_qpv", [t, a]),
+        indicateurs=_shown(_df(con, "publication", "indicateurs",
+                               "SELECT * FROM publication.indicateurs WHERE territoire = ? AND annee = ? ORDER BY ALL",
                                [t, a]), config, territoire),
         cohortes=_df(con, "publication", "cohortes_jalons", "SELECT * FROM publication.cohortes_jalons WHERE "
                      "territoire = ? AND annee = ? ORDER BY reference_cpo, cohorte, rang_jalon, dimension, modalite",
                      [t, a]),
-        transitions=_df(con, "publication", "cohortes_transitions", "SELECT * FROM publication.cohortes_transitions "
-                        "WHERE territoire = ? AND annee = ? ORDER BY ALL", [t, a]),
         qualite=quality,
         erreurs_par_regle=erreurs,
         fichiers_manquants=[f"{family} — {who}" for family, who in _df(
-            con, "staging", "fichiers_manquants", "SELECT famille, attendu FROM staging.fichiers_manquants "
+            con, "publication", "fichiers_manquants", "SELECT famille, attendu FROM publication.fichiers_manquants "
             "WHERE territoire = ? AND annee = ? ORDER BY rang", [t, a]).itertuples(index=False)],
-        sources=_df(con, "archive", "depots", "SELECT famille, annee, nom_fichier, version, sha256, origine, "
-                    "premier_vu_le FROM archive.depots WHERE territoire = ? AND annee <= ? AND actif "
+        sources=_df(con, "publication", "sources", "SELECT famille, annee, nom_fichier, version, sha256, origine, "
+                    "premier_vu_le FROM publication.sources WHERE territoire = ? AND annee <= ? AND actif "
                     "ORDER BY annee, famille, nom_fichier", [t, a]),
         qpv=pd.DataFrame([{"code_qpv": q.code, "nom_qpv": q.nom, "population": q.population,
                            "communes": q.communes} for q in territoire.qpv]),
-        controles=_df(con, "staging", "controles", "SELECT actif, controle, description, message, problemes, detail "
-                      "FROM staging.controles WHERE annee = ? AND territoire = ? AND NOT reussi AND NOT bloquant "
-                      "ORDER BY actif, controle", [a, t]),
-        rejets=_df(con, "marts", "mesures_rejets", "SELECT code_mesure, perimetre, cle, lignes_rejetees, "
-                   "montant_rejete, lignes FROM marts.mesures_rejets WHERE territoire = ? AND annee = ?", [t, a]),
+        controles=_df(con, "publication", "controles", "SELECT actif, controle, description, message, problemes, "
+                      "detail FROM publication.controles WHERE annee = ? AND territoire = ? AND NOT reussi "
+                      "AND NOT bloquant ORDER BY actif, controle", [a, t]),
+        rejets=_df(con, "publication", "mesures_rejets", "SELECT code_mesure, perimetre, cle, lignes_rejetees, "
+                   "montant_rejete, lignes FROM publication.mesures_rejets WHERE territoire = ? AND annee = ? "
+                   "ORDER BY ALL", [t, a]),
         secret=config.settings.secret_statistique.model_dump(),
         seuils=config.settings.seuils.model_dump(),
         vocabulaire=config.vocabulaire,

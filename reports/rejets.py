@@ -1,4 +1,4 @@
-"""Rejected rows beside the figures they would have changed. `data.rejets` (marts.mesures_rejets, keyed like the
+"""Rejected rows beside the figures they would have changed. `data.rejets` (publication.mesures_rejets, keyed like the
 measures) says, per measure, perimeter and key, how many quarantined rows would have fed it and, for money, how
 much; this module writes "provisoire : 2 lignes rejetées, 2 034 €" beside those figures, says when an alert is
 caused by rejected rows, and lists the commitments that are missing only because their row was rejected. The

@@ -1,4 +1,5 @@
-"""HTML (self-contained), PDF (WeasyPrint) and XLSX annex of a bilan, from the same data."""
+"""HTML (self-contained), PDF (WeasyPrint) and XLSX annex of a bilan, from the same data (the `publication`
+tables: the annex's sheets are those tables, secrecy applied)."""
 
 from __future__ import annotations
 
@@ -86,7 +87,8 @@ ANNEX_SHEETS = [
         "projection_cible": ("Projection à l'échéance", "n"), "lignes_rejetees": ("Lignes rejetées", "i")}),
     ("Mesures", "measures", {
         "code_mesure": ("Code de mesure", "t"), "perimetre": ("Périmètre", "t"), "cle": ("Clé", "t"),
-        "valeur": ("Valeur", "n"), "unite": ("Unité", "t"), "annee_donnees": ("Année des données", "i"),
+        "valeur": ("Valeur", "n"), "secret": ("Secret statistique (valeur non publiée)", "t"),
+        "unite": ("Unité", "t"), "annee_donnees": ("Année des données", "i"),
         "source": ("Mart (actif Dagster)", "t")}),
     ("Programmation", "programmation", {
         "numero_dossier": ("N° dossier", "t"), "porteur": ("Porteur", "t"), "intitule_action": ("Action", "t"),

@@ -9,6 +9,8 @@ from reports import charts, statuts
 from reports.data import BilanData
 from reports.format import compte, euros, nombre, pct, pluriel, points, ratio, signe, texte_chiffres, valeur
 
+SECRET = "secret statistique"  # what a withheld figure shows (a count under the threshold shows « < 5 »)
+
 
 def method_notes(data: BilanData) -> list[str]:
     """The method notes of the bilan and its annex; thresholds from config/settings.yaml (`seuils`)."""
@@ -307,7 +309,7 @@ def indicateurs(data: BilanData, dep_label: str, epci_label: str) -> dict:
         return {"absent": missing}
     i = data.indicateurs[data.indicateurs["perimetre"] == "territoire"].sort_values("code_indicateur")
     rows = [{"libelle": r.libelle_indicateur or r.code_indicateur, "millesime": r.millesime,
-             "valeur": "secret" if r.secret else valeur(r.valeur, r.unite),
+             "valeur": SECRET if r.secret else valeur(r.valeur, r.unite),
              "evolution": ("" if pd.isna(r.evolution) else (points(r.evolution) if r.unite_evolution == "points"
                            else (pct(r.evolution) if r.unite_evolution == "%" else nombre(r.evolution, 1))))
              + ("" if pd.isna(r.millesime_precedent) else f" depuis {int(r.millesime_precedent)}"),
@@ -331,6 +333,11 @@ def _gap(v, unite):
     return points(v) if unite == "pourcentage" else signe(v, 1)
 
 
+def _rate(value) -> str:
+    """A published cohort rate: withheld only by secrecy (publication.cohortes_jalons)."""
+    return SECRET if pd.isna(value) else pct(value, 0)
+
+
 def cohortes(data: BilanData) -> dict:
     missing = _missing(data, "cohortes")
     if missing:
@@ -346,9 +353,9 @@ def cohortes(data: BilanData) -> dict:
                        "objectif": titles.get(rows["code_objectif"].iloc[0] or "", rows["code_objectif"].iloc[0] or ""),
                        "lignes": [{"jalon": jalons[r.jalon], "attendus": r.attendus or "—", "observes": r.observes,
                                    **{s: getattr(r, s) for s in situations},
-                                   "taux_positif": pct(r.taux_sortie_positive, 0),
-                                   "taux_durable": pct(r.taux_emploi_durable, 0),
-                                   "taux_perdus": pct(r.taux_perdus_de_vue, 0)} for r in rows.itertuples()]})
+                                   "taux_positif": _rate(r.taux_sortie_positive),
+                                   "taux_durable": _rate(r.taux_emploi_durable),
+                                   "taux_perdus": _rate(r.taux_perdus_de_vue)} for r in rows.itertuples()]})
     series = [{"serie": f"{operateurs.get(r.reference_cpo, r.reference_cpo)} (cohorte {int(r.cohorte)})",
                "jalon": jalons[r.jalon],
                "taux": r.taux_sortie_positive}
@@ -361,7 +368,7 @@ def cohortes(data: BilanData) -> dict:
     breakdown = [{"cpo": operateurs.get(r.reference_cpo, r.reference_cpo), "cohorte": int(r.cohorte),
                   "dimension": {"sexe": "Sexe", "tranche_age": "Âge à l'entrée",
                                 "residence": "Résidence"}[r.dimension], "modalite": r.modalite,
-                  "observes": r.observes, "positives": r.sorties_positives, "taux": pct(r.taux_sortie_positive, 0)}
+                  "observes": r.observes, "positives": r.sorties_positives, "taux": _rate(r.taux_sortie_positive)}
                  for r in twelve.itertuples()]
     return {"absent": None, "tables": tables, "graphique": chart, "situations": situations, "detail_12_mois": breakdown,
             "seuils": data.secret}
@@ -418,7 +425,7 @@ def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[
                                            highlight=q.code_qpv)
         ind = data.indicateurs[data.indicateurs["perimetre"] == q.code_qpv] if len(data.indicateurs) else pd.DataFrame()
         page["indicateurs"] = [{"libelle": r.libelle_indicateur or r.code_indicateur, "millesime": r.millesime,
-                                "valeur": "secret" if r.secret else valeur(r.valeur, r.unite)}
+                                "valeur": SECRET if r.secret else valeur(r.valeur, r.unite)}
                                for r in ind.sort_values("code_indicateur").itertuples()] if len(ind) else []
         if programmed:
             # actions for every QPV are summed in one line: the page lists what was aimed at this quartier

@@ -129,7 +129,7 @@ def test_cohort_section_respects_secrecy(demo):
     assert "&lt; 5" in html
     shown = con.execute("SELECT observes FROM publication.cohortes_jalons WHERE annee = 2025 AND dimension = "
                         "'ensemble'").fetchall()
-    assert all(v[0] in ("< 5", "s") or int(v[0]) >= 5 for v in shown)
+    assert all(v[0] in ("< 5", "secret statistique") or int(v[0]) >= 5 for v in shown)
 
 
 def test_html_opens_offline_in_chromium_without_errors_or_requests(demo, tmp_path):
@@ -166,7 +166,11 @@ def test_xlsx_annex_carries_every_table_and_the_measure_codes(demo):
     assert rows[0][:3] == ("Code de mesure", "Périmètre", "Clé")
     n = con.execute("SELECT count(*) FROM referentiel.mesures WHERE annee = 2025 AND territoire = 'ccco'").fetchone()[0]
     assert len(rows) - 1 == n
-    assert all(isinstance(r[3], (int, float)) for r in rows[1:])              # numbers are numbers, not text
+    # numbers are numbers, not text; a value under secrecy is empty and says so (the sheet is publication.mesures)
+    assert rows[0][4] == "Secret statistique (valeur non publiée)"
+    assert all(isinstance(r[3], (int, float)) and r[4] is None or r[3] is None and r[4] in ("< 5", "secret statistique")
+               for r in rows[1:])
+    assert any(r[4] for r in rows[1:])
 
 
 def test_bilan_renders_when_families_are_missing(tmp_path):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from assets.publication.cohortes import CohortColumns, publish_cohortes, relations_of_block
-from assets.publication.secret import protect, withheld_rate
+from assets.publication.cohortes import CohortColumns
+from assets.publication.secret import SECONDARY
 from pipelines.config import ProjectConfig
 from tests.test_marts import FIXTURES, _materialize
 
@@ -113,89 +113,27 @@ def test_published_cohort_tables_never_show_a_small_count(con):
         shown = published[column].dropna()
         numbers = pd.to_numeric(shown, errors="coerce").dropna()
         assert (numbers >= 5).all(), column
-        assert set(shown[pd.to_numeric(shown, errors="coerce").isna()]) <= {"< 5", "s"}
+        assert set(shown[pd.to_numeric(shown, errors="coerce").isna()]) <= {"< 5", SECONDARY}
     assert published["taux_sortie_positive"].isna().all()   # every denominator here is below 10
 
 
-# --- the secrecy rules on their own -----------------------------------------------------------------------------
-
-
-def test_primary_rule_hides_counts_below_the_threshold():
-    p = protect({"a": 4, "b": 5, "c": 0}, [], threshold=5)
-    assert p.primary == {"a", "c"} and not p.secondary
-    assert (p.show("a", 4, 5), p.show("b", 5, 5)) == ("< 5", "5")
-
-
-def test_a_naive_table_would_let_the_hidden_cell_be_recomputed_from_its_total():
-    # total 20 = 2 + 9 + 9: hiding only the 2 would leave 20 - 9 - 9 = 2 readable
-    values = {"total": 20, "x": 2, "y": 9, "z": 9}
-    p = protect(values, [("total", ["x", "y", "z"])], threshold=5)
-    assert p.primary == {"x"}
-    assert len(p.secondary) == 1 and p.secondary <= {"y", "z"}   # one more part hidden: x is no longer recoverable
-
-
-def test_secondary_suppression_propagates_through_linked_totals():
-    # a 2×2 table with row and column totals; one small cell forces a chain of hidden cells
-    values = {"r1": 12, "r2": 30, "c1": 10, "c2": 32, "t": 42, "a": 3, "b": 9, "c": 7, "d": 23}
-    relations = [("r1", ["a", "b"]), ("r2", ["c", "d"]), ("c1", ["a", "c"]), ("c2", ["b", "d"]),
-                 ("t", ["r1", "r2"]), ("t", ["c1", "c2"])]
-    p = protect(values, relations, threshold=5)
-    for total, parts in relations:
-        assert len([c for c in [total, *parts] if c in p.hidden]) != 1, (total, parts, p.hidden)
-    assert p.hidden == {"a", "b", "c", "d"}
-
-
-def test_rates_withheld_for_small_denominators_or_hidden_numerators():
-    p = protect({"n": 3, "m": 12}, [], threshold=5)
-    assert withheld_rate(50.0, "m", 9, p, 10) is None       # denominator below 10
-    assert withheld_rate(25.0, "n", 12, p, 10) is None      # numerator hidden: 25 % × 12 gives it back
-    assert withheld_rate(40.0, "m", 30, p, 10) == 40.0
-
-
-def test_published_demo_like_block_leaks_nothing():
-    # one cohort × jalon block: ensemble row and a breakdown whose modalities add up to it
-    rows = []
-    for dimension, modalite, counts in [("ensemble", "ensemble", (30, 28, 9, 6, 3, 6, 2, 2)),
-                                        ("sexe", "F", (16, 15, 6, 2, 1, 4, 1, 1)),
-                                        ("sexe", "M", (14, 13, 3, 4, 2, 2, 1, 1))]:
-        attendus, observes, *situations = counts
-        rows.append({"territoire": "t", "annee": 2025, "reference_cpo": "CPO", "code_objectif": "OG.1.1",
-                     "cohorte": 2024, "jalon": "12_mois", "rang_jalon": 3, "dimension": dimension,
-                     "modalite": modalite, "attendus": attendus, "observes": observes,
-                     **dict(zip(COLUMNS.situations, situations)),
-                     "sorties_positives": sum(situations[:3]),
-                     "taux_sortie_positive": 100 * sum(situations[:3]) / observes,
-                     "taux_emploi_durable": 100 * situations[0] / observes,
-                     "taux_perdus_de_vue": 100 * situations[5] / observes})
-    frame = pd.DataFrame(rows)
-    published = publish_cohortes(frame, COLUMNS, 5, 10)
-    hidden = {(i, c) for i in published.index for c in COUNTS if published.at[i, c] in ("< 5", "s")}
-    for total, parts in relations_of_block(frame, COLUMNS):
-        assert len([c for c in [total, *parts] if c in hidden]) != 1, (total, parts)
-    assert published.at[0, "observes"] == "28" and published.at[0, "emploi_durable"] == "9"
-    assert published.at[1, "inactif"] == "< 5"
-    assert published.at[0, "taux_sortie_positive"] == pytest.approx(100 * 18 / 28)
+# --- the secrecy rules on their own: tests/test_secret_publication.py ---------------------------------------------
 
 
 def test_a_year_where_every_rate_is_withheld_still_publishes_the_next_year():
     """The published tables keep their types when a first year has every rate withheld (a small territory)."""
     import duckdb
 
-    from assets.publication.assets import _replace
+    from assets.publication.tables import write_year
 
-    def block(annee, observes):
-        situations = [observes, 0, 0, 0, 0, 0]
-        return pd.DataFrame([{"territoire": "t", "annee": annee, "reference_cpo": "CPO", "code_objectif": "OG.1.1",
-                              "cohorte": 2024, "jalon": "12_mois", "rang_jalon": 3, "dimension": "ensemble",
-                              "modalite": "ensemble", "attendus": observes, "observes": observes,
-                              **dict(zip(COLUMNS.situations, situations)), "sorties_positives": observes,
-                              "taux_sortie_positive": 100.0, "taux_emploi_durable": 100.0,
-                              "taux_perdus_de_vue": 0.0}])
+    def block(annee, rate):
+        return pd.DataFrame({"territoire": ["t"], "annee": [annee], "observes": pd.array(["< 5" if rate is None
+                                                                                          else "40"], dtype="string"),
+                             "taux_sortie_positive": pd.array([rate], dtype="Float64")})
 
     con = duckdb.connect()
-    small = publish_cohortes(block(2024, 3), COLUMNS, 5, 10)
-    assert small["taux_sortie_positive"].isna().all()            # under 10 people: withheld
-    _replace(con, "cohortes_jalons", small, 2024)
-    _replace(con, "cohortes_jalons", publish_cohortes(block(2025, 40), COLUMNS, 5, 10), 2025)
+    write_year(con, {"cohortes_jalons": block(2024, None)}, 2024)
+    write_year(con, {"cohortes_jalons": block(2025, 100.0)}, 2025)
+    write_year(con, {"cohortes_jalons": block(2025, 100.0)}, 2025)     # a year run again replaces its rows
     rates = con.execute("SELECT annee, taux_sortie_positive FROM publication.cohortes_jalons ORDER BY annee").fetchall()
     assert rates == [(2024, None), (2025, 100.0)]

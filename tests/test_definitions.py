@@ -39,7 +39,8 @@ def test_graph_shape():
     for key in keys:
         node = graph.get(key)
         assert node.description and len(node.description) > 40, key
-        assert node.group_name in {"sources", "staging", "marts", "cohortes", "referentiel", "bilan"}, key
+        assert node.group_name in {"sources", "staging", "marts", "cohortes", "referentiel", "publication",
+                                   "bilan"}, key
         assert node.owners, key
         assert node.partitions_def is not None, key
 

@@ -1,64 +1,97 @@
-"""Statistical secrecy for everything that leaves the pipeline.
+"""Statistical secrecy, applied once to every count about people that leaves the pipeline.
 
-Primary rule: a count of people below `effectif_minimal` (5) is shown as `< 5`. Secondary rule: a hidden cell must
-not be recomputable from a published total — in every additive relation (total = Σ parts) that the published
-tables state, the hidden cells are never exactly one; when they are, the smallest visible part is hidden too
-(shown `s`), and the relations are checked again until none leaks. This is the usual greedy heuristic (not the
-minimal-loss optimum that tau-argus searches); it is safe for the relations given to it.
-Rates: a rate whose denominator is below `denominateur_minimal` (10) is withheld, and so is a rate whose numerator
-is hidden (rate × published denominator would give it back).
+The counts of the cohort table and of the cohort measures (and the numerators their published rates give back)
+are cells of one set (`cellules.sql`), with every linear relation a reader can use between them: a row's situations
+add up to its observed people, each breakdown adds up to the whole cohort, a CPO's measure adds up its cohorts, an
+objective's its CPO. A cell that two tables show is one cell. (The transitions between jalons, which no output
+shows, are not published: with the cohort table they gave back cells that no other relation showed.)
+
+Primary rule: a count below `effectif_minimal` is hidden (« < 5 »). Secondary rule, repeated to a fixed point: what
+a reader can deduce of each hidden cell is propagated as bounds through every relation (`secret_bornes.sql`,
+`secret_propagation.sql`, set-based); a hidden cell left with a single whole value gets the nearest visible cell
+hidden too (`secret_pas.sql`, « secret statistique »). When propagation finds nothing more, an exact check
+(`audit.py`, one linear programme per group of linked cells) names what it missed and suppression resumes. A greedy
+heuristic (not tau-argus's minimal loss), but no hidden cell is left recomputable or bounded to one value.
+Rates: a rate whose denominator is below `denominateur_minimal`, hidden, or whose numerator is hidden is withheld.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from pathlib import Path
 
-PRIMARY, SECONDARY = "< 5", "s"
+import duckdb
 
+from assets.marts.sql import run_script, statements
+from assets.publication.audit import pinned_cells
 
-@dataclass
-class Protection:
-    primary: set = field(default_factory=set)
-    secondary: set = field(default_factory=set)
-
-    @property
-    def hidden(self) -> set:
-        return self.primary | self.secondary
-
-    def show(self, cell: Hashable, value: float | None, threshold: int) -> str | None:
-        if value is None:
-            return None
-        if cell in self.primary:
-            return f"< {threshold}"
-        if cell in self.secondary:
-            return SECONDARY
-        return str(int(value))
+HERE = Path(__file__).parent
+SECONDARY = "secret statistique"
 
 
-def protect(values: Mapping[Hashable, float], relations: Sequence[tuple[Hashable, Sequence[Hashable]]],
-            threshold: int) -> Protection:
-    """`values`: every published count; `relations`: (total cell, its part cells) that hold in the tables."""
-    result = Protection(primary={c for c, v in values.items() if v is not None and v < threshold})
-    changed = True
-    while changed:
-        changed = False
-        for total, parts in relations:
-            cells = [total, *parts]
-            hidden = [c for c in cells if c in result.hidden]
-            if len(hidden) != 1:
-                continue
-            visible_parts = sorted((c for c in parts if c not in result.hidden), key=lambda c: (values[c], str(c)))
-            if visible_parts:
-                result.secondary.add(visible_parts[0])
-            elif total not in result.hidden:
-                result.secondary.add(total)
-            changed = True
-    return result
+def primary_label(effectif_minimal: int) -> str:
+    return f"< {effectif_minimal}"
 
 
-def withheld_rate(rate: float | None, numerator_cell, denominator: float | None, protection: Protection,
-                  min_denominator: int) -> float | None:
-    if rate is None or denominator is None or denominator < min_denominator or numerator_cell in protection.hidden:
-        return None
-    return rate
+def apply_secret(con: duckdb.DuckDBPyConnection, annee: int, rates: dict[str, str], effectif_minimal: int,
+                 denominateur_minimal: int) -> int:
+    """Leaves `_etat` (cellule, valeur, etat) and the cells' sources as temp tables; returns the number of steps.
+    `rates`: each rate (cohort column or measure metric) → the count it is the numerator of."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _taux (taux VARCHAR, numerateur VARCHAR)")
+    con.executemany("INSERT INTO _taux VALUES (?, ?)", list(rates.items()))
+    run_script(con, "cellules.sql", annee, folder=HERE)
+    return suppress(con, effectif_minimal, denominateur_minimal)
+
+
+def suppress(con: duckdb.DuckDBPyConnection, effectif_minimal: int, denominateur_minimal: int) -> int:
+    """Primary then secondary suppression of `_cellules` (cellule, valeur) under `_relations` (relation, cellule,
+    coef), into `_etat`; returns the number of secondary steps run."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _parametres AS SELECT ?::INTEGER AS seuil, ?::INTEGER AS denominateur, "
+                "?::VARCHAR AS primaire, ?::VARCHAR AS secondaire",
+                [effectif_minimal, denominateur_minimal, primary_label(effectif_minimal), SECONDARY])
+    con.execute("CREATE OR REPLACE TEMP TABLE _etat AS SELECT c.cellule, c.valeur, c.plafond, CASE WHEN "
+                "c.valeur < p.seuil THEN 'primaire' ELSE 'visible' END AS etat FROM _cellules c, _parametres p")
+    (step,) = statements("secret_pas.sql", folder=HERE)
+    con.execute("CREATE OR REPLACE TEMP TABLE _coincees (cellule VARCHAR)")
+    hidden = _hidden(con)
+    checked: set[str] | None = None     # hidden cells at the last exact check: only their changes are checked again
+    for steps in range(1, 10_000):
+        bounds(con)
+        con.execute(step)
+        now = _hidden(con)
+        if now == hidden:
+            # the fast rule is done: the exact check names what it missed, and suppression resumes from there
+            now_hidden = {c for (c,) in con.execute("SELECT cellule FROM _etat WHERE etat <> 'visible'").fetchall()}
+            missed = pinned_cells(con, None if checked is None else now_hidden - checked)
+            checked = now_hidden
+            if missed:
+                con.execute("INSERT INTO _coincees SELECT unnest(?::VARCHAR[])", [missed])
+                con.execute(step)
+            con.execute("DELETE FROM _coincees")
+            now = _hidden(con)
+            if now == hidden:
+                return steps
+        hidden = now
+    raise RuntimeError("secret secondaire : pas de point fixe")  # cannot happen: each step hides one more cell
+
+
+def bounds(con: duckdb.DuckDBPyConnection, max_steps: int = 200) -> None:
+    """`_bornes` (cellule, lo, hi): what a reader can deduce of each cell from the shown ones and the relations.
+    Stopping early only leaves bounds wider than a reader could reach: the cap is never hit on real tables."""
+    run_script(con, "secret_bornes.sql", folder=HERE)
+    (step,) = statements("secret_propagation.sql", folder=HERE)
+    width = _width(con)
+    for _ in range(max_steps):
+        con.execute(step)
+        now = _width(con)
+        if now == width:
+            return
+        width = now
+    raise RuntimeError("secret secondaire : la propagation des bornes ne converge pas")
+
+
+def _width(con: duckdb.DuckDBPyConnection) -> float:
+    return con.execute("SELECT sum(hi - lo) FROM _bornes").fetchall()[0][0] or 0.0
+
+
+def _hidden(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT count(*) FROM _etat WHERE etat <> 'visible'").fetchall()[0][0]

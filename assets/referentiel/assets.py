@@ -102,28 +102,6 @@ def build_mesures_asset(marts: tuple[Mart, ...]):
     return mesures
 
 
-def publish_referentiel(con, annee: int, minimum: int) -> None:
-    """The year's referential as it leaves the pipeline (publication.referentiel): a rate about fewer people than
-    the threshold has no value, no gap and no projection, and the status `secret statistique`."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS publication")
-    con.execute("CREATE TABLE IF NOT EXISTS publication.referentiel AS SELECT * FROM referentiel.indicateurs "
-                "WHERE false")
-    for column in ("nature VARCHAR", "seuil_significativite DOUBLE", "projection_cible DOUBLE",
-                   "lignes_rejetees INTEGER"):  # a table built before the honest statuses
-        con.execute(f"ALTER TABLE publication.referentiel ADD COLUMN IF NOT EXISTS {column}")
-    con.execute("DELETE FROM publication.referentiel WHERE annee = ?", [annee])
-    con.execute("""INSERT INTO publication.referentiel BY NAME
-        SELECT * REPLACE (
-            CASE WHEN effectif < ? THEN NULL ELSE valeur END AS valeur,
-            CASE WHEN effectif < ? THEN NULL ELSE ecart_cible END AS ecart_cible,
-            CASE WHEN effectif < ? THEN NULL ELSE projection_cible END AS projection_cible,
-            CASE WHEN effectif < ? THEN 'secret statistique' ELSE statut END AS statut,
-            CASE WHEN effectif < ?
-                 THEN 'valeur non publiée : moins de ' || ? || ' personnes (secret statistique)'
-                 ELSE raison END AS raison)
-        FROM referentiel.indicateurs WHERE annee = ?""", [minimum] * 6 + [annee])
-
-
 @asset(
     key=AssetKey(["referentiel", "referentiel"]),
     group_name="referentiel",
@@ -135,18 +113,17 @@ def publish_referentiel(con, annee: int, minimum: int) -> None:
                 "chaque indicateur du YAML config/referentiels/<territoire>.yaml, la valeur de l'année, la valeur "
                 "précédente, la cible et l'écart à la cible, la tendance et sa projection à l'échéance, la nature "
                 "(moyens ou résultats), le statut (liste `statuts_indicateur` de config/vocabulaire.yaml) avec sa "
-                "raison, les lignes en quarantaine qui l'auraient alimenté et la mesure d'origine.",
+                "raison, les lignes en quarantaine qui l'auraient alimenté et la mesure d'origine. Publié, secret "
+                "appliqué, par publication/tableaux (publication.referentiel).",
 )
 def referentiel(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
     annee = int(context.partition_key)
     territoires = parametres.territoires(log=lambda m: say(context, m))
-    minimum = parametres.config.settings.secret_statistique.denominateur_minimal
     with entrepot.get_connection() as con:
         frame = compute_referentiel(con, parametres.config, territoires, annee)
         with transaction(con):
             con.execute("DELETE FROM referentiel.indicateurs WHERE annee = ?", [annee])
             insert_frame(con, "referentiel.indicateurs", frame)
-            publish_referentiel(con, annee, minimum)
         schema = table_schema(con, "referentiel.indicateurs")
     statuses = frame["statut"].value_counts()
     say(context, f"referentiel/referentiel {annee} : " + ", ".join(f"{s} {n}" for s, n in statuses.items()))

@@ -1,0 +1,98 @@
+"""The `publication` schema: every table a bilan, a commune bilan, the XLSX annex or an export reads, built in one
+place. `published_tables` returns them for one year (secrecy applied, see secret.py); `write_year` replaces that
+year's rows. Anything applied to every published figure (rounding) belongs between the two."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from assets.marts.sql import run_script
+from assets.publication.cohortes import RATES, CohortColumns
+from assets.publication.secret import apply_secret
+from pipelines.warehouse import transaction
+
+HERE = Path(__file__).parent
+ROW = ["territoire", "reference_cpo", "cohorte", "jalon", "dimension", "modalite"]
+
+# Marts published as they are (money, dossiers, partners' declared figures: no count of people from individual data;
+# an observatory's indicator carries its own `secret` flag from the source).
+COPIED = {"programmation": "SELECT * FROM marts.programmation WHERE annee = ?",
+          "engagements": "SELECT * FROM marts.engagements WHERE annee = ?",
+          "tfpb": "SELECT * FROM marts.tfpb WHERE annee = ?",
+          "indicateurs": "SELECT * REPLACE (CASE WHEN secret THEN NULL ELSE valeur END AS valeur) "
+                         "FROM marts.indicateurs WHERE annee = ?",
+          # rows counted, not people: which measures the quarantined (and the retained) rows of a file feed
+          "mesures_rejets": "SELECT * FROM marts.mesures_rejets WHERE annee = ?",
+          "lignes_mesures": "SELECT * FROM marts.lignes_mesures WHERE annee = ?"}
+
+
+def _exists(con, schema: str, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+                            "AND table_name = ?", [schema, table]).fetchall()[0][0])
+
+
+def published_tables(con: duckdb.DuckDBPyConnection, annee: int, columns: CohortColumns, effectif_minimal: int,
+                     denominateur_minimal: int) -> dict[str, pd.DataFrame]:
+    # a measure's metric is named like the cohort table's rate column: one map serves both
+    apply_secret(con, annee, RATES, effectif_minimal, denominateur_minimal)
+    # a people measure of last year counts as secret there unless it was published and shown
+    published_before = ("SELECT territoire, code_mesure, perimetre, cle, secret, true AS publie "
+                        "FROM publication.mesures WHERE annee = $avant" if _exists(con, "publication", "mesures") else
+                        "SELECT NULL::VARCHAR AS territoire, NULL::VARCHAR AS code_mesure, NULL::VARCHAR AS perimetre, "
+                        "NULL::VARCHAR AS cle, NULL::VARCHAR AS secret, NULL::BOOLEAN AS publie WHERE false")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _mesures_avant AS
+        SELECT m.annee, m.territoire, m.code_mesure, m.perimetre, m.cle, coalesce(p.secret, 'non publié') AS secret
+        FROM referentiel.mesures m
+        LEFT JOIN ({published_before}) p ON p.territoire = m.territoire AND p.code_mesure = m.code_mesure
+              AND p.perimetre = m.perimetre AND p.cle IS NOT DISTINCT FROM m.cle
+        WHERE m.annee = $avant AND m.effectif IS NOT NULL AND (p.publie IS NULL OR p.secret IS NOT NULL)""",
+                {"avant": annee - 1})
+    run_script(con, "tables.sql", annee, folder=HERE)
+    out = {name: con.execute(sql, [annee]).df() for name, sql in COPIED.items()}
+    out["cohortes_jalons"] = _cohortes_jalons(con, annee, columns, denominateur_minimal)
+    out["mesures"] = con.execute("SELECT * FROM _mesures_publiees").df()
+    out["referentiel"] = con.execute("SELECT * FROM _referentiel_publie").df()
+    return out
+
+
+def _cohortes_jalons(con, annee: int, columns: CohortColumns, denominateur_minimal: int) -> pd.DataFrame:
+    mart = con.execute("SELECT * FROM marts.cohortes_jalons WHERE annee = ? ORDER BY reference_cpo, cohorte, "
+                       "rang_jalon, dimension, modalite", [annee]).df()
+    order = ["territoire", "annee", "reference_cpo", "code_objectif", "cohorte", "jalon", "rang_jalon", "dimension",
+             "modalite", *columns.counts, *RATES, "cellules_masquees"]
+    if mart.empty:
+        return pd.DataFrame(columns=order)
+    cells = con.execute("SELECT * FROM _jalons_affiches").df()
+    shown = cells.pivot(index=ROW, columns="colonne", values="affichage")
+    visible = cells.assign(v=cells["etat"] == "visible").pivot(index=ROW, columns="colonne", values="v")
+    keyed = mart.set_index(ROW)
+    out = keyed[["annee", "code_objectif", "rang_jalon"]].copy()
+    # typed columns: a year where every cell is withheld still publishes into tables of the right types
+    for column in columns.counts:
+        out[column] = shown[column].reindex(out.index).astype("string")
+    for rate, numerator in RATES.items():
+        published = (visible["observes"].reindex(out.index).astype(bool)
+                     & visible[numerator].reindex(out.index).astype(bool)
+                     & (keyed["observes"] >= denominateur_minimal))
+        out[rate] = keyed[rate].where(published).astype("Float64")
+    out["cellules_masquees"] = (~visible[columns.counts].reindex(out.index).astype(bool)).sum(axis=1)
+    return out.reset_index()[order]
+
+
+def write_year(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame], annee: int) -> None:
+    """Each table's rows of the year replaced, in one transaction; a column added upstream widens the table."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS publication")
+    with transaction(con):
+        for name, frame in tables.items():
+            con.register("_annee", frame)
+            if _exists(con, "publication", name):
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _garde AS SELECT * FROM publication.{name} "
+                            "WHERE annee <> ? UNION ALL BY NAME SELECT * FROM _annee", [annee])
+                con.execute(f"CREATE OR REPLACE TABLE publication.{name} AS SELECT * FROM _garde")
+                con.execute("DROP TABLE _garde")
+            else:
+                con.execute(f"CREATE TABLE publication.{name} AS SELECT * FROM _annee")
+            con.unregister("_annee")
