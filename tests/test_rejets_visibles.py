@@ -45,7 +45,8 @@ def run(tmp_path_factory):
     selection = [AssetKey([layer, f]) for f in ("programmation", "tfpb", "engagements")
                  for layer in ("sources", "staging", "marts")]
     selection += [AssetKey(["staging", "rapport_qualite"]), AssetKey(["marts", "mesures_rejets"]),
-                  AssetKey(["referentiel", "mesures"])]
+                  AssetKey(["referentiel", "mesures"]), AssetKey(["referentiel", "referentiel"]),
+                  AssetKey(["publication", "tableaux"])]  # every output reads the publication layer
     result = materialize(ALL_ASSETS, selection=selection,
                          partition_key="2025", instance=DagsterInstance.ephemeral(), raise_on_error=False,
                          resources={"parametres": parametres, "entrepot": warehouse(parametres.warehouse_path)})
