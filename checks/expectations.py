@@ -95,13 +95,13 @@ def _static_table(columns: list[dict], rows: list[dict]) -> str:
     head = "".join(f"<th>{html.escape(str(c.get('title', c.get('field', ''))))}</th>" for c in columns)
     body = []
     for row in rows:
-        href = (row.get("_table_row_attributes") or {}).get("data-href")
+        href = row.get("_table_row_link_path")  # what GE's rowAttributesLinks makes of a row: a click opens it
         cells = []
         for j, c in enumerate(columns):
             value = row.get(c.get("field"), "")
             text = value if isinstance(value, str) else html.escape(str(value))  # GE renders cells as HTML
-            cells.append(f'<td><a href="{html.escape(href)}">{text}</a></td>' if href and j == 0
-                         else f"<td>{text}</td>")
+            cells.append(f'<td><a href="{html.escape(href)}">{text}</a></td>' if href and j == 1
+                         else f"<td>{text}</td>")  # the run time: the status cell is an icon
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
 
