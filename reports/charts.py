@@ -4,6 +4,7 @@ Each chart's title says what to see; its subtitle names the source family and th
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import altair as alt
 import pandas as pd
@@ -163,6 +164,28 @@ def _around(target: list[dict], communes: list[dict]) -> list[dict]:
     return [c for c in communes for cw, cs, ce, cn in [_bbox([c])] if cw <= e and ce >= w and cs <= n and cn >= s]
 
 
+def _names(communes: list[dict], frame_of: list[dict], clip: bool, projection: dict) -> list:
+    """The names of the communes whose label point falls in the frame (the box of `frame_of`): those near its left
+    or right edge run inwards, so that no name is cut by the frame (a cut name would still sit, hidden, outside
+    the PDF's margins)."""
+    w, s, e, n = _bbox(frame_of)
+    rows = [{"nom": f["properties"]["nom"], "lon": x, "lat": y, "rel": (x - w) / ((e - w) or 1)}
+            for f in communes for x, y in [label_point(f["geometry"])]
+            if w <= x <= e and s + 0.04 * (n - s) <= y <= n - 0.04 * (n - s)]
+    frame = pd.DataFrame(rows)
+    layers = []
+    parts: list[tuple[Literal["left", "center", "right"], pd.DataFrame]] = [
+        ("left", frame[frame["rel"] < 0.3]), ("center", frame[frame["rel"].between(0.3, 0.7)]),
+        ("right", frame[frame["rel"] > 0.7])]
+    for align, part in parts:
+        if len(part):
+            layers.append(alt.Chart(part).mark_text(
+                fontSize=8 if not clip else 10, color="#333333", fontStyle="italic", align=align,
+                dx={"left": -6, "center": 0, "right": 6}[align]).encode(
+                longitude="lon:Q", latitude="lat:Q", text="nom:N").project(**projection))
+    return layers
+
+
 def qpv_map(features: list[dict], title: str, source: str, value: str | None = None, value_title: str = "",
             highlight: str | None = None, communes: list[dict] | None = None) -> str:
     """The territory's QPV from the national contours, over the territory's communes (named, with the EPCI's
@@ -199,10 +222,7 @@ def qpv_map(features: list[dict], title: str, source: str, value: str | None = N
     if communes:
         layers.append(alt.Chart(alt.Data(values=[outline(communes)])).mark_geoshape(
             filled=False, stroke="#0b3d66", strokeWidth=1.6, clip=clip).project(**projection))
-        names = pd.DataFrame([{"nom": f["properties"]["nom"], "lon": x, "lat": y}
-                              for f in communes for x, y in [label_point(f["geometry"])]])
-        layers.append(alt.Chart(names).mark_text(fontSize=8 if not clip else 10, color="#333333", fontStyle="italic", clip=clip).encode(
-            longitude="lon:Q", latitude="lat:Q", text="nom:N").project(**projection))
+        layers += _names(communes, context, clip, projection)
     bar, label = scale_bar(context)
     layers.append(alt.Chart(alt.Data(values=[bar])).mark_geoshape(
         filled=False, stroke="#1a1a1a", strokeWidth=2.5).project(**projection))
