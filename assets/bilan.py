@@ -93,10 +93,12 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
     if last_fingerprint(con, territoire.code, annee) == fingerprint and all(p.is_file() for p in paths.values()):
         log(f"bilan {territoire.code} {annee} : contenu inchangé depuis la dernière publication, rien à refaire")
         return {"paths": paths, "communes": None, "missing": missing, "empreinte": fingerprint, "rendu": False}
-    features = _features(parametres.reference(), territoire)
+    reference = parametres.reference()
+    features = _features(reference, territoire)
     communes = {c.code_insee: c.nom for c in territoire.communes}
     copil = next((c.date.strftime("%d/%m/%Y") for c in territoire.copil if c.annee_bilan == annee), None)
-    context = build_context(data, features, communes, copil)
+    contours = reference.commune_features(list(communes)) if reference is not None else None
+    context = build_context(data, features, communes, copil, contours or None)
     hosts = sorted({c for q in territoire.qpv for c in q.communes})
     with folder_to_publish(published) as folder:
         html = render_html(context)

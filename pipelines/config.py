@@ -45,11 +45,19 @@ class _Strict(BaseModel):
 # --- settings -------------------------------------------------------------------------------------
 
 
+class ContoursCommunes(_Strict):
+    """The commune contours drawn around the QPV on the bilan's maps: an external source like the QPV layer."""
+    adresse_officielle: str
+    url_telechargement: str | None = Field(None, pattern=r"^https://")
+    fichier_local: str | None = Field(None, pattern=r"\.(geojson|json)(\.gz)?$|\.zip$")
+
+
 class GeographieReference(_Strict):
     adresse_officielle: str
     url_telechargement: str | None = None
     fichier_local: str | None = None
     delai_telechargement_s: float = 20
+    contours_communes: ContoursCommunes | None = None
 
 
 class Pseudonymisation(_Strict):

@@ -1,4 +1,5 @@
-"""The national 2024 QPV layer (ANCT): an external source read from a local copy or downloaded, never committed."""
+"""The national 2024 QPV layer (ANCT) and the commune contours (IGN ADMIN EXPRESS): external sources read from a
+local copy or downloaded, never committed."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import io
 import json
 import urllib.request
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,9 +25,23 @@ class QpvReference:
 
 
 @dataclass(frozen=True)
+class CommuneReference:
+    code: str
+    nom: str
+    geometry: dict
+
+
+@dataclass(frozen=True)
 class ReferenceGeographie:
     origine: str
     qpv: dict[str, QpvReference]
+    communes: dict[str, CommuneReference] = field(default_factory=dict)
+
+    def commune_features(self, codes: list[str]) -> list[dict]:
+        """The given communes as GeoJSON features (properties `code`, `nom`), in the given order; a code absent
+        from the contours is left out (the map then shows the QPV without that commune)."""
+        return [{"type": "Feature", "geometry": self.communes[c].geometry,
+                 "properties": {"code": c, "nom": self.communes[c].nom}} for c in codes if c in self.communes]
 
     def check(self, territoire: Territoire, path_hint: str) -> None:
         absent = [c for c in territoire.codes_qpv if c not in self.qpv]
@@ -41,14 +56,18 @@ class ReferenceGeographie:
                 + ", ".join(hints))
 
 
-def _parse(data: bytes, origine: str) -> ReferenceGeographie:
+def _layer(data: bytes) -> dict:
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     elif data[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             name = next(n for n in z.namelist() if n.lower().endswith((".geojson", ".json")))
             data = z.read(name)
-    layer = json.loads(data)
+    return json.loads(data)
+
+
+def _parse(data: bytes, origine: str) -> ReferenceGeographie:
+    layer = _layer(data)
     qpv = {}
     for feature in layer["features"]:
         p = {k.lower(): v for k, v in feature["properties"].items()}
@@ -58,20 +77,46 @@ def _parse(data: bytes, origine: str) -> ReferenceGeographie:
     return ReferenceGeographie(origine=origine, qpv=qpv)
 
 
-@lru_cache(maxsize=4)
-def _load_cached(local: str | None, url: str | None, timeout: float) -> ReferenceGeographie | None:
+def _parse_communes(data: bytes) -> dict[str, CommuneReference]:
+    out = {}
+    for feature in _layer(data)["features"]:
+        p = {k.lower(): v for k, v in feature["properties"].items()}
+        code = str(p.get("code") or p.get("insee_com") or p.get("code_insee")).zfill(5)
+        out[code] = CommuneReference(code, str(p.get("nom") or p.get("nom_com") or code), feature["geometry"])
+    return out
+
+
+def _read(local: str | None, url: str | None, timeout: float) -> tuple[bytes, str] | None:
     if local and Path(local).is_file():
-        return _parse(Path(local).read_bytes(), str(local))
+        return Path(local).read_bytes(), str(local)
     if url:
         try:
             with urllib.request.urlopen(url, timeout=timeout) as response:
-                return _parse(response.read(), url)
-        except Exception:  # offline machine: the run goes on without the national list
+                return response.read(), url
+        except Exception:  # offline machine: the run goes on without this layer
             return None
     return None
+
+
+@lru_cache(maxsize=4)
+def _load_cached(local: str | None, url: str | None, timeout: float) -> ReferenceGeographie | None:
+    read = _read(local, url, timeout)
+    return _parse(*read) if read else None
+
+
+@lru_cache(maxsize=2)
+def _load_communes(local: str | None, url: str | None, timeout: float) -> dict[str, CommuneReference]:
+    read = _read(local, url, timeout)
+    return _parse_communes(read[0]) if read else {}
 
 
 def load_reference(config: ProjectConfig) -> ReferenceGeographie | None:
     settings = config.settings.geographie_reference
     local = str(config.resolve(settings.fichier_local)) if settings.fichier_local else None
-    return _load_cached(local, settings.url_telechargement, settings.delai_telechargement_s)
+    reference = _load_cached(local, settings.url_telechargement, settings.delai_telechargement_s)
+    source = settings.contours_communes
+    if reference is None or source is None:
+        return reference
+    local_communes = str(config.resolve(source.fichier_local)) if source.fichier_local else None
+    return replace(reference, communes=_load_communes(local_communes, source.url_telechargement,
+                                                      settings.delai_telechargement_s))

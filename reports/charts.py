@@ -4,7 +4,9 @@ Each chart's title says what to see; its subtitle names the source family and th
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+from typing import Literal
 
 import altair as alt
 import pandas as pd
@@ -12,6 +14,7 @@ import vl_convert as vlc
 
 from pipelines.config import Vocabulaire
 from reports import theme  # noqa: F401  (registers and enables the theme)
+from reports.format import euros, nombre
 from reports.statuts import NATURES, legende
 from reports.theme import OKABE_ITO
 
@@ -100,21 +103,152 @@ def cohort_rates(frame: pd.DataFrame, title: str, source: str, order: list[str])
     return svg(chart.properties(title=_title(title, source), width=WIDTH - 160, height=220))
 
 
+# the classes of a choropleth: a symbol legend (one swatch per class) prints in the PDF, a gradient does not
+CLASS_COLOURS = ["#c6dbef", "#6baed6", "#2171b5", "#08306b"]
+NO_VALUE = "non renseigné"
+
+
+def _nice(x: float) -> float:
+    """1, 2, 2.5 or 5 times a power of ten, at least x."""
+    if x <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(x))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= x)
+
+
+def classes(values: list[float | None], n: int = len(CLASS_COLOURS)) -> tuple[list[float], list[str]]:
+    """Equal classes from 0 to a round maximum: → (upper bounds, French labels « 0 à 50 € »)."""
+    present = [v for v in values if v is not None and not math.isnan(v)]
+    step = _nice(max(present) / n) if present else 1.0
+    bounds = [step * (i + 1) for i in range(n)]
+    labels = [f"{nombre(step * i, 0 if step >= 1 else 1)} à {euros(b, 0 if step >= 1 else 1)}"
+              for i, b in enumerate(bounds)]
+    return bounds, labels
+
+
+def _rings(geometry: dict) -> list[list]:
+    if geometry["type"] == "Polygon":
+        return list(geometry["coordinates"])
+    if geometry["type"] == "MultiPolygon":
+        return [ring for polygon in geometry["coordinates"] for ring in polygon]
+    return []
+
+
+def outline(features: list[dict]) -> dict:
+    """The outer boundary of a set of adjacent polygons (the EPCI from its communes), without a geometry library:
+    the contours share their vertices along common borders, so a border segment drawn once is on the outline."""
+    count: dict[tuple, int] = {}
+    for f in features:
+        for ring in _rings(f["geometry"]):
+            for a, b in zip(ring, ring[1:]):
+                key = (tuple(a), tuple(b)) if tuple(a) <= tuple(b) else (tuple(b), tuple(a))
+                count[key] = count.get(key, 0) + 1
+    lines = [[list(a), list(b)] for (a, b), n in count.items() if n == 1]
+    return {"type": "Feature", "geometry": {"type": "MultiLineString", "coordinates": lines}, "properties": {}}
+
+
+def label_point(geometry: dict) -> tuple[float, float]:
+    """Area centroid of the largest ring (shoelace formula): where a commune's name is written."""
+    def area_centroid(ring):
+        a = cx = cy = 0.0
+        for (x0, y0), (x1, y1) in zip(ring, ring[1:]):
+            cross = x0 * y1 - x1 * y0
+            a, cx, cy = a + cross, cx + (x0 + x1) * cross, cy + (y0 + y1) * cross
+        return (abs(a) / 2, (cx / (3 * a), cy / (3 * a))) if a else (0.0, tuple(ring[0][:2]))
+    return max((area_centroid(r) for r in _rings(geometry)), key=lambda t: t[0])[1]
+
+
+def scale_bar(features: list[dict]) -> tuple[dict, dict]:
+    """A round-length bar under the map's south-west corner, in lon/lat so that the map's projection draws it at
+    the right length: → (LineString feature, label {lon, lat, texte})."""
+    points = [p for f in features for r in _rings(f["geometry"]) for p in r]
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    west, east, south, north = min(lons), max(lons), min(lats), max(lats)
+    km_per_degree = 111.32 * math.cos(math.radians((south + north) / 2))
+    km = _nice((east - west) * km_per_degree / 5)
+    y = south - 0.04 * (north - south)
+    x0, x1 = west, west + km / km_per_degree
+    bar = {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[x0, y], [x1, y]]},
+           "properties": {}}
+    return bar, {"lon": (x0 + x1) / 2, "lat": y - 0.035 * (north - south), "texte": f"{nombre(km)} km"}
+
+
+def _bbox(features: list[dict]) -> tuple[float, float, float, float]:
+    points = [p for f in features for r in _rings(f["geometry"]) for p in r]
+    return (min(p[0] for p in points), min(p[1] for p in points), max(p[0] for p in points),
+            max(p[1] for p in points))
+
+
+def _around(target: list[dict], communes: list[dict]) -> list[dict]:
+    """The communes whose box meets the target's: what a map zoomed on one QPV shows around it."""
+    w, s, e, n = _bbox(target)
+    return [c for c in communes for cw, cs, ce, cn in [_bbox([c])] if cw <= e and ce >= w and cs <= n and cn >= s]
+
+
+def _names(communes: list[dict], frame_of: list[dict], clip: bool, projection: dict) -> list:
+    """The names of the communes whose label point falls in the frame (the box of `frame_of`): those near its left
+    or right edge run inwards, so that no name is cut by the frame (a cut name would still sit, hidden, outside
+    the PDF's margins)."""
+    w, s, e, n = _bbox(frame_of)
+    rows = [{"nom": f["properties"]["nom"], "lon": x, "lat": y, "rel": (x - w) / ((e - w) or 1)}
+            for f in communes for x, y in [label_point(f["geometry"])]
+            if w <= x <= e and s + 0.04 * (n - s) <= y <= n - 0.04 * (n - s)]
+    frame = pd.DataFrame(rows)
+    layers = []
+    parts: list[tuple[Literal["left", "center", "right"], pd.DataFrame]] = [
+        ("left", frame[frame["rel"] < 0.3]), ("center", frame[frame["rel"].between(0.3, 0.7)]),
+        ("right", frame[frame["rel"] > 0.7])]
+    for align, part in parts:
+        if len(part):
+            layers.append(alt.Chart(part).mark_text(
+                fontSize=8 if not clip else 10, color="#333333", fontStyle="italic", align=align,
+                dx={"left": -6, "center": 0, "right": 6}[align]).encode(
+                longitude="lon:Q", latitude="lat:Q", text="nom:N").project(**projection))
+    return layers
+
+
 def qpv_map(features: list[dict], title: str, source: str, value: str | None = None, value_title: str = "",
-            highlight: str | None = None) -> str:
-    """The territory's QPV from the national contours: shaded by a figure, or one QPV highlighted."""
-    data = alt.Data(values=features)
-    chart = alt.Chart(data).mark_geoshape(stroke="#333333", strokeWidth=0.6)
+            highlight: str | None = None, communes: list[dict] | None = None) -> str:
+    """The territory's QPV from the national contours, over the territory's communes (named, with the EPCI's
+    outline) and with a scale bar: shaded by a figure in classes, or one QPV highlighted."""
+    layers = []
+    context = communes or features
+    if highlight and communes:
+        # one QPV's page: zoomed on the communes it spans, the rest of the territory clipped at the frame
+        context = _around([f for f in features if f["properties"]["code"] == highlight], communes) or communes
+    projection = {"type": "mercator", "fit": {"type": "FeatureCollection", "features": context}}
+    clip = bool(highlight and communes)
+    if communes:
+        layers.append(alt.Chart(alt.Data(values=communes)).mark_geoshape(
+            fill="#f2f2f2", stroke="#8c8c8c", strokeWidth=0.5, clip=clip).project(**projection))
+    qpv = alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#333333", strokeWidth=0.7, clip=clip)
     if highlight:
-        chart = chart.encode(
-            color=alt.condition(f"datum.properties.code == '{highlight}'", alt.value("#D55E00"), alt.value("#d9d9d9")),
+        qpv = qpv.encode(
+            color=alt.condition(f"datum.properties.code == '{highlight}'", alt.value("#D55E00"), alt.value("#bdbdbd")),
             tooltip=[alt.Tooltip("properties.nom:N", title="QPV")])
     else:
-        chart = chart.encode(
-            color=alt.Color(f"properties.{value}:Q", title=value_title, scale=alt.Scale(scheme="blues"),
-                            legend=alt.Legend(format=",.0f", orient="right")),
+        bounds, labels = classes([f["properties"].get(value) for f in features])
+        for f in features:
+            v = f["properties"].get(value)
+            f["properties"]["classe"] = (NO_VALUE if v is None or math.isnan(v) else
+                                         next((lab for b, lab in zip(bounds, labels) if v <= b), labels[-1]))
+        domain = labels + ([NO_VALUE] if any(f["properties"]["classe"] == NO_VALUE for f in features) else [])
+        qpv = qpv.encode(
+            color=alt.Color("properties.classe:N", title=value_title,
+                            scale=alt.Scale(domain=domain, range=CLASS_COLOURS[:len(labels)] + ["#d9d9d9"]),
+                            legend=alt.Legend(orient="right", type="symbol", symbolType="square", symbolSize=180)),
             tooltip=[alt.Tooltip("properties.nom:N", title="QPV"),
                      alt.Tooltip(f"properties.{value}:Q", title=value_title, format=",.1f")])
-    chart = chart.project(type="mercator").properties(width=WIDTH if not highlight else 340,
-                                                      height=300 if not highlight else 260)
-    return svg(chart.properties(title=_title(title, source)))
+    layers.append(qpv.project(**projection))
+    if communes:
+        layers.append(alt.Chart(alt.Data(values=[outline(communes)])).mark_geoshape(
+            filled=False, stroke="#0b3d66", strokeWidth=1.6, clip=clip).project(**projection))
+        layers += _names(communes, context, clip, projection)
+    bar, label = scale_bar(context)
+    layers.append(alt.Chart(alt.Data(values=[bar])).mark_geoshape(
+        filled=False, stroke="#1a1a1a", strokeWidth=2.5).project(**projection))
+    layers.append(alt.Chart(pd.DataFrame([label])).mark_text(fontSize=9, color="#1a1a1a").encode(
+        longitude="lon:Q", latitude="lat:Q", text="texte:N").project(**projection))
+    chart = alt.layer(*layers).properties(width=WIDTH if not highlight else WIDTH - 40,
+                                          height=330 if not highlight else 340, title=_title(title, source))
+    return svg(chart)

@@ -26,7 +26,8 @@ def _environment() -> jinja2.Environment:
 
 
 def build_context(data: BilanData, features: list[dict] | None, commune_names: dict[str, str],
-                  copil: str | None) -> dict:
+                  copil: str | None, communes: list[dict] | None = None) -> dict:
+    """`features`: the territory's QPV contours; `communes`: its communes' contours (None: maps without them)."""
     t = data.territoire
     dep = next((n.libelle for n in t.niveaux_comparaison if n.niveau_geo == "qpv_departement"), "QP du département")
     epci = next((n.libelle for n in t.niveaux_comparaison if n.niveau_geo == "epci"), "EPCI")
@@ -37,14 +38,14 @@ def build_context(data: BilanData, features: list[dict] | None, commune_names: d
         # the contract's population (config/territoires), as published in measure prog.population
         "population_qpv": nombre(data.m("prog.population") or sum(q.population for q in t.qpv)),
         "synthese": sections.synthese(data, [dict(f, properties=dict(f["properties"])) for f in features]
-                                      if features else None),
+                                      if features else None, communes),
         "referentiel": sections.referentiel(data),
         "programmation": sections.programmation(data),
         "engagements": sections.engagements(data),
         "tfpb": sections.tfpb(data),
         "indicateurs": sections.indicateurs(data, dep, epci),
         "cohortes": sections.cohortes(data),
-        "qpv_pages": sections.qpv_pages(data, features, commune_names),
+        "qpv_pages": sections.qpv_pages(data, features, commune_names, communes),
         "qualite": sections.qualite(data),
         "sources": sections.sources(data),
         "synthese_ecrite_donnees": synthese.synthese_ecrite(data),

@@ -72,7 +72,7 @@ def _evolution(now, before, unite: str | None) -> str:
     return signe(change) + "\u00a0% sur un an"
 
 
-def synthese(data: BilanData, features: list[dict] | None) -> dict:
+def synthese(data: BilanData, features: list[dict] | None, communes: list[dict] | None = None) -> dict:
     figures = []
     for label, code in [
         ("Crédits accordés", "prog.montant_accorde"),
@@ -96,7 +96,7 @@ def synthese(data: BilanData, features: list[dict] | None) -> dict:
             f["properties"]["montant_par_habitant"] = per_inhabitant.get(f["properties"]["code"])
         out["carte"] = charts.qpv_map(features, f"Crédits accordés par habitant des QPV en {data.annee}",
                                       f"programmation {data.annee} ; contours des QPV (ANCT)",
-                                      value="montant_par_habitant", value_title="€ par habitant")
+                                      value="montant_par_habitant", value_title="€ par habitant", communes=communes)
     else:
         out["carte_note"] = "Carte non disponible : la géographie de référence des QPV n'a pas pu être lue."
     return out
@@ -409,7 +409,8 @@ def sources(data: BilanData) -> dict:
             "notes": method_notes(data), "secret": data.secret}
 
 
-def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[str, str]) -> list[dict]:
+def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[str, str],
+              communes: list[dict] | None = None) -> list[dict]:
     pages = []
     # what each granted dossier is, to name the actions whose share of money the measures give
     dossiers = (data.programmation.drop_duplicates("numero_dossier").set_index("numero_dossier")
@@ -422,7 +423,7 @@ def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[
                 "communes_mot": pluriel(len(q.communes), "commune")}
         if features:
             page["carte"] = charts.qpv_map(features, f"{q.nom_qpv} dans le territoire", "contours des QPV 2024 (ANCT)",
-                                           highlight=q.code_qpv)
+                                           highlight=q.code_qpv, communes=communes)
         ind = data.indicateurs[data.indicateurs["perimetre"] == q.code_qpv] if len(data.indicateurs) else pd.DataFrame()
         page["indicateurs"] = [{"libelle": r.libelle_indicateur or r.code_indicateur, "millesime": r.millesime,
                                 "valeur": SECRET if r.secret else valeur(r.valeur, r.unite)}

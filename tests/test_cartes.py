@@ -1,0 +1,105 @@
+"""Maps a mayor can read: the QPV over their communes (named), the EPCI's outline, a scale bar, a legend in classes
+that prints; the commune contours are an external source named in the settings."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+
+import pytest
+import yaml
+
+from pipelines.config import PROJECT_ROOT, ConfigurationError, ProjectConfig
+from pipelines.reference import load_reference
+from reports import charts
+
+
+def _square(x0: float, y0: float, side: float) -> dict:
+    ring = [[x0, y0], [x0 + side, y0], [x0 + side, y0 + side], [x0, y0 + side], [x0, y0]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def _communes() -> list[dict]:
+    # two communes side by side sharing the border x = 3.1 (about 7 km wide each at 50°N)
+    return [{"type": "Feature", "geometry": _square(3.0, 50.0, 0.1), "properties": {"code": "59001", "nom": "Aval"}},
+            {"type": "Feature", "geometry": _square(3.1, 50.0, 0.1), "properties": {"code": "59002", "nom": "Amont"}}]
+
+
+def _qpv(value_a: float | None = 12.0, value_b: float | None = 80.0) -> list[dict]:
+    return [{"type": "Feature", "geometry": _square(3.02, 50.02, 0.02),
+             "properties": {"code": "QN05901M", "nom": "Les Tilleuls", "v": value_a}},
+            {"type": "Feature", "geometry": _square(3.15, 50.05, 0.02),
+             "properties": {"code": "QN05902M", "nom": "Le Moulin", "v": value_b}}]
+
+
+def test_epci_outline_keeps_only_the_outer_border():
+    outline = charts.outline(_communes())["geometry"]["coordinates"]
+    assert len(outline) == 6  # 4 + 4 sides, less the shared one counted on both communes
+    assert not any(a[0] == b[0] == 3.1 for a, b in outline)
+
+
+def test_scale_bar_has_a_round_length_in_kilometres():
+    bar, label = charts.scale_bar(_communes())
+    (x0, _), (x1, _) = bar["geometry"]["coordinates"]
+    km = (x1 - x0) * 111.32 * 0.6428  # cos(50°)
+    assert label["texte"] == "5 km" and km == pytest.approx(5, rel=0.01)
+
+
+def test_classes_are_round_and_labelled_in_french():
+    bounds, labels = charts.classes([12.0, 80.0, None])
+    assert bounds == [20, 40, 60, 80]  # 80 / 4 classes, already round
+    assert labels[0] == "0 à 20\u00a0€" and labels[-1] == "60 à 80\u00a0€"
+    assert charts.classes([7.3])[0] == [2, 4, 6, 8]  # 7.3 / 4 = 1.8 rounded up to 2
+
+
+def test_choropleth_draws_communes_names_scale_and_a_printable_legend():
+    svg = charts.qpv_map(_qpv(value_b=None), "Crédits par habitant", "test", value="v", value_title="€ par habitant",
+                         communes=_communes())
+    text = re.sub(r"<[^>]+>", " ", svg)
+    assert "Aval" in text and "Amont" in text and "5 km" in text
+    assert "0 à 5\u00a0€" in text and "non renseigné" in text  # 12 € / 4 classes → steps of 5 €
+    # a gradient legend is what WeasyPrint left blank: the legend is one swatch per class
+    assert "linearGradient" not in svg
+    for colour in charts.CLASS_COLOURS[:1] + ["#d9d9d9"]:
+        assert colour in svg.lower()
+
+
+def test_qpv_page_map_is_at_least_half_the_text_width():
+    svg = charts.qpv_map(_qpv(), "Les Tilleuls dans le territoire", "test", highlight="QN05901M",
+                         communes=_communes())
+    width = float(re.search(r'<svg[^>]*\bwidth="([\d.]+)"', svg)[1])
+    assert width * 25.4 / 96 >= 180 / 2  # px at 96 dpi against half the A4 text block (180 mm)
+    assert "Aval" in svg and "#D55E00".lower() in svg.lower()
+
+
+def _config_copy(tmp_path, contours: dict | None):
+    target = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", target)
+    settings = yaml.safe_load((target / "settings.yaml").read_text())
+    national = PROJECT_ROOT.parent / "shared/reference/qpv-2024.geojson.gz"
+    settings["geographie_reference"]["fichier_local"] = str(national)
+    settings["geographie_reference"]["contours_communes"] = contours
+    (target / "settings.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True))
+    return target
+
+
+def test_commune_contours_are_read_from_the_file_the_settings_name(tmp_path):
+    if not (PROJECT_ROOT.parent / "shared/reference/qpv-2024.geojson.gz").is_file():
+        pytest.skip("couche nationale des QPV absente de cette machine")
+    layer = tmp_path / "communes.geojson.gz"
+    layer.write_bytes(gzip.compress(json.dumps({"type": "FeatureCollection", "features": _communes()}).encode()))
+    cfg = _config_copy(tmp_path, {"adresse_officielle": "https://geoservices.ign.fr/adminexpress",
+                                  "fichier_local": str(layer)})
+    reference = load_reference(ProjectConfig(cfg))
+    assert reference is not None
+    features = reference.commune_features(["59002", "59999", "59001"])
+    assert [f["properties"]["nom"] for f in features] == ["Amont", "Aval"]
+
+
+def test_commune_contours_setting_is_validated(tmp_path):
+    cfg = _config_copy(tmp_path, {"adresse_officielle": "https://geoservices.ign.fr/adminexpress",
+                                  "fichier_local": "communes.csv"})
+    with pytest.raises(ConfigurationError, match="contours_communes"):
+        assert ProjectConfig(cfg).settings is None  # never reached: loading the settings raises
