@@ -121,7 +121,7 @@ def test_every_section_names_its_sources(demo):
     for marker in ("Source : engagements des partenaires", "Source : déclarations TFPB des bailleurs",
                    "Source : indicateurs des observatoires", "fichiers de suivi des porteurs de CPO", "SHA-256"):
         assert marker in html.replace("&#39;", "'"), marker
-    assert html.index('<section id="annexe"') < html.index("SHA-256</th>")
+    assert html.index('<section id="annexe"') < html.index("<th>Empreinte SHA-256")
 
 
 def test_cohort_section_respects_secrecy(demo):
