@@ -44,7 +44,7 @@ def make_data(config: ProjectConfig, *, measures=None, before=None, referentiel=
         referentiel=referentiel if referentiel is not None else empty, axes=axes,
         programmation=programmation if programmation is not None else empty,
         engagements=engagements if engagements is not None else empty,
-        tfpb=tfpb if tfpb is not None else empty, indicateurs=empty, cohortes=empty, transitions=empty,
+        tfpb=tfpb if tfpb is not None else empty, indicateurs=empty, cohortes=empty,
         qualite=empty, erreurs_par_regle=empty, fichiers_manquants=manquants or [], sources=empty,
         qpv=pd.DataFrame([{"code_qpv": q.code, "nom_qpv": q.nom, "population": q.population,
                            "communes": q.communes} for q in territoire.qpv]),
