@@ -80,7 +80,7 @@ def test_two_runs_of_the_demo_publish_the_same_tables_annex_and_text(demo_run_pa
 
     tables_1, tables_2 = _publication(first), _publication(second)
     assert set(tables_1) == set(tables_2)
-    assert {"referentiel", "cohortes_jalons", "cohortes_transitions"} <= set(tables_1)
+    assert {"referentiel", "cohortes_jalons", "mesures"} <= set(tables_1)
     for name in tables_1:
         # same rows in the same order, to the last bit
         pd.testing.assert_frame_equal(tables_1[name], tables_2[name], check_exact=True, obj=f"publication.{name}")
