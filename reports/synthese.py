@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipelines.config import Vocabulaire
 from reports.data import BilanData
 from reports.format import NBSP, accorde, compte, euros, liste, nombre, pct, pluriel, ratio, signe, valeur
 
 # where each alert sends the reader (a section id of bilan.html.j2) and how the link reads
 RENVOIS = {"referentiel": "le référentiel", "programmation": "la programmation", "droit-commun": "le droit commun",
            "tfpb": "la TFPB", "qualite": "la qualité des données", "cohortes": "les cohortes"}
-STATUTS = [("atteint", "atteint", "atteints"), ("en bonne voie", "en bonne voie", "en bonne voie"),
-           ("en retard", "en retard", "en retard"), ("non renseigné", "non renseigné", "non renseignés")]
 
 
 def _variation(now: float | None, before: float | None, unite: str | None, annee: int, seuil: float) -> str:
@@ -34,10 +33,14 @@ def _variation(now: float | None, before: float | None, unite: str | None, annee
     return f"{'en hausse' if change > 0 else 'en baisse'} de {pct(abs(change))} sur {annee - 1}"
 
 
-def _statuts(frame: pd.DataFrame) -> str:
+def _statuts(frame: pd.DataFrame, vocabulaire: Vocabulaire) -> str:
+    """Each status of the vocabulary (config/vocabulaire.yaml, in its order) with its count: « 1 atteint, 6 en
+    retard, 2 évolution non significative »; a status is a label, so only « atteint » and « non renseigné » agree."""
     counts = frame["statut"].value_counts().to_dict() if len(frame) else {}
-    parts = [f"{nombre(counts[s])} {pluriel(counts[s], one, many)}" for s, one, many in STATUTS if counts.get(s)]
-    return liste(parts)
+    agree = {"atteint": "atteints", "non renseigné": "non renseignés"}
+    parts = [f"{nombre(counts[t.code])} {pluriel(counts[t.code], t.libelle, agree.get(t.libelle, t.libelle))}"
+             for t in vocabulaire.termes("statuts_indicateur") if counts.get(t.code)]
+    return liste(parts) or "aucun indicateur calculé"
 
 
 def _axe_of(objectifs: str) -> str:
@@ -154,7 +157,7 @@ def _annee(data: BilanData, scope: _Scope, commune: str | None) -> list[str]:
     if len(ref):
         where = "" if commune is None else " à l'échelle du contrat"
         sur = "Sur l'indicateur" if len(ref) == 1 else f"Sur les {compte(len(ref), 'indicateur')}"
-        out.append(f"{sur} du référentiel d'évaluation{where} : {_statuts(ref)}.")
+        out.append(f"{sur} du référentiel d'évaluation{where} : {_statuts(ref, data.vocabulaire)}.")
     t = scope.tfpb()
     if len(t) and (commune is None or any(d.m("tfpb.taux_couverture", q) is not None for q in scope.qpv or [])):
         sous = len(t[t["alerte_couverture"].fillna(False).astype(bool)])
@@ -187,9 +190,9 @@ def _axes(data: BilanData, scope: _Scope) -> list[dict]:
             phrases.append(f"{euros(now)} accordés{aimed} ({compte(n, 'dossier')}){', ' + move if move else ''}.")
         rows = ref[ref["axe"] == axe["code"]] if len(ref) else ref
         if len(rows) and scope.qpv is not None:
-            phrases.append(f"Indicateurs du référentiel, à l'échelle du contrat : {_statuts(rows)}.")
+            phrases.append(f"Indicateurs du référentiel, à l'échelle du contrat : {_statuts(rows, data.vocabulaire)}.")
         elif len(rows):
-            phrases.append(f"Indicateurs du référentiel : {_statuts(rows)}.")
+            phrases.append(f"Indicateurs du référentiel : {_statuts(rows, data.vocabulaire)}.")
             moved = []
             for r in rows.itertuples():
                 # credits already have their sentence above
