@@ -91,16 +91,29 @@ def comparison(frame: pd.DataFrame, title: str, source: str) -> str:
     return svg(chart.properties(title=_title(title, source), width=WIDTH, height=20 * frame["libelle"].nunique()))
 
 
-def cohort_rates(frame: pd.DataFrame, title: str, source: str, order: list[str]) -> str:
-    """One line per CPO and cohort across the jalons, in `order` (the vocabulary's)."""
-    chart = alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X("jalon:N", title="Jalon", sort=order, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("taux:Q", title="Sorties positives (%)", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("serie:N", title=None, scale=alt.Scale(range=OKABE_ITO),
-                        legend=alt.Legend(orient="right", labelLimit=220)),
-        tooltip=["serie", "jalon", alt.Tooltip("taux:Q", format=",.1f")],
-    )
-    return svg(chart.properties(title=_title(title, source), width=WIDTH - 160, height=220))
+def cohort_rates_chart(frame: pd.DataFrame, title: str, source: str, order: list[str],
+                       sortie: str | None = None) -> alt.TopLevelMixin:
+    """The follow-up jalons (`order`, the vocabulary's) as one line per CPO and cohort; the exit (`sortie`: its label),
+    a smaller self-selected group, as dots in a panel of its own: never joined to the jalon line."""
+    colour = alt.Color("serie:N", title=None, scale=alt.Scale(range=OKABE_ITO),
+                       legend=alt.Legend(orient="bottom", columns=2, labelLimit=260))
+    y = alt.Y("taux:Q", title="Sorties positives (%)", scale=alt.Scale(domain=[0, 100]))
+    tooltip = ["serie", "jalon", alt.Tooltip("taux:Q", format=",.1f")]
+    follow_up = frame[frame["jalon"] != sortie] if sortie else frame
+    exits = frame[frame["jalon"] == sortie] if sortie else frame.iloc[0:0]
+    jalons = alt.Chart(follow_up, title="Aux jalons de suivi").mark_line(point=True).encode(
+        x=alt.X("jalon:N", title="Jalon", sort=order, axis=alt.Axis(labelAngle=0)), y=y, color=colour,
+        tooltip=tooltip).properties(width=WIDTH - 200 if len(exits) else WIDTH, height=220)
+    if not len(exits):
+        return jalons.properties(title=_title(title, source))
+    out = alt.Chart(exits, title="À la sortie du dispositif").mark_point(filled=True, size=80).encode(
+        x=alt.X("jalon:N", title=None, axis=alt.Axis(labelAngle=0)), y=y, color=colour,
+        shape=alt.Shape("serie:N", title=None, legend=None), tooltip=tooltip).properties(width=110, height=220)
+    return alt.hconcat(jalons, out, title=_title(title, source)).resolve_scale(color="shared", y="shared")
+
+
+def cohort_rates(frame: pd.DataFrame, title: str, source: str, order: list[str], sortie: str | None = None) -> str:
+    return svg(cohort_rates_chart(frame, title, source, order, sortie))
 
 
 # the classes of a choropleth: a symbol legend (one swatch per class) prints in the PDF, a gradient does not

@@ -42,6 +42,7 @@ class BilanData:
     seuils: dict = field(default_factory=dict)
     glossaire: list[dict] = field(default_factory=list)   # config/glossaire.yaml, sorted
     regles: dict[str, str] = field(default_factory=dict)  # contract rule → its French description
+    libelles_mesures: dict[str, str] = field(default_factory=dict)  # measure code → label (config/mesures.yaml)
 
     def m(self, code: str, perimetre: str = "territoire", cle: str | None = None, before: bool = False):
         frame = self.measures_before if before else self.measures
@@ -144,4 +145,6 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
         vocabulaire=config.vocabulaire,
         glossaire=[s.model_dump() for s in config.glossaire.tries()],
         regles={code: r.description for f in config.contrats.familles for code, r in config.contrats.regles(f).items()},
+        libelles_mesures={code: m.libelle for code, m in config.mesures.declarees(
+            config.vocabulaire, config.catalogue(territoire.catalogue_indicateurs)).items()},
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from reports import charts, statuts
+from reports import cohortes as cohort_display
 from reports.data import BilanData
 from reports.format import compte, euros, nombre, pct, pluriel, points, ratio, signe, texte_chiffres, valeur
 
@@ -346,12 +347,15 @@ def cohortes(data: BilanData) -> dict:
     overall = c[c["dimension"] == "ensemble"]
     jalons, situations = data.vocabulaire.libelles("jalons"), data.vocabulaire.libelles("situations")
     after_entry = [t.code for t in data.vocabulaire.termes("jalons") if t.mois != 0]  # a rate at entry means nothing
+    # the exit (a jalon without a delay) is a smaller, self-selected group: drawn apart from the follow-up line
+    exit_code = next((t.code for t in data.vocabulaire.termes("jalons") if t.mois is None), None)
     tables = []
     operateurs, titles = _operateurs(data), _objectif_titles(data)
     for (cpo, cohort), rows in overall.groupby(["reference_cpo", "cohorte"], sort=True):
         tables.append({"cpo": cpo, "operateur": operateurs.get(cpo, cpo), "cohorte": int(cohort),
                        "objectif": titles.get(rows["code_objectif"].iloc[0] or "", rows["code_objectif"].iloc[0] or ""),
-                       "lignes": [{"jalon": jalons[r.jalon], "attendus": r.attendus or "—", "observes": r.observes,
+                       "lignes": [{"jalon": jalons[r.jalon], "observes": r.observes,
+                                   "attendus": cohort_display.attendus(r.attendus, r.observes, r.jalon, exit_code),
                                    **{s: getattr(r, s) for s in situations},
                                    "taux_positif": _rate(r.taux_sortie_positive),
                                    "taux_durable": _rate(r.taux_emploi_durable),
@@ -363,7 +367,8 @@ def cohortes(data: BilanData) -> dict:
     chart = charts.cohort_rates(pd.DataFrame(series), "Sorties positives à chaque jalon, par CPO et cohorte",
                                 "suivi des bénéficiaires des CPO ; taux non publiés sous "
                                 f"{data.secret['denominateur_minimal']} personnes",
-                                order=[jalons[j] for j in after_entry]) if series else None
+                                order=[jalons[j] for j in after_entry if j != exit_code],
+                                sortie=jalons[exit_code] if exit_code else None) if series else None
     twelve = c[(c["jalon"] == "12_mois") & (c["dimension"] != "ensemble")]
     breakdown = [{"cpo": operateurs.get(r.reference_cpo, r.reference_cpo), "cohorte": int(r.cohorte),
                   "dimension": {"sexe": "Sexe", "tranche_age": "Âge à l'entrée",
@@ -371,7 +376,8 @@ def cohortes(data: BilanData) -> dict:
                   "observes": r.observes, "positives": r.sorties_positives, "taux": _rate(r.taux_sortie_positive)}
                  for r in twelve.itertuples()]
     return {"absent": None, "tables": tables, "graphique": chart, "situations": situations, "detail_12_mois": breakdown,
-            "seuils": data.secret}
+            "seuils": data.secret, "par_sexe": cohort_display.by_sex(twelve, data.vocabulaire.libelles("sexes"),
+                                                                     operateurs, SECRET)}
 
 
 def qualite(data: BilanData) -> dict:

@@ -163,14 +163,14 @@ def test_xlsx_annex_carries_every_table_and_the_measure_codes(demo):
     assert {"Référentiel", "Mesures", "Programmation", "Engagements", "TFPB", "Indicateurs", "Cohortes", "Qualité",
             "Sources", "Méthode"} <= set(book.sheetnames)
     rows = list(book["Mesures"].iter_rows(values_only=True))
-    assert rows[0][:3] == ("Code de mesure", "Périmètre", "Clé")
+    assert rows[0][:4] == ("Code de mesure", "Code de mesure (libellé)", "Périmètre", "Clé")
     n = con.execute("SELECT count(*) FROM referentiel.mesures WHERE annee = 2025 AND territoire = 'ccco'").fetchone()[0]
     assert len(rows) - 1 == n
     # numbers are numbers, not text; a value under secrecy is empty and says so (the sheet is publication.mesures)
-    assert rows[0][4] == "Secret statistique (valeur non publiée)"
-    assert all(isinstance(r[3], (int, float)) and r[4] is None or r[3] is None and r[4] in ("< 5", "secret statistique")
+    assert rows[0][5] == "Secret statistique (valeur non publiée)"
+    assert all(isinstance(r[4], (int, float)) and r[5] is None or r[4] is None and r[5] in ("< 5", "secret statistique")
                for r in rows[1:])
-    assert any(r[4] for r in rows[1:])
+    assert any(r[5] for r in rows[1:])
 
 
 def test_bilan_renders_when_families_are_missing(tmp_path):
