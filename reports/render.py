@@ -41,6 +41,7 @@ def build_context(data: BilanData, features: list[dict] | None, commune_names: d
                                       if features else None, communes),
         "referentiel": sections.referentiel(data),
         "programmation": sections.programmation(data),
+        "financeurs_axes": contenu.financeurs_axes(data),
         "engagements": sections.engagements(data),
         "tfpb": sections.tfpb(data),
         "indicateurs": sections.indicateurs(data, dep, epci),
