@@ -8,7 +8,7 @@ from pathlib import Path
 import jinja2
 
 from pipelines.common import slug
-from reports import rejets, sections, statuts, synthese
+from reports import contenu, rejets, sections, statuts, synthese
 from reports.annexe import render_xlsx  # noqa: F401  (assets/bilan.py writes the annex through render)
 from reports.data import BilanData
 from reports.format import compte, nombre
@@ -32,7 +32,7 @@ def build_context(data: BilanData, features: list[dict] | None, commune_names: d
     epci = next((n.libelle for n in t.niveaux_comparaison if n.niveau_geo == "epci"), "EPCI")
     return rejets.annoter({
         "t": t, "annee": data.annee, "run_id": data.run_id, "referentiel_version": data.referentiel_version,
-        "genere_le": data.genere_le, "copil": copil,
+        "genere_le": data.genere_le, "copil": copil, "couverture": contenu.couverture(data),
         "css": (TEMPLATES / "bilan.css").read_text(encoding="utf-8") + statuts.css(data.vocabulaire),
         # the contract's population (config/territoires), as published in measure prog.population
         "population_qpv": nombre(data.m("prog.population") or sum(q.population for q in t.qpv)),
@@ -40,6 +40,7 @@ def build_context(data: BilanData, features: list[dict] | None, commune_names: d
                                       if features else None, communes),
         "referentiel": sections.referentiel(data),
         "programmation": sections.programmation(data),
+        "financeurs_axes": contenu.financeurs_axes(data),
         "engagements": sections.engagements(data),
         "tfpb": sections.tfpb(data),
         "indicateurs": sections.indicateurs(data, dep, epci),

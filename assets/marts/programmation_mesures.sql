@@ -52,6 +52,11 @@ FROM g WHERE objectif IS NOT NULL GROUP BY ALL
 UNION ALL
 SELECT territoire, 'territoire', 'axe ' || axe, 'prog.montant_accorde', sum(accorde) FROM g WHERE axe IS NOT NULL
 GROUP BY ALL
+UNION ALL  -- per financeur, and per financeur × axe (the COPIL's table; its subtotals are the measures above)
+SELECT territoire, 'territoire', financeur, 'prog.montant_financeur', sum(montant_accorde) FROM r GROUP BY ALL
+UNION ALL
+SELECT territoire, 'territoire', financeur || ' · axe ' || axe, 'prog.montant_financeur', sum(montant_accorde)
+FROM r WHERE axe IS NOT NULL GROUP BY ALL
 UNION ALL
 SELECT territoire, 'territoire', NULL, 'prog.dossiers_tous_qpv', count(*)
 FROM (SELECT DISTINCT territoire, numero_dossier FROM r WHERE qpv_cibles = 'TOUS') GROUP BY ALL
