@@ -204,7 +204,9 @@ def test_programming_breakdowns_are_the_published_measures_with_vocabulary_label
     names = {q.code: q.nom for q in config.territoire("ccco").qpv}
     rows = con.execute("SELECT code_mesure, cle, valeur FROM referentiel.mesures WHERE annee = 2025 AND territoire = "
                        "'ccco' AND perimetre = 'territoire' AND code_mesure LIKE 'prog.montant\\_%' ESCAPE '\\' "
-                       "AND cle IN (SELECT code FROM ref.vocabulaire WHERE domaine = 'financeurs')").fetchall()
+                       "AND cle IN (SELECT code FROM ref.vocabulaire WHERE domaine = 'financeurs') "
+                       "AND substr(code_mesure, 14) IN (SELECT code FROM ref.vocabulaire WHERE domaine = "
+                       "'natures_credit')").fetchall()  # prog.montant_<nature> by financer
     assert len(rows) >= 5
     for code, financeur, montant in rows:
         nature = config.vocabulaire.libelles("natures_credit")[code.removeprefix("prog.montant_")]

@@ -19,14 +19,15 @@ ROW = ["territoire", "reference_cpo", "cohorte", "jalon", "dimension", "modalite
 
 # Marts published as they are (money, dossiers, partners' declared figures: no count of people from individual data;
 # an observatory's indicator carries its own `secret` flag from the source).
-COPIED = {"programmation": "SELECT * FROM marts.programmation WHERE annee = ?",
-          "engagements": "SELECT * FROM marts.engagements WHERE annee = ?",
-          "tfpb": "SELECT * FROM marts.tfpb WHERE annee = ?",
+# Each in one order: two runs of one inbox write the same tables row for row.
+COPIED = {"programmation": "SELECT * FROM marts.programmation WHERE annee = ? ORDER BY ALL",
+          "engagements": "SELECT * FROM marts.engagements WHERE annee = ? ORDER BY ALL",
+          "tfpb": "SELECT * FROM marts.tfpb WHERE annee = ? ORDER BY ALL",
           "indicateurs": "SELECT * REPLACE (CASE WHEN secret THEN NULL ELSE valeur END AS valeur) "
-                         "FROM marts.indicateurs WHERE annee = ?",
+                         "FROM marts.indicateurs WHERE annee = ? ORDER BY ALL",
           # rows counted, not people: which measures the quarantined (and the retained) rows of a file feed
-          "mesures_rejets": "SELECT * FROM marts.mesures_rejets WHERE annee = ?",
-          "lignes_mesures": "SELECT * FROM marts.lignes_mesures WHERE annee = ?"}
+          "mesures_rejets": "SELECT * FROM marts.mesures_rejets WHERE annee = ? ORDER BY ALL",
+          "lignes_mesures": "SELECT * FROM marts.lignes_mesures WHERE annee = ? ORDER BY ALL"}
 
 
 def _exists(con, schema: str, table: str) -> bool:
@@ -55,8 +56,8 @@ def published_tables(con: duckdb.DuckDBPyConnection, annee: int, columns: Cohort
     out = {name: con.execute(sql, [annee]).df() for name, sql in COPIED.items()
            if _exists(con, "marts", sql.split("FROM marts.")[1].split()[0])}
     out["cohortes_jalons"] = _cohortes_jalons(con, annee, columns, denominateur_minimal)
-    out["mesures"] = con.execute("SELECT * FROM _mesures_publiees").df()
-    out["referentiel"] = con.execute("SELECT * FROM _referentiel_publie").df()
+    out["mesures"] = con.execute("SELECT * FROM _mesures_publiees ORDER BY ALL").df()
+    out["referentiel"] = con.execute("SELECT * FROM _referentiel_publie ORDER BY ALL").df()
     return out
 
 
