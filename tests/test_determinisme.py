@@ -52,7 +52,9 @@ def _publication(sortie) -> dict[str, pd.DataFrame]:
         tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
                                              "'publication' ORDER BY 1").fetchall()]
         frames = {t: con.execute(f"SELECT * FROM publication.{t}").df() for t in tables}
-    return {t: f.drop(columns=[c for c in f.columns if c in RUN_COLUMNS]) for t, f in frames.items()}
+    # a column ending in _le says when the run did something (evaluated, published, first saw a file): it differs
+    return {t: f.drop(columns=[c for c in f.columns if c in RUN_COLUMNS or c.endswith("_le")])
+            for t, f in frames.items()}
 
 
 def _annex(sortie) -> dict[str, pd.DataFrame]:
