@@ -101,7 +101,7 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
              "objectifs": [{"code": o.code, "intitule": o.intitule} for o in ax.objectifs]} for ax in referentiel.axes]
     erreurs = _df(con, "publication", "erreurs", "SELECT fichier, regle, gravite, count(*) AS n "
                   "FROM publication.erreurs WHERE territoire = ? AND annee_boite = ? GROUP BY ALL "
-                  "ORDER BY fichier, n DESC", [t, a])
+                  "ORDER BY fichier, n DESC, regle, gravite", [t, a])
     return BilanData(
         territoire=territoire, annee=a, referentiel_version=referentiel.version, run_id=run_id,
         genere_le=dt.date.today().strftime("%d/%m/%Y"), families_present=present,
