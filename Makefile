@@ -40,7 +40,7 @@ run: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml

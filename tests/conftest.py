@@ -49,6 +49,26 @@ def write_xlsx(path: Path, sheets: dict[str, list[dict]]) -> Path:
     return path
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group marks
+def pytest_collection_modifyitems(config, items):
+    """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`), the tests reading a shared demo run go to
+    one worker, so each demo run is built once; the other tests spread over the other workers."""
+    for item in items:
+        for fixture in ("demo_run_partage", "demo_run_second"):
+            if fixture in item.fixturenames:
+                item.add_marker(pytest.mark.xdist_group("demo"))
+                break
+
+
+def pytest_collection_finish(session):
+    """A pytest/xdist pair that ignores the groups would build each demo run once per worker, silently: say it."""
+    if session.config.getvalue("dist") == "loadgroup" or getattr(session.config.option, "loadgroup", False):
+        lost = [i.nodeid for i in session.items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]
+        if lost:
+            raise pytest.UsageError(f"--dist loadgroup ignoré par cette version de pytest ({pytest.__version__}) : "
+                                    f"{len(lost)} tests du groupe demo sans suffixe de groupe (pytest-xdist#1386)")
+
+
 # --- one demo run shared by every test that only reads its outputs ----------------------------------------------
 
 
@@ -63,6 +83,10 @@ class DemoRun:
 def demo_run_partage(tmp_path_factory) -> DemoRun:
     """The committed demo inbox through the whole graph once per test session: 2024 without the bilan (the earlier
     year other years refer to), then 2025 with it. Tests read it; a test that must change it works on a copy."""
+    return _run_demo(tmp_path_factory.mktemp("demo_partage"), pdf=True)
+
+
+def _run_demo(sortie: Path, pdf: bool) -> DemoRun:
     import os
 
     from dagster import DagsterInstance, materialize
@@ -71,8 +95,7 @@ def demo_run_partage(tmp_path_factory) -> DemoRun:
     from pipelines.resources import BilanSettings, warehouse
 
     os.environ["BILAN_CLE_PSEUDONYMISATION"] = TEST_KEY
-    sortie = tmp_path_factory.mktemp("demo_partage")
-    parametres = BilanSettings(racine_donnees=str(DEMO_DATA), sortie=str(sortie))
+    parametres = BilanSettings(racine_donnees=str(DEMO_DATA), sortie=str(sortie), pdf=pdf)
     instance = DagsterInstance.ephemeral()
     results = []
     for annee in (2024, 2025):
@@ -82,6 +105,13 @@ def demo_run_partage(tmp_path_factory) -> DemoRun:
         assert result.success
         results.append(result)
     return DemoRun(sortie=sortie, parametres=parametres, results=results)
+
+
+@pytest.fixture(scope="session")
+def demo_run_second(tmp_path_factory) -> DemoRun:
+    """A second run of the demo from scratch (2025's bilan without PDF), to compare with the shared one: what a run
+    publishes must not depend on the run."""
+    return _run_demo(tmp_path_factory.mktemp("demo_second"), pdf=False)
 
 
 def copy_of(run: DemoRun, target: Path) -> Path:

@@ -46,16 +46,14 @@ def _snapshot(path: Path) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def demo_run(demo_run_partage, tmp_path_factory):
+def demo_run(demo_run_partage, demo_run_second, tmp_path_factory):
     """The shared demo run (first), the same pipeline again on a copy of its output (second), and a fresh run."""
     first = demo_run_partage.results
     snapshot = _snapshot(demo_run_partage.sortie / "entrepot.duckdb")
     again = copy_of(demo_run_partage, tmp_path_factory.mktemp("demo_relance") / "sortie")
     instance = DagsterInstance.ephemeral()
     second = _run(again, instance)
-    fresh = tmp_path_factory.mktemp("sortie_neuve")
-    _run(fresh, instance)
-    return again, first, second, snapshot, _snapshot(fresh / "entrepot.duckdb")
+    return again, first, second, snapshot, _snapshot(demo_run_second.sortie / "entrepot.duckdb")
 
 
 def test_every_check_passes_and_no_row_is_lost(demo_run):

@@ -120,14 +120,15 @@ def test_french_numbers(text, expected):
 # --- the demo bilan ------------------------------------------------------------------------------------
 
 
+def _demo_measures_2025(run) -> pd.DataFrame:
+    with duckdb.connect(str(run.parametres.warehouse_path), read_only=True) as con:
+        return con.execute("SELECT code_mesure, perimetre, cle, valeur FROM referentiel.mesures "
+                           "WHERE territoire = 'ccco' AND annee = 2025").df()
+
+
 def test_every_figure_shown_with_its_measure_equals_the_measure(demo_run_partage):
     folder = demo_run_partage.sortie / "2025" / "ccco"
-    con = duckdb.connect(str(demo_run_partage.parametres.warehouse_path), read_only=True)
-    try:
-        measures = con.execute("SELECT code_mesure, perimetre, cle, valeur FROM referentiel.mesures "
-                               "WHERE territoire = 'ccco' AND annee = 2025").df()
-    finally:
-        con.close()
+    measures = _demo_measures_2025(demo_run_partage)
     pages = [folder / "bilan_ccco_2025.html", *sorted((folder / "communes").glob("*.html"))]
     assert len(pages) > 1
     for page in pages:
@@ -155,12 +156,7 @@ def test_one_population_per_perimeter(demo_run_partage):
 def test_the_annex_gives_the_same_values_as_the_measures(demo_run_partage):
     """The XLSX annex: each referential value and each commitment row (by its code) equals its measure."""
     folder = demo_run_partage.sortie / "2025" / "ccco"
-    con = duckdb.connect(str(demo_run_partage.parametres.warehouse_path), read_only=True)
-    try:
-        measures = con.execute("SELECT code_mesure, perimetre, cle, valeur FROM referentiel.mesures "
-                               "WHERE territoire = 'ccco' AND annee = 2025").df()
-    finally:
-        con.close()
+    measures = _demo_measures_2025(demo_run_partage)
     index = {(r.code_mesure, r.perimetre, None if pd.isna(r.cle) else r.cle): r.valeur for r in measures.itertuples()}
     referentiel = pd.read_excel(folder / "bilan_ccco_2025_annexe.xlsx", sheet_name="Référentiel")
     shown = referentiel[referentiel["Valeur"].notna()]
