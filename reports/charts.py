@@ -21,17 +21,18 @@ from reports.theme import OKABE_ITO
 WIDTH = 520
 
 
-_GRADIENT_ID = re.compile(r"gradient_(\d+)")
+# the ids vl-convert numbers by a counter of the process (gradient_0, clip3, then gradient_1, clip4…)
+_PROCESS_ID = re.compile(r"\b(gradient_|clip)(\d+)\b")
 
 
 def svg(chart: alt.TopLevelMixin) -> str:
     text = vlc.vegalite_to_svg(chart.to_dict(), format_locale="fr-FR", time_format_locale="fr-FR")
     text = text[text.find("<svg"):]  # inline: drop the XML prolog
-    # vl-convert numbers gradients by a counter of the process (gradient_0, then _1…): the same chart would come
-    # out different from one run to the next; named after the chart instead, unique in the page and stable
-    digest = hashlib.sha256(_GRADIENT_ID.sub("gradient", text).encode()).hexdigest()[:10]
-    order = list(dict.fromkeys(_GRADIENT_ID.findall(text)))
-    return _GRADIENT_ID.sub(lambda m: f"gradient_{digest}_{order.index(m.group(1))}", text)
+    # with those counters the same chart would come out different from one chart, or one run, to the next: named
+    # after the chart instead, unique in the page (inline SVGs share its ids) and stable
+    digest = hashlib.sha256(_PROCESS_ID.sub(r"\1", text).encode()).hexdigest()[:10]
+    order = list(dict.fromkeys(m.group(0) for m in _PROCESS_ID.finditer(text)))
+    return _PROCESS_ID.sub(lambda m: f"{m.group(1).rstrip('_')}_{digest}_{order.index(m.group(0))}", text)
 
 
 def _title(title: str, source: str) -> alt.TitleParams:

@@ -1,5 +1,6 @@
 """Two runs of the same inbox publish the same thing: every `publication.*` table, the annex workbook's sheets and
-the bilan's text are equal, run id and dates aside (floating-point noise rounded at writing, exports ordered)."""
+the bilan's HTML, charts included, are equal, run id and dates aside (floating-point noise rounded at writing, exports
+ordered, chart ids named after the chart)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def test_round_significant_erases_summation_noise():
 
 
 def test_a_chart_renders_the_same_svg_twice_in_one_process():
-    """vl-convert numbers gradients by a process-wide counter: the chart names them after itself instead."""
+    """vl-convert numbers gradients and clip paths by a process-wide counter: the chart names them after itself."""
     import altair as alt
 
     from reports import charts
@@ -42,7 +43,13 @@ def test_a_chart_renders_the_same_svg_twice_in_one_process():
     square = [[[3.0, 50.0], [3.1, 50.0], [3.1, 50.1], [3.0, 50.0]]]
     features = [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": square},
                  "properties": {"code": "QN05936M", "nom": "Quartier", "v": 12.5}}]
-    assert charts.qpv_map(features, "Carte", "test", value="v") == charts.qpv_map(features, "Carte", "test", value="v")
+    commune = [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[2.9, 49.9], [3.2, 49.9],
+                                                                                  [3.2, 50.2], [2.9, 49.9]]]},
+                "properties": {"code": "59008", "nom": "Aniche"}}]
+    # one QPV's page: the map is clipped at its frame
+    first_map, second_map = (charts.qpv_map(features, "Carte", "test", highlight="QN05936M", communes=commune)
+                             for _ in range(2))
+    assert "clip-path" in first_map and first_map == second_map
 
 
 def _publication(sortie) -> dict[str, pd.DataFrame]:
@@ -59,13 +66,13 @@ def _annex(sortie) -> dict[str, pd.DataFrame]:
     return pd.read_excel(sortie / "2025" / "ccco" / "bilan_ccco_2025_annexe.xlsx", sheet_name=None)
 
 
-def _text(sortie) -> str:
+def _html(sortie) -> str:
+    """The bilan as a reader's browser gets it, charts and maps included, the run id and dates aside."""
     html = (sortie / "2025" / "ccco" / "bilan_ccco_2025.html").read_text(encoding="utf-8")
-    # the text a reader reads; the charts' SVG geometry is compared by the chart test above
-    return DATE.sub("JJ/MM/AAAA", RUN_ID.sub("RUN", re.sub(r"<svg.*?</svg>", "<svg/>", html, flags=re.S)))
+    return DATE.sub("JJ/MM/AAAA", RUN_ID.sub("RUN", html))
 
 
-def test_two_runs_of_the_demo_publish_the_same_tables_annex_and_text(demo_run_partage, demo_run_second):
+def test_two_runs_of_the_demo_publish_the_same_tables_annex_and_html(demo_run_partage, demo_run_second):
     sortie = demo_run_second.sortie
     first, second = demo_run_partage.sortie, sortie
 
@@ -81,5 +88,5 @@ def test_two_runs_of_the_demo_publish_the_same_tables_annex_and_text(demo_run_pa
     for sheet in annex_1:
         pd.testing.assert_frame_equal(annex_1[sheet], annex_2[sheet], check_exact=True, obj=f"annexe « {sheet} »")
 
-    text_1, text_2 = _text(first), _text(second)
-    assert "RUN" in text_1 and text_1 == text_2
+    html_1, html_2 = _html(first), _html(second)
+    assert "RUN" in html_1 and html_1.count("<svg") > 10 and html_1 == html_2
