@@ -7,8 +7,9 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
 .PHONY: setup system run test ui demo bench clean
 
-# Debian packages the project needs: Pango and fonts for the PDF (WeasyPrint), Chromium to check the HTML
-# bilan as a reader sees it, poppler-utils to turn PDF pages into images, PostgreSQL for the production-instance
+# Debian packages the project needs: Chromium prints the PDFs and checks the HTML bilan as a reader sees it,
+# DejaVu fonts, poppler-utils reads the PDFs back (page numbers of the contents, tests) and turns pages into images,
+# Pango for WeasyPrint (the PDF engine `make bench` compares Chromium with), PostgreSQL for the production-instance
 # test. Installed only when missing.
 system:
 	@missing=""; \
@@ -53,6 +54,7 @@ demo: setup
 # territories (tools/generate_national.py, data in /tmp, never committed); SANS_BILAN=1 skips the HTML/PDF step.
 ECHELLES ?= 1 10 100 435
 bench: setup
+	$(BIN)/pip install --quiet -e ".[test,bench]"
 	$(BIN)/python bench/run_bench.py --echelles "$(ECHELLES)" $(if $(SANS_BILAN),--sans-bilan)
 
 clean:

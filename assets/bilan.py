@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +25,7 @@ from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
 from reports.data import load_bilan_data
-from reports.render import build_context, commune_context, render_html, render_pdf, render_xlsx
+from reports.render import build_context, commune_context, printer, render_html, render_pdf, render_xlsx
 
 
 def _features(reference, territoire) -> list[dict] | None:
@@ -148,7 +149,8 @@ def build_bilan_asset(marts: tuple[Mart, ...]):
         annee = int(context.partition_key)
         outputs = {}
         held: dict[str, list[tuple[str, str, str]]] = {}
-        with entrepot.get_connection() as con:
+        # one Chromium prints every PDF of the step, started at the first one
+        with entrepot.get_connection() as con, (printer() if parametres.pdf else nullcontext()):
             for territoire in parametres.territoires(log=lambda m: say(context, m)):
                 # a territory whose data fail a blocking check is held back alone: the others publish
                 failures = blocking_failures(con, territoire.code, annee)

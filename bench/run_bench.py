@@ -32,7 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-STACK = ["dagster", "great_expectations", "pandas", "duckdb", "altair", "pandera", "weasyprint"]
+# the PDF engine is Chromium, driven by playwright (reports/pdf.py)
+STACK = ["dagster", "great_expectations", "pandas", "duckdb", "altair", "pandera", "playwright.sync_api"]
 ECHELLES = [1, 10, 100, 435]
 
 
@@ -118,7 +119,7 @@ def machine() -> dict:
     charge = Path("/proc/loadavg").read_text().split()[:3]
     versions = {}
     for paquet in ["dagster", "dagster-duckdb", "great_expectations", "pandas", "duckdb", "pandera", "altair",
-                   "weasyprint", "vl-convert-python", "openpyxl", "numpy"]:
+                   "playwright", "weasyprint", "vl-convert-python", "openpyxl", "numpy"]:
         try:
             versions[paquet] = metadata.version(paquet)
         except metadata.PackageNotFoundError:
@@ -172,6 +173,13 @@ def executer(echelles: list[int], sans_bilan: bool, travail: Path, demo: bool = 
         print("Démo (CC Cœur d'Ostrevent) de bout en bout…", flush=True)
         res["demo"] = pipeline(ROOT / "data" / "demo", travail / "demo" / "sortie", ROOT / "config",
                                travail / "demo" / "home", sans_bilan, "demo")
+        html = travail / "demo" / "sortie" / "2025" / "ccco" / "bilan_ccco_2025.html"
+        if html.is_file():
+            print("Moteurs PDF côte à côte sur le bilan de démo…", flush=True)
+            res["moteurs_pdf"] = [json.loads(subprocess.run(
+                [PYTHON, str(ROOT / "bench" / "moteurs_pdf.py"), str(html), "--moteur", moteur], cwd=ROOT,
+                capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+                for moteur in ("chromium", "weasyprint")]
     res["echelles_mesures"] = {}
     for n in echelles:
         print(f"Échelle {n} territoire(s)…", flush=True)
@@ -252,6 +260,17 @@ def rediger(res: dict) -> str:
          f"| **rapport démo / plancher** | **{res['demo']['secondes'] / plancher:.1f} ×** | |", ""]
     else:
         L += [f"Plancher d'import de la pile (meilleur de 2) : {_s(plancher)} ; démo non mesurée dans ce passage.", ""]
+    if res.get("moteurs_pdf"):
+        chromium, weasy = res["moteurs_pdf"]
+        L += ["## Le moteur PDF : Chromium face à WeasyPrint", "",
+              "Le même HTML (le bilan de démo 2025), chaque moteur dans son propre processus, après une première "
+              "impression d'échauffement (`bench/moteurs_pdf.py`). Temps CPU = le processus et ceux qu'il lance "
+              "(Chromium). Chromium imprime deux fois (numéros de page du sommaire et des renvois).", "",
+              "| moteur | durée | temps CPU | pages |", "|---|---|---|---|",
+              *(f"| {m['moteur']} | {_s(m['secondes'])} | {_s(m['cpu'])} | {m['pages']} |" for m in (chromium, weasy)),
+              f"| **rapport WeasyPrint / Chromium (CPU)** | | "
+              f"**{weasy['cpu'] / max(chromium['cpu'], 0.01):.1f} ×** | |",
+              ""]
     L += ["## Le jeu national synthétique : coût par territoire", "",
           "Généré par `tools/generate_national.py` (QPV réels de la couche ANCT 2024, volumes au prorata de la "
           "population). Un run = l'année 2024 (sans bilan) puis 2025, à froid (entrepôt, cache et instance neufs).", "",

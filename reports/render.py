@@ -1,5 +1,5 @@
-"""HTML (self-contained), PDF (WeasyPrint) and XLSX annex of a bilan, from the same data (the `publication`
-tables: the annex's sheets are those tables, secrecy applied)."""
+"""HTML (self-contained), PDF (headless Chromium, reports/pdf.py) and XLSX annex of a bilan, from the same data
+(the `publication` tables: the annex's sheets are those tables, secrecy applied)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from reports import contenu, rejets, sections, statuts, synthese
 from reports.annexe import render_xlsx  # noqa: F401  (assets/bilan.py writes the annex through render)
 from reports.data import BilanData
 from reports.format import compte, nombre
+from reports.pdf import printer, render_pdf  # noqa: F401  (assets/bilan.py prints its PDFs through render)
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -61,15 +62,3 @@ def commune_context(data: BilanData, commune: str, qpv: list[str]) -> dict:
 
 def render_html(context: dict, template: str = "bilan.html.j2") -> str:
     return _environment().get_template(template).render(**context)
-
-
-def _no_network(url: str, *args, **kwargs):
-    raise ValueError(f"ressource externe refusée : {url} (le bilan doit être autonome)")
-
-
-def render_pdf(html: str) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(string=html, url_fetcher=_no_network).write_pdf()
-
-

@@ -66,9 +66,14 @@ def pdf_pages(pdf: Path) -> list[Page]:
     return pages
 
 
+# Chromium lays the page out in whole CSS pixels (15 mm = 56.7 px) and pdftotext measures glyph advances: half a
+# millimetre, far under what a table running off the page (centimetres) shows
+TOLERANCE = 1.5
+
+
 def outside_margins(pages: list[Page]) -> list[tuple[int, str]]:
     return [(i, w[4]) for i, p in enumerate(pages, 1) for ln in p.lines for w in ln.words
-            if w[0] < LEFT * MM - 1 or w[2] > p.width - RIGHT * MM + 1 or w[1] < 0 or w[3] > p.height]
+            if w[0] < LEFT * MM - TOLERANCE or w[2] > p.width - RIGHT * MM + TOLERANCE or w[1] < 0 or w[3] > p.height]
 
 
 def _plain(fragment: str) -> str:
@@ -162,3 +167,24 @@ def test_demo_bilan_fingerprints_are_one_short_line_each(demo_pdf):
     short = [t for t in lines if re.search(r"\b[0-9a-f]{12}…", t)]
     n_files = len(re.findall(r'<code title="[0-9a-f]{64}">', html))
     assert n_files > 10 and len(short) == n_files
+
+
+def test_demo_contents_give_the_page_each_chapter_starts_on(demo_pdf):
+    """The table of contents' numbers (the PDF engine prints twice to know them) are the pages the chapters' titles
+    are printed on."""
+    folder, _, html = demo_pdf
+    text = subprocess.run(["pdftotext", "-layout", str(folder / "bilan_ccco_2025.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    pages = [{re.sub(r"\s+", " ", ln).strip() for ln in p.splitlines()} for p in text.split("\f")]
+    toc = re.search(r'<nav class="toc">(.*?)</nav>', html, re.S)
+    assert toc is not None
+    targets = re.findall(r'<a href="#([^"]+)">(.*?)</a>', toc.group(1))
+    contents = text.split("\f")[0].split("Sommaire", 1)[1]
+    numbers = [int(n) for n in re.findall(r"^\s*\S.*?\s{2,}(\d+)\s*$", contents, re.M)]
+    assert len(targets) > 10 and len(numbers) == len(targets)
+    for (target, _), page in zip(targets, numbers):
+        title = re.search(rf'<section id="{re.escape(target)}"[^>]*>\s*<h2[^>]*>(.*?)</h2>', html, re.S)
+        assert title is not None, target
+        # the first page after the cover (which lists every title) with the title on a line of its own
+        printed_on = next(i for i, p in enumerate(pages[1:], start=2) if _plain(title.group(1)) in p)
+        assert printed_on == page, (target, page, printed_on)

@@ -9,9 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+from reports.pdf import CHROMIUM
+from reports.pdf import CHROMIUM_FLAGS as FLAGS
 
 
 def open_offline(html: Path, screenshot: Path | None = None, full_page: bool = False,

@@ -1,0 +1,192 @@
+"""The bilan's PDF, printed by headless Chromium (the system's, driven by Playwright).
+
+Chromium was chosen by measurement (`bench/moteurs_pdf.py`): for the same HTML it needs about a tenth of the CPU
+WeasyPrint needs. What WeasyPrint's CSS does that Chromium's does not is done here, on a copy of the HTML printed
+for the PDF only:
+- the running header and the footer's date (`string-set` / `string()`): written into the `@page` margin boxes;
+- the page numbers of the table of contents and of the cross-references (`target-counter()`): the document is
+  printed twice; the first print carries an invisible marker at each target and fixed-width placeholders, the
+  pages the markers land on (read back with `pdftotext`) fill the second print. The numbers take the placeholders'
+  width, so the second print breaks its pages as the first did; this is checked.
+Nothing is fetched: every request the page makes is refused (the bilan is self-contained)."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+# without the background-networking flags Chromium tries to reach Google's hosts at each start
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+_MARKER = "ANCRE{}FIN"
+_MARKER_FOUND = re.compile(r"ANCRE(.+?)FIN")
+_PLACEHOLDER = "00"
+_TOC = re.compile(r'(<nav class="toc">)(.*?)(</nav>)', re.S)
+_TOC_LINK = re.compile(r'(<a href="#([^"]+)">.*?</a>)', re.S)
+_WITH_ID = re.compile(r'<([a-z0-9]+)\s[^>]*\bid="([^"]+)"[^>]*>')
+_RENVOI = re.compile(r'(<a class="renvoi" href="#([^"]+)">)(.*?)(</a>)', re.S)
+
+# what bilan.css says with WeasyPrint-only functions, said again in Chromium's terms
+_CHROMIUM_CSS = """
+@page {{ @top-left {{ content: "{entete}"; }} @bottom-left {{ content: "bilan-quartiers — {date}"; }} }}
+@page :first {{ @top-left {{ content: none; }} }}
+nav.toc li {{ display: flex; align-items: baseline; }}
+nav.toc .toc-points {{ flex: 1; border-bottom: 0.3mm dotted #999; margin: 0 1.5mm; }}
+nav.toc .toc-page {{ min-width: 6mm; text-align: right; }}
+.ancre-pdf {{ position: absolute; font-size: 2pt; color: #fff; }}
+"""
+
+
+class PdfError(RuntimeError):
+    """The PDF could not be printed; the message says why, in French."""
+
+
+def _css_string(text: str) -> str:
+    return html_lib.unescape(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def _span_text(html: str, css_class: str) -> str:
+    found = re.search(rf'<span class="{css_class}">(.*?)</span>', html, re.S)
+    return re.sub(r"<[^>]+>", "", found.group(1)).strip() if found else ""
+
+
+def _targets(html: str) -> list[str]:
+    toc = _TOC.search(html)
+    ids = [m.group(2) for m in _TOC_LINK.finditer(toc.group(2))] if toc else []
+    return list(dict.fromkeys(ids + [m.group(2) for m in _RENVOI.finditer(html)]))
+
+
+def for_print(html: str, pages: dict[str, int] | None) -> str:
+    """The HTML Chromium prints: header and footer in the margin boxes, and the TOC and cross-reference page numbers
+    (`pages`: target id → page; None for the first print, with markers and placeholders)."""
+    def page_of(target: str) -> str:
+        return _PLACEHOLDER if pages is None else str(pages[target]).rjust(len(_PLACEHOLDER), "\u2007")
+
+    css = _CHROMIUM_CSS.format(entete=_css_string(_span_text(html, "entete")),
+                               date=_css_string(_span_text(html, "date")))
+    out = html.replace("</head>", f"<style>{css}</style></head>", 1)
+    toc = _TOC.search(out)
+    if toc:
+        entries = _TOC_LINK.sub(lambda m: f'{m.group(1)}<span class="toc-points"></span>'
+                                          f'<span class="toc-page">{page_of(m.group(2))}</span>', toc.group(2))
+        out = out[:toc.start()] + toc.group(1) + entries + toc.group(3) + out[toc.end():]
+    # in running text a number is not padded: one digit less does not move a line of a paragraph to another page
+    out = _RENVOI.sub(lambda m: f"{m.group(1)}{m.group(3)}, p.\u00a0{page_of(m.group(2)).strip()}{m.group(4)}",
+                      out)
+    if pages is None:
+        targets = set(_targets(html))
+
+        def mark(m: re.Match) -> str:
+            if m.group(2) not in targets:
+                return m.group(0)
+            return f'{m.group(0)}<span class="ancre-pdf">{_MARKER.format(m.group(2))}</span>'
+
+        out = _WITH_ID.sub(mark, out)
+    return out
+
+
+def pages_of_markers(pdf: bytes) -> tuple[dict[str, int], int]:
+    """Target id → the page its marker is printed on; and the number of pages."""
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(pdf)
+        f.flush()
+        done = subprocess.run(["pdftotext", "-enc", "UTF-8", f.name, "-"], capture_output=True, timeout=120)
+    if done.returncode != 0:
+        raise PdfError(f"pdftotext n'a pas pu lire le PDF imprimé : {done.stderr.decode(errors='replace')[-300:]}")
+    texts = done.stdout.decode("utf-8").split("\f")
+    if texts and not texts[-1].strip():
+        texts = texts[:-1]
+    found: dict[str, int] = {}
+    for number, text in enumerate(texts, start=1):
+        for target in _MARKER_FOUND.findall(re.sub(r"\s+", "", text)):
+            found.setdefault(target, number)
+    return found, len(texts)
+
+
+class ChromiumPrinter:
+    """One headless Chromium for a batch of PDFs (starting it costs more than printing a page), started at the first
+    PDF: a batch with nothing to print starts nothing."""
+
+    _playwright = None
+
+    def __enter__(self) -> ChromiumPrinter:
+        return self
+
+    def _start(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        if not Path(CHROMIUM).exists():
+            raise PdfError(f"Chromium est introuvable ({CHROMIUM}) : `make setup` l'installe (paquet Debian chromium)")
+        self._playwright = sync_playwright().start()
+        try:
+            self._browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
+                                                             headless=True)
+            self._context = self._browser.new_context(offline=True, java_script_enabled=False)
+            self._context.route("**/*", lambda route: route.abort() if not route.request.url.startswith(
+                ("data:", "about:")) else route.continue_())
+        except Exception:
+            self._playwright.stop()
+            self._playwright = None
+            raise
+
+    def __exit__(self, *exc) -> None:
+        if self._playwright is None:
+            return
+        try:
+            self._browser.close()
+        finally:
+            self._playwright.stop()
+            self._playwright = None
+
+    def _print(self, html: str) -> bytes:
+        if self._playwright is None:
+            self._start()
+        page = self._context.new_page()
+        try:
+            page.set_content(html, wait_until="load")
+            return page.pdf(format="A4", print_background=True, prefer_css_page_size=True, outline=True,
+                            tagged=True)
+        finally:
+            page.close()
+
+    def pdf(self, html: str) -> bytes:
+        first = self._print(for_print(html, None))
+        pages, count = pages_of_markers(first)
+        missing = [t for t in _targets(html) if t not in pages]
+        if missing:
+            raise PdfError("PDF : repères de page introuvables pour " + ", ".join(missing))
+        final = self._print(for_print(html, pages))
+        if pages_of_markers(final)[1] != count:
+            raise PdfError("PDF : le nombre de pages a changé entre les deux impressions (numéros du sommaire)")
+        return final
+
+
+_active: ContextVar[ChromiumPrinter | None] = ContextVar("chromium_printer", default=None)
+
+
+@contextmanager
+def printer() -> Iterator[ChromiumPrinter]:
+    """Every `render_pdf` inside shares one Chromium."""
+    active = _active.get()
+    if active is not None:
+        yield active
+        return
+    with ChromiumPrinter() as started:
+        token = _active.set(started)
+        try:
+            yield started
+        finally:
+            _active.reset(token)
+
+
+def render_pdf(html: str) -> bytes:
+    with printer() as chromium:
+        return chromium.pdf(html)

@@ -1,0 +1,87 @@
+"""The PDF printed by headless Chromium keeps what the bilan's print needs: a running header on every page but the
+cover, "Page N / M" and the data's date in the footer, and the page numbers of the table of contents and of the
+cross-references, right (reports/pdf.py prints twice to know them)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from reports.pdf import for_print, pages_of_markers, render_pdf
+from reports.render import TEMPLATES
+
+CHAPTERS = {"alpha": "Premier chapitre", "beta": "Deuxième chapitre", "gamma": "Troisième chapitre"}
+
+
+def _bilan_like(paragraphs: dict[str, int]) -> str:
+    css = (TEMPLATES / "bilan.css").read_text(encoding="utf-8")
+    toc = "".join(f'<li><a href="#{k}">{v}</a></li>' for k, v in CHAPTERS.items())
+    text = "<p>" + "Le quartier prioritaire et ses habitants, l'emploi et la formation. " * 12 + "</p>"
+    sections = "".join(f'<section id="{k}"><h2>{v}</h2>{text * paragraphs[k]}</section>' for k, v in CHAPTERS.items())
+    renvoi = '<p>Une alerte (<a class="renvoi" href="#gamma">voir le troisième chapitre</a>).</p>'
+    return (f"<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><style>{css}</style></head><body>"
+            '<span class="entete">CCCO — bilan 2025 du contrat de ville</span>'
+            '<span class="date">Données arrêtées au 24/11/2026</span>'
+            f'<div class="couverture"><h1>Bilan annuel 2025</h1><nav class="toc"><h3>Sommaire</h3><ol>{toc}</ol></nav>'
+            f"{renvoi}</div>{sections}</body></html>")
+
+
+def _pages(pdf: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return [p for p in text.split("\f") if p.strip()]
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory) -> tuple[list[str], str]:
+    html = _bilan_like({"alpha": 3, "beta": 30, "gamma": 4})   # the second chapter runs over several pages
+    pdf = tmp_path_factory.mktemp("pdf") / "bilan.pdf"
+    pdf.write_bytes(render_pdf(html))
+    return _pages(pdf), html
+
+
+def test_header_on_every_page_but_the_cover_and_numbered_footer(printed):
+    pages, _ = printed
+    assert len(pages) >= 6
+    assert "CCCO — bilan 2025" not in pages[0]
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} / {len(pages)}" in page
+        assert "bilan-quartiers — Données arrêtées au 24/11/2026" in page
+        if number > 1:
+            assert "CCCO — bilan 2025 du contrat de ville" in page
+
+
+def test_contents_and_cross_reference_give_the_pages_where_chapters_start(printed):
+    pages, _ = printed
+    starts = {title: next(i for i, p in enumerate(pages, 1) if re.search(rf"^\s*{title}\s*$", p, re.M))
+              for title in CHAPTERS.values()}
+    assert starts["Premier chapitre"] == 2 and starts["Troisième chapitre"] > starts["Deuxième chapitre"] + 2
+    for title, page in starts.items():
+        assert re.search(rf"{title}\s+{page}\s*$", pages[0], re.M), (title, page, pages[0])
+    assert re.search(rf"voir le troisième chapitre, p.\s{starts['Troisième chapitre']}\)", pages[0])
+    assert not any("ANCRE" in p for p in pages)          # the first print's markers are not in the PDF
+
+
+def test_first_print_marks_every_target_once_with_placeholders():
+    html = _bilan_like({"alpha": 1, "beta": 1, "gamma": 1})
+    first = for_print(html, None)
+    assert first.count('class="ancre-pdf"') == 3 and first.count('<span class="toc-page">00</span>') == 3
+    final = for_print(html, {"alpha": 2, "beta": 3, "gamma": 12})
+    assert "ancre-pdf\">" not in final and '<span class="toc-page">\u20072</span>' in final
+    assert "voir le troisième chapitre, p.\u00a012</a>" in final
+
+
+def test_nothing_is_fetched_from_outside(tmp_path):
+    """A request to the network or to a local file is refused; the PDF is printed without it."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("NE PAS LIRE")
+    html = _bilan_like({"alpha": 1, "beta": 1, "gamma": 1}).replace(
+        "</h1>", f'</h1><img src="http://192.0.2.1/logo.png" alt=""><iframe src="file://{secret}"></iframe>')
+    pdf = tmp_path / "b.pdf"
+    pdf.write_bytes(render_pdf(html))
+    pages = _pages(pdf)
+    assert "Premier chapitre" in pages[0] and not any("NE PAS LIRE" in p for p in pages)
+    found, count = pages_of_markers(pdf.read_bytes())
+    assert found == {} and count == len(pages)
