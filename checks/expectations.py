@@ -9,7 +9,9 @@ territory to publish (severity ERROR) stops it — a territory's own failure hol
 into `<sortie>/<annee>/data_docs/`, with every reference to an outside server removed so they open offline."""
 
 import ast
+import hashlib
 import html
+import json
 import re
 import shutil
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from pathlib import Path
 import duckdb
 import great_expectations as gx
 import great_expectations.expectations as gxe
+import pandas as pd
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckSpec,
@@ -26,10 +29,10 @@ from dagster import (
     multi_asset_check,
 )
 from dagster_duckdb import DuckDBResource
-from great_expectations.checkpoint import UpdateDataDocsAction
 
 from checks.outcomes import check_result, per_territory, record
 from checks.registry import Attente, Controle, Registre, template_fields
+from pipelines.common import code_version, write_atomic
 from pipelines.config import Vocabulaire
 from pipelines.resources import BilanSettings
 
@@ -134,10 +137,25 @@ def run_suites(con: duckdb.DuckDBPyConnection, registre: Registre, vocabulaire: 
                annee: int, level: str, asset_paths: list[str]) -> dict:
     """The suites of the given assets, with their own Data Docs site under data_docs/marts (the marts together)
     or data_docs/staging/<family> (one site per staging asset). → {"resultats": {check: ({territoire: (problems,
-    detail)}, expectation)}, "index": the site's index page}; a territory with no failing row is not named."""
+    detail)}, expectation)}, "index": the site's index page, "reutilise": whether the last results were reused};
+    a territory with no failing row is not named.
+
+    A site whose suites and rows are those of its last validation (same fingerprint) keeps its Data Docs and its
+    results: nothing is validated or built again. Otherwise the site is built once, after all its suites ran."""
     site = level if level == "marts" else f"{level}/{asset_paths[0].split('/')[1]}"
     project = output_dir / str(annee) / ".great_expectations" / site
     docs = output_dir / str(annee) / "data_docs" / site
+    chosen = {table: suite for table, suite in suites(vocabulaire, annee, registre).items()
+              if suite.actif in asset_paths}
+    frames = {table: con.execute(suite.sql).df() for table, suite in chosen.items()}
+    fingerprint = _fingerprint(chosen, frames)
+    last = docs / EMPREINTE
+    if last.is_file() and (docs / "index.html").is_file():
+        kept = json.loads(last.read_text(encoding="utf-8"))
+        if kept.get("empreinte") == fingerprint:
+            return {"resultats": {nom: ({t: (n, d) for t, (n, d) in problems.items()}, attente)
+                                  for nom, (problems, attente) in kept["resultats"].items()},
+                    "index": docs / "index.html", "reutilise": True}
     shutil.rmtree(project, ignore_errors=True)
     shutil.rmtree(docs, ignore_errors=True)
     context = gx.get_context(mode="file", project_root_dir=str(project))
@@ -149,10 +167,8 @@ def run_suites(con: duckdb.DuckDBPyConnection, registre: Registre, vocabulaire: 
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
     source = context.data_sources.add_pandas("entrepot")
     outcome: dict[str, tuple[dict[str, tuple[int, str]], str]] = {}
-    for table, suite in suites(vocabulaire, annee, registre).items():
-        if suite.actif not in asset_paths:
-            continue
-        frame = con.execute(suite.sql).df()
+    for table, suite in chosen.items():
+        frame = frames[table]
         batch = source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(f"annee_{annee}")
         gx_suite = context.suites.add(gx.ExpectationSuite(name=table))
         for e in suite.expects:
@@ -165,9 +181,9 @@ def run_suites(con: duckdb.DuckDBPyConnection, registre: Registre, vocabulaire: 
                         - {e.attente.column for e in suite.expects}) & set(frame.columns))
         present = sorted(frame["territoire"].dropna().unique()) if "territoire" in frame else []
         validation = context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch, suite=gx_suite))
+        # the results are stored by the checkpoint; the site is built once below, not after each suite
         checkpoint = context.checkpoints.add(gx.Checkpoint(
-            name=f"controle_{table}", validation_definitions=[validation],
-            actions=[UpdateDataDocsAction(name="data_docs", site_names=["bilan"])],
+            name=f"controle_{table}", validation_definitions=[validation], actions=[],
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": named}))
         result = checkpoint.run(batch_parameters={"dataframe": frame})
         by_name = {e.controle.nom: e for e in suite.expects}
@@ -178,8 +194,25 @@ def run_suites(con: duckdb.DuckDBPyConnection, registre: Registre, vocabulaire: 
                     continue
                 e = by_name[config.meta["controle"]]
                 outcome[e.controle.nom] = (_problems(e.controle, r, present), _describe(e))
+    context.build_data_docs(site_names=["bilan"])
     make_offline(docs)
-    return {"resultats": outcome, "index": docs / "index.html"}
+    write_atomic(last, json.dumps({"empreinte": fingerprint, "resultats": outcome}, ensure_ascii=False).encode())
+    return {"resultats": outcome, "index": docs / "index.html", "reutilise": False}
+
+
+EMPREINTE = "empreinte_validation.json"
+
+
+def _fingerprint(chosen: dict[str, Suite], frames: dict[str, pd.DataFrame]) -> str:
+    """What a site's validation depends on: GE's version, each suite as run this year, and every row it reads."""
+    digest = hashlib.sha256(f"{gx.__version__}|{code_version(Path(__file__))}".encode())
+    for table in sorted(chosen):
+        suite, frame = chosen[table], frames[table]
+        digest.update(json.dumps([table, suite.sql, [(e.controle.model_dump(mode="json"), e.kwargs)
+                                                     for e in suite.expects]], sort_keys=True, default=str).encode())
+        digest.update(",".join(map(str, frame.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _describe(e: Expect) -> str:
@@ -256,7 +289,9 @@ def build_ge_check(level: str, asset_paths: list[str], registre: Registre):
         for c in checks:
             yield check_result(c.verification, AssetKey(c.actif.split("/")), constats[c.nom], {
                 "table": c.table, "attente": out["resultats"][c.nom][1],
-                "data_docs": MetadataValue.path(str(out["index"]))})
+                "data_docs": MetadataValue.path(str(out["index"])),
+                "validation": "reprise de la précédente (mêmes suites, mêmes lignes)" if out["reutilise"]
+                              else "exécutée"})
 
     return _check
 
