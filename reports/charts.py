@@ -25,8 +25,12 @@ WIDTH = 520
 _PROCESS_ID = re.compile(r"\b(gradient_|clip)(\d+)\b")
 
 
-def svg(chart: alt.TopLevelMixin) -> str:
-    text = vlc.vegalite_to_svg(chart.to_dict(), format_locale="fr-FR", time_format_locale="fr-FR")
+def svg(chart: alt.TopLevelMixin, **spec: object) -> str:
+    """`spec`: top-level Vega-Lite properties given as plain JSON (a map's projection and the GeoJSON it fits)."""
+    # the charts are built by this module from known shapes: Altair's JSON-schema validation of every spec (with its
+    # inline GeoJSON, for maps) took most of a bilan's rendering time
+    text = vlc.vegalite_to_svg({**chart.to_dict(validate=False), **spec}, format_locale="fr-FR",
+                               time_format_locale="fr-FR")
     text = text[text.find("<svg"):]  # inline: drop the XML prolog
     # with those counters the same chart would come out different from one chart, or one run, to the next: named
     # after the chart instead, unique in the page (inline SVGs share its ids) and stable
@@ -199,7 +203,7 @@ def _around(target: list[dict], communes: list[dict]) -> list[dict]:
     return [c for c in communes for cw, cs, ce, cn in [_bbox([c])] if cw <= e and ce >= w and cs <= n and cn >= s]
 
 
-def _names(communes: list[dict], frame_of: list[dict], clip: bool, projection: dict) -> list:
+def _names(communes: list[dict], frame_of: list[dict], clip: bool) -> list:
     """The names of the communes whose label point falls in the frame (the box of `frame_of`): those near its left
     or right edge run inwards, so that no name is cut by the frame (a cut name would still sit, hidden, outside
     the PDF's margins)."""
@@ -217,7 +221,7 @@ def _names(communes: list[dict], frame_of: list[dict], clip: bool, projection: d
             layers.append(alt.Chart(part).mark_text(
                 fontSize=8 if not clip else 10, color="#333333", fontStyle="italic", align=align,
                 dx={"left": -6, "center": 0, "right": 6}[align]).encode(
-                longitude="lon:Q", latitude="lat:Q", text="nom:N").project(**projection))
+                longitude="lon:Q", latitude="lat:Q", text="nom:N"))
     return layers
 
 
@@ -234,7 +238,7 @@ def qpv_map(features: list[dict], title: str, source: str, value: str | None = N
     clip = bool(highlight and communes)
     if communes:
         layers.append(alt.Chart(alt.Data(values=communes)).mark_geoshape(
-            fill="#f2f2f2", stroke="#8c8c8c", strokeWidth=0.5, clip=clip).project(**projection))
+            fill="#f2f2f2", stroke="#8c8c8c", strokeWidth=0.5, clip=clip))
     qpv = alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#333333", strokeWidth=0.7, clip=clip)
     if highlight:
         qpv = qpv.encode(
@@ -253,16 +257,18 @@ def qpv_map(features: list[dict], title: str, source: str, value: str | None = N
                             legend=alt.Legend(orient="right", type="symbol", symbolType="square", symbolSize=180)),
             tooltip=[alt.Tooltip("properties.nom:N", title="QPV"),
                      alt.Tooltip(f"properties.{value}:Q", title=value_title, format=",.1f")])
-    layers.append(qpv.project(**projection))
+    layers.append(qpv)
     if communes:
         layers.append(alt.Chart(alt.Data(values=[outline(communes)])).mark_geoshape(
-            filled=False, stroke="#0b3d66", strokeWidth=1.6, clip=clip).project(**projection))
-        layers += _names(communes, context, clip, projection)
+            filled=False, stroke="#0b3d66", strokeWidth=1.6, clip=clip))
+        layers += _names(communes, context, clip)
     bar, label = scale_bar(context)
     layers.append(alt.Chart(alt.Data(values=[bar])).mark_geoshape(
-        filled=False, stroke="#1a1a1a", strokeWidth=2.5).project(**projection))
+        filled=False, stroke="#1a1a1a", strokeWidth=2.5))
     layers.append(alt.Chart(pd.DataFrame([label])).mark_text(fontSize=9, color="#1a1a1a").encode(
-        longitude="lon:Q", latitude="lat:Q", text="texte:N").project(**projection))
+        longitude="lon:Q", latitude="lat:Q", text="texte:N"))
     chart = alt.layer(*layers).properties(width=WIDTH if not highlight else WIDTH - 40,
                                           height=330 if not highlight else 340, title=_title(title, source))
-    return svg(chart)
+    # one projection for every layer, fitted once on the frame (set on each layer, its GeoJSON was copied into the
+    # spec as many times, and went through Altair's objects each time)
+    return svg(chart, projection=projection)
