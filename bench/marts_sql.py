@@ -33,7 +33,11 @@ def vocabulaire(con) -> SimpleNamespace:
 
 
 def instructions(nom: str, con, annee: int) -> list[str]:
-    texte = (SQL_DIR / nom).read_text(encoding="utf-8")
+    # a mart's SQL lies beside its asset, in assets/marts/ or a sub-folder of it (marts/rejets/)
+    chemin = next(SQL_DIR.rglob(nom), None)
+    if chemin is None:
+        raise SystemExit(f"{nom} introuvable sous {SQL_DIR}")
+    texte = chemin.read_text(encoding="utf-8")
     if "{%" in texte or "{{" in texte:  # the files that turn a vocabulary list into columns are Jinja templates
         texte = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(texte).render(
             vocabulaire=vocabulaire(con))
