@@ -44,14 +44,20 @@ def pinned_cells(con: duckdb.DuckDBPyConnection, only: set[str] | None = None) -
     links = csr_matrix((np.ones(sum(len(relations[r]) for r in names)),
                         ([i for i, r in enumerate(names) for _ in relations[r]],
                          [index[c] for r in names for c in relations[r]])), shape=(len(names), len(cells)))
-    n_groups, label = connected_components(links.T @ links, directed=False)
+    _, label = connected_components(links.T @ links, directed=False)
+    # each group's cells and equations, in one pass (a pass per group was quadratic in the number of groups)
+    members_of: dict[int, list[str]] = defaultdict(list)
+    for c in cells:
+        members_of[int(label[index[c]])].append(c)
+    equations_of: dict[int, list[str]] = defaultdict(list)
+    for r in names:
+        equations_of[int(label[index[next(iter(relations[r]))]])].append(r)
     found = []
-    for group in range(n_groups):
-        members = [c for c in cells if label[index[c]] == group]
+    for group, members in sorted(members_of.items()):
         if only is not None and not only.intersection(members):
             continue
         local = {c: i for i, c in enumerate(members)}
-        equations = [r for r in names if label[index[next(iter(relations[r]))]] == group]
+        equations = equations_of[group]
         a_eq = np.zeros((len(equations), len(members)))
         for i, r in enumerate(equations):
             for c, coef in relations[r].items():
