@@ -11,13 +11,13 @@ the key itself (`BILAN_CLE_PSEUDONYMISATION`) or the path of a file holding it
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 DEMO_KEY = "cle-de-demonstration-bilan-quartiers-ne-pas-utiliser-en-production"
@@ -30,12 +30,23 @@ class Pseudonymiser:
     is_demo: bool
 
     def __call__(self, identifiers: pd.Series) -> pd.Series:
+        """HMAC-SHA-256 (RFC 2104) of each identifier, set-based in DuckDB: H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)),
+        with the two padded keys computed once here and passed as parameters (never stored)."""
         normalised = identifiers.astype("string").str.strip().str.upper()
-        # one HMAC per distinct identifier: a person appears at several jalons and in several files
-        distinct = normalised.dropna().unique()
-        pseudonyms = {v: "P" + hmac.new(self.key, v.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
-                      for v in distinct}
-        return normalised.map(pseudonyms).astype("string")
+        inner, outer = self._pads()
+        frame = pd.DataFrame({"identifiant": normalised.astype(object).where(normalised.notna(), None)})
+        with duckdb.connect() as con:
+            con.register("identifiants", frame)
+            pseudonyms = con.execute(
+                "SELECT CASE WHEN identifiant IS NOT NULL THEN 'P' || sha256($outer::BLOB || unhex(sha256("
+                "$inner::BLOB || encode(identifiant))))[:20] END FROM identifiants",
+                {"inner": inner, "outer": outer}).fetchnumpy()
+        return pd.Series(next(iter(pseudonyms.values())), index=identifiers.index, dtype="string")
+
+    def _pads(self) -> tuple[bytes, bytes]:
+        block = hashlib.sha256().block_size
+        key = (hashlib.sha256(self.key).digest() if len(self.key) > block else self.key).ljust(block, b"\0")
+        return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
 class CleInvalide(ValueError):

@@ -93,6 +93,27 @@ def test_same_person_same_pseudonym_across_files_and_a_key_changes_it():
     assert a(ids).iloc[0] != b(ids).iloc[0]
 
 
+def test_pseudonyms_are_the_standard_hmac_sha256_of_the_normalised_identifier():
+    """The pseudonyms are computed set-based in DuckDB; the standard library's HMAC is the reference (RFC 2104),
+    for a short key and for a key longer than SHA-256's block (hashed first)."""
+    import hashlib
+    import hmac
+
+    import pandas as pd
+
+    from pipelines.pseudonymisation import Pseudonymiser
+
+    identifiers = pd.Series([" ab-123 ", "Élodie.9", None, "AB-123", "x" * 300], index=[10, 11, 12, 13, 14])
+    for key in (TEST_KEY.encode(), b"k" * 100):
+        got = Pseudonymiser(key=key, is_demo=False)(identifiers)
+        expected = [None if v is None else
+                    "P" + hmac.new(key, v.strip().upper().encode(), hashlib.sha256).hexdigest()[:20]
+                    for v in identifiers]
+        assert list(got.index) == list(identifiers.index)
+        assert [None if pd.isna(v) else v for v in got] == expected
+        assert got.iloc[0] == got.iloc[3]
+
+
 def test_key_from_a_file_and_production_refuses_the_demo_key(tmp_path, monkeypatch):
     import pytest
 

@@ -193,13 +193,13 @@ def test_staging_parses_files_with_no_warehouse_connection_open(tmp_path, monkey
                 finally:
                     open_connections[0] -= 1
 
-    parse = load.parse_file
+    parse = load.read_mapped
 
     def parse_and_look(*args, **kwargs):
         seen_while_parsing.append(open_connections[0])
         return parse(*args, **kwargs)
 
-    monkeypatch.setattr(load, "parse_file", parse_and_look)
+    monkeypatch.setattr(load, "read_mapped", parse_and_look)
     parametres = BilanSettings(racine_donnees=str(DEMO_DATA), sortie=str(tmp_path / "sortie"), pdf=False)
     entrepot = Suivi(database=str(parametres.warehouse_path), attente_verrou_s=0)
     parametres.output_dir.mkdir(parents=True)

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assets.staging.contract import TableContract, flag
-from assets.staging.family import Context
+from assets.staging.contract import TERRITORY_COLUMN, TableContract, flag
+from assets.staging.family import Lot
 
 
-def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context) -> list[pd.DataFrame]:
+def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, lot: Lot) -> list[pd.DataFrame]:
     total = frame["beneficiaires_total"]
-    errors = [flag(frame, frame["annee_action"] > ctx.annee, "annee_action", "annee_action",
+    errors = [flag(frame, frame["annee_action"] > lot.annee, "annee_action", "annee_action",
                    "l'action de " + frame["annee_action"].astype("string")
-                   + f" ne peut avoir de bilan dans la boîte {ctx.annee}")]
+                   + f" ne peut avoir de bilan dans la boîte {lot.annee}")]
     for column, label in (("beneficiaires_femmes", "femmes"), ("beneficiaires_residents_qpv", "résidents des QPV"),
                           ("beneficiaires_moins_26_ans", "moins de 26 ans")):
         errors.append(flag(frame, frame[column] > total, column, "beneficiaires_incoherents",
@@ -28,13 +28,14 @@ def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, ctx:
     return errors
 
 
-def set_rules(tables: dict[str, pd.DataFrame], ctx: Context) -> list[pd.DataFrame]:
+def set_rules(tables: dict[str, pd.DataFrame], lot: Lot) -> list[pd.DataFrame]:
     frame = tables["bilans_actions"]
-    if ctx.programmation is None or frame.empty:
+    if lot.programmation is None or frame.empty:
         return []
-    known = ctx.programmation[["numero_dossier", "annee"]].drop_duplicates()
-    keys = pd.MultiIndex.from_frame(frame[["numero_dossier", "annee_action"]].astype({"annee_action": "Int64"}))
-    found = keys.isin(pd.MultiIndex.from_frame(known.astype({"annee": "Int64"})))
+    known = lot.programmation[[TERRITORY_COLUMN, "numero_dossier", "annee"]].drop_duplicates()
+    wanted = pd.MultiIndex.from_frame(frame[[TERRITORY_COLUMN, "numero_dossier", "annee_action"]]
+                                      .astype({"annee_action": "Int64"}))
+    found = wanted.isin(pd.MultiIndex.from_frame(known.astype({"annee": "Int64"})))
     unknown = pd.Series(~found, index=frame.index) & frame["numero_dossier"].notna() & frame["annee_action"].notna()
     return [flag(frame, unknown, "numero_dossier", "dossier_inconnu",
                  "dossier « " + frame["numero_dossier"].astype("string") + " » absent de la programmation "

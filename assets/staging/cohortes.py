@@ -9,39 +9,40 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assets.staging.contract import TableContract, flag
-from assets.staging.family import Context
+from assets.staging.contract import TERRITORY_COLUMN, TableContract, flag
+from assets.staging.family import Lot, keys
 
 
-def prepare(table: TableContract, raw: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    if ctx.pseudonymise is None:
+def prepare(table: TableContract, raw: pd.DataFrame, lot: Lot) -> pd.DataFrame:
+    if lot.pseudonymise is None:
         raise RuntimeError("cohortes : lecture impossible sans clé de pseudonymisation")
     raw = raw.copy()
-    raw["identifiant_beneficiaire"] = ctx.pseudonymise(raw["identifiant_beneficiaire"])
+    raw["identifiant_beneficiaire"] = lot.pseudonymise(raw["identifiant_beneficiaire"])
     return raw
 
 
-def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context) -> list[pd.DataFrame]:
+def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, lot: Lot) -> list[pd.DataFrame]:
     entry, seen = frame["date_entree"], frame["date_observation"]
-    year_end = pd.Timestamp(year=ctx.annee, month=12, day=31)
+    year_end = pd.Timestamp(year=lot.annee, month=12, day=31)
     age = entry.dt.year - frame["annee_naissance"]
     return [
         flag(frame, seen < entry, "date_observation", "date_observation",
              "observation du " + seen.dt.strftime("%d/%m/%Y") + " antérieure à l'entrée du "
              + entry.dt.strftime("%d/%m/%Y"), value=raw["date_observation"]),
         flag(frame, seen > year_end, "date_observation", "date_observation",
-             "observation du " + seen.dt.strftime("%d/%m/%Y") + f" postérieure à la fin de l'année {ctx.annee}",
+             "observation du " + seen.dt.strftime("%d/%m/%Y") + f" postérieure à la fin de l'année {lot.annee}",
              value=raw["date_observation"]),
         flag(frame, (age < 14) | (age > 80), "annee_naissance", "age_entree",
              "âge à l'entrée de " + age.astype("string") + " ans (attendu entre 14 et 80)"),
     ]
 
 
-def set_rules(tables: dict[str, pd.DataFrame], ctx: Context) -> list[pd.DataFrame]:
+def set_rules(tables: dict[str, pd.DataFrame], lot: Lot) -> list[pd.DataFrame]:
     frame = tables["cohortes"]
-    if ctx.programmation is None or frame.empty:
+    if lot.programmation is None or frame.empty:
         return []
-    known = set(ctx.programmation["reference_cpo"].dropna())
-    unknown = frame["reference_cpo"].notna() & ~frame["reference_cpo"].isin(known)
+    programmation = lot.programmation.dropna(subset=["reference_cpo"])
+    known = set(keys(programmation[TERRITORY_COLUMN], programmation["reference_cpo"]))
+    unknown = frame["reference_cpo"].notna() & ~keys(frame[TERRITORY_COLUMN], frame["reference_cpo"]).isin(known)
     return [flag(frame, unknown, "reference_cpo", "cpo_inconnue",
                  "CPO « " + frame["reference_cpo"].astype("string") + " » absente de la programmation chargée")]

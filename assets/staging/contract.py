@@ -23,8 +23,8 @@ from pipelines.config import MotifsSelon, RegleQpv, TableContrat, Vocabulaire
 
 Kind = Literal["texte", "entier", "nombre", "date", "booleen", "choix"]
 
-FILE_COLUMN, HASH_COLUMN, ORDER_COLUMN = "_fichier", "_sha256", "_ordre"
-ERROR_COLUMNS = ["fichier", "ligne", "feuille", "colonne", "valeur", "regle", "message", "gravite"]
+FILE_COLUMN, HASH_COLUMN, ORDER_COLUMN, TERRITORY_COLUMN = "_fichier", "_sha256", "_ordre", "_territoire"
+ERROR_COLUMNS = ["territoire", "fichier", "ligne", "feuille", "colonne", "valeur", "regle", "message", "gravite"]
 ERREUR, AVERTISSEMENT = "erreur", "avertissement"
 
 @dataclass(frozen=True)
@@ -117,7 +117,9 @@ def flag(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str, message: 
     values = values.loc[rows.index] if isinstance(values, pd.Series) else values
     msg = message.loc[rows.index] if isinstance(message, pd.Series) else message
     files = rows[FILE_COLUMN] if FILE_COLUMN in rows else pd.Series(pd.NA, index=rows.index)
+    territories = rows[TERRITORY_COLUMN] if TERRITORY_COLUMN in rows else pd.Series(pd.NA, index=rows.index)
     return pd.DataFrame({
+        "territoire": territories.astype("string"),
         "fichier": files.astype("string"),
         "ligne": rows[LINE_COLUMN].astype("Int64"),
         "feuille": rows[SHEET_COLUMN].astype("string"),
@@ -176,16 +178,23 @@ _TRUE = {"oui", "o", "vrai", "true", "1", "x", "yes", "y"}
 _FALSE = {"non", "n", "faux", "false", "0", "no"}
 
 
+def map_distinct(values: pd.Series, function) -> pd.Series:
+    """`function` of each distinct text value, spread back over the rows (NA stays NA): a column of a staging pass
+    holds a few distinct values over many rows."""
+    text = values.astype("string")
+    distinct = text.dropna().unique()
+    return text.map(dict(zip(distinct, (function(v) for v in distinct)))).astype("string")
+
+
 def parse_bool(text: pd.Series) -> pd.Series:
     s = text.astype("string").str.strip().str.lower()
-    return s.map(lambda v: True if v in _TRUE else (False if v in _FALSE else pd.NA)).astype("boolean")
+    return s.map({**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}).astype("boolean")
 
 
 def canonical_choice(text: pd.Series, choices: tuple[str, ...]) -> pd.Series:
     """`Accordé` → `accorde`, `cpo` → `CPO`: match after normalisation, keep the contract's spelling."""
     lookup = {normalise_header(c): c for c in choices}
-    norm = text.astype("string").map(lambda v: normalise_header(v) if isinstance(v, str) else v)
-    return norm.map(lambda v: lookup.get(v, pd.NA) if isinstance(v, str) else pd.NA).astype("string")
+    return map_distinct(text, lambda v: lookup.get(normalise_header(v), pd.NA))
 
 
 def type_columns(raw: pd.DataFrame, table: TableContract) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -227,8 +236,7 @@ def type_columns(raw: pd.DataFrame, table: TableContract) -> tuple[pd.DataFrame,
                                quote(text) + " n'est pas oui/non (vrai/faux)"))
     for col in table.columns:
         if col.key_column:
-            typed[col.key_column] = typed[col.name].astype("string").map(normalise_header,
-                                                                         na_action="ignore").astype("string")
+            typed[col.key_column] = map_distinct(typed[col.name], normalise_header)
     return typed, concat_errors(errors)
 
 
@@ -268,7 +276,10 @@ def boundary_errors(typed: pd.DataFrame, table: TableContract, type_errors: pd.D
     idx = cases["index"].astype(int).to_numpy()
     rule = cases["check"].map(lambda c: "valeur_obligatoire" if c == "not_nullable" else c).to_numpy()
     rows = typed.loc[idx]
+    unknown = np.full(len(rows), pd.NA, dtype=object)
     out = pd.DataFrame({
+        "territoire": rows[TERRITORY_COLUMN].to_numpy() if TERRITORY_COLUMN in rows else unknown,
+        "fichier": rows[FILE_COLUMN].to_numpy() if FILE_COLUMN in rows else unknown,
         "ligne": rows[LINE_COLUMN].to_numpy(),
         "feuille": rows[SHEET_COLUMN].to_numpy(),
         "colonne": cases["column"].to_numpy(),
@@ -289,8 +300,9 @@ def boundary_errors(typed: pd.DataFrame, table: TableContract, type_errors: pd.D
 
     out["message"] = [message(r) for r in out.itertuples()]  # one per failing cell, not per row
     # a cell that did not parse is already reported as a type error: do not report it missing too
-    typed_bad = set(zip(type_errors["ligne"].astype(int), type_errors["colonne"]))
-    keep = [(line, c) not in typed_bad for line, c in zip(out["ligne"].astype(int), out["colonne"])]
+    cell = ["territoire", "fichier", "feuille", "ligne", "colonne"]
+    typed_bad = pd.MultiIndex.from_frame(concat_errors([type_errors])[cell].astype("string").fillna(""))
+    keep = ~pd.MultiIndex.from_frame(concat_errors([out])[cell].astype("string").fillna("")).isin(typed_bad)
     return concat_errors([out.loc[keep]])
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pandas as pd
 
 from assets.staging.contract import TableContract, flag
-from assets.staging.family import Context
+from assets.staging.family import Lot
 
 
-def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context) -> list[pd.DataFrame]:
+def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, lot: Lot) -> list[pd.DataFrame]:
     percent = frame["unite"] == "pourcentage"
     return [flag(frame, percent & (frame[c] > 100), c, "valeur_maximale",
                  "« " + raw[c].astype("string") + " » : un pourcentage ne peut dépasser 100", value=raw[c])

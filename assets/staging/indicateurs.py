@@ -9,8 +9,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from assets.staging.contract import TableContract, flag
-from assets.staging.family import Context, normalise_qpv, qpv_message
+from assets.staging.contract import TERRITORY_COLUMN, TableContract, flag
+from assets.staging.family import Lot, key_set, keys, normalise_qpv, qpv_message
 from pipelines.common import nearest
 from pipelines.config import Territoire
 
@@ -38,48 +38,50 @@ def outside_message(code: str, kind: str, territoire: Territoire) -> str:
 
 
 def territory_rule(frame: pd.DataFrame, raw: pd.DataFrame, niveau: pd.Series, code: pd.Series,
-                   checked: pd.Series, territoire_si: Mapping[str, str], ctx: Context) -> pd.DataFrame:
+                   checked: pd.Series, territoire_si: Mapping[str, str], lot: Lot) -> pd.DataFrame:
     """Rows at a level where the code is the territory's own (contract: `territoire_si`) whose code is not."""
     kind = niveau.map(territoire_si).astype("string")
+    territoires = frame[TERRITORY_COLUMN]
     outside = pd.Series(False, index=frame.index)
     for k in set(territoire_si.values()):
         at = checked & (kind == k)
-        outside |= at & ~code.isin(own_codes(ctx.territoire, k))
+        own = key_set((t, c) for t, ctx in lot.contexts.items() for c in own_codes(ctx.territoire, k))
+        outside |= at & ~keys(territoires, code).isin(own)
     if not outside.any():
         return flag(frame, outside, "code_geo", "hors_territoire", "")
-    pairs = pd.DataFrame({"code": code[outside], "kind": kind[outside]})
-    messages = {p: outside_message(p[0], p[1], ctx.territoire) for p in set(zip(pairs["code"], pairs["kind"]))}
-    message = pd.Series([messages[p] for p in zip(pairs["code"], pairs["kind"])], index=pairs.index, dtype="string")
+    triples = list(zip(territoires[outside], code[outside], kind[outside]))
+    messages = {p: outside_message(p[1], p[2], lot.territory(p[0])) for p in set(triples)}
+    message = pd.Series([messages[p] for p in triples], index=code[outside].index, dtype="string")
     return flag(frame, outside, "code_geo", "hors_territoire", message, value=raw["code_geo"])
 
 
-def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context) -> list[pd.DataFrame]:
+def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, lot: Lot) -> list[pd.DataFrame]:
     forms = table.col("code_geo").patterns
     if forms is None:
         raise ValueError("contrats/indicateurs.yaml : la colonne code_geo a besoin de `motifs_selon`")
     niveau = frame[forms.colonne]
     code = frame["code_geo"]
     qpv = niveau.isin(forms.qpv_si)
-    mapped, unknown_qpv = normalise_qpv(code.where(qpv), ctx)
+    mapped, unknown_qpv = normalise_qpv(code.where(qpv), frame[TERRITORY_COLUMN], lot)
     frame["code_geo"] = code.where(~qpv, mapped)
     pattern_ok = pd.Series(True, index=frame.index)
     for level, pattern in forms.motifs.items():
         at = niveau == level
         pattern_ok[at] = code[at].str.match(pattern).fillna(False)
     errors = [
-        flag(frame, ~frame["code_indicateur"].isin(set(ctx.catalogue.codes)) & frame["code_indicateur"].notna(),
-             "code_indicateur", "indicateur_inconnu",
+        flag(frame, ~keys(frame[TERRITORY_COLUMN], frame["code_indicateur"]).isin(lot.indicateurs)
+             & frame["code_indicateur"].notna(), "code_indicateur", "indicateur_inconnu",
              "« " + raw["code_indicateur"].astype("string") + " » n'est pas dans le catalogue "
-             + ctx.catalogue.code, value=raw["code_indicateur"]),
+             + lot.per_territory(frame[TERRITORY_COLUMN], lambda c: c.catalogue.code), value=raw["code_indicateur"]),
         flag(frame, qpv & unknown_qpv, "code_geo", "qpv_inconnu",
-             qpv_message(raw["code_geo"][qpv & unknown_qpv.fillna(False)], ctx) if (qpv & unknown_qpv).any() else "",
-             value=raw["code_geo"]),
+             qpv_message(raw["code_geo"][qpv & unknown_qpv.fillna(False)], frame[TERRITORY_COLUMN], lot)
+             if (qpv & unknown_qpv).any() else "", value=raw["code_geo"]),
         flag(frame, ~pattern_ok & code.notna(), "code_geo", "code_geo_invalide",
              "« " + raw["code_geo"].astype("string") + " » n'est pas un code de niveau « "
              + niveau.astype("string") + " »", value=raw["code_geo"]),
-        territory_rule(frame, raw, niveau, code, pattern_ok & code.notna(), forms.territoire_si, ctx),
-        flag(frame, frame["millesime"] > ctx.annee, "millesime", "valeur_maximale",
-             "millésime " + frame["millesime"].astype("string") + f" postérieur à l'année de la boîte ({ctx.annee})"),
+        territory_rule(frame, raw, niveau, code, pattern_ok & code.notna(), forms.territoire_si, lot),
+        flag(frame, frame["millesime"] > lot.annee, "millesime", "valeur_maximale",
+             "millésime " + frame["millesime"].astype("string") + f" postérieur à l'année de la boîte ({lot.annee})"),
     ]
     percent = frame["unite"] == "pourcentage"
     value = frame["valeur"]
@@ -87,11 +89,11 @@ def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, ctx:
                        "« " + raw["valeur"].astype("string") + " » : un pourcentage est compris entre 0 et 100",
                        value=raw["valeur"]))
     ratio = 100 * frame["numerateur"] / frame["denominateur"].where(frame["denominateur"] != 0)
-    mismatch = percent & value.notna() & ratio.notna() & ((value - ratio).abs() > ctx.tolerance_ratio + 1e-9)
+    mismatch = percent & value.notna() & ratio.notna() & ((value - ratio).abs() > lot.tolerance_ratio + 1e-9)
     errors.append(flag(frame, mismatch, "valeur", "ratio_incoherent",
                        "valeur " + raw["valeur"].astype("string") + " ≠ 100 × " + raw["numerateur"].astype("string")
                        + " / " + raw["denominateur"].astype("string") + " = " + ratio.round(1).astype("string")
-                       + f" (tolérance {ctx.tolerance_ratio:g} point)", value=raw["valeur"]))
+                       + f" (tolérance {lot.tolerance_ratio:g} point)", value=raw["valeur"]))
     errors.append(flag(frame, frame["secret"].fillna(False) & value.notna(), "valeur", "secret_avec_valeur",
                        "valeur « " + raw["valeur"].astype("string") + " » donnée alors que « secret » est vrai",
                        value=raw["valeur"]))

@@ -1,7 +1,8 @@
 """Staging one family for one year: every territory's active files → clean rows, quarantine, per-file quality,
-written to DuckDB in one transaction. The per-file pass is cached by content hash and rule fingerprint (the
-family's code version and the settings its rules read), so a re-run on the same files and rules reads nothing
-again, and an edited contract or rule reads them again."""
+written to DuckDB in one transaction. Each file is read once: its read (rows as text under the contract's columns,
+pseudonymised) is cached by content hash and by what reading depends on (the family's code version, the limits,
+the pseudonymisation key), so a re-run reads no file again and an edited contract reads them again. The rows of
+every file and territory are then validated together, each rule once (`validate_lot`)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import duckdb
 import pandas as pd
 
 from assets.sources import active_deposits
-from assets.staging.contract import AVERTISSEMENT, FILE_COLUMN, HASH_COLUMN, SQL_TYPES, TableContract
-from assets.staging.family import Context, Family, ParsedFile, attach_provenance, parse_file, validate_set
+from assets.staging.contract import AVERTISSEMENT, FILE_COLUMN, HASH_COLUMN, SQL_TYPES, TERRITORY_COLUMN, TableContract
+from assets.staging.family import Context, Family, Lot, MappedFile, read_mapped, validate_lot, with_provenance
 from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible
 from pipelines.common import write_atomic
 from pipelines.warehouse import insert_frame, transaction
@@ -65,7 +66,7 @@ class FileOutcome:
     nom_fichier: str
     version: int
     sha256: str
-    parsed: ParsedFile | None = None
+    parsed: MappedFile | None = None
     refused: str | None = None
     from_cache: bool = False
 
@@ -94,17 +95,20 @@ def _cache_path(cache_dir: Path, fingerprint: str, sha256: str, name: str) -> Pa
     return cache_dir / fingerprint / f"{sha256}-{hashlib.sha256(name.encode()).hexdigest()[:8]}.pkl"
 
 
-def read_deposit(family: Family, deposit: dict, ctx: Context, cache_dir: Path | None) -> FileOutcome:
+def read_deposit(family: Family, deposit: dict, ctx: Context, cache_dir: Path | None,
+                 fingerprint: str | None = None) -> FileOutcome:
+    """One deposited file read (or its read from the cache). `fingerprint`: `ctx.fingerprint(family)`, computed
+    once by a caller that reads many files."""
     outcome = FileOutcome(deposit["territoire"], deposit["nom_fichier"], deposit["version"], deposit["sha256"])
-    cache = _cache_path(cache_dir, ctx.fingerprint(family), deposit["sha256"], deposit["nom_fichier"]) \
-        if cache_dir else None
+    cache = _cache_path(cache_dir, fingerprint or ctx.fingerprint(family), deposit["sha256"],
+                        deposit["nom_fichier"]) if cache_dir else None
     if cache is not None and cache.exists():
         outcome.parsed, outcome.refused = pickle.loads(cache.read_bytes())
         outcome.from_cache = True
         return outcome
     try:
-        outcome.parsed = parse_file(family, Path(deposit["chemin_archive"]), ctx,
-                                    display_name=deposit["nom_fichier"])
+        outcome.parsed = read_mapped(family, Path(deposit["chemin_archive"]), ctx,
+                                     display_name=deposit["nom_fichier"])
     except FichierIllisible as exc:
         outcome.refused = str(exc)
     if cache is not None:
@@ -190,31 +194,32 @@ def staging_inputs(con: duckdb.DuckDBPyConnection, family: Family, annee: int,
 
 def prepare_family(family: Family, annee: int, contexts: dict[str, Context], inputs: StagingInputs, run_id: str,
                    cache_dir: Path | None, log=print) -> PreparedFamily:
-    """Read and validate every active file: no warehouse connection is held meanwhile (parsing is the long
-    part; the warehouse stays free for other readers)."""
-    clean_parts: dict[str, list[pd.DataFrame]] = {t.name: [] for t in family.tables}
-    quarantine_parts, error_parts, quality_rows = [], [], []
+    """Read every active file, then validate all their rows together: no warehouse connection is held meanwhile
+    (reading is the long part; the warehouse stays free for other readers)."""
     for territoire, ctx in contexts.items():
         if territoire in inputs.programmation:
             ctx.programmation = inputs.programmation[territoire]
-        outcomes = [read_deposit(family, d, ctx, cache_dir) for d in inputs.deposits if d["territoire"] == territoire]
-        for o in outcomes:
-            how = "déjà lu (cache)" if o.from_cache else "lu"
-            rows = o.parsed.rows_read if o.parsed else 0
-            state = f"REFUSÉ — {o.refused}" if o.refused else f"{rows} lignes, {how}"
-            log(f"  {family.name} · {territoire}/{annee} · {o.nom_fichier} (v{o.version}) : {state}")
-        parsed = [attach_provenance(o.parsed, o.sha256, i) for i, o in enumerate(outcomes) if o.parsed]
-        result = validate_set(family, parsed, ctx)
-        for t in family.tables:
-            clean_parts[t.name].append(result.clean[t.name].assign(territoire=territoire))
-            q = result.quarantine[t.name]
-            if len(q):
-                quarantine_parts.append(_quarantine_rows(q, family, t, territoire, annee, run_id))
-        error_parts.append(result.errors.assign(territoire=territoire))
-        quality_rows += _quality(outcomes, result, family, territoire, annee, run_id)
-    quality = pd.DataFrame(quality_rows, columns=QUALITY_COLUMNS)
-    errors = pd.concat(error_parts, ignore_index=True) if error_parts else pd.DataFrame()
-    return PreparedFamily(family, annee, run_id, clean_parts, quarantine_parts, errors,
+    lot = Lot(contexts)
+    fingerprint = next(iter(contexts.values())).fingerprint(family)
+    outcomes = [read_deposit(family, d, contexts[d["territoire"]], cache_dir, fingerprint)
+                for d in inputs.deposits if d["territoire"] in contexts]
+    order: dict[str, int] = {}
+    files = []
+    for o in outcomes:
+        how = "déjà lu (cache)" if o.from_cache else "lu"
+        state = f"REFUSÉ — {o.refused}" if o.refused else f"{o.parsed.rows_read if o.parsed else 0} lignes, {how}"
+        log(f"  {family.name} · {o.territoire}/{annee} · {o.nom_fichier} (v{o.version}) : {state}")
+        if o.parsed:
+            # a later file of a territory comes after its earlier ones (contract: a later row may replace one)
+            files.append(with_provenance(o.parsed, o.territoire, o.sha256, order.setdefault(o.territoire, 0)))
+            order[o.territoire] += 1
+    result = validate_lot(family, files, lot)
+    clean_parts = {t.name: [result.clean[t.name].assign(territoire=result.clean[t.name][TERRITORY_COLUMN])]
+                   for t in family.tables}
+    quarantine_parts = [_quarantine_rows(result.quarantine[t.name], family, t, annee, run_id)
+                        for t in family.tables if len(result.quarantine[t.name])]
+    quality = pd.DataFrame(_quality(outcomes, result, family, annee, run_id), columns=QUALITY_COLUMNS)
+    return PreparedFamily(family, annee, run_id, clean_parts, quarantine_parts, result.errors,
                           StagingSummary(family.name, annee, quality))
 
 
@@ -238,21 +243,25 @@ QUALITY_COLUMNS = ["famille", "territoire", "annee_boite", "fichier", "version",
                    "colonnes_supprimees", "encodage", "separateur", "message", "lu_depuis", "run_id"]
 
 
-def _quality(outcomes: list[FileOutcome], result, family: Family, territoire: str, annee: int,
-             run_id: str) -> list[list]:
-    kept = pd.concat([c[FILE_COLUMN] for c in result.clean.values()]).value_counts() \
-        if result.clean else pd.Series(dtype=int)
-    quarantined = pd.concat([q[FILE_COLUMN] for q in result.quarantine.values()]).value_counts() \
-        if result.quarantine else pd.Series(dtype=int)
-    warnings = result.errors.loc[result.errors["gravite"] == AVERTISSEMENT, "fichier"].value_counts()
+def _counts(frames, territoire_column: str, file_column: str) -> dict[tuple[str, str], int]:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return {}
+    both = pd.concat([f[[territoire_column, file_column]].astype("string") for f in frames], ignore_index=True)
+    return {k: int(v) for k, v in both.value_counts(subset=[territoire_column, file_column]).items()}
+
+
+def _quality(outcomes: list[FileOutcome], result, family: Family, annee: int, run_id: str) -> list[list]:
+    kept = _counts(result.clean.values(), TERRITORY_COLUMN, FILE_COLUMN)
+    quarantined = _counts(result.quarantine.values(), TERRITORY_COLUMN, FILE_COLUMN)
+    warnings = _counts([result.errors.loc[result.errors["gravite"] == AVERTISSEMENT]], "territoire", "fichier")
     rows = []
     for o in outcomes:
-        p = o.parsed
+        p, at = o.parsed, (o.territoire, o.nom_fichier)
         rows.append([
-            family.name, territoire, annee, o.nom_fichier, o.version, o.sha256,
+            family.name, o.territoire, annee, o.nom_fichier, o.version, o.sha256,
             "refuse" if o.refused else "accepte",
-            p.rows_read if p else 0, int(kept.get(o.nom_fichier, 0)), int(quarantined.get(o.nom_fichier, 0)),
-            int(warnings.get(o.nom_fichier, 0)),
+            p.rows_read if p else 0, kept.get(at, 0), quarantined.get(at, 0), warnings.get(at, 0),
             ", ".join(p.unknown_columns) if p else None, ", ".join(p.dropped_columns) if p else None,
             p.encoding if p else None, p.separator if p else None, o.refused,
             "cache" if o.from_cache else "fichier", run_id,
@@ -260,11 +269,12 @@ def _quality(outcomes: list[FileOutcome], result, family: Family, territoire: st
     return rows
 
 
-def _quarantine_rows(q: pd.DataFrame, family: Family, contract: TableContract, territoire: str, annee: int,
+def _quarantine_rows(q: pd.DataFrame, family: Family, contract: TableContract, annee: int,
                      run_id: str) -> pd.DataFrame:
     payload = q[contract.column_names].astype("string").to_json(orient="records", force_ascii=False, lines=True)
     return pd.DataFrame({
-        "famille": family.name, "table_contrat": contract.name, "territoire": territoire, "annee_boite": annee,
+        "famille": family.name, "table_contrat": contract.name, "territoire": q[TERRITORY_COLUMN].to_numpy(),
+        "annee_boite": annee,
         "fichier": q[FILE_COLUMN].to_numpy(), "fichier_sha256": q[HASH_COLUMN].to_numpy(),
         "feuille": q[SHEET_COLUMN].to_numpy(), "ligne": q[LINE_COLUMN].astype(int).to_numpy(),
         "regles": q["regles"].to_numpy(), "donnees": payload.splitlines(), "run_id": run_id,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assets.staging.contract import TableContract, flag
-from assets.staging.family import Context
+from assets.staging.contract import TERRITORY_COLUMN, TableContract, flag
+from assets.staging.family import Lot
 
 # the fields that describe the action: the same on every row of a dossier (contracts/programmation.md)
 DESCRIPTIVE = ("porteur", "intitule_action", "code_objectif", "qpv_cibles", "mode_financement", "reference_cpo",
@@ -55,7 +55,7 @@ def cpo_rules(frame: pd.DataFrame) -> list[pd.DataFrame]:
     return errors
 
 
-def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, ctx: Context) -> list[pd.DataFrame]:
+def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, lot: Lot) -> list[pd.DataFrame]:
     granted = frame["montant_accorde"]
     return [
         siret_rule(frame, raw),
@@ -76,19 +76,20 @@ def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, ctx:
     ]
 
 
-def set_rules(tables: dict[str, pd.DataFrame], ctx: Context) -> list[pd.DataFrame]:
+def set_rules(tables: dict[str, pd.DataFrame], lot: Lot) -> list[pd.DataFrame]:
     """Dossier-level rules: one action described one way, and a total cost that covers what was granted."""
     frame = tables["programmation"]
     if frame.empty:
         return []
     dossier = frame["numero_dossier"]
+    in_dossier = [frame[TERRITORY_COLUMN], dossier]   # a dossier number is a territory's own
     errors = []
     for column in DESCRIPTIVE:
-        variants = frame[column].astype("string").fillna("\0").groupby(dossier).transform("nunique")
+        variants = frame[column].astype("string").fillna("\0").groupby(in_dossier).transform("nunique")
         errors.append(flag(frame, variants > 1, column, "dossier_incoherent",
                            "le dossier « " + dossier.astype("string")
                            + f" » a plusieurs valeurs de « {column} » : tout le dossier est mis en quarantaine"))
-    granted = frame["montant_accorde"].groupby(dossier).transform("sum")
+    granted = frame["montant_accorde"].groupby(in_dossier).transform("sum")
     too_low = (frame["cout_total_action"] < granted - 0.005)
     errors.append(flag(frame, too_low, "cout_total_action", "cout_total",
                        "coût total (" + frame["cout_total_action"].astype("string")

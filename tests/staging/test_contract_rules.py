@@ -291,9 +291,29 @@ def test_another_territory_s_indicator_rows_name_the_expected_code(tmp_path, ctx
     assert list(result.clean["indicateurs"]["_ligne"]) == [2, 5, 6]
 
 
-def test_the_read_cache_key_follows_the_territory_s_own_codes(ctx):
-    # hors_territoire reads the territory's communes: a file read under another list is read again
+def test_a_cached_read_is_validated_against_the_territory_s_current_codes(tmp_path, ctx):
+    # hors_territoire reads the territory's communes: the read cache holds the file as read, never its verdict,
+    # so a commune taken out of the territory makes the next pass find the row outside it
+    import hashlib
+
+    from assets.staging.family import Lot, validate_lot, with_provenance
+    from assets.staging.load import read_deposit
+
     family = FAMILIES["indicateurs"]
+    last = ctx.territoire.communes[-1].code_insee
+    path = write_csv(tmp_path / "indicateurs_insee.csv", [{**BASE["indicateurs"], "numerateur": "", "denominateur": "",
+                                                          "niveau_geo": "commune", "code_geo": last}])
+    deposit = {"territoire": "ccco", "nom_fichier": path.name, "version": 1, "chemin_archive": str(path),
+               "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     fewer = ctx.territoire.model_copy(update={"communes": ctx.territoire.communes[:-1]})
     other = type(ctx)(**{**ctx.__dict__, "territoire": fewer})
-    assert other.fingerprint(family) != ctx.fingerprint(family)
+    assert other.fingerprint(family) == ctx.fingerprint(family)      # one read serves both
+
+    def verdict(context):
+        outcome = read_deposit(family, deposit, context, tmp_path / "cache")
+        result = validate_lot(family, [with_provenance(outcome.parsed, "ccco", deposit["sha256"], 0)],
+                              Lot({"ccco": context}))
+        return outcome.from_cache, sorted(result.errors["regle"])
+
+    assert verdict(ctx) == (False, [])
+    assert verdict(other) == (True, ["hors_territoire"])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assets.staging.family import attach_provenance, parse_file, validate_set
+from assets.staging.family import Lot, attach_provenance, parse_file, validate_lot, validate_set, with_provenance
 from assets.staging.load import read_deposit
 from assets.staging.registry import FAMILIES, build_families
 from pipelines.common import code_version
@@ -238,10 +238,14 @@ def test_an_edited_rule_is_not_served_from_the_read_cache(tmp_path, ctx):
                "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     cache = tmp_path / "cache"
     family = FAMILIES["engagements"]
+    def errors(fam, outcome):
+        result = validate_lot(fam, [with_provenance(outcome.parsed, "ccco", deposit["sha256"], 0)], Lot.of(ctx))
+        return result.errors
+
     first = read_deposit(family, deposit, ctx, cache)
     again = read_deposit(family, deposit, ctx, cache)
     assert (first.from_cache, again.from_cache) == (False, True)
-    assert again.parsed.tables["engagements"].errors.empty
+    assert errors(family, again).empty
 
     cfg_dir = _config_copy(tmp_path)
     _edit(cfg_dir / "contrats" / "engagements.yaml", lambda d: _column(d, "valeur_cible").update(maximum=1000))
@@ -249,7 +253,7 @@ def test_an_edited_rule_is_not_served_from_the_read_cache(tmp_path, ctx):
     assert edited.version != family.version
     after = read_deposit(edited, deposit, ctx, cache)
     assert not after.from_cache
-    errors = after.parsed.tables["engagements"].errors
-    assert list(errors[["ligne", "colonne", "regle"]].itertuples(index=False, name=None)) == [
+    found = errors(edited, after)
+    assert list(found[["ligne", "colonne", "regle"]].itertuples(index=False, name=None)) == [
         (2, "valeur_cible", "valeur_maximale")]
     assert read_deposit(edited, deposit, ctx, cache).from_cache       # and the new result is cached in turn
