@@ -14,6 +14,7 @@ import hashlib
 import os
 import stat
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,16 @@ import pandas as pd
 
 DEMO_KEY = "cle-de-demonstration-bilan-quartiers-ne-pas-utiliser-en-production"
 MIN_LENGTH = 32
+
+
+_local = threading.local()
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB of this thread's own (opening one costs more than hashing a file's identifiers)."""
+    if getattr(_local, "con", None) is None:
+        _local.con = duckdb.connect()
+    return _local.con
 
 
 @dataclass(frozen=True)
@@ -35,12 +46,15 @@ class Pseudonymiser:
         normalised = identifiers.astype("string").str.strip().str.upper()
         inner, outer = self._pads()
         frame = pd.DataFrame({"identifiant": normalised.astype(object).where(normalised.notna(), None)})
-        with duckdb.connect() as con:
-            con.register("identifiants", frame)
+        con = _connection()
+        con.register("identifiants", frame)
+        try:
             pseudonyms = con.execute(
                 "SELECT CASE WHEN identifiant IS NOT NULL THEN 'P' || sha256($outer::BLOB || unhex(sha256("
                 "$inner::BLOB || encode(identifiant))))[:20] END FROM identifiants",
                 {"inner": inner, "outer": outer}).fetchnumpy()
+        finally:
+            con.unregister("identifiants")
         return pd.Series(next(iter(pseudonyms.values())), index=identifiers.index, dtype="string")
 
     def _pads(self) -> tuple[bytes, bytes]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
+import numpy as np
 import pandas as pd
 from openpyxl.utils import column_index_from_string, get_column_letter
 
@@ -271,6 +272,15 @@ def _check_width(width: int, limites: Limites, name: str, sheet: str | None) -> 
 # --- the shared finish: headers, checks, row numbers ----------------------------------------------
 
 
+def _text(value) -> str | None:
+    """A cell as text, stripped; None when empty or missing."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    text = (value if isinstance(value, str) else str(value)).strip()
+    return text or None
+
+
+
 def _finish(frame: pd.DataFrame, headers: list, positions: list[str], first_data_row: int, sheet: str | None,
             name: str, limites: Limites, may_hold_controls: bool = True) -> RawTable:
     """Name columns canonically, refuse what cannot be carried over as written, number rows as the spreadsheet
@@ -296,11 +306,15 @@ def _finish(frame: pd.DataFrame, headers: list, positions: list[str], first_data
             else positions[i]
 
     problems = []
-    if may_hold_controls:
+    cells = frame.to_numpy(dtype=object)
+    texts = [v for v in cells.ravel() if isinstance(v, str)]
+    # one pass over every cell finds whether anything needs a closer look: most files hold neither
+    if may_hold_controls and any(CONTROL.search(h) for h in headers):
         for i, h in enumerate(headers):
             if (m := CONTROL.search(h)):
                 problems.append(f"en-tête, colonne {positions[i]} : {_char_name(m.group())} dans "
                                 f"« {_shown_value(h)} »")
+    if may_hold_controls and CONTROL.search("\n".join(texts)):
         for i, column in enumerate(canonical):
             values = frame[column]
             hit = values.map(lambda v: isinstance(v, str) and CONTROL.search(v) is not None)
@@ -312,14 +326,16 @@ def _finish(frame: pd.DataFrame, headers: list, positions: list[str], first_data
     if problems:
         raise FichierIllisible(f"{name}{where} : caractère invisible dans une cellule, la valeur serait altérée — "
                                + _listing(problems) + " : retirez-le et renvoyez le fichier")
-    for i, column in enumerate(canonical):
-        lengths = frame[column].map(lambda v: len(v) if isinstance(v, str) else 0)
-        for pos in (lengths > limites.longueur_cellule).to_numpy().nonzero()[0]:
-            problems.append(f"ligne {lines[pos]}, colonne {label(i)} : {lengths.iloc[pos]} caractères")
-    if problems:
+    if texts and max(map(len, texts)) > limites.longueur_cellule:
+        for i, column in enumerate(canonical):
+            lengths = frame[column].map(lambda v: len(v) if isinstance(v, str) else 0)
+            for pos in (lengths > limites.longueur_cellule).to_numpy().nonzero()[0]:
+                problems.append(f"ligne {lines[pos]}, colonne {label(i)} : {lengths.iloc[pos]} caractères")
         raise FichierIllisible(f"{name}{where} : cellule trop longue (limite {limites.longueur_cellule} "
                                "caractères, réglage limites.longueur_cellule) — " + _listing(problems))
-    frame = frame.astype("string").apply(lambda s: s.str.strip()).replace("", pd.NA)
+    # every cell as stripped text, an empty one as NA: built once rather than column by column
+    stripped = np.array([_text(v) for v in cells.ravel()], dtype=object).reshape(cells.shape)
+    frame = pd.DataFrame(stripped, columns=canonical).astype("string")
     frame[LINE_COLUMN] = lines
     frame[SHEET_COLUMN] = sheet
     unnamed = [c for c in canonical if c.startswith("_colonne_sans_nom_")]
