@@ -9,7 +9,7 @@ from assets.staging.family import Context, Family
 from assets.staging.load import prepare_family, staging_inputs, write_family, write_programmation_snapshot
 from checks import staging as staging_checks
 from checks.registry import Registre
-from pipelines.logging import say
+from pipelines.logging import progress_logger, say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
 
@@ -61,8 +61,10 @@ def build_staging_asset(family: Family, registre: Registre):
         # the warehouse is open only to read what parsing needs, then to write: never while files are parsed
         with entrepot.get_connection() as con:
             inputs = staging_inputs(con, family, annee, list(contexts))
+        # a line per file goes to the console only: thousands of files make as many events in the run's log, and
+        # the step's metadata lists every file with its counts
         prepared = prepare_family(family, annee, contexts, inputs, context.run_id, parametres.cache_dir,
-                                  log=lambda m: say(context, m))
+                                  log=lambda m: say(context, m), detail=progress_logger.info)
         with entrepot.get_connection() as con:
             summary = write_family(con, prepared)
             if family.name == "programmation":

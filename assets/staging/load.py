@@ -193,9 +193,11 @@ def staging_inputs(con: duckdb.DuckDBPyConnection, family: Family, annee: int,
 
 
 def prepare_family(family: Family, annee: int, contexts: dict[str, Context], inputs: StagingInputs, run_id: str,
-                   cache_dir: Path | None, log=print) -> PreparedFamily:
+                   cache_dir: Path | None, log=print, detail=None) -> PreparedFamily:
     """Read every active file, then validate all their rows together: no warehouse connection is held meanwhile
-    (reading is the long part; the warehouse stays free for other readers)."""
+    (reading is the long part; the warehouse stays free for other readers). `log` gets refusals, `detail` (by
+    default `log`) one line per file read."""
+    detail = detail or log
     for territoire, ctx in contexts.items():
         if territoire in inputs.programmation:
             ctx.programmation = inputs.programmation[territoire]
@@ -208,7 +210,8 @@ def prepare_family(family: Family, annee: int, contexts: dict[str, Context], inp
     for o in outcomes:
         how = "déjà lu (cache)" if o.from_cache else "lu"
         state = f"REFUSÉ — {o.refused}" if o.refused else f"{o.parsed.rows_read if o.parsed else 0} lignes, {how}"
-        log(f"  {family.name} · {o.territoire}/{annee} · {o.nom_fichier} (v{o.version}) : {state}")
+        (log if o.refused else detail)(f"  {family.name} · {o.territoire}/{annee} · {o.nom_fichier} (v{o.version}) : "
+                                       f"{state}")
         if o.parsed:
             # a later file of a territory comes after its earlier ones (contract: a later row may replace one)
             files.append(with_provenance(o.parsed, o.territoire, o.sha256, order.setdefault(o.territoire, 0)))
