@@ -108,13 +108,15 @@ def check_result(v: Verification, key: AssetKey, constats: list[Constat], metada
         })
 
 
-def blocking_failures(con: duckdb.DuckDBPyConnection, territoire: str, annee: int) -> list[tuple[str, str, str]]:
+def blocking_failures(con: duckdb.DuckDBPyConnection, territoire: str, annee: int,
+                      schema: str = "staging") -> list[tuple[str, str, str]]:
     """The blocking checks a territory fails for the year: (check, message, detail). Its bilan is not published
-    while there is one; another territory's failures are not its business."""
-    exists = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'staging' "
-                         "AND table_name = 'controles' AND column_name = 'territoire'").fetchone()
+    while there is one; another territory's failures are not its business. `schema`: `publication` to read them
+    from a snapshot of the published tables (its view of the same table)."""
+    exists = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = ? "
+                         "AND table_name = 'controles' AND column_name = 'territoire'", [schema]).fetchone()
     if not exists or not exists[0]:   # no check has run on this warehouse yet (read-only readers too)
         return []
     return [tuple(r) for r in con.execute(
-        "SELECT controle, message, coalesce(detail, '') FROM staging.controles WHERE annee = ? AND territoire = ? "
+        f"SELECT controle, message, coalesce(detail, '') FROM {schema}.controles WHERE annee = ? AND territoire = ? "
         "AND bloquant AND NOT reussi ORDER BY actif, controle", [annee, territoire]).fetchall()]

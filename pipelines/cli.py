@@ -1,6 +1,6 @@
 """`bilan` — the data steward's command line.
 
-    bilan run --annee 2025 [--donnees DIR] [--sortie DIR] [--attente SECONDES]
+    bilan run --annee 2025 [--donnees DIR] [--sortie DIR] [--config DIR] [--attente SECONDES] [--processus N]
     bilan verifier FICHIER [--territoire ccco] [--annee 2025]
 """
 
@@ -60,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.verrou import EntrepotOccupe, verrou_entrepot
 
     parametres = BilanSettings(racine_donnees=str(Path(args.donnees).resolve()),
-                               sortie=str(Path(args.sortie).resolve()))
+                               sortie=str(Path(args.sortie).resolve()), dossier_config=str(Path(args.config).resolve()))
+    # the step processes of a multiprocess run (`--processus`) build their resources from these
+    os.environ.update(BILAN_DONNEES=parametres.racine_donnees, BILAN_SORTIE=parametres.sortie,
+                      BILAN_CONFIG=parametres.dossier_config)
     try:
         configured = parametres.config.settings.annees
         parametres.territoires(log=print)
@@ -91,28 +94,55 @@ def _run_years(args, parametres, entrepot, configured: list[int], started: float
     from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
 
     instance = _instance()
+    parallel = args.processus > 1
+    without_bilan = [a.key for a in ALL_ASSETS if a.key.path[0] != "bilan"]
     for annee in years_to_run(args.annee, parametres.data_root, configured):
         print(f"\n=== Année {annee} — données {parametres.data_root}, sortie {parametres.output_dir}", flush=True)
         # earlier years are loaded for what later years refer to; only the requested year's bilan is published
-        selection = None if annee == args.annee else [a.key for a in ALL_ASSETS if a.key.path[0] != "bilan"]
+        selection = None if annee == args.annee and not parallel else without_bilan
         result = materialize(
             [*ALL_ASSETS, *ALL_CHECKS], partition_key=str(annee), instance=instance, selection=selection,
             resources={"parametres": parametres, "entrepot": entrepot},
             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
             raise_on_error=False,
         )
-        if not result.success:
-            failed = [e.step_key or "?" for e in result.all_events if e.is_step_failure]
-            print(f"\nÉCHEC du run {result.run_id} (étapes : {', '.join(failed) or '?'})", file=sys.stderr)
-            for event in result.all_events:
-                error = event.step_failure_data.error if event.is_step_failure else None
-                if error is not None:
-                    print(error.to_string(), file=sys.stderr)
+        if not _succeeded(result):
             return EXIT_ROW_ERRORS
-        print(f"Run Dagster {result.run_id} réussi.")
+        if annee == args.annee and parallel and not _succeeded(_parallel_bilans(annee, args.processus)):
+            return EXIT_ROW_ERRORS
     _summary(entrepot, parametres, args.annee)
     print(f"\nTerminé en {time.perf_counter() - started:.1f} s.")
     return EXIT_OK
+
+
+def _succeeded(result) -> bool:
+    if result.success:
+        print(f"Run Dagster {result.run_id} réussi.")
+        return True
+    failed = [e.step_key or "?" for e in result.all_events if e.is_step_failure]
+    print(f"\nÉCHEC du run {result.run_id} (étapes : {', '.join(failed) or '?'})", file=sys.stderr)
+    for event in result.all_events:
+        error = event.step_failure_data.error if event.is_step_failure else None
+        if error is not None:
+            print(error.to_string(), file=sys.stderr)
+    return False
+
+
+def _parallel_bilans(annee: int, processus: int):
+    """The year's bilans on Dagster's multiprocess executor (job `bilans_en_parallele`): `processus` render
+    batches at once, each in its own process, working under this run's warehouse lock."""
+    from dagster import DagsterInstance, execute_job, reconstructable
+
+    from pipelines.definitions import parallel_bilans_job
+
+    print(f"Bilans {annee} : lots de territoires rendus par {processus} processus à la fois…", flush=True)
+    # the step processes share the run's instance: a persistent one (DAGSTER_HOME), or a temporary one
+    instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.local_temp()
+    with instance:
+        return execute_job(
+            reconstructable(parallel_bilans_job), instance=instance, tags={"dagster/partition": str(annee)},
+            run_config={"execution": {"config": {"max_concurrent": processus}},
+                        "loggers": {"console": {"config": {"log_level": "ERROR"}}}}, raise_on_error=False)
 
 
 def _summary(entrepot, parametres, annee: int) -> None:
@@ -255,6 +285,11 @@ def main(argv: list[str] | None = None) -> int:
                             "s'arrêter (code 3) ; par défaut entrepot.attente_verrou_s de config/settings.yaml")
     p_run.add_argument("--donnees", default=os.environ.get("BILAN_DONNEES", "data/demo"))
     p_run.add_argument("--sortie", default=os.environ.get("BILAN_SORTIE", "sortie"))
+    p_run.add_argument("--config", default=os.environ.get("BILAN_CONFIG", "config"),
+                       help="dossier de configuration (territoires, référentiels, réglages) ; par défaut config/")
+    p_run.add_argument("--processus", type=int, default=1, metavar="N",
+                       help="rendre les bilans par N processus à la fois (exécuteur multiprocessus de Dagster, "
+                            "lots de rendu.territoires_par_lot territoires) ; par défaut 1, tout dans ce processus")
     p_run.set_defaults(func=run)
     p_ver = sub.add_parser("verifier", help="vérifie un fichier partenaire contre son contrat")
     p_ver.add_argument("fichier")

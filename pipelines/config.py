@@ -94,6 +94,14 @@ class EntrepotReglages(_Strict):
     attente_verrou_s: float = Field(900, ge=0)
 
 
+class Rendu(_Strict):
+    """How the bilans are rendered: territories go to the render steps in batches (one Chromium per batch); with
+    Dagster's multiprocess executor (`bilan run --processus N`, job `bilans_en_parallele`) the batches run side by
+    side, each in its own process."""
+
+    territoires_par_lot: int = Field(25, ge=1)
+
+
 class Seuils(_Strict):
     """Thresholds the bilan draws and flags with, in % (said here, not in the report code)."""
 
@@ -113,6 +121,7 @@ class Settings(_Strict):
     tolerance_ratio_points: float = Field(0.1, ge=0)
     seuils: Seuils = Seuils()
     entrepot: EntrepotReglages = EntrepotReglages()
+    rendu: Rendu = Rendu()
     annees: list[int]
 
 

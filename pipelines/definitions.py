@@ -29,7 +29,7 @@ from assets.staging.registry import build_families
 from checks.expectations import build_ge_checks
 from checks.registry import Registre, load_registry, tables_of
 from pipelines.config import ProjectConfig
-from pipelines.jobs import bilan_annuel
+from pipelines.jobs import bilan_annuel, bilans_en_parallele
 from pipelines.resources import resources_from_environment
 from pipelines.schedules import bilan_annuel_planifie, bilan_avant_copil
 from pipelines.sensors import boite_de_depot
@@ -69,7 +69,7 @@ def definitions_of(graph: Graph) -> Definitions:
     return Definitions(
         assets=graph.assets,
         asset_checks=graph.checks,
-        jobs=[bilan_annuel],
+        jobs=[bilan_annuel, bilans_en_parallele],
         schedules=[bilan_avant_copil, bilan_annuel_planifie],
         sensors=[boite_de_depot],
         resources=resources_from_environment(),
@@ -84,3 +84,8 @@ ALL_ASSETS = GRAPH.assets
 ALL_CHECKS = GRAPH.checks
 
 defs = definitions_of(GRAPH)
+
+
+def parallel_bilans_job():
+    """The job `bilans_en_parallele` as its step processes rebuild it (`reconstructable`: `bilan run --processus`)."""
+    return defs.resolve_job_def("bilans_en_parallele")

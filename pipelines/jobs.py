@@ -1,6 +1,7 @@
-"""The yearly job: the whole graph for one programming year, in-process (2-3 s per step saved on 2 cores)."""
+"""The yearly job: the whole graph for one programming year, in-process (2-3 s per step saved on 2 cores); and
+the bilans alone on the multiprocess executor, their render batches side by side."""
 
-from dagster import AssetSelection, define_asset_job, in_process_executor
+from dagster import AssetSelection, define_asset_job, in_process_executor, multiprocess_executor
 
 from pipelines.partitions import annee_partitions
 
@@ -11,4 +12,16 @@ bilan_annuel = define_asset_job(
     executor_def=in_process_executor,
     description="Tout le graphe pour une année de programmation : sources, staging, marts, référentiel, cohortes, "
                 "bilan. Les territoires sont une colonne des données : un run les traite tous.",
+)
+
+bilans_en_parallele = define_asset_job(
+    "bilans_en_parallele",
+    selection=AssetSelection.groups("bilan"),
+    partitions_def=annee_partitions,
+    # each render batch in its own process, as many at once as cores (`max_concurrent` in the run's config); the
+    # steps that use the warehouse (snapshot, ledger, delivery) come one after the other by their dependencies
+    executor_def=multiprocess_executor,
+    description="Les bilans de l'année (tables publiées déjà calculées) : les lots de territoires sont rendus côte "
+                "à côte, un processus par lot, depuis l'instantané Parquet des tables publiées. Le même job tourne "
+                "sur dagster-celery ou dagster-k8s (deploiement/README.md).",
 )

@@ -129,10 +129,14 @@ def warehouse(path: Path | str, attente_verrou_s: float | None = None) -> Entrep
 
 
 def resources_from_environment() -> dict:
-    """Deployment paths from the environment (BILAN_DONNEES, BILAN_SORTIE), the demo otherwise."""
+    """Deployment settings from the environment (BILAN_DONNEES, BILAN_SORTIE, BILAN_CONFIG, BILAN_PDF=non), the demo
+    otherwise. The step processes of a multiprocess run rebuild their resources here: `bilan run --processus` sets
+    these variables for them."""
     sortie = os.environ.get("BILAN_SORTIE", "sortie")
     return {
-        "parametres": BilanSettings(racine_donnees=os.environ.get("BILAN_DONNEES", "data/demo"), sortie=sortie),
+        "parametres": BilanSettings(racine_donnees=os.environ.get("BILAN_DONNEES", "data/demo"), sortie=sortie,
+                                    dossier_config=os.environ.get("BILAN_CONFIG", "config"),
+                                    pdf=os.environ.get("BILAN_PDF", "oui").strip().lower() not in ("non", "0")),
         "entrepot": warehouse(Path(sortie) / "entrepot.duckdb"),
     }
 

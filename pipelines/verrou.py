@@ -5,7 +5,10 @@ schedule, sensor, `dagster asset materialize`), so a second run waits for the fi
 message. The kernel drops a flock when its process dies: a killed run never leaves a stale lock.
 
 Re-entrant inside one process: `bilan run` holds it across its years and its summary while each `materialize` it
-calls takes it again through the resource (a second flock on a new descriptor would wait for ourselves).
+calls takes it again through the resource (a second flock on a new descriptor would wait for ourselves). Inherited
+by the holder's own processes: the step processes of a run on Dagster's multiprocess executor (the bilan's render
+batches, `bilan run --processus N`) work under the lock their run holds, named in the environment they inherit
+(`BILAN_VERROU_ENTREPOT` = holder pid and lock path); any other process still waits.
 `bilan verifier` never takes it: it reads the snapshot a run leaves in `sortie/instantane/`."""
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ class EntrepotOccupe(RuntimeError):
 
 _held: dict[str, tuple[int, int]] = {}   # lock path -> (descriptor, depth), for re-entry inside this process
 _guard = threading.Lock()
+INHERITED = "BILAN_VERROU_ENTREPOT"
+_FROM_ANCESTOR = -1                      # the descriptor of a lock held by an ancestor process
 
 
 def lock_path(warehouse_path: Path | str) -> Path:
@@ -42,6 +47,28 @@ def holder(warehouse_path: Path | str) -> str:
         return lock_path(warehouse_path).read_text(encoding="utf-8").strip()
     except OSError:
         return ""
+
+
+def _ancestors() -> set[int]:
+    """This process's parent, its parent's parent… (Linux /proc; the parent alone elsewhere)."""
+    found: set[int] = set()
+    pid = os.getpid()
+    for _ in range(64):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            pid = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            return found | {os.getppid()}
+        if pid <= 1:
+            return found
+        found.add(pid)
+    return found
+
+
+def _held_by_ancestor(key: str) -> bool:
+    holder_pid, _, path = os.environ.get(INHERITED, "").partition(":")
+    return path == key and holder_pid.isdigit() and int(holder_pid) != os.getpid() \
+        and int(holder_pid) in _ancestors()
 
 
 def _try_lock(fd: int) -> bool:
@@ -61,6 +88,9 @@ def acquire(warehouse_path: Path | str, attente_s: float, log: Callable[[str], N
         if key in _held:
             fd, depth = _held[key]
             _held[key] = (fd, depth + 1)
+            return
+        if _held_by_ancestor(key):
+            _held[key] = (_FROM_ANCESTOR, 1)
             return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -85,6 +115,7 @@ def acquire(warehouse_path: Path | str, attente_s: float, log: Callable[[str], N
                    f"{' '.join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv))}\n").encode(), 0)
     with _guard:
         _held[key] = (fd, 1)
+        os.environ[INHERITED] = f"{os.getpid()}:{key}"
 
 
 def release(warehouse_path: Path | str) -> None:
@@ -97,6 +128,10 @@ def release(warehouse_path: Path | str) -> None:
             _held[key] = (fd, depth - 1)
             return
         del _held[key]
+        if fd == _FROM_ANCESTOR:
+            return
+        if os.environ.get(INHERITED, "").partition(":")[2] == key:
+            del os.environ[INHERITED]
     os.ftruncate(fd, 0)
     fcntl.flock(fd, fcntl.LOCK_UN)
     os.close(fd)

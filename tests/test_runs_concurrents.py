@@ -121,6 +121,31 @@ def test_dagster_run_takes_the_lock_through_the_entrepot_resource(tmp_path):
     release(path)
 
 
+def test_the_holder_s_own_processes_work_under_its_lock_and_no_other(tmp_path):
+    """A run's step processes (Dagster's multiprocess executor) inherit its lock; an unrelated process waits."""
+    warehouse_path = tmp_path / "entrepot.duckdb"
+    code = ("import subprocess, sys; from pipelines.verrou import acquire, release; acquire(sys.argv[1], 0); "
+            "child = 'import sys; from pipelines.verrou import acquire, release; acquire(sys.argv[1], 0); "
+            "release(sys.argv[1]); print(\"enfant : pris\")'; "
+            "print(subprocess.run([sys.executable, '-c', child, sys.argv[1]], capture_output=True, text=True, "
+            "timeout=60).stdout.strip(), flush=True); "
+            "print('parent : toujours pris', flush=True); import time; time.sleep(600)")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(warehouse_path)], cwd=ROOT, env=_env(),
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "enfant : pris"
+        assert holder.stdout.readline().strip() == "parent : toujours pris"
+        # the child's release did not free the parent's lock: this process, not a descendant, is refused
+        with pytest.raises(EntrepotOccupe):
+            acquire(warehouse_path, 0.5)
+    finally:
+        holder.kill()
+        holder.wait()
+    acquire(warehouse_path, 5)      # the kernel dropped the lock with its holder
+    release(warehouse_path)
+
+
 def test_busy_message_names_the_setting(tmp_path):
     path = tmp_path / "entrepot.duckdb"
     holder = _hold_lock_in_other_process(path)
