@@ -250,7 +250,7 @@ def test_every_output_reads_the_publication_schema_only():
 
 def _run(values: dict, relations: list[tuple[str, list[str]]]) -> dict:
     con = duckdb.connect()
-    con.execute("CREATE TEMP TABLE _cellules AS SELECT *, NULL::DOUBLE AS plafond FROM (VALUES " +
+    con.execute("CREATE TEMP TABLE _cellules AS SELECT *, NULL::DOUBLE AS plafond, 't' AS territoire FROM (VALUES " +
                 ", ".join(f"('{k}', {float(v)})" for k, v in values.items()) + ") t(cellule, valeur)")
     con.execute("UPDATE _cellules SET valeur = valeur::DOUBLE")
     con.execute("CREATE TEMP TABLE _relations (relation VARCHAR, cellule VARCHAR, coef INTEGER)")

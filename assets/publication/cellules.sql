@@ -38,13 +38,15 @@ SELECT mc.*, coalesce(t.numerateur, mc.metrique) AS colonne, t.numerateur IS NOT
        CASE WHEN t.numerateur IS NULL THEN mc.valeur ELSE round(mc.valeur * mc.effectif / 100) END AS compte
 FROM _mesures_cohorte mc LEFT JOIN _taux t ON t.taux = mc.metrique;
 
--- `plafond`: an upper bound a reader knows besides the relations (a rate's numerator is at most its denominator)
+-- `plafond`: an upper bound a reader knows besides the relations (a rate's numerator is at most its denominator).
+-- `territoire`: no relation links two territories' cells, so secrecy can work on the territories still changing.
 CREATE OR REPLACE TEMP TABLE _cellules AS
 SELECT cellule_jalon(territoire, reference_cpo, cohorte, jalon, dimension, modalite, colonne) AS cellule, valeur,
-       NULL::DOUBLE AS plafond
+       NULL::DOUBLE AS plafond, territoire
 FROM _jalons_long
 UNION ALL
-SELECT cellule, any_value(compte), min(CASE WHEN est_taux THEN effectif END) FROM _mesures_comptes GROUP BY cellule;
+SELECT cellule, any_value(compte), min(CASE WHEN est_taux THEN effectif END), any_value(territoire)
+FROM _mesures_comptes GROUP BY cellule;
 
 -- Relations: coefficient -1 for the total, +1 for each part.
 CREATE OR REPLACE TEMP TABLE _relations AS

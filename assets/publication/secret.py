@@ -48,34 +48,72 @@ def suppress(con: duckdb.DuckDBPyConnection, effectif_minimal: int, denominateur
     con.execute("CREATE OR REPLACE TEMP TABLE _parametres AS SELECT ?::INTEGER AS seuil, ?::INTEGER AS denominateur, "
                 "?::VARCHAR AS primaire, ?::VARCHAR AS secondaire",
                 [effectif_minimal, denominateur_minimal, primary_label(effectif_minimal), SECONDARY])
-    con.execute("CREATE OR REPLACE TEMP TABLE _etat AS SELECT c.cellule, c.valeur, c.plafond, CASE WHEN "
-                "c.valeur < p.seuil THEN 'primaire' ELSE 'visible' END AS etat FROM _cellules c, _parametres p")
-    (step,) = statements("secret_pas.sql", folder=HERE)
+    con.execute("CREATE OR REPLACE TEMP TABLE _etat AS SELECT c.cellule, c.valeur, c.plafond, c.territoire, CASE "
+                "WHEN c.valeur < p.seuil THEN 'primaire' ELSE 'visible' END AS etat FROM _cellules c, _parametres p")
+    con.execute("CREATE OR REPLACE TEMP TABLE _totaux AS SELECT cellule, count(*) AS n FROM _relations WHERE coef < 0 "
+                "GROUP BY cellule")
+    step = _Step(*statements("secret_pas.sql", folder=HERE))
     con.execute("CREATE OR REPLACE TEMP TABLE _coincees (cellule VARCHAR)")
+    # a territory whose hidden cells did not change in a step will not change in the next (no relation leaves a
+    # territory): each step works on the territories that changed in the one before
+    _activate(con, "SELECT DISTINCT territoire FROM _etat")
     hidden = _hidden(con)
     checked: set[str] | None = None     # hidden cells at the last exact check: only their changes are checked again
     for steps in range(1, 10_000):
         bounds(con)
-        con.execute(step)
+        step(con)
         now = _hidden(con)
-        if now == hidden:
+        changed = sorted(t for t in now.keys() | hidden.keys() if now.get(t) != hidden.get(t))
+        if not changed:
             # the fast rule is done: the exact check names what it missed, and suppression resumes from there
             now_hidden = {c for (c,) in con.execute("SELECT cellule FROM _etat WHERE etat <> 'visible'").fetchall()}
             missed = pinned_cells(con, None if checked is None else now_hidden - checked)
             checked = now_hidden
             if missed:
                 con.execute("INSERT INTO _coincees SELECT unnest(?::VARCHAR[])", [missed])
-                con.execute(step)
+                _activate(con, "SELECT DISTINCT territoire FROM _etat WHERE cellule IN (SELECT cellule FROM _coincees)")
+                bounds(con)
+                step(con)
             con.execute("DELETE FROM _coincees")
             now = _hidden(con)
-            if now == hidden:
+            changed = sorted(t for t in now.keys() | hidden.keys() if now.get(t) != hidden.get(t))
+            if not changed:
                 return steps
+        _activate(con, "SELECT unnest(?::VARCHAR[]) AS territoire", [changed])
         hidden = now
     raise RuntimeError("secret secondaire : pas de point fixe")  # cannot happen: each step hides one more cell
 
 
+class _Step:
+    """One step of secondary suppression (secret_pas.sql): the pinned cells, then a level of the search for their
+    nearest visible cell at a time, at most MAX_LEVELS relations away, then the chosen cells hidden."""
+
+    MAX_LEVELS = 6
+
+    def __init__(self, front: str, choices: str, neighbours: str, choose: str, further: str, hide: str):
+        self.start, self.level, self.hide = (front, choices), (neighbours, choose, further), hide
+
+    def __call__(self, con: duckdb.DuckDBPyConnection) -> None:
+        for sql in self.start:
+            con.execute(sql)
+        for _ in range(self.MAX_LEVELS):
+            if not con.execute("SELECT count(*) FROM _front").fetchall()[0][0]:
+                break
+            for sql in self.level:
+                con.execute(sql)
+        con.execute(self.hide)
+
+
+def _activate(con: duckdb.DuckDBPyConnection, territories_sql: str, parameters: list | None = None) -> None:
+    """The territories the next step works on (`_actifs`), and their relations (`_relations_actives`)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _actifs AS {territories_sql}", parameters or [])
+    con.execute("CREATE OR REPLACE TEMP TABLE _relations_actives AS SELECT r.* FROM _relations r JOIN _etat e "
+                "USING (cellule) WHERE e.territoire IN (SELECT territoire FROM _actifs)")
+
+
 def bounds(con: duckdb.DuckDBPyConnection, max_steps: int = 200) -> None:
-    """`_bornes` (cellule, lo, hi): what a reader can deduce of each cell from the shown ones and the relations.
+    """`_bornes` (cellule, lo, hi): what a reader can deduce of each cell of the territories still changing
+    (`_actifs`, `_relations_actives`) from the shown ones and the relations.
     Stopping early only leaves bounds wider than a reader could reach: the cap is never hit on real tables."""
     run_script(con, "secret_bornes.sql", folder=HERE)
     (step,) = statements("secret_propagation.sql", folder=HERE)
@@ -93,5 +131,7 @@ def _width(con: duckdb.DuckDBPyConnection) -> float:
     return con.execute("SELECT sum(hi - lo) FROM _bornes").fetchall()[0][0] or 0.0
 
 
-def _hidden(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT count(*) FROM _etat WHERE etat <> 'visible'").fetchall()[0][0]
+def _hidden(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Hidden cells per territory."""
+    return dict(con.execute("SELECT territoire, count(*) FROM _etat WHERE etat <> 'visible' GROUP BY territoire")
+                .fetchall())
