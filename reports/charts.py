@@ -26,11 +26,15 @@ _PROCESS_ID = re.compile(r"\b(gradient_|clip)(\d+)\b")
 
 
 def svg(chart: alt.TopLevelMixin, **spec: object) -> str:
-    """`spec`: top-level Vega-Lite properties given as plain JSON (a map's projection and the GeoJSON it fits)."""
+    """`spec`: top-level Vega-Lite properties given as plain JSON (a map's projection and the GeoJSON it fits, its
+    layers' GeoJSON as named `datasets`)."""
     # the charts are built by this module from known shapes: Altair's JSON-schema validation of every spec (with its
     # inline GeoJSON, for maps) took most of a bilan's rendering time
-    text = vlc.vegalite_to_svg({**chart.to_dict(validate=False), **spec}, format_locale="fr-FR",
-                               time_format_locale="fr-FR")
+    spec_dict = chart.to_dict(validate=False)
+    # named datasets given here join those Altair made of the chart's DataFrames
+    datasets = {**spec_dict.get("datasets", {}), **spec.pop("datasets", {})}  # type: ignore[dict-item]
+    text = vlc.vegalite_to_svg({**spec_dict, **spec, **({"datasets": datasets} if datasets else {})},
+                               format_locale="fr-FR", time_format_locale="fr-FR")
     text = text[text.find("<svg"):]  # inline: drop the XML prolog
     # with those counters the same chart would come out different from one chart, or one run, to the next: named
     # after the chart instead, unique in the page (inline SVGs share its ids) and stable
@@ -236,10 +240,13 @@ def qpv_map(features: list[dict], title: str, source: str, value: str | None = N
         context = _around([f for f in features if f["properties"]["code"] == highlight], communes) or communes
     projection = {"type": "mercator", "fit": {"type": "FeatureCollection", "features": context}}
     clip = bool(highlight and communes)
+    # the GeoJSON goes to the spec's top-level `datasets`, named by the layers: Altair never walks nor copies it
+    datasets: dict[str, list] = {"qpv": features}
     if communes:
-        layers.append(alt.Chart(alt.Data(values=communes)).mark_geoshape(
+        datasets["communes"] = communes
+        layers.append(alt.Chart(alt.Data(name="communes")).mark_geoshape(
             fill="#f2f2f2", stroke="#8c8c8c", strokeWidth=0.5, clip=clip))
-    qpv = alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#333333", strokeWidth=0.7, clip=clip)
+    qpv = alt.Chart(alt.Data(name="qpv")).mark_geoshape(stroke="#333333", strokeWidth=0.7, clip=clip)
     if highlight:
         qpv = qpv.encode(
             color=alt.condition(f"datum.properties.code == '{highlight}'", alt.value("#D55E00"), alt.value("#bdbdbd")),
@@ -259,11 +266,13 @@ def qpv_map(features: list[dict], title: str, source: str, value: str | None = N
                      alt.Tooltip(f"properties.{value}:Q", title=value_title, format=",.1f")])
     layers.append(qpv)
     if communes:
-        layers.append(alt.Chart(alt.Data(values=[outline(communes)])).mark_geoshape(
+        datasets["contour"] = [outline(communes)]
+        layers.append(alt.Chart(alt.Data(name="contour")).mark_geoshape(
             filled=False, stroke="#0b3d66", strokeWidth=1.6, clip=clip))
         layers += _names(communes, context, clip)
     bar, label = scale_bar(context)
-    layers.append(alt.Chart(alt.Data(values=[bar])).mark_geoshape(
+    datasets["echelle"] = [bar]
+    layers.append(alt.Chart(alt.Data(name="echelle")).mark_geoshape(
         filled=False, stroke="#1a1a1a", strokeWidth=2.5))
     layers.append(alt.Chart(pd.DataFrame([label])).mark_text(fontSize=9, color="#1a1a1a").encode(
         longitude="lon:Q", latitude="lat:Q", text="texte:N"))
@@ -271,4 +280,4 @@ def qpv_map(features: list[dict], title: str, source: str, value: str | None = N
                                           height=330 if not highlight else 340, title=_title(title, source))
     # one projection for every layer, fitted once on the frame (set on each layer, its GeoJSON was copied into the
     # spec as many times, and went through Altair's objects each time)
-    return svg(chart, projection=projection)
+    return svg(chart, projection=projection, datasets=datasets)
