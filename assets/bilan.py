@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import inspect
 import json
+import math
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -169,8 +170,10 @@ def instantane_et_lots(context: OpExecutionContext, parametres: BilanSettings, e
                              + " ; ".join(f"{c} ({m.rstrip('.')}{' : ' + d if d else ''})" for c, m, d in failures))
                 continue
             to_render.append((territoire.code, last_fingerprint(con, territoire.code, annee)))
-    size = parametres.config.settings.rendu.territoires_par_lot
-    batches = [to_render[i:i + size] for i in range(0, len(to_render), size)] or [[]]
+    rendu = parametres.config.settings.rendu
+    count = max(math.ceil(len(to_render) / rendu.territoires_par_lot), min(rendu.lots_minimum, len(to_render)), 1)
+    # as even as can be, in the configured order
+    batches = [to_render[i * len(to_render) // count:(i + 1) * len(to_render) // count] for i in range(count)]
     say(context, f"bilan {annee} : {len(to_render)} territoire(s) à publier en {len(batches)} lot(s), "
                  f"instantané {snapshot}")
     yield Output(held, "retenus")

@@ -3,8 +3,10 @@
 (from the Dagster run's STEP_START / STEP_SUCCESS events) and whether it succeeded.
 
     python bench/pipeline.py --donnees D --sortie S --config C --annee 2025 --rapport out.json
-        [--sans-bilan] [--seulement marts] [--annees-anterieures | --annee-seule]
+        [--sans-bilan] [--seulement marts] [--processus N]
 
+`--processus N`: the year's bilans as `bilan run --processus N` renders them, on Dagster's multiprocess executor (job
+`bilans_en_parallele`, N render batches at once), after the data steps in-process.
 `--seulement marts` materialises only the marts assets (their checks come with them) on a warehouse where staging
 is already done: what the pipeline spends on marts, beside the bare SQL of bench/marts_sql.py.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -45,12 +48,17 @@ def main() -> int:
     parser.add_argument("--rapport", required=True)
     parser.add_argument("--sans-bilan", action="store_true")
     parser.add_argument("--seulement", choices=["marts"])
+    parser.add_argument("--processus", type=int, default=1)
     args = parser.parse_args()
+    # what the step processes of the multiprocess executor build their resources from (pipelines/resources.py)
+    os.environ.update(BILAN_DONNEES=str(Path(args.donnees).resolve()), BILAN_SORTIE=str(Path(args.sortie).resolve()),
+                      BILAN_CONFIG=str(Path(args.config).resolve()))
 
-    from dagster import DagsterInstance, materialize
+    from dagster import DagsterInstance, execute_job, materialize, reconstructable
 
-    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
+    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, parallel_bilans_job
     from pipelines.resources import BilanSettings, warehouse
+    from pipelines.verrou import verrou_entrepot
 
     import_s = time.perf_counter() - DEBUT
     parametres = BilanSettings(racine_donnees=str(Path(args.donnees).resolve()),
@@ -67,27 +75,40 @@ def main() -> int:
     runs = []
     succes = True
     annees = [args.annee] if args.seulement else [*earlier, args.annee]
+    parallel = args.processus > 1 and not args.sans_bilan and not args.seulement
     for annee in annees:
         if args.seulement == "marts":
             selection = [k for k in cles if k.path[0] == "marts"]
-        elif annee != args.annee or args.sans_bilan:
+        elif annee != args.annee or args.sans_bilan or parallel:
             selection = sans_bilan
         else:
             selection = None
         t0 = time.perf_counter()
-        result = materialize([*ALL_ASSETS, *ALL_CHECKS], partition_key=str(annee), instance=instance,
-                             selection=selection, resources={"parametres": parametres, "entrepot": entrepot},
-                             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-                             raise_on_error=False)
+        # held across the year's runs, as `bilan run` does: the bilans' step processes work under it
+        with verrou_entrepot(parametres.warehouse_path, 0):
+            results = [materialize([*ALL_ASSETS, *ALL_CHECKS], partition_key=str(annee), instance=instance,
+                                   selection=selection, resources={"parametres": parametres, "entrepot": entrepot},
+                                   run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+                                   raise_on_error=False)]
+            if annee == args.annee and parallel and results[0].success:
+                results.append(execute_job(
+                    reconstructable(parallel_bilans_job), instance=instance, tags={"dagster/partition": str(annee)},
+                    run_config={"execution": {"config": {"max_concurrent": args.processus}},
+                                "loggers": {"console": {"config": {"log_level": "ERROR"}}}}, raise_on_error=False))
         duree = time.perf_counter() - t0
-        echecs = [e.step_key for e in result.all_events if e.is_step_failure]
-        for event in result.all_events:
-            if event.is_step_failure:
-                print(event.step_failure_data.error.to_string(), file=sys.stderr)
-        runs.append({"annee": annee, "secondes": duree, "succes": result.success, "echecs": echecs,
-                     "etapes": step_times(instance, result.run_id)})
-        succes &= result.success
-        if not result.success:
+        echecs = [e.step_key for r in results for e in r.all_events if e.is_step_failure]
+        for r in results:
+            for event in r.all_events:
+                if event.is_step_failure:
+                    print(event.step_failure_data.error.to_string(), file=sys.stderr)
+        ok = all(r.success for r in results)
+        etapes: dict[str, float] = {}
+        for r in results:
+            etapes.update(step_times(instance, r.run_id))
+        runs.append({"annee": annee, "secondes": duree, "succes": ok, "echecs": echecs, "etapes": etapes,
+                     "processus": args.processus if annee == args.annee and parallel else 1})
+        succes &= ok
+        if not ok:
             break
     rapport = {"succes": succes, "import_s": import_s, "total_s": time.perf_counter() - DEBUT, "runs": runs}
     Path(args.rapport).write_text(json.dumps(rapport, indent=1), encoding="utf-8")

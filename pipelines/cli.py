@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.verrou import EntrepotOccupe, verrou_entrepot
 
     parametres = BilanSettings(racine_donnees=str(Path(args.donnees).resolve()),
-                               sortie=str(Path(args.sortie).resolve()), dossier_config=str(Path(args.config).resolve()))
+                               sortie=str(Path(args.sortie).resolve()), dossier_config=str(Path(args.config).resolve()),
+                               pdf=os.environ.get("BILAN_PDF", "oui").strip().lower() not in ("non", "0"))
     # the step processes of a multiprocess run (`--processus`) build their resources from these
     os.environ.update(BILAN_DONNEES=parametres.racine_donnees, BILAN_SORTIE=parametres.sortie,
                       BILAN_CONFIG=parametres.dossier_config)

@@ -100,6 +100,8 @@ class Rendu(_Strict):
     side, each in its own process."""
 
     territoires_par_lot: int = Field(25, ge=1)
+    # at least this many batches when there are enough territories: every process gets work on a small run too
+    lots_minimum: int = Field(2, ge=1)
 
 
 class Seuils(_Strict):
