@@ -39,6 +39,21 @@ def step_times(instance, run_id: str) -> dict[str, float]:
     return durees
 
 
+def _rendered(warehouse, run_ids: list[str]) -> list[str]:
+    """The territories whose bilan these runs rendered (the ledger records a bilan when it is rendered)."""
+    import duckdb
+
+    if not run_ids or not Path(warehouse).is_file():
+        return []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'publication' "
+                           "AND table_name = 'bilans_publies'").fetchone()[0]:
+            return []
+        return [t for (t,) in con.execute("SELECT DISTINCT territoire FROM publication.bilans_publies "
+                                          "WHERE run_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY 1",
+                                          [run_ids]).fetchall()]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--donnees", required=True)
@@ -106,11 +121,14 @@ def main() -> int:
         for r in results:
             etapes.update(step_times(instance, r.run_id))
         runs.append({"annee": annee, "secondes": duree, "succes": ok, "echecs": echecs, "etapes": etapes,
-                     "processus": args.processus if annee == args.annee and parallel else 1})
+                     "processus": args.processus if annee == args.annee and parallel else 1,
+                     "run_ids": [r.run_id for r in results]})
         succes &= ok
         if not ok:
             break
-    rapport = {"succes": succes, "import_s": import_s, "total_s": time.perf_counter() - DEBUT, "runs": runs}
+    rapport = {"succes": succes, "import_s": import_s, "total_s": time.perf_counter() - DEBUT, "runs": runs,
+               "bilans_rendus": _rendered(parametres.warehouse_path,
+                                          [r for run in runs for r in run.get("run_ids", [])])}
     Path(args.rapport).write_text(json.dumps(rapport, indent=1), encoding="utf-8")
     return 0 if succes else 1
 
