@@ -113,22 +113,18 @@ def _activate(con: duckdb.DuckDBPyConnection, territories_sql: str, parameters: 
 
 def bounds(con: duckdb.DuckDBPyConnection, max_steps: int = 200) -> None:
     """`_bornes` (cellule, lo, hi): what a reader can deduce of each cell of the territories still changing
-    (`_actifs`, `_relations_actives`) from the shown ones and the relations.
+    (`_actifs`, `_relations_actives`) from the shown ones and the relations. Each step works on the relations of the
+    cells whose bounds the step before moved (semi-naive: the same bounds, step by step, as recomputing them all).
     Stopping early only leaves bounds wider than a reader could reach: the cap is never hit on real tables."""
     run_script(con, "secret_bornes.sql", folder=HERE)
-    (step,) = statements("secret_propagation.sql", folder=HERE)
-    width = _width(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE _changees AS SELECT cellule FROM _bornes")
+    steps = statements("secret_propagation.sql", folder=HERE)
     for _ in range(max_steps):
-        con.execute(step)
-        now = _width(con)
-        if now == width:
+        for sql in steps:
+            con.execute(sql)
+        if not con.execute("SELECT count(*) FROM _changees").fetchall()[0][0]:
             return
-        width = now
     raise RuntimeError("secret secondaire : la propagation des bornes ne converge pas")
-
-
-def _width(con: duckdb.DuckDBPyConnection) -> float:
-    return con.execute("SELECT sum(hi - lo) FROM _bornes").fetchall()[0][0] or 0.0
 
 
 def _hidden(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

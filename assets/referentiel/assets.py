@@ -1,5 +1,6 @@
 """The measures long table fed by every mart, and the referential computed from it each year."""
 
+import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
@@ -18,40 +19,54 @@ def apply_catalogue(frame: pd.DataFrame, config: ProjectConfig, territoires: lis
                     sql_files: dict[str, str] | None = None) -> pd.DataFrame:
     """Each measure row gets its unit from config/mesures.yaml (the SQL states a unit only where the data carries
     one: a commitment's target and achieved value); a code, key or perimeter the catalogue does not declare stops
-    the run, naming the SQL file to fix (`sql_files`: source → its measures SQL) or the catalogue entry to add."""
+    the run, naming the SQL file to fix (`sql_files`: source → its measures SQL) or the catalogue entry to add.
+    Checked once per distinct (catalogue, code, key, kind of perimeter, source), not per row."""
     sql_files = sql_files or {}
     frame = frame.copy()
     if "unite" not in frame:
         frame["unite"] = None
-    units: list[str | None] = []
-    problems: list[str] = []
-    by_territory = {t.code: (t, config.mesures.declarees(config.vocabulaire, config.catalogue(t.catalogue_indicateurs)))
-                    for t in territoires}
+    if frame.empty:
+        return frame
+    by_territory = {t.code: t for t in territoires}
+    declared = {t.catalogue_indicateurs: config.mesures.declarees(config.vocabulaire,
+                                                                 config.catalogue(t.catalogue_indicateurs))
+                for t in territoires}
+    qpv = {f"{t.code}|{q}" for t in territoires for q in t.codes_qpv}
+    frame["_catalogue"] = frame["territoire"].map({t.code: t.catalogue_indicateurs for t in territoires})
+    in_qpv = (frame["territoire"].astype(str) + "|" + frame["perimetre"].astype(str)).isin(qpv)
+    frame["_genre"] = np.where(frame["perimetre"] == "territoire", "territoire", np.where(in_qpv, "qpv", "autre"))
+    keys = ["_catalogue", "code_mesure", "cle", "_genre", "source"]
+    # one row per combination, with a territory and a perimeter of its own to name in a message
+    combinations = frame.groupby(keys, dropna=False, sort=False)[["territoire", "perimetre", "unite"]].first() \
+        .reset_index().rename(columns={"_catalogue": "catalogue"})
     data_units = set(config.vocabulaire.codes("unites"))
-    for row in frame.itertuples():
-        territoire, declared = by_territory[row.territoire]
-        mesure = declared.get(row.code_mesure)
-        where = sql_files.get(row.source) or f"{row.source}_mesures.sql".replace("marts/", "assets/marts/")
+    problems: list[str] = []
+    units: dict[tuple[str, str], str | None] = {}
+    for c in combinations.itertuples(index=False):
+        mesure = declared[c.catalogue].get(c.code_mesure)
+        where = sql_files.get(c.source) or f"{c.source}_mesures.sql".replace("marts/", "assets/marts/")
         if mesure is None:
-            problems.append(f"{where} : mesure « {row.code_mesure} » absente de config/mesures.yaml")
-            units.append(None)
+            problems.append(f"{where} : mesure « {c.code_mesure} » absente de config/mesures.yaml")
             continue
-        cle = None if pd.isna(row.cle) else row.cle
-        why = config.mesures.refus(mesure, cle, row.perimetre, territoire.codes_qpv, config.vocabulaire)
+        cle = None if pd.isna(c.cle) else c.cle
+        why = config.mesures.refus(mesure, cle, c.perimetre, by_territory[c.territoire].codes_qpv, config.vocabulaire)
         if why:
-            problems.append(f"{where} : mesure « {row.code_mesure} » : {why}")
-        unit = mesure.unite if mesure.unite is not None else (None if pd.isna(row.unite) else row.unite)
-        if unit not in data_units:
-            problems.append(f"{where} : mesure « {row.code_mesure} » ({cle or 'sans clé'}) : unité « {unit} » absente "
-                            "de la liste `unites` de vocabulaire.yaml")
-        units.append(unit)
+            problems.append(f"{where} : mesure « {c.code_mesure} » : {why}")
+        units[(c.catalogue, c.code_mesure)] = mesure.unite
+    catalogue_units = pd.Series([units.get(k) for k in zip(frame["_catalogue"], frame["code_mesure"])],
+                                index=frame.index, dtype=object)
+    frame["unite"] = catalogue_units.where(catalogue_units.notna(), frame["unite"].where(frame["unite"].notna(), None))
+    wrong = frame[~frame["unite"].isin(data_units) & frame["code_mesure"].isin({k[1] for k in units})]
+    for c in wrong.drop_duplicates(["source", "code_mesure", "cle", "unite"]).itertuples(index=False):
+        where = sql_files.get(c.source) or f"{c.source}_mesures.sql".replace("marts/", "assets/marts/")
+        problems.append(f"{where} : mesure « {c.code_mesure} » ({c.cle if pd.notna(c.cle) else 'sans clé'}) : unité "
+                        f"« {c.unite} » absente de la liste `unites` de vocabulaire.yaml")
     if problems:
         unique = list(dict.fromkeys(problems))
         raise Failure("Mesures non conformes au catalogue config/mesures.yaml :\n"
                       + "\n".join(f"  - {p}" for p in unique[:30])
                       + (f"\n  … et {len(unique) - 30} autres" if len(unique) > 30 else ""))
-    frame["unite"] = units
-    return frame
+    return frame.drop(columns=["_catalogue", "_genre"])
 
 
 def build_mesures_asset(marts: tuple[Mart, ...]):
