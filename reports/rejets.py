@@ -121,7 +121,7 @@ def _programmation(section: dict, data: BilanData) -> None:
         q["provisoire"] = note(data, "prog.montant_accorde", q["code"])
     b = section["beneficiaires"]
     if not b.get("absent"):
-        b["provisoires"] = _provisoires(data, [("bénéficiaires", "bilans.beneficiaires"),
+        b["provisoires"] = _provisoires(data, [("participations", "bilans.beneficiaires"),
                                                ("bilans reçus", "bilans.rapports_recus")])
 
 

@@ -81,7 +81,7 @@ def synthese(data: BilanData, features: list[dict] | None, communes: list[dict] 
         ("Dossiers accordés", "prog.dossiers_accordes"),
         ("Part des dossiers en CPO", "prog.part_cpo_dossiers"),
         ("Effet levier du BOP 147", "prog.effet_levier_bop147"),
-        (f"Bénéficiaires des actions {data.annee - 1}", "bilans.beneficiaires"),
+        (f"Participations aux actions {data.annee - 1}", "bilans.beneficiaires"),
         ("Couverture de l'abattement TFPB", "tfpb.taux_couverture"),
         ("Réalisation moyenne des engagements", "engagements.taux_realisation_moyen"),
     ]:
@@ -228,9 +228,13 @@ def programmation(data: BilanData) -> dict:
                                   f"Crédits accordés par objectif général en {data.annee}",
                                   f"programmation {data.annee}, crédits accordés par objectif général",
                                   "Montant accordé (€)", sort=None)
+    total, population = data.m("bilans.beneficiaires"), data.m("prog.population")
     beneficiaries = {
         "absent": _missing(data, "bilans_actions"),
-        "annee": data.annee - 1, "total": nombre(data.m("bilans.beneficiaires")),
+        "annee": data.annee - 1, "total": nombre(total),
+        # participations, not people: set beside the population they would seem to be a share of
+        "population": nombre(population),
+        "equivalent": pct(100 * total / population, 0) if total is not None and population else None,
         "femmes": pct(data.m("bilans.part_femmes")), "qpv": pct(data.m("bilans.part_residents_qpv")),
         "jeunes": pct(data.m("bilans.part_moins_26_ans")), "rapports": nombre(data.m("bilans.rapports_recus")),
         "taux_rapports": pct(data.m("bilans.taux_rapports")),

@@ -79,6 +79,24 @@ def test_synthesis_and_programming_figures_equal_the_marts(demo):
     assert f"{french(cpo, 1)}{NB}%" in html
 
 
+def test_beneficiaries_are_called_participations_and_not_a_share_of_the_population(demo):
+    """Porteurs declare their action's beneficiaries: summed over actions they count participations, a person in
+    three actions three times; the bilan says so, and what the total would wrongly seem to be a share of."""
+    _, con, html = demo
+    total = con.execute("SELECT valeur FROM publication.mesures WHERE annee = 2025 AND territoire = 'ccco' "
+                        "AND code_mesure = 'bilans.beneficiaires' AND perimetre = 'territoire' AND cle IS NULL"
+                        ).fetchone()[0]
+    declared = con.execute("SELECT sum(beneficiaires_total) FROM marts.bilans_actions WHERE annee = 2025 "
+                           "AND territoire = 'ccco'").fetchone()[0]
+    assert total == declared
+    population = sum(q.population for q in ProjectConfig().territoire("ccco").qpv)   # the contract's QPV
+    assert f"{french(total)} participations déclarées" in html
+    assert "une personne suivie par plusieurs actions est comptée plusieurs fois" in html
+    share = french(100 * total / population)
+    assert f"Rapporté aux {french(population)} habitants des QPV, il en ferait {share}{NB}%" in html
+    assert "Participations aux actions 2024" in html and "Bénéficiaires des actions" not in html
+
+
 def test_tfpb_indicators_and_referential_sections_show_the_marts(demo):
     _, con, html = demo
     abattement, valorise = con.execute("SELECT sum(montant_abattement), sum(montant_valorise) FROM marts.tfpb "
