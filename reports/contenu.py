@@ -6,7 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 from reports.data import BilanData
-from reports.format import NBSP, euros, signe
+from reports.format import NBSP, euros, nombre, signe
+
+NON_RENSEIGNE = "non renseigné"
 
 
 def arrete_au(sources: pd.DataFrame, annee: int) -> str | None:
@@ -58,3 +60,81 @@ def evolution(now: float | None, before: float | None) -> str:
     if now is None or before is None or before == 0:
         return "—"
     return f"{signe(100 * (now - before) / before)}{NBSP}%"
+
+
+def _ratio(part: float | None, whole: float | None) -> str:
+    return "—" if part is None or not whole else f"{nombre(100 * part / whole, 0)}{NBSP}%"
+
+
+def demande_accorde_verse(data: BilanData) -> dict:
+    """What was asked (every dossier received), granted and paid (where the file says it), in all and by financeur:
+    measures prog.montant_demande, prog.montant_financeur / prog.montant_accorde and prog.montant_verse."""
+    asked, granted, paid, known = (data.keyed(c) for c in ("prog.montant_demande", "prog.montant_financeur",
+                                                           "prog.montant_verse", "prog.accorde_verse_connu"))
+    if data.m("prog.montant_demande") is None:
+        return {"lignes": []}
+    libelles = data.vocabulaire.libelles("financeurs")
+    lignes = [{"code": code, "financeur": libelles.get(code, code), "demande": euros(asked.get(code)),
+               "accorde": euros(granted.get(code)), "taux_accord": _ratio(granted.get(code), asked.get(code)),
+               "verse": euros(paid.get(code)) if code in paid else NON_RENSEIGNE,
+               # on the granted money whose payment is known: an unknown payment is not a payment of 0
+               "taux_versement": _ratio(paid.get(code), known.get(code)), "a_verse": code in paid,
+               "connu": _ratio(known.get(code), granted.get(code))}
+              for code in data.vocabulaire.codes("financeurs") if code in asked or code in granted]
+    total = {"demande": euros(data.m("prog.montant_demande")), "accorde": euros(data.m("prog.montant_accorde")),
+             "taux_accord": _ratio(data.m("prog.montant_accorde"), data.m("prog.montant_demande")),
+             "verse": euros(data.m("prog.montant_verse")) if data.m("prog.montant_verse") is not None
+             else NON_RENSEIGNE,
+             "taux_versement": _ratio(data.m("prog.montant_verse"), data.m("prog.accorde_verse_connu")),
+             "a_verse": data.m("prog.montant_verse") is not None,
+             "connu": _ratio(data.m("prog.accorde_verse_connu"), data.m("prog.montant_accorde"))}
+    return {"lignes": lignes, "total": total, "sans_versement": [lg["financeur"] for lg in lignes
+                                                                 if not lg["a_verse"] and lg["accorde"]]}
+
+
+def conventions(data: BilanData) -> list[dict]:
+    """The CPO of the year's programming: reference, operator, objective, period and what they were granted this
+    year (measure prog.montant_cpo), largest first."""
+    granted = data.keyed("prog.montant_cpo")
+    p = data.programmation
+    if not granted or p.empty:
+        return []
+    titles = {o["code"]: o["intitule"] for a in data.axes for o in a["objectifs"]}
+    rows = p[p["reference_cpo"].isin(list(granted))].sort_values(["reference_cpo", "numero_dossier"])
+    out = []
+    for ref, c in rows.groupby("reference_cpo", sort=False):
+        first = c.iloc[0]
+        debut, fin = first.get("cpo_annee_debut"), first.get("cpo_annee_fin")
+        out.append({"reference": ref, "operateur": ", ".join(sorted(set(c["porteur"].dropna()))),
+                    "objectif": titles.get(first["code_objectif"], first["code_objectif"]),
+                    "periode": f"{int(debut)}-{int(fin)}" if pd.notna(debut) and pd.notna(fin) else NON_RENSEIGNE,
+                    "montant": euros(granted[ref]), "valeur": granted[ref]})
+    return sorted(out, key=lambda r: (-r["valeur"], r["reference"]))
+
+
+def tfpb_bailleurs_axes(data: BilanData) -> dict:
+    """Each landlord's counterparts by axis of the national framework, with its dwellings, its actions and what the
+    abatement and the counterparts come to per dwelling (measures tfpb.valorise_bailleur_axe, tfpb.valorise,
+    tfpb.logements, tfpb.actions, tfpb.*_par_logement, per landlord)."""
+    cells = data.keyed("tfpb.valorise_bailleur_axe")
+    if not cells:
+        return {"lignes": []}
+    labels = data.vocabulaire.libelles("axes_tfpb")
+    axes = [a for a in data.vocabulaire.codes("axes_tfpb") if any(k.endswith(f" · {a}") for k in cells)]
+    bailleurs = sorted({k.rsplit(" · ", 1)[0] for k in cells})
+    par_bailleur = {c: data.keyed(c) for c in ("tfpb.valorise", "tfpb.logements", "tfpb.actions",
+                                             "tfpb.abattement_par_logement", "tfpb.valorise_par_logement")}
+    lignes = [{"bailleur": b,
+               "cellules": [{"cle": f"{b} · {a}", "montant": euros(cells.get(f"{b} · {a}"))} for a in axes],
+               "valorise": euros(par_bailleur["tfpb.valorise"].get(b)),
+               "logements": nombre(par_bailleur["tfpb.logements"].get(b)),
+               "actions": nombre(par_bailleur["tfpb.actions"].get(b)),
+               "abattement_logement": euros(par_bailleur["tfpb.abattement_par_logement"].get(b)),
+               "valorise_logement": euros(par_bailleur["tfpb.valorise_par_logement"].get(b))} for b in bailleurs]
+    per_axis = data.keyed("tfpb.valorise_axe")
+    return {"lignes": lignes, "axes": [{"code": a, "libelle": labels.get(a, a), "montant": euros(per_axis.get(a))}
+                                       for a in axes],
+            "total": {"valorise": euros(data.m("tfpb.valorise")), "logements": nombre(data.m("tfpb.logements")),
+                      "actions": nombre(data.m("tfpb.actions")),
+                      "abattement_logement": euros(data.m("tfpb.abattement_par_logement")),
+                      "valorise_logement": euros(data.m("tfpb.valorise_par_logement"))}}

@@ -86,10 +86,12 @@ def test_beneficiaries_are_called_participations_and_not_a_share_of_the_populati
     total = con.execute("SELECT valeur FROM publication.mesures WHERE annee = 2025 AND territoire = 'ccco' "
                         "AND code_mesure = 'bilans.beneficiaires' AND perimetre = 'territoire' AND cle IS NULL"
                         ).fetchone()[0]
+    # the complete reports of the actions of 2024, one per dossier (the latest)
     declared = con.execute("SELECT sum(beneficiaires_total) FROM marts.bilans_actions WHERE annee = 2025 "
-                           "AND territoire = 'ccco'").fetchone()[0]
+                           "AND annee_action = 2024 AND territoire = 'ccco'").fetchone()[0]
     assert total == declared
     population = sum(q.population for q in ProjectConfig().territoire("ccco").qpv)   # the contract's QPV
+    html = re.sub(r"<[^>]+>", "", html)                                               # the text a reader reads
     assert f"{french(total)} participations déclarées" in html
     assert "une personne suivie par plusieurs actions est comptée plusieurs fois" in html
     share = french(100 * total / population)

@@ -531,6 +531,15 @@ class Programmation:
 
     # --- files -------------------------------------------------------------------------------------
 
+    @staticmethod
+    def verse(d: Dossier, lg: Ligne) -> float | None:
+        """What was paid when the file was exported, by the convention the demo keeps (no draw: the other values
+        of the inbox do not move): a CPO's annual instalment in full, an advance of 80 % on any other granted
+        line, the balance being paid on the action's report; nothing on a line not granted."""
+        if lg.statut != "accorde" or not lg.accorde:
+            return None
+        return lg.accorde if d.cpo else round(0.8 * lg.accorde, 2)
+
     def _ligne(self, d: Dossier, lg: Ligne) -> dict:
         c = d.cpo
         return {"N° dossier": d.numero, "Année": d.annee, "Porteur": d.porteur.nom, "SIRET": d.porteur.siret,
@@ -539,7 +548,8 @@ class Programmation:
                 "CPO année début": c.debut if c else None, "CPO année fin": c.fin if c else None,
                 "Financeur": lg.financeur, "Nature crédit": lg.nature, "Montant demandé (€)": Euros(lg.demande),
                 "Montant accordé (€)": None if lg.accorde is None else Euros(lg.accorde), "Statut": lg.statut,
-                "Coût total action (€)": Euros(d.cout_total)}
+                "Coût total action (€)": Euros(d.cout_total),
+                "Montant versé (€)": None if (v := self.verse(d, lg)) is None else Euros(v)}
 
     def ecrire(self, boite: Boite) -> None:
         for annee, dossiers in self.dossiers.items():
@@ -547,8 +557,10 @@ class Programmation:
             plateforme = [r for d in dossiers if d.mode != "fil_de_l_eau" for r in self._lignes(d)]
             fil = [r for d in dossiers if d.mode == "fil_de_l_eau" for r in self._lignes(d)]
             boite.xlsx(annee, f"programmation_{annee}_dauphin.xlsx", {"Export Dauphin": plateforme})
-            # typed by the chargée de mission: her own header for the title (contract name once normalised)
-            fil = [{("Intitulé action" if k == "Intitulé de l'action" else k): v for k, v in r.items()} for r in fil]
+            # typed by the chargée de mission: her own header for the title (contract name once normalised), and no
+            # payments (the platform records those)
+            fil = [{("Intitulé action" if k == "Intitulé de l'action" else k): v for k, v in r.items()
+                    if k != "Montant versé (€)"} for r in fil]
             boite.csv(annee, f"programmation_{annee}_fil_de_l_eau.csv", fil, FormatFr(" " if annee == 2024 else NBSP))
 
     def _lignes(self, d: Dossier) -> list[dict]:

@@ -1,5 +1,6 @@
 -- Programming of year $annee: one row per dossier, financeur and QPV, money shared between the targeted QPV by
--- their population (`TOUS` = every QPV of the territory). Only granted money counts (statut accorde).
+-- their population (`TOUS` = every QPV of the territory). Only granted money counts (statut accorde); what was
+-- paid is shared the same way, and stays empty where the file does not say it (not known is not 0).
 CREATE OR REPLACE TEMP VIEW _prog AS
 SELECT * FROM staging.programmation WHERE annee = $annee;
 
@@ -17,5 +18,6 @@ SELECT p.territoire, $annee AS annee, p.numero_dossier, p.porteur, p.intitule_ac
        c.population / sum(c.population) OVER (PARTITION BY p.territoire, p.numero_dossier, p.financeur) AS part_qpv,
        p.montant_demande * part_qpv AS montant_demande,
        coalesce(p.montant_accorde, 0) * part_qpv AS montant_accorde,
+       p.montant_verse * part_qpv AS montant_verse, p.cpo_annee_debut, p.cpo_annee_fin,
        p.cout_total_action, p.qpv_cibles, p.fichier, p.ligne
 FROM _prog p JOIN _cibles c USING (territoire, numero_dossier, financeur);

@@ -1,12 +1,16 @@
 -- Measures of the programming of year $annee. Money = montant_accorde of granted dossiers, a dossier being granted
 -- when one of its financeurs granted it: every measure reads the rows `r` of granted dossiers, so totals, breakdowns
--- by financeur, objective and QPV add up. Units: config/mesures.yaml.
+-- by financeur, objective and QPV add up. What was asked is read on every dossier received (`d`), what was paid
+-- on the granted ones, counted only where the file says it. Units: config/mesures.yaml.
 WITH r AS (  -- rows (dossier × financeur × QPV share) of the granted dossiers; money as DECIMAL so that every sum
             -- is exact whatever order the threads add it in (two runs give the same figures to the last digit)
     SELECT * EXCLUDE (est_accorde) REPLACE (montant_accorde::DECIMAL(38, 6) AS montant_accorde) FROM (
         SELECT *, bool_or(statut = 'accorde') OVER (PARTITION BY territoire, numero_dossier) AS est_accorde
         FROM marts.programmation WHERE annee = $annee)
     WHERE est_accorde
+), d AS (  -- every row received: what was asked, whatever became of it
+    SELECT territoire, financeur, montant_demande::DECIMAL(38, 6) AS montant_demande
+    FROM marts.programmation WHERE annee = $annee
 ), g AS (  -- one row per granted dossier
     SELECT territoire, numero_dossier, min(mode_financement) AS mode, min(code_objectif) AS objectif,
            min(axe) AS axe, sum(montant_accorde) AS accorde,
@@ -57,6 +61,25 @@ SELECT territoire, 'territoire', financeur, 'prog.montant_financeur', sum(montan
 UNION ALL
 SELECT territoire, 'territoire', financeur || ' · axe ' || axe, 'prog.montant_financeur', sum(montant_accorde)
 FROM r WHERE axe IS NOT NULL GROUP BY ALL
+UNION ALL  -- asked, granted, paid: in all and per financeur (paid only where the file gives it)
+SELECT territoire, 'territoire', NULL, 'prog.montant_demande', sum(montant_demande) FROM d GROUP BY ALL
+UNION ALL
+SELECT territoire, 'territoire', financeur, 'prog.montant_demande', sum(montant_demande) FROM d GROUP BY ALL
+UNION ALL
+SELECT territoire, 'territoire', NULL, 'prog.montant_verse', sum(montant_verse::DECIMAL(38, 6)) FROM r
+GROUP BY ALL HAVING count(montant_verse) > 0
+UNION ALL
+SELECT territoire, 'territoire', financeur, 'prog.montant_verse', sum(montant_verse::DECIMAL(38, 6)) FROM r
+GROUP BY ALL HAVING count(montant_verse) > 0
+UNION ALL  -- the granted money whose payment the files give: what a rate of payment is computed on
+SELECT territoire, 'territoire', NULL, 'prog.accorde_verse_connu', sum(montant_accorde) FILTER (WHERE montant_verse
+       IS NOT NULL) FROM r GROUP BY ALL HAVING count(montant_verse) > 0
+UNION ALL
+SELECT territoire, 'territoire', financeur, 'prog.accorde_verse_connu', sum(montant_accorde) FILTER (WHERE
+       montant_verse IS NOT NULL) FROM r GROUP BY ALL HAVING count(montant_verse) > 0
+UNION ALL  -- each CPO's granted money of the year, all its financeurs
+SELECT territoire, 'territoire', reference_cpo, 'prog.montant_cpo', sum(montant_accorde) FROM r
+WHERE mode_financement = 'CPO' AND reference_cpo IS NOT NULL GROUP BY ALL
 UNION ALL
 SELECT territoire, 'territoire', NULL, 'prog.dossiers_tous_qpv', count(*)
 FROM (SELECT DISTINCT territoire, numero_dossier FROM r WHERE qpv_cibles = 'TOUS') GROUP BY ALL

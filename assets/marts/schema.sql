@@ -5,6 +5,10 @@ CREATE TABLE IF NOT EXISTS marts.programmation (
     code_objectif VARCHAR, axe VARCHAR, mode_financement VARCHAR, reference_cpo VARCHAR, financeur VARCHAR,
     nature_credit VARCHAR, statut VARCHAR, code_qpv VARCHAR, part_qpv DOUBLE, montant_demande DOUBLE,
     montant_accorde DOUBLE, cout_total_action DOUBLE, qpv_cibles VARCHAR, fichier VARCHAR, ligne INTEGER);
+-- what the COPIL's tables add: what was paid, and each CPO's period
+ALTER TABLE marts.programmation ADD COLUMN IF NOT EXISTS montant_verse DOUBLE;
+ALTER TABLE marts.programmation ADD COLUMN IF NOT EXISTS cpo_annee_debut INTEGER;
+ALTER TABLE marts.programmation ADD COLUMN IF NOT EXISTS cpo_annee_fin INTEGER;
 CREATE TABLE IF NOT EXISTS marts.bilans_actions (
     territoire VARCHAR, annee INTEGER, annee_action INTEGER, numero_dossier VARCHAR, code_objectif VARCHAR,
     porteur VARCHAR, intitule_action VARCHAR, realisation VARCHAR, beneficiaires_total BIGINT,
