@@ -52,7 +52,7 @@ def build_context(data: BilanData, features: list[dict] | None, commune_names: d
         "tfpb": sections.tfpb(data),
         "indicateurs": sections.indicateurs(data, dep, epci),
         "cohortes": sections.cohortes(data),
-        "qpv_pages": sections.qpv_pages(data, features, commune_names, communes),
+        "qpv_pages": sections.qpv_pages(data, features, commune_names, communes, dep),
         "qualite": sections.qualite(data),
         "sources": sections.sources(data),
         "synthese_ecrite_donnees": synthese.synthese_ecrite(data),

@@ -8,7 +8,7 @@ import pandas as pd
 from reports import charts, statuts
 from reports import cohortes as cohort_display
 from reports.data import BilanData
-from reports.format import compte, euros, nombre, pct, pluriel, points, ratio, signe, texte_chiffres, valeur
+from reports.format import NBSP, compte, euros, nombre, pct, pluriel, points, ratio, signe, texte_chiffres, valeur
 
 SECRET = "secret statistique"  # what a withheld figure shows (a count under the threshold shows « < 5 »)
 
@@ -314,10 +314,7 @@ def indicateurs(data: BilanData, dep_label: str, epci_label: str) -> dict:
         return {"absent": missing}
     i = data.indicateurs[data.indicateurs["perimetre"] == "territoire"].sort_values("code_indicateur")
     rows = [{"libelle": r.libelle_indicateur or r.code_indicateur, "millesime": r.millesime,
-             "valeur": SECRET if r.secret else valeur(r.valeur, r.unite),
-             "evolution": ("" if pd.isna(r.evolution) else (points(r.evolution) if r.unite_evolution == "points"
-                           else (pct(r.evolution) if r.unite_evolution == "%" else nombre(r.evolution, 1))))
-             + ("" if pd.isna(r.millesime_precedent) else f" depuis {int(r.millesime_precedent)}"),
+             "valeur": SECRET if r.secret else valeur(r.valeur, r.unite), "evolution": _change(r),
              "dep": valeur(r.valeur_qpv_departement, r.unite), "ecart_dep": _gap(r.ecart_qpv_departement, r.unite),
              "epci": valeur(r.valeur_epci, r.unite), "ecart_epci": _gap(r.ecart_epci, r.unite),
              "calcule": bool(r.calcule), "code": r.code_indicateur} for r in i.itertuples()]
@@ -336,6 +333,27 @@ def _gap(v, unite):
     if pd.isna(v):
         return "—"
     return points(v) if unite == "pourcentage" else signe(v, 1)
+
+
+def _change(r) -> str:
+    """An indicator's change since its previous millésime (a row of publication.indicateurs), in its unit."""
+    if pd.isna(r.evolution):
+        return ""
+    # a change is signed whatever its unit: points, percent or the indicator's own
+    text = (points(r.evolution) if r.unite_evolution == "points"
+            else (f"{signe(r.evolution, 1)}{NBSP}%" if r.unite_evolution == "%" else signe(r.evolution, 1)))
+    return text + ("" if pd.isna(r.millesime_precedent) else f" depuis {int(r.millesime_precedent)}")
+
+
+def _ranks(indicateurs: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
+    """(indicator, QPV) → (rank among the contract's QPV with a value, 1 = the highest; how many have one)."""
+    shown = indicateurs[(indicateurs["perimetre"] != "territoire") & indicateurs["valeur"].notna()
+                        & ~indicateurs["secret"].fillna(False).astype(bool)]
+    out = {}
+    for code, group in shown.groupby("code_indicateur"):
+        ranks = group["valeur"].rank(method="min", ascending=False).astype(int)
+        out.update({(code, q): (rank, len(group)) for q, rank in zip(group["perimetre"], ranks)})
+    return out
 
 
 def _rate(value) -> str:
@@ -420,23 +438,35 @@ def sources(data: BilanData) -> dict:
 
 
 def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[str, str],
-              communes: list[dict] | None = None) -> list[dict]:
+              communes: list[dict] | None = None, dep_label: str = "QP du département") -> list[dict]:
     pages = []
     # what each granted dossier is, to name the actions whose share of money the measures give
     dossiers = (data.programmation.drop_duplicates("numero_dossier").set_index("numero_dossier")
                 if len(data.programmation) else pd.DataFrame())
     programmed = data.m("prog.montant_accorde") is not None
     titles = _objectif_titles(data)
+    ranks = _ranks(data.indicateurs) if len(data.indicateurs) else {}
+    whole = data.indicateurs[data.indicateurs["perimetre"] == "territoire"] if len(data.indicateurs) else pd.DataFrame()
+    ensemble = {r.code_indicateur: SECRET if r.secret else valeur(r.valeur, r.unite) for r in whole.itertuples()}
     for q in data.qpv.itertuples():
         page = {"code": q.code_qpv, "nom": q.nom_qpv, "population": nombre(data.m("prog.population", q.code_qpv)),
+                "dep_label": dep_label,
                 "communes": ", ".join(commune_names.get(c, c) for c in q.communes), "carte": None,
                 "communes_mot": pluriel(len(q.communes), "commune")}
         if features:
             page["carte"] = charts.qpv_map(features, f"{q.nom_qpv} dans le territoire", "contours des QPV 2024 (ANCT)",
                                            highlight=q.code_qpv, communes=communes)
         ind = data.indicateurs[data.indicateurs["perimetre"] == q.code_qpv] if len(data.indicateurs) else pd.DataFrame()
+        # each quartier beside the contract's QPV as a whole, the others (its rank), the department's QP, and its
+        # previous millésime
         page["indicateurs"] = [{"libelle": r.libelle_indicateur or r.code_indicateur, "millesime": r.millesime,
-                                "valeur": SECRET if r.secret else valeur(r.valeur, r.unite)}
+                                "valeur": SECRET if r.secret else valeur(r.valeur, r.unite),
+                                "evolution": _change(r),
+                                "ensemble": ensemble.get(r.code_indicateur, "—"),
+                                "rang": (f"{rank[0]}{'er' if rank[0] == 1 else 'e'} sur {rank[1]}"
+                                         if (rank := ranks.get((r.code_indicateur, q.code_qpv))) else "—"),
+                                "dep": valeur(r.valeur_qpv_departement, r.unite),
+                                "ecart_dep": _gap(r.ecart_qpv_departement, r.unite)}
                                for r in ind.sort_values("code_indicateur").itertuples()] if len(ind) else []
         if programmed:
             # actions for every QPV are summed in one line: the page lists what was aimed at this quartier

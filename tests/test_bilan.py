@@ -99,6 +99,27 @@ def test_beneficiaries_are_called_participations_and_not_a_share_of_the_populati
     assert "Participations aux actions 2024" in html and "Bénéficiaires des actions" not in html
 
 
+def test_each_qpv_page_sets_the_quartier_beside_the_others_and_the_department(demo):
+    _, con, html = demo
+    rows = con.execute("SELECT perimetre, code_indicateur, libelle_indicateur, valeur, valeur_qpv_departement "
+                       "FROM publication.indicateurs WHERE annee = 2025 AND territoire = 'ccco' AND unite = "
+                       "'pourcentage' AND NOT coalesce(secret, false) AND valeur IS NOT NULL ORDER BY ALL").df()
+    qpv = rows[rows["perimetre"] != "territoire"]
+    code = qpv["code_indicateur"].iloc[0]
+    one = qpv[qpv["code_indicateur"] == code].sort_values("valeur", ascending=False)
+    top = one.iloc[0]
+    assert top["valeur"] > one["valeur"].iloc[1]                            # a quartier alone at the top
+    whole = rows[(rows["perimetre"] == "territoire") & (rows["code_indicateur"] == code)]["valeur"].iloc[0]
+    page = html.split(f'<section id="qpv-{top["perimetre"]}">')[1].split("</section>")[0]
+    row = next(r for r in page.split("<tr>") if f"<td>{top['libelle_indicateur']}</td>" in r)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+    assert cells[2] == f"{french(top['valeur'], 1)}{NB}%"
+    assert cells[4] == f"{french(whole, 1)}{NB}%"                           # the contract's QPV as a whole
+    assert cells[5] == f"1er sur {len(one)}"
+    assert cells[6] == f"{french(top['valeur_qpv_departement'], 1)}{NB}%"   # the department's QP
+    assert "QP du Nord" in page and "Rang parmi les QPV" in page
+
+
 def test_tfpb_indicators_and_referential_sections_show_the_marts(demo):
     _, con, html = demo
     abattement, valorise = con.execute("SELECT sum(montant_abattement), sum(montant_valorise) FROM marts.tfpb "
