@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reports import charts, statuts
+from reports import charts, contenu, statuts
 from reports import cohortes as cohort_display
 from reports.data import BilanData
 from reports.format import NBSP, compte, euros, nombre, pct, pluriel, points, ratio, signe, texte_chiffres, valeur
@@ -478,10 +478,14 @@ def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[
             page["actions_tous"] = {"nombre": nombre(data.m("prog.dossiers_tous_qpv") or 0),
                                     "montant": euros(data.m("prog.montant_tous_qpv", q.code_qpv) or 0)}
             page["montant"] = euros(data.m("prog.montant_accorde", q.code_qpv) or 0)
+            before = data.m("prog.montant_accorde", q.code_qpv, before=True)
+            page["avant"] = None if before is None else {
+                "annee": data.annee - 1, "montant": euros(before),
+                "evolution": contenu.evolution(data.m("prog.montant_accorde", q.code_qpv) or 0, before)}
             page["par_habitant"] = euros(data.m("prog.montant_par_habitant", q.code_qpv) or 0, 2)
         else:
             page["actions"], page["montant"], page["par_habitant"] = [], "—", "—"
-            page["actions_tous"] = None
+            page["actions_tous"], page["avant"] = None, None
         tf = data.tfpb[data.tfpb["code_qpv"] == q.code_qpv] if len(data.tfpb) else pd.DataFrame()
         page["tfpb"] = [{"bailleur": r.bailleur, "logements": nombre(r.nb_logements),
                          "abattement": euros(r.montant_abattement), "valorise": euros(r.montant_valorise),

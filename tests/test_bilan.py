@@ -118,6 +118,11 @@ def test_each_qpv_page_sets_the_quartier_beside_the_others_and_the_department(de
     assert cells[5] == f"1er sur {len(one)}"
     assert cells[6] == f"{french(top['valeur_qpv_departement'], 1)}{NB}%"   # the department's QP
     assert "QP du Nord" in page and "Rang parmi les QPV" in page
+    # and its money beside last year's (the published measure of 2024)
+    before = con.execute("SELECT valeur FROM publication.mesures WHERE annee = 2024 AND territoire = 'ccco' AND "
+                         "code_mesure = 'prog.montant_accorde' AND perimetre = ? AND cle IS NULL",
+                         [top["perimetre"]]).fetchone()[0]
+    assert f"(2024 : {french(before)}{NB}€, " in re.sub(r"<[^>]+>", "", page)
 
 
 def test_tfpb_indicators_and_referential_sections_show_the_marts(demo):
