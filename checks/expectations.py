@@ -156,11 +156,11 @@ def run_suites(con: duckdb.DuckDBPyConnection, registre: Registre, vocabulaire: 
             return {"resultats": {nom: ({t: (n, d) for t, (n, d) in problems.items()}, attente)
                                   for nom, (problems, attente) in kept["resultats"].items()},
                     "index": docs / "index.html", "reutilise": True}
-    shutil.rmtree(project, ignore_errors=True)
+    shutil.rmtree(project, ignore_errors=True)  # what a file context left there before (earlier versions)
     shutil.rmtree(docs, ignore_errors=True)
-    context = gx.get_context(mode="file", project_root_dir=str(project))
-    for name in list(getattr(context.get_config(), "data_docs_sites", None) or {}):
-        context.delete_data_docs_site(name)
+    # in memory: a file context reads its YAML again at each setting it looks up (≈ 500 reads a run); the
+    # fingerprint above and the Data Docs below are what is kept between runs
+    context = gx.get_context(mode="ephemeral")
     context.add_data_docs_site(site_name="bilan", site_config={  # type: ignore[typeddict-unknown-key]
         "class_name": "SiteBuilder", "show_how_to_buttons": False,
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs)},

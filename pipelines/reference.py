@@ -4,11 +4,13 @@ local copy or downloaded, never committed."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
+import os
 import urllib.request
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,13 +37,18 @@ class CommuneReference:
 class ReferenceGeographie:
     origine: str
     qpv: dict[str, QpvReference]
-    communes: dict[str, CommuneReference] = field(default_factory=dict)
+    # where the commune contours are read from (local file, address, timeout); read only by a process that draws
+    # a map, and only the communes it draws (`commune_features`)
+    communes_source: tuple[str | None, str | None, float] | None = None
 
     def commune_features(self, codes: list[str]) -> list[dict]:
         """The given communes as GeoJSON features (properties `code`, `nom`), in the given order; a code absent
         from the contours is left out (the map then shows the QPV without that commune)."""
-        return [{"type": "Feature", "geometry": self.communes[c].geometry,
-                 "properties": {"code": c, "nom": self.communes[c].nom}} for c in codes if c in self.communes]
+        if self.communes_source is None:
+            return []
+        communes = _communes_of(self.communes_source, tuple(codes))
+        return [{"type": "Feature", "geometry": communes[c].geometry,
+                 "properties": {"code": c, "nom": communes[c].nom}} for c in codes if c in communes]
 
     def check(self, territoire: Territoire, path_hint: str) -> None:
         absent = [c for c in territoire.codes_qpv if c not in self.qpv]
@@ -110,6 +117,63 @@ def _load_communes(local: str | None, url: str | None, timeout: float) -> dict[s
     return _parse_communes(read[0]) if read else {}
 
 
+# The national commune layer costs ≈ 4 s and 500 MB to parse, for the ten communes a bilan draws: it is parsed
+# once per source (path, size and date, or address) into a DuckDB table in the user's cache, where each render
+# process reads only its communes. Derived data, rebuilt when the source changes; written whole (temp + rename).
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bilan-quartiers" / "reference"
+
+
+def _source_key(local: str | None, url: str | None) -> str | None:
+    if local and Path(local).is_file():
+        st = Path(local).stat()
+        ident = f"{Path(local).resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    elif url:
+        ident = url
+    else:
+        return None
+    return hashlib.sha256(ident.encode()).hexdigest()[:16]
+
+
+def _communes_table(local: str | None, url: str | None, timeout: float) -> Path | None:
+    key = _source_key(local, url)
+    if key is None:
+        return None
+    path = CACHE_DIR / f"contours_communes_{key}.duckdb"
+    if path.is_file():
+        return path
+    communes = _load_communes(local, url, timeout)
+    if not communes:
+        return None
+    import duckdb
+    import pandas as pd
+
+    rows = pd.DataFrame({"code": list(communes), "nom": [c.nom for c in communes.values()],
+                         "geometrie": [json.dumps(c.geometry, separators=(",", ":")) for c in communes.values()]})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with duckdb.connect(str(temporary)) as con:
+        con.register("lignes", rows)
+        con.execute("CREATE TABLE contours AS SELECT * FROM lignes ORDER BY code")
+    os.replace(temporary, path)
+    _load_communes.cache_clear()  # the table holds them now: the parsed layer's memory is given back
+    return path
+
+
+def _communes_of(source: tuple[str | None, str | None, float], codes: tuple[str, ...]) -> dict[str, CommuneReference]:
+    try:
+        table = _communes_table(*source)
+    except OSError:  # no writable cache (read-only home): the layer is parsed in this process
+        table = None
+    if table is None:
+        return {c: r for c, r in _load_communes(*source).items() if c in codes}
+    import duckdb
+
+    with duckdb.connect(str(table), read_only=True) as con:
+        found = con.execute("SELECT code, nom, geometrie FROM contours WHERE list_contains(?, code)",
+                            [list(codes)]).fetchall()
+    return {code: CommuneReference(code, nom, json.loads(geometrie)) for code, nom, geometrie in found}
+
+
 def load_reference(config: ProjectConfig) -> ReferenceGeographie | None:
     settings = config.settings.geographie_reference
     local = str(config.resolve(settings.fichier_local)) if settings.fichier_local else None
@@ -118,5 +182,5 @@ def load_reference(config: ProjectConfig) -> ReferenceGeographie | None:
     if reference is None or source is None:
         return reference
     local_communes = str(config.resolve(source.fichier_local)) if source.fichier_local else None
-    return replace(reference, communes=_load_communes(local_communes, source.url_telechargement,
-                                                      settings.delai_telechargement_s))
+    return replace(reference, communes_source=(local_communes, source.url_telechargement,
+                                               settings.delai_telechargement_s))

@@ -7,7 +7,8 @@ for the PDF only:
 - the page numbers of the table of contents and of the cross-references (`target-counter()`): the document is
   printed twice; the first print carries an invisible marker at each target and fixed-width placeholders, the
   pages the markers land on (read back with `pdftotext`) fill the second print. The numbers take the placeholders'
-  width, so the second print breaks its pages as the first did; this is checked.
+  width, so the second print breaks its pages as the first did; this is checked. A document with no contents and
+  no cross-reference is printed once.
 Nothing is fetched: every request the page makes is refused (the bilan is self-contained)."""
 
 from __future__ import annotations
@@ -158,6 +159,8 @@ class ChromiumPrinter:
             page.close()
 
     def pdf(self, html: str) -> bytes:
+        if not _targets(html):  # no contents and no cross-reference (a commune without one): one print
+            return self._print(for_print(html, {}))
         first = self._print(for_print(html, None))
         pages, count = pages_of_markers(first)
         missing = [t for t in _targets(html) if t not in pages]

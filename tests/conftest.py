@@ -49,14 +49,18 @@ def write_xlsx(path: Path, sheets: dict[str, list[dict]]) -> Path:
     return path
 
 
+# the session fixtures that run the pipeline once for several tests, and the xdist group of those tests
+SHARED_RUNS = {"demo_run_partage": "demo", "demo_run_second": "demo", "marts_run_2025": "marts"}
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group marks
 def pytest_collection_modifyitems(config, items):
-    """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`), the tests reading a shared demo run go to
-    one worker, so each demo run is built once; the other tests spread over the other workers."""
+    """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`), the tests reading a shared run go to one
+    worker, so each shared run is built once; the other tests spread over the other workers."""
     for item in items:
-        for fixture in ("demo_run_partage", "demo_run_second"):
+        for fixture, group in SHARED_RUNS.items():
             if fixture in item.fixturenames:
-                item.add_marker(pytest.mark.xdist_group("demo"))
+                item.add_marker(pytest.mark.xdist_group(group))
                 break
 
 
@@ -120,3 +124,29 @@ def copy_of(run: DemoRun, target: Path) -> Path:
 
     shutil.copytree(run.sortie, target, symlinks=True)
     return target
+
+
+@dataclass
+class MartsRun:
+    parametres: object
+    result: object      # the Dagster result of 2025, checks included
+
+
+@pytest.fixture(scope="session")
+def marts_run_2025(tmp_path_factory) -> MartsRun:
+    """The hand-written fixtures of tests/fixtures/marts through the whole graph and its checks for 2025 (the bilan
+    without PDF), once for the tests that read its checks, Data Docs and bilan."""
+    import os
+
+    from dagster import DagsterInstance, materialize
+
+    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
+    from pipelines.resources import BilanSettings, warehouse
+
+    os.environ["BILAN_CLE_PSEUDONYMISATION"] = TEST_KEY
+    parametres = BilanSettings(racine_donnees=str(Path(__file__).parent / "fixtures" / "marts"),
+                               sortie=str(tmp_path_factory.mktemp("marts_2025")), pdf=False)
+    result = materialize([*ALL_ASSETS, *ALL_CHECKS], partition_key="2025", instance=DagsterInstance.ephemeral(),
+                         raise_on_error=False,
+                         resources={"parametres": parametres, "entrepot": warehouse(parametres.warehouse_path)})
+    return MartsRun(parametres=parametres, result=result)

@@ -21,11 +21,16 @@ from pipelines.resources import BilanSettings, warehouse
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 
 
+WITHOUT_BILAN = [a.key for a in ALL_ASSETS if a.key.path[0] != "bilan"]
+
+
 def _materialize(tmp_path, years=(2024, 2025)):
-    # these tests read the bilan's HTML (or its absence), not its PDF
+    """The fixtures' years, the bilan for the last one only (without PDF: these tests read its HTML or its
+    absence)."""
     parametres = BilanSettings(racine_donnees=str(FIXTURES / "marts"), sortie=str(tmp_path), pdf=False)
     instance = DagsterInstance.ephemeral()
     results = [materialize([*ALL_ASSETS, *ALL_CHECKS], partition_key=str(a), instance=instance, raise_on_error=False,
+                           selection=None if a == years[-1] else WITHOUT_BILAN,
                            resources={"parametres": parametres,
                                       "entrepot": warehouse(parametres.warehouse_path)})
                for a in years]
@@ -59,12 +64,13 @@ def test_a_broken_mart_stops_the_bilan(tmp_path, monkeypatch):
     assert "2025-00001" in why[1][1]                                         # names the broken dossier
 
 
-def test_a_warning_is_shown_in_the_bilan(tmp_path):
-    parametres, results = _materialize(tmp_path, years=(2025,))
-    assert results[0].success
-    warnings = {e.check_name: e for e in results[0].get_asset_check_evaluations() if not e.passed}
+def test_a_warning_is_shown_in_the_bilan(marts_run_2025):
+    result = marts_run_2025.result
+    assert result.success
+    warnings = {e.check_name: e for e in result.get_asset_check_evaluations() if not e.passed}
     assert set(warnings) == {"couverture_sous_100", "engagements_non_renseignes"}  # fixture: Masny 80 %, Pass Sport
-    html = (tmp_path / "2025" / "ccco" / "bilan_ccco_2025.html").read_text(encoding="utf-8")
+    html = (marts_run_2025.parametres.output_dir / "2025" / "ccco" / "bilan_ccco_2025.html").read_text(
+        encoding="utf-8")
     assert "Points d'attention des contrôles automatiques" in html
     # the check's detail in the reader's words: the QPV's name, a decimal comma
     masny = next(q.nom for q in ProjectConfig().territoire("ccco").qpv if q.code == "QN05936M")

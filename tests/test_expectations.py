@@ -33,10 +33,11 @@ def _ge(result) -> dict:
     return {e.check_name: e for e in result.get_asset_check_evaluations() if e.check_name in GE}
 
 
-def test_suites_run_as_checks_and_data_docs_open_offline(tmp_path):
-    from tools.screenshot import open_offline
+def test_suites_run_as_checks_and_data_docs_open_offline(marts_run_2025):
+    from tools.screenshot import open_all_offline
 
-    parametres, (result,) = _run(tmp_path)
+    parametres, result = marts_run_2025.parametres, marts_run_2025.result
+    tmp_path = parametres.output_dir
     assert result.success
     ge = _ge(result)
     assert {e.asset_key.to_user_string() for e in ge.values()} == {
@@ -52,8 +53,7 @@ def test_suites_run_as_checks_and_data_docs_open_offline(tmp_path):
     for site in ("staging/programmation", "staging/cohortes", "marts"):
         pages = [docs / site / "index.html", *sorted((docs / site / "validations").rglob("*.html"))]
         assert len(pages) >= 2
-        for page in pages[:3]:
-            opened = open_offline(page, allowed_dir=docs / site)
+        for page, opened in zip(pages[:3], open_all_offline(pages[:3], allowed_dir=docs / site), strict=True):
             assert opened["outside"] == [] and opened["errors"] == [], (page, opened)
     with duckdb.connect(str(parametres.warehouse_path), read_only=True) as con:
         message, warning = con.execute("SELECT message, detail FROM staging.controles WHERE annee = 2025 "
