@@ -20,6 +20,8 @@ from pathlib import Path
 import duckdb
 import great_expectations as gx
 import great_expectations.expectations as gxe
+import jinja2
+import jinja2.bccache
 import pandas as pd
 from dagster import (
     AssetCheckExecutionContext,
@@ -29,6 +31,7 @@ from dagster import (
     multi_asset_check,
 )
 from dagster_duckdb import DuckDBResource
+from great_expectations.render.view.view import DefaultJinjaView
 
 from checks.outcomes import check_result, per_territory, record
 from checks.registry import Attente, Controle, Registre, template_fields
@@ -37,6 +40,34 @@ from pipelines.config import Vocabulaire
 from pipelines.resources import BilanSettings
 
 MAX_DETAIL = 20  # failing rows listed in a detail; the Data Docs have them all
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Each Data Docs view of GE makes its own Jinja environment and compiles GE's page templates again: half a second
+    a site, most of a site's build. Their compiled code is kept for the process (checked against the template's
+    source by Jinja, as with any bytecode cache)."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATES = _CompiledTemplates()
+_view_init = DefaultJinjaView.__init__
+
+
+def _view_with_compiled_templates(self, *args, **kwargs) -> None:
+    _view_init(self, *args, **kwargs)
+    self.env.bytecode_cache = _TEMPLATES
+
+
+DefaultJinjaView.__init__ = _view_with_compiled_templates  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)
