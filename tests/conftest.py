@@ -18,6 +18,14 @@ TEST_KEY = "cle-de-test-bilan-quartiers-0123456789abcdef"
 DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo"
 
 
+@pytest.fixture(autouse=True)
+def _deployment_settings_left_as_found(monkeypatch):
+    """`bilan run` hands its folders to the step processes it starts through the environment (BILAN_DONNEES…):
+    a test calling it in this process must not leave them to the tests, or the commands they start, after it."""
+    for name in ("BILAN_DONNEES", "BILAN_SORTIE", "BILAN_CONFIG", "BILAN_PDF"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def config() -> ProjectConfig:
     return ProjectConfig()
