@@ -61,12 +61,6 @@ class Jugement:
     projection: float | None = None  # the value the observed trend reaches at the target's year
 
 
-def _lookup(measures: pd.DataFrame, code: str, perimetre: str, cle: str | None) -> pd.Series | None:
-    rows = measures[(measures["code_mesure"] == code) & (measures["perimetre"] == perimetre)
-                    & ((measures["cle"] == cle) if cle else measures["cle"].isna())]
-    return rows.iloc[0] if len(rows) else None
-
-
 def _fmt(v: float, unite: str | None = None) -> str:
     digits = 0 if unite in ("nombre", "euros") and abs(v - round(v)) < 1e-9 else (2 if unite == "ratio" else 1)
     text = f"{v:,.{digits}f}".replace(",", " ").replace(".", ",")
@@ -146,25 +140,12 @@ def avec_rejets(jugement: Jugement, lignes_rejetees: int, montant_rejete: float 
                              f"sans elles : {jugement.statut} ({jugement.raison})", jugement.projection)
 
 
-def _rejected(con: duckdb.DuckDBPyConnection, territoire: str, annee: int) -> pd.DataFrame:
-    """What quarantined rows would have fed, per measure (marts.mesures_rejets, built from the quarantine), or
-    nothing when that table is not there."""
-    columns = ["code_mesure", "perimetre", "cle", "lignes_rejetees", "montant_rejete", "lignes"]
-    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
-                         "AND table_name = 'mesures_rejets'").fetchone()
-    if not exists or not exists[0]:
-        return pd.DataFrame(columns=columns)
-    return con.execute(f"SELECT {', '.join(columns)} FROM marts.mesures_rejets WHERE territoire = ? AND annee = ? "
-                       "AND lignes_rejetees > 0", [territoire, annee]).df()
-
-
 def _missing(con, config: ProjectConfig, territoire: str, annee: int, mesure: MesureDeclaree,
-             cle: str | None, perimetre: str) -> Jugement:
-    """Why an indicator has no value, as a status and its reason."""
+             cle: str | None, perimetre: str, files: int) -> Jugement:
+    """Why an indicator has no value, as a status and its reason; `files`: the family's accepted files for the
+    territory up to this year."""
     family = mesure.famille
     year = annee + next(f.decalage_annee for f in config.vocabulaire.termes("familles") if f.code == family)
-    files = con.execute("SELECT count(*) FROM staging.qualite_fichiers WHERE famille = ? AND territoire = ? "
-                        "AND annee_boite <= ? AND statut = 'accepte'", [family, territoire, annee]).fetchone()[0]
     if not files:
         return Jugement(NON_RENSEIGNE, f"aucun fichier « {family} » reçu pour {annee}")
     if family == "indicateurs":
@@ -224,67 +205,108 @@ def tendance(value: float | None, previous: float | None, seuil: float = 0.0) ->
     return "hausse" if diff > 0 else "baisse"
 
 
+# what the referential's indicators read, for every territory at once: this year's measure, last year's, an
+# indicator's previous millésime, what quarantined rows would have fed it, the family's accepted files
+# (`cle` matched with IS NOT DISTINCT FROM: a measure without key has a NULL key)
+GATHER_SQL = """
+SELECT s.i, n.valeur, n.annee_donnees, n.source, n.effectif,
+       b.valeur AS valeur_avant, b.annee_donnees AS annee_donnees_avant,
+       p.valeur_precedente, p.millesime_precedent,
+       r.lignes_rejetees, r.montant_rejete, r.lignes,
+       coalesce(f.fichiers, 0) AS fichiers
+FROM _indicateurs s
+LEFT JOIN referentiel.mesures n ON n.territoire = s.territoire AND n.annee = $annee AND n.code_mesure = s.mesure
+     AND n.perimetre = s.perimetre AND n.cle IS NOT DISTINCT FROM s.cle
+LEFT JOIN referentiel.mesures b ON b.territoire = s.territoire AND b.annee = $annee - 1 AND b.code_mesure = s.mesure
+     AND b.perimetre = s.perimetre AND b.cle IS NOT DISTINCT FROM s.cle
+LEFT JOIN marts.indicateurs p ON s.millesime AND p.territoire = s.territoire AND p.annee = $annee
+     AND p.code_indicateur = s.terme AND p.perimetre = s.perimetre
+LEFT JOIN {rejets} r ON r.territoire = s.territoire AND r.annee = $annee AND r.code_mesure = s.mesure
+     AND r.perimetre = s.perimetre AND r.cle IS NOT DISTINCT FROM s.cle AND r.lignes_rejetees > 0
+LEFT JOIN (SELECT famille, territoire, count(*) AS fichiers FROM staging.qualite_fichiers
+           WHERE annee_boite <= $annee AND statut = 'accepte' GROUP BY ALL) f
+     ON f.famille = s.famille AND f.territoire = s.territoire
+QUALIFY row_number() OVER (PARTITION BY s.i) = 1
+ORDER BY s.i
+"""
+REJETS_ABSENTS = ("(SELECT NULL::VARCHAR AS territoire, NULL::INTEGER AS annee, NULL::VARCHAR AS code_mesure, "
+                  "NULL::VARCHAR AS perimetre, NULL::VARCHAR AS cle, NULL::BIGINT AS lignes_rejetees, "
+                  "NULL::DOUBLE AS montant_rejete, NULL::VARCHAR AS lignes WHERE false)")
+
+
+def _gathered(con: duckdb.DuckDBPyConnection, indicateurs: pd.DataFrame, annee: int) -> pd.DataFrame:
+    has_rejets = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
+                             "AND table_name = 'mesures_rejets'").fetchall()[0][0]
+    rejets = "marts.mesures_rejets" if has_rejets else REJETS_ABSENTS
+    con.register("_indicateurs", indicateurs)
+    try:
+        return con.execute(GATHER_SQL.format(rejets=rejets), {"annee": annee}).df()
+    finally:
+        con.unregister("_indicateurs")
+
+
+def _number(v) -> float | None:
+    return None if v is None or pd.isna(v) else float(v)
+
+
 def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, territoires: list[Territoire],
                         annee: int) -> pd.DataFrame:
-    rows = []
+    """The referential's indicators of every territory: what they read is gathered in one query (GATHER_SQL);
+    each indicator's status and its reason are then worded by `juger`, in Python (rules read by evaluators)."""
+    specs = []  # the configuration (≈ 60 indicators a territory), not data rows
     for territoire in territoires:
         ref = config.referentiel(territoire.referentiel)
         declared = config.mesures.declarees(config.vocabulaire, config.catalogue(territoire.catalogue_indicateurs))
-        measures = con.execute("SELECT * FROM referentiel.mesures WHERE territoire = ? AND annee IN (?, ?)",
-                               [territoire.code, annee, annee - 1]).df()
-        now, before = measures[measures["annee"] == annee], measures[measures["annee"] == annee - 1]
-        rejected = _rejected(con, territoire.code, annee)
         for question, ind in ref.indicateurs:
-            mesure = declared[ind.mesure]  # known: the referential is checked against the catalogue when loaded
-            current = _lookup(now, ind.mesure, ind.perimetre, ind.cle)
-            target = next((c for c in ind.cibles if c.annee >= annee), ind.cibles[-1])
-            value = None if current is None else float(current["valeur"])
-            data_year = None if current is None else int(current["annee_donnees"])
-            previous, previous_year = None, None
-            # an indicator's own value: its previous millésime, not last year's run (a millésime can stay put)
-            if mesure.famille == "indicateurs" and not mesure.ecart and current is not None:
-                prev = con.execute("SELECT valeur_precedente, millesime_precedent FROM marts.indicateurs WHERE "
-                                   "territoire = ? AND annee = ? AND code_indicateur = ? AND perimetre = ?",
-                                   [territoire.code, annee, mesure.terme, ind.perimetre]).fetchone()
-                if prev and prev[0] is not None:
-                    previous, previous_year = float(prev[0]), int(prev[1])
-            else:
-                last = _lookup(before, ind.mesure, ind.perimetre, ind.cle)
-                if last is not None:
-                    previous, previous_year = float(last["valeur"]), int(last["annee_donnees"])
-            seuil = ref.seuil(ind)
-            if value is None:
-                jugement = _missing(con, config, territoire.code, annee, mesure, ind.cle, ind.perimetre)
-            else:
-                assert data_year is not None  # a measure row always carries the year of its data
-                jugement = juger(ind, value, data_year,
-                                 None if previous is None or previous_year is None else Point(previous_year, previous),
-                                 target, seuil)
-            # the quarantine's effect per measure (marts.mesures_rejets), or a count carried by the measure row
-            hit = _lookup(rejected, ind.mesure, ind.perimetre, ind.cle) if len(rejected) else None
-            if hit is None and current is not None and pd.notna(current.get("lignes_rejetees", None)):
-                hit = pd.Series({"lignes_rejetees": current["lignes_rejetees"],
-                                 "montant_rejete": current.get("montant_rejete"), "lignes": None})
-            n_rejected = 0 if hit is None else int(hit["lignes_rejetees"])
-            if hit is not None:
-                jugement = avec_rejets(jugement, n_rejected,
-                                       None if pd.isna(hit["montant_rejete"]) else float(hit["montant_rejete"]),
-                                       None if pd.isna(hit["lignes"]) else str(hit["lignes"]), value is None)
-            rows.append({
-                "territoire": territoire.code, "annee": annee, "referentiel_version": ref.version,
-                "question": question.code, "question_intitule": question.intitule, "critere": question.critere,
-                "objectifs": ", ".join(question.objectifs), "code_indicateur": ind.code, "libelle": ind.libelle,
-                "unite": ind.unite, "mesure": ind.mesure, "cle": ind.cle, "perimetre": ind.perimetre, "sens": ind.sens,
-                "nature": ind.nature or mesure.nature, "seuil_significativite": seuil,
-                "valeur": value, "annee_donnees": data_year, "valeur_precedente": previous,
-                "annee_donnees_precedente": previous_year, "tendance": tendance(value, previous, seuil),
-                "reference": ind.reference.valeur if ind.reference else None,
-                "annee_reference": ind.reference.annee if ind.reference else None,
-                "cible": target.valeur, "annee_cible": target.annee,
-                "ecart_cible": None if value is None else value - target.valeur,
-                "projection_cible": jugement.projection, "lignes_rejetees": n_rejected,
-                "statut": jugement.statut, "raison": jugement.raison,
-                "source": None if current is None else current["source"],
-                "effectif": None if current is None or pd.isna(current.get("effectif")) else float(current["effectif"]),
-            })
+            specs.append((territoire, ref, question, ind, declared[ind.mesure]))  # checked when loaded
+    indicateurs = pd.DataFrame({
+        "i": range(len(specs)), "territoire": [t.code for t, *_ in specs], "mesure": [i.mesure for *_, i, _ in specs],
+        "perimetre": [i.perimetre for *_, i, _ in specs], "cle": [i.cle or None for *_, i, _ in specs],
+        "famille": [m.famille for *_, m in specs], "terme": [m.terme for *_, m in specs],
+        # an indicator's own value is compared with its previous millésime, not last year's run (a millésime can
+        # stay put)
+        "millesime": [m.famille == "indicateurs" and not m.ecart for *_, m in specs]})
+    gathered = _gathered(con, indicateurs.astype({"cle": "object"}), annee) if specs else pd.DataFrame()
+    rows = []
+    for (territoire, ref, question, ind, mesure), found in zip(specs, gathered.itertuples(index=False), strict=True):
+        target = next((c for c in ind.cibles if c.annee >= annee), ind.cibles[-1])
+        value = _number(found.valeur)
+        data_year = None if value is None else int(found.annee_donnees)
+        if mesure.famille == "indicateurs" and not mesure.ecart:
+            previous = None if value is None else _number(found.valeur_precedente)
+            previous_year = None if previous is None else int(found.millesime_precedent)
+        else:
+            previous = _number(found.valeur_avant)
+            previous_year = None if previous is None else int(found.annee_donnees_avant)
+        seuil = ref.seuil(ind)
+        if value is None:
+            jugement = _missing(con, config, territoire.code, annee, mesure, ind.cle, ind.perimetre,
+                                int(found.fichiers))
+        else:
+            assert data_year is not None  # a measure row always carries the year of its data
+            jugement = juger(ind, value, data_year,
+                             None if previous is None or previous_year is None else Point(previous_year, previous),
+                             target, seuil)
+        # what quarantined rows would have fed (marts.mesures_rejets, built from the quarantine)
+        n_rejected = 0 if pd.isna(found.lignes_rejetees) else int(found.lignes_rejetees)
+        if n_rejected:
+            jugement = avec_rejets(jugement, n_rejected, _number(found.montant_rejete),
+                                   None if pd.isna(found.lignes) else str(found.lignes), value is None)
+        rows.append({
+            "territoire": territoire.code, "annee": annee, "referentiel_version": ref.version,
+            "question": question.code, "question_intitule": question.intitule, "critere": question.critere,
+            "objectifs": ", ".join(question.objectifs), "code_indicateur": ind.code, "libelle": ind.libelle,
+            "unite": ind.unite, "mesure": ind.mesure, "cle": ind.cle, "perimetre": ind.perimetre, "sens": ind.sens,
+            "nature": ind.nature or mesure.nature, "seuil_significativite": seuil,
+            "valeur": value, "annee_donnees": data_year, "valeur_precedente": previous,
+            "annee_donnees_precedente": previous_year, "tendance": tendance(value, previous, seuil),
+            "reference": ind.reference.valeur if ind.reference else None,
+            "annee_reference": ind.reference.annee if ind.reference else None,
+            "cible": target.valeur, "annee_cible": target.annee,
+            "ecart_cible": None if value is None else value - target.valeur,
+            "projection_cible": jugement.projection, "lignes_rejetees": n_rejected,
+            "statut": jugement.statut, "raison": jugement.raison,
+            "source": None if value is None else found.source,
+            "effectif": None if value is None else _number(found.effectif),
+        })
     return pd.DataFrame(rows)
