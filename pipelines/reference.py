@@ -124,6 +124,8 @@ CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "
 
 
 def _source_key(local: str | None, url: str | None) -> str | None:
+    import duckdb
+
     if local and Path(local).is_file():
         st = Path(local).stat()
         ident = f"{Path(local).resolve()}|{st.st_size}|{st.st_mtime_ns}"
@@ -131,7 +133,8 @@ def _source_key(local: str | None, url: str | None) -> str | None:
         ident = url
     else:
         return None
-    return hashlib.sha256(ident.encode()).hexdigest()[:16]
+    # the file format is DuckDB's: another version writes its own
+    return hashlib.sha256(f"{ident}|{duckdb.__version__}".encode()).hexdigest()[:16]
 
 
 def _communes_table(local: str | None, url: str | None, timeout: float) -> Path | None:
@@ -160,18 +163,18 @@ def _communes_table(local: str | None, url: str | None, timeout: float) -> Path 
 
 
 def _communes_of(source: tuple[str | None, str | None, float], codes: tuple[str, ...]) -> dict[str, CommuneReference]:
-    try:
-        table = _communes_table(*source)
-    except OSError:  # no writable cache (read-only home): the layer is parsed in this process
-        table = None
-    if table is None:
-        return {c: r for c, r in _load_communes(*source).items() if c in codes}
     import duckdb
 
-    with duckdb.connect(str(table), read_only=True) as con:
-        found = con.execute("SELECT code, nom, geometrie FROM contours WHERE list_contains(?, code)",
-                            [list(codes)]).fetchall()
-    return {code: CommuneReference(code, nom, json.loads(geometrie)) for code, nom, geometrie in found}
+    try:
+        table = _communes_table(*source)
+        if table is not None:
+            with duckdb.connect(str(table), read_only=True) as con:
+                found = con.execute("SELECT code, nom, geometrie FROM contours WHERE list_contains(?, code)",
+                                    [list(codes)]).fetchall()
+            return {code: CommuneReference(code, nom, json.loads(geometrie)) for code, nom, geometrie in found}
+    except (OSError, duckdb.Error):  # no writable cache (read-only home), a damaged file: parsed in this process
+        pass
+    return {c: r for c, r in _load_communes(*source).items() if c in codes}
 
 
 def load_reference(config: ProjectConfig) -> ReferenceGeographie | None:

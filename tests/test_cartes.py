@@ -98,6 +98,36 @@ def test_commune_contours_are_read_from_the_file_the_settings_name(tmp_path):
     assert [f["properties"]["nom"] for f in features] == ["Amont", "Aval"]
 
 
+def test_commune_contours_are_parsed_once_into_the_cache_and_read_without_it(tmp_path, monkeypatch):
+    """The layer is parsed once into a DuckDB table of the cache, where later reads find only the communes asked
+    for; a changed source is parsed again; with no writable cache the layer is read in the process."""
+    from pipelines import reference
+
+    layer = tmp_path / "communes.geojson.gz"
+    layer.write_bytes(gzip.compress(json.dumps({"type": "FeatureCollection", "features": _communes()}).encode()))
+    monkeypatch.setattr(reference, "CACHE_DIR", tmp_path / "cache")
+    source = (str(layer), None, 1.0)
+    first = reference._communes_of(source, ("59002", "59999"))
+    assert list(first) == ["59002"] and first["59002"].nom == "Amont"
+    cached = list((tmp_path / "cache").glob("contours_communes_*.duckdb"))
+    assert len(cached) == 1
+    reference._load_communes.cache_clear()
+    monkeypatch.setattr(reference, "_parse_communes", lambda data: pytest.fail("parsed again"))
+    assert reference._communes_of(source, ("59001", "59002")).keys() == {"59001", "59002"}  # from the table
+    assert reference._communes_of(source, ("59001",))["59001"].geometry == _square(3.0, 50.0, 0.1)
+    monkeypatch.undo()
+
+    layer.write_bytes(gzip.compress(json.dumps({"type": "FeatureCollection", "features": _communes()[:1]}).encode()))
+    monkeypatch.setattr(reference, "CACHE_DIR", tmp_path / "cache")
+    assert reference._communes_of(source, ("59001", "59002")).keys() == {"59001"}   # a new source, a new table
+    assert len(list((tmp_path / "cache").glob("contours_communes_*.duckdb"))) == 2
+
+    blocked = tmp_path / "pas_un_dossier"
+    blocked.write_text("")                                # the cache cannot be created under a file
+    monkeypatch.setattr(reference, "CACHE_DIR", blocked / "cache")
+    assert reference._communes_of(source, ("59001",)).keys() == {"59001"}
+
+
 def test_commune_contours_setting_is_validated(tmp_path):
     cfg = _config_copy(tmp_path, {"adresse_officielle": "https://geoservices.ign.fr/adminexpress",
                                   "fichier_local": "communes.csv"})
