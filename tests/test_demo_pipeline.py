@@ -115,6 +115,26 @@ def test_second_run_reads_nothing_new_and_gives_identical_tables(demo_run):
         pd.testing.assert_frame_equal(frame, again[name], check_dtype=True, rtol=1e-12), name
 
 
+def test_a_run_on_the_same_inputs_takes_the_published_tables_as_they_are(demo_run):
+    """The relaunch read nothing new: the secrecy audit is not run again, the tables stay those of the first run;
+    the fingerprint of the publication's inputs moves with any row of them."""
+    from assets.publication import reprise
+
+    sortie, first, second, _, _ = demo_run
+    for before, again in zip(first, second, strict=True):
+        computed = before.asset_materializations_for_node("publication__tableaux")[0].metadata["calcul"].value
+        reused = again.asset_materializations_for_node("publication__tableaux")[0].metadata["calcul"].value
+        assert computed == "exécuté" and reused == f"repris du run {before.run_id} (mêmes entrées, même code)"
+    with duckdb.connect(str(sortie / "entrepot.duckdb")) as con:
+        fingerprint = reprise.inputs_fingerprint(con, 2025, {"seuil_effectif": 5}, "code")
+        assert reprise.inputs_fingerprint(con, 2025, {"seuil_effectif": 5}, "code") == fingerprint
+        assert reprise.inputs_fingerprint(con, 2025, {"seuil_effectif": 11}, "code") != fingerprint
+        assert reprise.inputs_fingerprint(con, 2025, {"seuil_effectif": 5}, "autre code") != fingerprint
+        con.execute("UPDATE marts.programmation SET montant_accorde = montant_accorde + 1 WHERE rowid = "
+                    "(SELECT min(rowid) FROM marts.programmation)")
+        assert reprise.inputs_fingerprint(con, 2025, {"seuil_effectif": 5}, "code") != fingerprint
+
+
 def test_two_fresh_runs_agree(demo_run):
     """Nothing depends on row order or on which row an aggregate happens to see first."""
     _, _, _, snapshot, fresh = demo_run

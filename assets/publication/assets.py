@@ -7,6 +7,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
 from assets.marts.catalog import Mart
+from assets.publication import reprise
 from assets.publication.cohortes import CohortColumns
 from assets.publication.tables import published_tables, write_year
 from assets.publication.vues import publish_views
@@ -17,6 +18,7 @@ from pipelines.resources import BilanSettings
 from pipelines.warehouse import table_schema
 
 HERE = Path(__file__).parent
+CODE_VERSION = code_version(*sorted(p for p in HERE.iterdir() if p.suffix in (".py", ".sql")))
 
 
 def build_publication_asset(marts: tuple[Mart, ...]):
@@ -31,7 +33,7 @@ def build_publication_asset(marts: tuple[Mart, ...]):
               *(AssetKey(["marts", m.name]) for m in marts)],
         kinds={"duckdb", "sql"},
         owners=["team:evaluation"],
-        code_version=code_version(*sorted(p for p in HERE.iterdir() if p.suffix in (".py", ".sql"))),
+        code_version=CODE_VERSION,
         description="Tables publiables (schéma publication), seules lues par le bilan, les bilans communaux, l'annexe "
                     "XLSX et les retours aux partenaires : mesures, référentiel, programmation, engagements, TFPB, "
                     "indicateurs, cohortes par jalon ; vues sur la qualité des fichiers. Secret "
@@ -44,7 +46,18 @@ def build_publication_asset(marts: tuple[Mart, ...]):
     def tableaux(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
         secret = parametres.config.settings.secret_statistique
+        thresholds = {"seuil_effectif": secret.effectif_minimal, "seuil_denominateur": secret.denominateur_minimal}
         with entrepot.get_connection() as con:
+            fingerprint = reprise.inputs_fingerprint(con, annee, thresholds, CODE_VERSION)
+            last = reprise.reusable(con, annee, fingerprint)
+            if last is not None:
+                views = publish_views(con)
+                schema = table_schema(con, "publication.mesures")
+                say(context, f"publication {annee} : mêmes entrées que le run {last['run_id']}, tables reprises "
+                             "telles quelles (rien à recalculer)")
+                return MaterializeResult(metadata={
+                    **last["metadonnees"], "dagster/column_schema": schema, "vues": ", ".join(views),
+                    "calcul": f"repris du run {last['run_id']} (mêmes entrées, même code)"})
             tables = published_tables(con, annee, CohortColumns.of(parametres.config.vocabulaire),
                                       secret.effectif_minimal, secret.denominateur_minimal)
             write_year(con, tables, annee)
@@ -53,14 +66,14 @@ def build_publication_asset(marts: tuple[Mart, ...]):
             views = publish_views(con)
             hidden = dict(con.execute("SELECT etat, count(*) FROM _etat GROUP BY ALL").fetchall())
             schema = table_schema(con, "publication.mesures")
+            metadata = {
+                **{f"lignes/{name}": len(frame) for name, frame in tables.items()},
+                "cellules_sous_le_seuil": int(hidden.get("primaire", 0)),
+                "cellules_secret_secondaire": int(hidden.get("secondaire", 0)), **thresholds}
+            reprise.record(con, annee, fingerprint, context.run.run_id, metadata)
         say(context, f"publication {annee} : {len(tables)} tables, {hidden.get('primaire', 0)} cellules sous le seuil, "
                      f"{hidden.get('secondaire', 0)} masquées en secret secondaire")
-        return MaterializeResult(metadata={
-            "dagster/column_schema": schema,
-            **{f"lignes/{name}": len(frame) for name, frame in tables.items()},
-            "vues": ", ".join(views),
-            "cellules_sous_le_seuil": int(hidden.get("primaire", 0)),
-            "cellules_secret_secondaire": int(hidden.get("secondaire", 0)),
-            "seuil_effectif": secret.effectif_minimal, "seuil_denominateur": secret.denominateur_minimal})
+        return MaterializeResult(metadata={**metadata, "dagster/column_schema": schema, "vues": ", ".join(views),
+                                           "calcul": "exécuté"})
 
     return tableaux

@@ -12,8 +12,9 @@ import duckdb
 
 from pipelines.common import folder_to_publish
 
-# written by the bilan step and by the delivery: records of what was published, not inputs of a bilan
-LEDGERS = {"bilans_publies", "diffusions"}
+# written by the bilan step, the delivery and publication/tableaux: records of what was published and computed,
+# not inputs of a bilan
+LEDGERS = {"bilans_publies", "diffusions", "calculs_publication"}
 
 
 def snapshot_path(snapshot_dir: Path, annee: int) -> Path:
