@@ -72,6 +72,7 @@ def main() -> int:
     from dagster import DagsterInstance, execute_job, materialize, reconstructable
 
     from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, parallel_bilans_job
+    from pipelines.jobs import bilans_run_config
     from pipelines.resources import BilanSettings, warehouse
     from pipelines.verrou import verrou_entrepot
 
@@ -108,8 +109,7 @@ def main() -> int:
             if annee == args.annee and parallel and results[0].success:
                 results.append(execute_job(
                     reconstructable(parallel_bilans_job), instance=instance, tags={"dagster/partition": str(annee)},
-                    run_config={"execution": {"config": {"max_concurrent": args.processus}},
-                                "loggers": {"console": {"config": {"log_level": "ERROR"}}}}, raise_on_error=False))
+                    run_config=bilans_run_config(args.processus), raise_on_error=False))
         duree = time.perf_counter() - t0
         echecs = [e.step_key for r in results for e in r.all_events if e.is_step_failure]
         for r in results:

@@ -135,7 +135,7 @@ def _parallel_bilans(annee: int, processus: int):
     from dagster import DagsterInstance, execute_job, reconstructable
 
     from pipelines.definitions import parallel_bilans_job
-    from pipelines.jobs import DEMARRAGE_PROCESSUS
+    from pipelines.jobs import bilans_run_config
 
     print(f"Bilans {annee} : lots de territoires rendus par {processus} processus à la fois…", flush=True)
     # the step processes share the run's instance: a persistent one (DAGSTER_HOME), or a temporary one
@@ -143,8 +143,7 @@ def _parallel_bilans(annee: int, processus: int):
     with instance:
         return execute_job(
             reconstructable(parallel_bilans_job), instance=instance, tags={"dagster/partition": str(annee)},
-            run_config={"execution": {"config": {"max_concurrent": processus, "start_method": DEMARRAGE_PROCESSUS}},
-                        "loggers": {"console": {"config": {"log_level": "ERROR"}}}}, raise_on_error=False)
+            run_config=bilans_run_config(processus), raise_on_error=False)
 
 
 def _summary(entrepot, parametres, annee: int) -> None:

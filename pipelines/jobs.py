@@ -30,3 +30,10 @@ bilans_en_parallele = define_asset_job(
                 "à côte, un processus par lot, depuis l'instantané Parquet des tables publiées. Le même job tourne "
                 "sur dagster-celery ou dagster-k8s (deploiement/README.md).",
 )
+
+
+def bilans_run_config(processus: int) -> dict:
+    """The run configuration of `bilans_en_parallele` with `processus` batches at once, for whoever launches it from
+    Python (`bilan run --processus`, `make bench`): a run configuration given at launch replaces the job's own."""
+    return {"execution": {"config": {"max_concurrent": processus, "start_method": DEMARRAGE_PROCESSUS}},
+            "loggers": {"console": {"config": {"log_level": "ERROR"}}}}
