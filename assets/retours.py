@@ -110,12 +110,16 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
                             [territoire.code, annee]).fetchall()
         qpv_rows = [[q.code, q.nom, ", ".join(q.communes)] for q in territoire.qpv]
         figures = _figures(con, territoire, annee)
+        # the territory's problems in one query (one per file cost ten thousand queries at national scale)
+        problems_of: dict[str, list[tuple]] = {}
+        for fichier, *problem in con.execute(
+                "SELECT fichier, ligne, feuille, colonne, valeur, regle, gravite, message FROM publication.erreurs "
+                "WHERE territoire = ? AND annee_boite = ? ORDER BY fichier, feuille NULLS FIRST, ligne, colonne",
+                [territoire.code, annee]).fetchall():
+            problems_of.setdefault(fichier, []).append(tuple(problem))
         for (famille, fichier, version, sha, statut, lues, retenues, quarantaine, inconnues, supprimees,
              message) in files:
-            problems = con.execute(
-                "SELECT ligne, feuille, colonne, valeur, regle, gravite, message FROM publication.erreurs "
-                "WHERE territoire = ? AND annee_boite = ? AND fichier = ? ORDER BY feuille NULLS FIRST, ligne, colonne",
-                [territoire.code, annee, fichier]).fetchall()
+            problems = problems_of.get(fichier, [])
             family = families[famille]   # what to do is said once, in the family's contract YAML
             rejected = figures.get((fichier, True), [])
             changed = {(f, n): text for f, n, text, *_ in rejected if n is not None}
