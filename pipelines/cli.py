@@ -92,15 +92,14 @@ def run(args: argparse.Namespace) -> int:
 def _run_years(args, parametres, entrepot, configured: list[int], started: float) -> int:
     from dagster import materialize
 
-    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
+    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, WITHOUT_BILAN
 
     instance = _instance()
     parallel = args.processus > 1
-    without_bilan = [a.key for a in ALL_ASSETS if a.key.path[0] != "bilan"]
     for annee in years_to_run(args.annee, parametres.data_root, configured):
         print(f"\n=== Année {annee} — données {parametres.data_root}, sortie {parametres.output_dir}", flush=True)
         # earlier years are loaded for what later years refer to; only the requested year's bilan is published
-        selection = None if annee == args.annee and not parallel else without_bilan
+        selection = None if annee == args.annee and not parallel else WITHOUT_BILAN
         result = materialize(
             [*ALL_ASSETS, *ALL_CHECKS], partition_key=str(annee), instance=instance, selection=selection,
             resources={"parametres": parametres, "entrepot": entrepot},

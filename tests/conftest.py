@@ -103,7 +103,7 @@ def _run_demo(sortie: Path, pdf: bool) -> DemoRun:
 
     from dagster import DagsterInstance, materialize
 
-    from pipelines.definitions import ALL_ASSETS
+    from pipelines.definitions import ALL_ASSETS, WITHOUT_BILAN
     from pipelines.resources import BilanSettings, warehouse
 
     os.environ["BILAN_CLE_PSEUDONYMISATION"] = TEST_KEY
@@ -111,7 +111,7 @@ def _run_demo(sortie: Path, pdf: bool) -> DemoRun:
     instance = DagsterInstance.ephemeral()
     results = []
     for annee in (2024, 2025):
-        selection = None if annee == 2025 else [a.key for a in ALL_ASSETS if a.key.path[0] != "bilan"]
+        selection = None if annee == 2025 else WITHOUT_BILAN
         result = materialize(ALL_ASSETS, partition_key=str(annee), instance=instance, selection=selection,
                              resources={"parametres": parametres, "entrepot": warehouse(parametres.warehouse_path)})
         assert result.success

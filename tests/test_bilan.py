@@ -15,7 +15,7 @@ import yaml
 from dagster import DagsterInstance, materialize
 
 from pipelines.config import PROJECT_ROOT, ProjectConfig
-from pipelines.definitions import ALL_ASSETS
+from pipelines.definitions import ALL_ASSETS, WITHOUT_BILAN
 from pipelines.resources import BilanSettings, warehouse
 
 NB, NNB = "\u00a0", "\u202f"
@@ -31,7 +31,7 @@ def _run(data_root: Path, sortie: Path, years: list[int], bilan_years: list[int]
     parametres = BilanSettings(racine_donnees=str(data_root), sortie=str(sortie), pdf=pdf)
     instance = DagsterInstance.ephemeral()
     for annee in years:
-        selection = None if annee in bilan_years else [a.key for a in ALL_ASSETS if a.key.path[0] != "bilan"]
+        selection = None if annee in bilan_years else WITHOUT_BILAN
         result = materialize(ALL_ASSETS, partition_key=str(annee), instance=instance, selection=selection,
                              resources={"parametres": parametres,
                                         "entrepot": warehouse(parametres.warehouse_path)})

@@ -15,13 +15,10 @@ from assets.staging.registry import FAMILIES
 from checks.registry import REGISTRE, TABLES, load_registry, template_fields
 from checks.sql import run_check
 from pipelines.config import PROJECT_ROOT, ConfigurationError, ProjectConfig
-from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, GRAPH, defs
+from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, GRAPH, WITHOUT_BILAN, defs
 from pipelines.resources import BilanSettings, warehouse
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
-
-
-WITHOUT_BILAN = [a.key for a in ALL_ASSETS if a.key.path[0] != "bilan"]
 
 
 def _materialize(tmp_path, years=(2024, 2025)):

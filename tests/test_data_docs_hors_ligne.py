@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from checks.expectations import make_offline
 
@@ -49,12 +48,12 @@ def test_index_lists_the_validations_in_plain_html(tmp_path):
     assert table.count("<tr>") >= 2 and 'href="validations/' in table and "marts_tfpb" in table
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium absent (make system)")
 def test_index_opened_in_chromium_with_network_cut_lists_the_validation(tmp_path):
     from playwright.sync_api import sync_playwright
 
     from tools.screenshot import FLAGS
 
+    assert CHROMIUM.exists(), "chromium absent : `make setup` l'installe (paquet Debian chromium)"
     docs = _site(tmp_path)
     make_offline(docs)
     outside: list[str] = []

@@ -11,13 +11,12 @@ from dagster import DagsterInstance, materialize
 
 from assets.referentiel.compute import STATUTS
 from pipelines.config import PROJECT_ROOT
-from pipelines.definitions import ALL_ASSETS
+from pipelines.definitions import ALL_ASSETS, WITHOUT_BILAN  # the bilan has its own tests
 from pipelines.resources import BilanSettings, warehouse
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 
 
-WITHOUT_BILAN = [a.key for a in ALL_ASSETS if a.key.path[0] != "bilan"]  # the bilan has its own tests
 
 
 def _materialize(data_root, sortie, years):

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import duckdb
 
+from assets.publication.reprise import LEDGER as COMPUTATIONS
 from pipelines.common import folder_to_publish
 
 # written by the bilan step, the delivery and publication/tableaux: records of what was published and computed,
 # not inputs of a bilan
-LEDGERS = {"bilans_publies", "diffusions", "calculs_publication"}
+LEDGERS = {"bilans_publies", "diffusions", COMPUTATIONS}
 
 
 def snapshot_path(snapshot_dir: Path, annee: int) -> Path:

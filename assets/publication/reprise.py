@@ -17,7 +17,7 @@ import duckdb
 
 INPUT_SCHEMAS = ("marts", "referentiel", "ref")
 LEDGER = "calculs_publication"
-LEDGER_DDL = ("CREATE SCHEMA IF NOT EXISTS publication; CREATE TABLE IF NOT EXISTS publication.calculs_publication "
+LEDGER_DDL = (f"CREATE SCHEMA IF NOT EXISTS publication; CREATE TABLE IF NOT EXISTS publication.{LEDGER} "
               "(annee INTEGER, empreinte VARCHAR, run_id VARCHAR, calcule_le TIMESTAMP, metadonnees JSON)")
 
 
@@ -47,7 +47,7 @@ def reusable(con: duckdb.DuckDBPyConnection, annee: int, fingerprint: str) -> di
     """The last computation of the year when it had these inputs and the tables it wrote (`lignes/<table>` of its
     metadata) still hold as many rows of the year: its run and its metadata; None otherwise."""
     con.execute(LEDGER_DDL)
-    last = con.execute("SELECT empreinte, run_id, metadonnees FROM publication.calculs_publication WHERE annee = ? "
+    last = con.execute(f"SELECT empreinte, run_id, metadonnees FROM publication.{LEDGER} WHERE annee = ? "
                        "ORDER BY calcule_le DESC LIMIT 1", [annee]).fetchall()
     if not last or last[0][0] != fingerprint:
         return None
@@ -64,6 +64,6 @@ def reusable(con: duckdb.DuckDBPyConnection, annee: int, fingerprint: str) -> di
 
 def record(con: duckdb.DuckDBPyConnection, annee: int, fingerprint: str, run_id: str, metadata: dict) -> None:
     con.execute(LEDGER_DDL)
-    con.execute("DELETE FROM publication.calculs_publication WHERE annee = ?", [annee])
-    con.execute("INSERT INTO publication.calculs_publication VALUES (?, ?, ?, ?, ?)",
+    con.execute(f"DELETE FROM publication.{LEDGER} WHERE annee = ?", [annee])
+    con.execute(f"INSERT INTO publication.{LEDGER} VALUES (?, ?, ?, ?, ?)",
                 [annee, fingerprint, run_id, dt.datetime.now(), json.dumps(metadata, ensure_ascii=False)])
