@@ -18,6 +18,7 @@ import inspect
 import json
 import math
 import time
+from concurrent.futures import Future
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -47,7 +48,7 @@ from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
 from reports.data import load_bilan_data
-from reports.render import build_context, commune_context, printer, render_html, render_pdf, render_xlsx
+from reports.render import build_context, commune_context, printer, render_html, render_xlsx, submit_pdf
 
 
 def _features(reference, territoire) -> list[dict] | None:
@@ -129,11 +130,12 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
     context = build_context(data, features, communes, copil, contours or None)
     hosts = sorted({c for q in territoire.qpv for c in q.communes})
     with folder_to_publish(published) as folder:
+        # the PDFs print in the background while the annex and the commune bilans are built
+        pdfs: dict[Path, Future[bytes]] = {}
         html = render_html(context)
         (folder / names["html"]).write_bytes(html.encode("utf-8"))
         if parametres.pdf:
-            (folder / names["pdf"]).write_bytes(render_pdf(html))
-        (folder / names["xlsx"]).write_bytes(render_xlsx(data))
+            pdfs[folder / names["pdf"]] = submit_pdf(html)
         (folder / "communes").mkdir()
         for code in hosts:
             pages = [p for p, q in zip(context["qpv_pages"], territoire.qpv) if code in q.communes]
@@ -144,7 +146,10 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
             name = f"{stem}_{slug(communes.get(code, code))}"
             (folder / "communes" / f"{name}.html").write_bytes(commune_html.encode("utf-8"))
             if parametres.pdf:
-                (folder / "communes" / f"{name}.pdf").write_bytes(render_pdf(commune_html))
+                pdfs[folder / "communes" / f"{name}.pdf"] = submit_pdf(commune_html)
+        (folder / names["xlsx"]).write_bytes(render_xlsx(data))
+        for path, printed in pdfs.items():
+            path.write_bytes(printed.result())
     log(f"bilan {territoire.code} {annee} : {paths['html'].name}, PDF, annexe et {len(hosts)} bilans communaux "
         f"({time.perf_counter() - started:.1f} s)")
     return {**outcome, "communes": len(hosts), "rendu": True, "publie_le": dt.datetime.now().isoformat()}

@@ -9,15 +9,21 @@ for the PDF only:
   pages the markers land on (read back with `pdftotext`) fill the second print. The numbers take the placeholders'
   width, so the second print breaks its pages as the first did; this is checked. A document with no contents and
   no cross-reference is printed once.
+Chromium prints several documents side by side (one per core), in the background: the caller builds the next HTML
+meanwhile (Python's work and Chromium's share the cores instead of taking turns).
 Nothing is fetched: every request the page makes is refused (the bilan is self-contained)."""
 
 from __future__ import annotations
 
+import asyncio
 import html as html_lib
+import os
 import re
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -33,6 +39,7 @@ _PLACEHOLDER = "00"
 _TOC = re.compile(r'(<nav class="toc">)(.*?)(</nav>)', re.S)
 _TOC_LINK = re.compile(r'(<a href="#([^"]+)">.*?</a>)', re.S)
 _WITH_ID = re.compile(r'<([a-z0-9]+)\s[^>]*\bid="([^"]+)"[^>]*>')
+_PAGE_TREE = re.compile(rb"<<[^<>]*/Type\s*/Pages\b[^<>]*?/Count\s+(\d+)[^<>]*>>")
 _RENVOI = re.compile(r'(<a class="renvoi" href="#([^"]+)">)(.*?)(</a>)', re.S)
 
 # what bilan.css says with WeasyPrint-only functions, said again in Chromium's terms
@@ -112,64 +119,118 @@ def pages_of_markers(pdf: bytes) -> tuple[dict[str, int], int]:
     return found, len(texts)
 
 
+def page_count(pdf: bytes) -> int:
+    """The number of pages, read in the root of the PDF's page tree (Chromium writes it uncompressed); pdftotext
+    counts them when the root cannot be read."""
+    roots = [int(m.group(1)) for m in _PAGE_TREE.finditer(pdf) if b"/Parent" not in m.group(0)]
+    return roots[0] if len(roots) == 1 else pages_of_markers(pdf)[1]
+
+
 class ChromiumPrinter:
     """One headless Chromium for a batch of PDFs (starting it costs more than printing a page), started at the first
-    PDF: a batch with nothing to print starts nothing."""
+    PDF: a batch with nothing to print starts nothing. Its pages print side by side (`simultanees`, one per core by
+    default) in a thread of their own, while the caller goes on building the next HTML: `submit` returns a future."""
 
-    _playwright = None
+    def __init__(self, simultanees: int | None = None) -> None:
+        self._simultanees = simultanees or len(os.sched_getaffinity(0))
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
 
     def __enter__(self) -> ChromiumPrinter:
         return self
 
     def _start(self) -> None:
-        from playwright.sync_api import sync_playwright
-
         if not Path(CHROMIUM).exists():
             raise PdfError(f"Chromium est introuvable ({CHROMIUM}) : `make setup` l'installe (paquet Debian chromium)")
-        self._playwright = sync_playwright().start()
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="chromium", daemon=True)
+        thread.start()
         try:
-            self._browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
-                                                             headless=True)
-            self._context = self._browser.new_context(offline=True, java_script_enabled=False)
-            self._context.route("**/*", lambda route: route.abort() if not route.request.url.startswith(
-                ("data:", "about:")) else route.continue_())
-        except Exception:
-            self._playwright.stop()
-            self._playwright = None
+            asyncio.run_coroutine_threadsafe(self._launch(), loop).result()
+        except BaseException:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
             raise
+        self._loop, self._thread = loop, thread
+
+    async def _launch(self) -> None:
+        from playwright.async_api import async_playwright
+
+        self._playwright = await async_playwright().start()
+        try:
+            self._browser = await self._playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
+                                                                   headless=True)
+            self._context = await self._browser.new_context(offline=True, java_script_enabled=False)
+
+            async def refuse_network(route) -> None:
+                if route.request.url.startswith(("data:", "about:")):
+                    await route.continue_()
+                else:
+                    await route.abort()
+
+            await self._context.route("**/*", refuse_network)
+        except BaseException:
+            await self._playwright.stop()
+            raise
+        self._slots = asyncio.Semaphore(self._simultanees)
+        # a page is reused from one print to the next: opening one costs as much as printing a commune bilan
+        self._idle: list = []
+
+    async def _stop(self) -> None:
+        try:
+            await self._browser.close()
+        finally:
+            await self._playwright.stop()
 
     def __exit__(self, *exc) -> None:
-        if self._playwright is None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
             return
         try:
-            self._browser.close()
+            asyncio.run_coroutine_threadsafe(self._stop(), loop).result()
         finally:
-            self._playwright.stop()
-            self._playwright = None
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
+            self._loop = self._thread = None
 
-    def _print(self, html: str) -> bytes:
-        if self._playwright is None:
-            self._start()
-        page = self._context.new_page()
-        try:
-            page.set_content(html, wait_until="load")
-            return page.pdf(format="A4", print_background=True, prefer_css_page_size=True, outline=True,
-                            tagged=True)
-        finally:
-            page.close()
+    async def _print(self, html: str, final: bool) -> bytes:
+        """`final`: the PDF delivered, with its outline (bookmarks) and tags; a first print is only read back."""
+        async with self._slots:
+            page = self._idle.pop() if self._idle else await self._context.new_page()
+            try:
+                await page.set_content(html, wait_until="load")
+                pdf = await page.pdf(format="A4", print_background=True, prefer_css_page_size=True, outline=final,
+                                     tagged=final)
+            except BaseException:
+                await page.close()
+                raise
+            self._idle.append(page)
+            return pdf
 
-    def pdf(self, html: str) -> bytes:
+    async def _pdf(self, html: str) -> bytes:
         if not _targets(html):  # no contents and no cross-reference (a commune without one): one print
-            return self._print(for_print(html, {}))
-        first = self._print(for_print(html, None))
-        pages, count = pages_of_markers(first)
+            return await self._print(for_print(html, {}), final=True)
+        first = await self._print(for_print(html, None), final=False)
+        pages, count = await asyncio.to_thread(pages_of_markers, first)
         missing = [t for t in _targets(html) if t not in pages]
         if missing:
             raise PdfError("PDF : repères de page introuvables pour " + ", ".join(missing))
-        final = self._print(for_print(html, pages))
-        if pages_of_markers(final)[1] != count:
+        final = await self._print(for_print(html, pages), final=True)
+        if page_count(final) != count:
             raise PdfError("PDF : le nombre de pages a changé entre les deux impressions (numéros du sommaire)")
         return final
+
+    def submit(self, html: str) -> Future[bytes]:
+        """The PDF of `html`, printed in the background."""
+        if self._loop is None:
+            self._start()
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(self._pdf(html), self._loop)
+
+    def pdf(self, html: str) -> bytes:
+        return self.submit(html).result()
 
 
 _active: ContextVar[ChromiumPrinter | None] = ContextVar("chromium_printer", default=None)
@@ -177,7 +238,7 @@ _active: ContextVar[ChromiumPrinter | None] = ContextVar("chromium_printer", def
 
 @contextmanager
 def printer() -> Iterator[ChromiumPrinter]:
-    """Every `render_pdf` inside shares one Chromium."""
+    """Every `render_pdf` and `submit_pdf` inside shares one Chromium."""
     active = _active.get()
     if active is not None:
         yield active
@@ -188,6 +249,14 @@ def printer() -> Iterator[ChromiumPrinter]:
             yield started
         finally:
             _active.reset(token)
+
+
+def submit_pdf(html: str) -> Future[bytes]:
+    """The PDF printed in the background by the active printer (`printer()`), which must be open until it is read."""
+    active = _active.get()
+    if active is None:
+        raise RuntimeError("submit_pdf hors d'un bloc `with printer()`")
+    return active.submit(html)
 
 
 def render_pdf(html: str) -> bytes:

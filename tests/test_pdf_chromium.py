@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reports.pdf import for_print, pages_of_markers, render_pdf
+from reports.pdf import ChromiumPrinter, for_print, page_count, pages_of_markers, render_pdf, submit_pdf
 from reports.render import TEMPLATES
 
 CHAPTERS = {"alpha": "Premier chapitre", "beta": "Deuxième chapitre", "gamma": "Troisième chapitre"}
@@ -85,3 +85,25 @@ def test_nothing_is_fetched_from_outside(tmp_path):
     assert "Premier chapitre" in pages[0] and not any("NE PAS LIRE" in p for p in pages)
     found, count = pages_of_markers(pdf.read_bytes())
     assert found == {} and count == len(pages)
+
+
+def test_documents_printed_side_by_side_each_get_their_own_pages(tmp_path):
+    """One Chromium prints several documents at once (`submit`, one page per core, pages reused): each PDF has its
+    own contents numbers and page count, as if printed alone."""
+    lengths = [{"alpha": 1, "beta": n, "gamma": 1} for n in (2, 25, 8, 40)]
+    with ChromiumPrinter(simultanees=2) as chromium:
+        futures = [chromium.submit(_bilan_like(length)) for length in lengths]
+        pdfs = [f.result(timeout=120) for f in futures]
+    for i, (pdf, length) in enumerate(zip(pdfs, lengths)):
+        path = tmp_path / f"b{i}.pdf"
+        path.write_bytes(pdf)
+        pages = _pages(path)
+        assert page_count(pdf) == len(pages) == pages_of_markers(pdf)[1]
+        gamma = next(n for n, p in enumerate(pages, 1) if re.search(r"^\s*Troisième chapitre\s*$", p, re.M))
+        assert re.search(rf"Troisième chapitre\s+{gamma}\s*$", pages[0], re.M), (length, gamma)
+    assert len({page_count(p) for p in pdfs}) == len(lengths)   # four documents of different lengths
+
+
+def test_submit_needs_an_open_printer():
+    with pytest.raises(RuntimeError, match="printer"):
+        submit_pdf("<html></html>")
