@@ -48,7 +48,7 @@ from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
 from reports.data import load_bilan_data
-from reports.render import build_context, commune_context, printer, render_html, render_xlsx, submit_pdf
+from reports.render import build_context, commune_context, printer, render_html, render_xlsx, start_printer, submit_pdf
 
 
 def _features(reference, territoire) -> list[dict] | None:
@@ -122,6 +122,8 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
     if last == fingerprint and all(p.is_file() for p in paths.values()):
         log(f"bilan {territoire.code} {annee} : contenu inchangé depuis la dernière publication, rien à refaire")
         return {**outcome, "communes": None, "rendu": False}
+    if parametres.pdf:
+        start_printer()
     reference = parametres.reference()
     features = _features(reference, territoire)
     communes = {c.code_insee: c.nom for c in territoire.communes}

@@ -127,32 +127,31 @@ def page_count(pdf: bytes) -> int:
 
 
 class ChromiumPrinter:
-    """One headless Chromium for a batch of PDFs (starting it costs more than printing a page), started at the first
-    PDF: a batch with nothing to print starts nothing. Its pages print side by side (`simultanees`, one per core by
+    """One headless Chromium for a batch of PDFs (starting it costs more than printing a page), launched in the
+    background when a first bilan is to be made (`start`) or printed: a batch with nothing to print starts nothing.
+    Its pages print side by side (`simultanees`, one per core by
     default) in a thread of their own, while the caller goes on building the next HTML: `submit` returns a future."""
 
     def __init__(self, simultanees: int | None = None) -> None:
         self._simultanees = simultanees or len(os.sched_getaffinity(0))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._launched: Future[None]
 
     def __enter__(self) -> ChromiumPrinter:
         return self
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Launches Chromium in the background, if not yet: called before the HTML is made, its start overlaps the
+        making (the first print waits for it)."""
+        if self._loop is not None:
+            return
         if not Path(CHROMIUM).exists():
             raise PdfError(f"Chromium est introuvable ({CHROMIUM}) : `make setup` l'installe (paquet Debian chromium)")
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="chromium", daemon=True)
-        thread.start()
-        try:
-            asyncio.run_coroutine_threadsafe(self._launch(), loop).result()
-        except BaseException:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join()
-            loop.close()
-            raise
-        self._loop, self._thread = loop, thread
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="chromium", daemon=True)
+        self._thread.start()
+        self._launched = asyncio.run_coroutine_threadsafe(self._launch(), self._loop)
 
     async def _launch(self) -> None:
         from playwright.async_api import async_playwright
@@ -188,7 +187,8 @@ class ChromiumPrinter:
         if loop is None or thread is None:
             return
         try:
-            asyncio.run_coroutine_threadsafe(self._stop(), loop).result()
+            if self._launched.exception() is None:   # waits for the launch; a failed one has nothing to close
+                asyncio.run_coroutine_threadsafe(self._stop(), loop).result()
         finally:
             loop.call_soon_threadsafe(loop.stop)
             thread.join()
@@ -210,6 +210,7 @@ class ChromiumPrinter:
             return pdf
 
     async def _pdf(self, html: str) -> bytes:
+        await asyncio.wrap_future(self._launched)
         if not _targets(html):  # no contents and no cross-reference (a commune without one): one print
             return await self._print(for_print(html, {}), final=True)
         first = await self._print(for_print(html, None), final=False)
@@ -224,8 +225,7 @@ class ChromiumPrinter:
 
     def submit(self, html: str) -> Future[bytes]:
         """The PDF of `html`, printed in the background."""
-        if self._loop is None:
-            self._start()
+        self.start()
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(self._pdf(html), self._loop)
 
@@ -249,6 +249,13 @@ def printer() -> Iterator[ChromiumPrinter]:
             yield started
         finally:
             _active.reset(token)
+
+
+def start_printer() -> None:
+    """Chromium launched in the background by the active printer, if any, before its first PDF is asked."""
+    active = _active.get()
+    if active is not None:
+        active.start()
 
 
 def submit_pdf(html: str) -> Future[bytes]:

@@ -13,7 +13,7 @@ from reports import contenu, rejets, sections, statuts, synthese
 from reports.annexe import render_xlsx  # noqa: F401  (assets/bilan.py writes the annex through render)
 from reports.data import BilanData
 from reports.format import compte, nombre
-from reports.pdf import printer, render_pdf, submit_pdf  # noqa: F401  (assets/bilan.py prints its PDFs through render)
+from reports.pdf import printer, render_pdf, start_printer, submit_pdf  # noqa: F401  (assets/bilan.py prints its PDFs through render)
 
 TEMPLATES = Path(__file__).parent / "templates"
 
