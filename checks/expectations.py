@@ -31,7 +31,11 @@ from dagster import (
     multi_asset_check,
 )
 from dagster_duckdb import DuckDBResource
-from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
 from great_expectations.render.view.view import DefaultJinjaView
 
 from checks.outcomes import check_result, per_territory, record
@@ -191,9 +195,11 @@ def run_suites(con: duckdb.DuckDBPyConnection, registre: Registre, vocabulaire: 
     shutil.rmtree(project, ignore_errors=True)  # what a file context left there before (earlier versions)
     shutil.rmtree(docs, ignore_errors=True)
     # in memory: a file context reads its YAML again at each setting it looks up (≈ 500 reads a run); the
-    # fingerprint above and the Data Docs below are what is kept between runs. No default site: ours is added below
+    # fingerprint above and the Data Docs below are what is kept between runs. No default site: ours is added below.
+    # No progress bars: GE drew one per validation (« Calculating Metrics ») in the run's output
     context = gx.get_context(mode="ephemeral", project_config=DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False)))
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        progress_bars=ProgressBarsConfig(globally=False)))
     context.add_data_docs_site(site_name="bilan", site_config={  # type: ignore[typeddict-unknown-key]
         "class_name": "SiteBuilder", "show_how_to_buttons": False,
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs)},
