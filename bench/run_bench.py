@@ -203,8 +203,12 @@ def executer(echelles: list[int], sans_bilan: bool, travail: Path, demo: bool = 
     res["import"] = [mesurer([PYTHON, "-c", "import " + ", ".join(STACK)]) for _ in range(2)]
     if demo:
         print("Démo (CC Cœur d'Ostrevent) de bout en bout…", flush=True)
-        res["demo"] = pipeline(ROOT / "data" / "demo", travail / "demo" / "sortie", ROOT / "config",
-                               travail / "demo" / "home", sans_bilan, "demo")
+        # best of 2, as the floor: the first run on a machine also fills what a user's machine keeps between years
+        # (the commune contours' cache, compiled bytecode, Chromium's first start)
+        essais = [pipeline(ROOT / "data" / "demo", travail / nom / "sortie", ROOT / "config", travail / nom / "home",
+                           sans_bilan, nom) for nom in ("demo", "demo_bis")]
+        res["demo"] = min(essais, key=lambda m: m["secondes"])
+        res["demo_essais"] = [m["secondes"] for m in essais]
         html = travail / "demo" / "sortie" / "2025" / "ccco" / "bilan_ccco_2025.html"
         if html.is_file():
             print("Moteurs PDF côte à côte sur le bilan de démo…", flush=True)
@@ -334,7 +338,9 @@ def rediger(res: dict) -> str:
          "| mesure | durée | pic mémoire (arbre de processus) |", "|---|---|---|",
          f"| plancher : un processus qui n'importe que {', '.join(STACK)} (meilleur de 2) | {_s(plancher)} | "
          f"{_mo(max(m['pic_rss'] for m in res['import']))} |",
-         f"| démo CCCO, `2024` puis `2025` de bout en bout | {_run(res['demo'])} | {_mo(res['demo']['pic_rss'])} |",
+         f"| démo CCCO, `2024` puis `2025` de bout en bout (meilleur de 2 : "
+         f"{' et '.join(_s(x) for x in res.get('demo_essais', [res['demo']['secondes']]))}) | {_run(res['demo'])} | "
+         f"{_mo(res['demo']['pic_rss'])} |",
          f"| **rapport démo / plancher** | **{res['demo']['secondes'] / plancher:.1f} ×** | |", ""]
     else:
         L += [f"Plancher d'import de la pile (meilleur de 2) : {_s(plancher)} ; démo non mesurée dans ce passage.", ""]
