@@ -15,10 +15,13 @@ import vl_convert as vlc
 from pipelines.config import Vocabulaire
 from reports import theme  # noqa: F401  (registers and enables the theme)
 from reports.format import euros, nombre
+from reports.labels import label_options
 from reports.statuts import NATURES, legende
 from reports.theme import OKABE_ITO
 
 WIDTH = 520
+# Vega's default widths for labels no chart sets (reports/labels.py cuts them)
+AXIS_LIMIT, LEGEND_LIMIT = 180, 160
 
 
 # the ids vl-convert numbers by a counter of the process (gradient_0, clip3, then gradient_1, clip4…)
@@ -53,11 +56,13 @@ def bar(frame: pd.DataFrame, x: str, y: str, title: str, source: str, x_title: s
     base = alt.Chart(frame)
     encoding = {
         "x": alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(format=fmt)),
-        "y": alt.Y(f"{y}:N", title=None, sort=sort if sort is not None else "-x", axis=alt.Axis(labelLimit=260)),
+        "y": alt.Y(f"{y}:N", title=None, sort=sort if sort is not None else "-x",
+                   axis=alt.Axis(**label_options(frame[y], 260))),
         "tooltip": [alt.Tooltip(f"{y}:N"), alt.Tooltip(f"{x}:Q", format=fmt)],
     }
     if color:
-        encoding["color"] = alt.Color(f"{color}:N", title=color_title, scale=alt.Scale(range=OKABE_ITO))
+        encoding["color"] = alt.Color(f"{color}:N", title=color_title, scale=alt.Scale(range=OKABE_ITO),
+                                      legend=alt.Legend(**label_options(frame[color], LEGEND_LIMIT)))
     layers = base.mark_bar().encode(**encoding)
     if rule is not None:
         layers = layers + alt.Chart(pd.DataFrame({"v": [rule]})).mark_rule(color="#D55E00", strokeDash=[4, 3]).encode(
@@ -78,10 +83,10 @@ def statuses(frame: pd.DataFrame, title: str, source: str, vocabulaire: Vocabula
     order = [labels[t.code] for t in terms]
     chart = alt.Chart(counts).mark_bar(stroke="white", strokeWidth=0.5).encode(
         x=alt.X("n:Q", title="Indicateurs", axis=alt.Axis(format="d", tickMinStep=1)),
-        y=alt.Y("ligne:N", title=None),
+        y=alt.Y("ligne:N", title=None, axis=alt.Axis(**label_options(counts["ligne"], AXIS_LIMIT))),
         color=alt.Color("statut_legende:N", title="Statut",
                         scale=alt.Scale(domain=order, range=[str(t.couleur) for t in terms]),
-                        legend=alt.Legend(columns=3, labelLimit=220)),
+                        legend=alt.Legend(columns=3, **label_options(order, 220))),
         order=alt.Order("rang:Q"),
         tooltip=[alt.Tooltip("ligne:N", title="Question"), alt.Tooltip("statut_legende:N", title="Statut"), "n"],
     ).transform_calculate(rang=f"indexof({order}, datum.statut_legende)")
@@ -92,8 +97,9 @@ def comparison(frame: pd.DataFrame, title: str, source: str) -> str:
     """Dot plot: the contract's QPV against the department's QPV and the whole EPCI, in %."""
     chart = alt.Chart(frame).mark_point(filled=True, size=80).encode(
         x=alt.X("valeur:Q", title="%", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(format=",.0f")),
-        y=alt.Y("libelle:N", title=None, axis=alt.Axis(labelLimit=300)),
-        color=alt.Color("niveau:N", title=None, scale=alt.Scale(range=OKABE_ITO)),
+        y=alt.Y("libelle:N", title=None, axis=alt.Axis(**label_options(frame["libelle"], 300))),
+        color=alt.Color("niveau:N", title=None, scale=alt.Scale(range=OKABE_ITO),
+                        legend=alt.Legend(**label_options(frame["niveau"], LEGEND_LIMIT))),
         shape=alt.Shape("niveau:N", title=None),
         tooltip=["libelle", "niveau", alt.Tooltip("valeur:Q", format=",.1f")],
     )
@@ -105,18 +111,20 @@ def cohort_rates_chart(frame: pd.DataFrame, title: str, source: str, order: list
     """The follow-up jalons (`order`, the vocabulary's) as one line per CPO and cohort; the exit (`sortie`: its label),
     a smaller self-selected group, as dots in a panel of its own: never joined to the jalon line."""
     colour = alt.Color("serie:N", title=None, scale=alt.Scale(range=OKABE_ITO),
-                       legend=alt.Legend(orient="bottom", columns=2, labelLimit=260))
+                       legend=alt.Legend(orient="bottom", columns=2, **label_options(frame["serie"], 260)))
     y = alt.Y("taux:Q", title="Sorties positives (%)", scale=alt.Scale(domain=[0, 100]))
     tooltip = ["serie", "jalon", alt.Tooltip("taux:Q", format=",.1f")]
+    jalons_labels = label_options(frame["jalon"], AXIS_LIMIT)
     follow_up = frame[frame["jalon"] != sortie] if sortie else frame
     exits = frame[frame["jalon"] == sortie] if sortie else frame.iloc[0:0]
     jalons = alt.Chart(follow_up, title="Aux jalons de suivi").mark_line(point=True).encode(
-        x=alt.X("jalon:N", title="Jalon", sort=order, axis=alt.Axis(labelAngle=0)), y=y, color=colour,
+        x=alt.X("jalon:N", title="Jalon", sort=order, axis=alt.Axis(labelAngle=0, **jalons_labels)), y=y,
+        color=colour,
         tooltip=tooltip).properties(width=WIDTH - 200 if len(exits) else WIDTH, height=220)
     if not len(exits):
         return jalons.properties(title=_title(title, source))
     out = alt.Chart(exits, title="À la sortie du dispositif").mark_point(filled=True, size=80).encode(
-        x=alt.X("jalon:N", title=None, axis=alt.Axis(labelAngle=0)), y=y, color=colour,
+        x=alt.X("jalon:N", title=None, axis=alt.Axis(labelAngle=0, **jalons_labels)), y=y, color=colour,
         shape=alt.Shape("serie:N", title=None, legend=None), tooltip=tooltip).properties(width=110, height=220)
     return alt.hconcat(jalons, out, title=_title(title, source)).resolve_scale(color="shared", y="shared")
 
@@ -261,7 +269,8 @@ def qpv_map(features: list[dict], title: str, source: str, value: str | None = N
         qpv = qpv.encode(
             color=alt.Color("properties.classe:N", title=value_title,
                             scale=alt.Scale(domain=domain, range=CLASS_COLOURS[:len(labels)] + ["#d9d9d9"]),
-                            legend=alt.Legend(orient="right", type="symbol", symbolType="square", symbolSize=180)),
+                            legend=alt.Legend(orient="right", type="symbol", symbolType="square", symbolSize=180,
+                                              **label_options(domain, LEGEND_LIMIT))),
             tooltip=[alt.Tooltip("properties.nom:N", title="QPV"),
                      alt.Tooltip(f"properties.{value}:Q", title=value_title, format=",.1f")])
     layers.append(qpv)
