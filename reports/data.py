@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import duckdb
 import pandas as pd
@@ -45,24 +46,55 @@ class BilanData:
     libelles_mesures: dict[str, str] = field(default_factory=dict)  # measure code → label (config/mesures.yaml)
 
     def m(self, code: str, perimetre: str = "territoire", cle: str | None = None, before: bool = False):
-        frame = self.measures_before if before else self.measures
-        rows = frame[(frame["code_mesure"] == code) & (frame["perimetre"] == perimetre)
-                     & ((frame["cle"] == cle) if cle else frame["cle"].isna())]
-        return None if rows.empty or pd.isna(rows["valeur"].iloc[0]) else float(rows["valeur"].iloc[0])
+        """A measure's published value (the first row of its code, perimeter and key; None when hidden or absent)."""
+        return (self._values_before if before else self._values).get((code, perimetre, cle or None))
 
     def unite(self, code: str) -> str | None:
         """A measure's unit, as the catalogue (config/mesures.yaml) gave it to the published row."""
-        rows = self.measures[self.measures["code_mesure"] == code] if len(self.measures) else self.measures
-        return None if rows.empty else rows["unite"].iloc[0]
+        return self._units.get(code)
 
     def keyed(self, code: str, perimetre: str = "territoire") -> dict[str, float]:
         """A measure's values by key (cle) for one perimeter."""
+        return dict(self._keyed.get((code, perimetre), {}))
+
+    # the sections look measures up hundreds of times a bilan: the frames are indexed once (a boolean filter of
+    # the whole frame per lookup was a third of a bilan's rendering time)
+    @cached_property
+    def _values(self) -> dict[tuple[str, str, str | None], float | None]:
+        return _first_values(self.measures)
+
+    @cached_property
+    def _values_before(self) -> dict[tuple[str, str, str | None], float | None]:
+        return _first_values(self.measures_before)
+
+    @cached_property
+    def _units(self) -> dict[str, str | None]:
+        if self.measures.empty:
+            return {}
+        first = self.measures.drop_duplicates("code_mesure", keep="first")
+        return dict(zip(first["code_mesure"], first["unite"]))
+
+    @cached_property
+    def _keyed(self) -> dict[tuple[str, str], dict[str, float]]:
         frame = self.measures
         if frame.empty:
             return {}
-        rows = frame[(frame["code_mesure"] == code) & (frame["perimetre"] == perimetre) & frame["cle"].notna()
-                     & frame["valeur"].notna()]
-        return dict(zip(rows["cle"], rows["valeur"].astype(float)))
+        rows = frame[frame["cle"].notna() & frame["valeur"].notna()]
+        out: dict[tuple[str, str], dict[str, float]] = {}
+        for (code, perimetre), group in rows.groupby(["code_mesure", "perimetre"], sort=False):
+            out[(code, perimetre)] = dict(zip(group["cle"], group["valeur"].astype(float)))
+        return out
+
+
+def _first_values(frame: pd.DataFrame) -> dict[tuple[str, str, str | None], float | None]:
+    """(code, perimeter, key or None) → the value of its first row, None when that row's value is hidden."""
+    if frame.empty:
+        return {}
+    first = frame.drop_duplicates(["code_mesure", "perimetre", "cle"], keep="first")
+    keys = first["cle"].astype(object).where(first["cle"].notna(), None)
+    values = first["valeur"].astype(object).where(first["valeur"].notna(), None)
+    return {(c, p, k): (None if v is None else float(v))
+            for c, p, k, v in zip(first["code_mesure"], first["perimetre"], keys, values)}
 
 
 def _table_exists(con, schema: str, table: str) -> bool:
