@@ -223,7 +223,14 @@ def publier_bilans(context: OpExecutionContext, parametres: BilanSettings, entre
         rows = [[o["territoire"], annee, o["empreinte"], REPORT_VERSION, o["dossier"],
                  dt.datetime.fromisoformat(o["publie_le"]), context.run_id] for o in outputs.values() if o["rendu"]]
         if rows:
-            con.executemany("INSERT INTO publication.bilans_publies VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            # one insert of the frame (a statement per row took ≈ 1 ms each: half a second at national scale)
+            frame = pd.DataFrame(rows, columns=["territoire", "annee", "empreinte_contenu", "version_rapport",
+                                                "dossier", "publie_le", "run_id"])
+            con.register("_bilans_rendus", frame)
+            try:
+                con.execute("INSERT INTO publication.bilans_publies BY NAME SELECT * FROM _bilans_rendus")
+            finally:
+                con.unregister("_bilans_rendus")
     metadata: dict[str, str | MetadataValue] = {
         f"{code}/statut": "non publié : contrôle(s) bloquant(s) en échec — " + ", ".join(c for c, _, _ in f)
         for code, f in retenus.items()}
