@@ -2,7 +2,8 @@
 money, how much) would have fed it (`marts.mesures_rejets`, keyed like `referentiel.mesures`: territoire, annee,
 code_mesure, perimetre, cle), and for every row of the year's files — clean or rejected — the measures it feeds
 (`marts.lignes_mesures`), from which a partner's feedback says what each of its rows changed. The attribution is
-set-based SQL (rejets/mesures_rejets.sql) over the clean staging rows and the quarantined rows, both as JSON."""
+set-based SQL (rejets/champs.sql, then rejets/mesures_rejets.sql) over the clean staging rows and the quarantined
+rows, both as JSON."""
 
 import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
@@ -18,6 +19,7 @@ from pipelines.resources import BilanSettings
 from pipelines.warehouse import transaction
 
 FOLDER = SQL_DIR / "rejets"
+FIELDS_SCRIPT, FIELDS_TABLES = "champs.sql", ("_perimetres", "_cles", "_champs")
 SCRIPT = "mesures_rejets.sql"
 
 
@@ -50,9 +52,13 @@ def compute_rejets(con: duckdb.DuckDBPyConnection, families: dict[str, Family], 
     # a rejected row's landlord gets the key staging gives a clean one: the same Python rule, called from SQL
     con.create_function("cle_normalisee", normalise_header, ["VARCHAR"], "VARCHAR")  # NULL in, NULL out
     try:
+        # the rows' fields as temp tables first, outside the transaction (champs.sql says why)
+        run_script(con, FIELDS_SCRIPT, annee, folder=FOLDER)
         with transaction(con):
             run_script(con, SCRIPT, annee, folder=FOLDER)
     finally:
+        for table in FIELDS_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("DROP VIEW IF EXISTS _lignes")
         con.remove_function("cle_normalisee")
 
@@ -65,11 +71,11 @@ def build_mesures_rejets_asset(families: dict[str, Family]):
         deps=[AssetKey(["staging", f]) for f in families],
         kinds={"duckdb", "sql"},
         owners=["team:evaluation"],
-        code_version=code_version(FOLDER / SCRIPT, SQL_DIR / "sql.py", SQL_DIR / "rejets.py"),
+        code_version=code_version(FOLDER / FIELDS_SCRIPT, FOLDER / SCRIPT, SQL_DIR / "sql.py", SQL_DIR / "rejets.py"),
         description="Effet des lignes en quarantaine sur les mesures (marts.mesures_rejets) : pour chaque mesure, "
                     "périmètre et clé, le nombre de lignes rejetées qui l'auraient alimentée et, pour l'argent, leur "
                     "montant ; et, pour chaque ligne reçue (retenue ou rejetée), les mesures qu'elle alimente "
-                    f"(marts.lignes_mesures). SQL : assets/marts/rejets/{SCRIPT}.",
+                    f"(marts.lignes_mesures). SQL : assets/marts/rejets/{FIELDS_SCRIPT} puis {SCRIPT}.",
     )
     def mesures_rejets(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
