@@ -91,11 +91,27 @@ def write_year(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame], 
     with transaction(con):
         for name, frame in tables.items():
             con.register("_annee", frame)
-            if _exists(con, "publication", name):
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _garde AS SELECT * FROM publication.{name} "
-                            "WHERE annee <> ? UNION ALL BY NAME SELECT * FROM _annee", [annee])
-                con.execute(f"CREATE OR REPLACE TABLE publication.{name} AS SELECT * FROM _garde")
-                con.execute("DROP TABLE _garde")
-            else:
-                con.execute(f"CREATE TABLE publication.{name} AS SELECT * FROM _annee")
-            con.unregister("_annee")
+            try:
+                if not _exists(con, "publication", name):
+                    con.execute(f"CREATE TABLE publication.{name} AS SELECT * FROM _annee")
+                elif _same_columns(con, name):
+                    # the year's rows only: the other years stay where they are (rewriting the whole table
+                    # through a temp table copied every year's rows, millions at national scale)
+                    con.execute(f"DELETE FROM publication.{name} WHERE annee = ?", [annee])
+                    con.execute(f"INSERT INTO publication.{name} BY NAME SELECT * FROM _annee")
+                else:
+                    con.execute(f"CREATE OR REPLACE TEMP TABLE _garde AS SELECT * FROM publication.{name} "
+                                "WHERE annee <> ? UNION ALL BY NAME SELECT * FROM _annee", [annee])
+                    con.execute(f"CREATE OR REPLACE TABLE publication.{name} AS SELECT * FROM _garde")
+                    con.execute("DROP TABLE _garde")
+            finally:
+                con.unregister("_annee")
+
+
+def _same_columns(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the year's frame (`_annee`) has the table's columns, of the same types: else the table is rebuilt,
+    its types widened as the union of both gives them (an insert would cast the frame into the old types)."""
+    table = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = "
+                        "'publication' AND table_name = ?", [name]).fetchall()
+    frame = [(r[0], r[1]) for r in con.execute("DESCRIBE SELECT * FROM _annee").fetchall()]
+    return sorted(table) == sorted(frame)
