@@ -36,7 +36,8 @@ def _exists(con, schema: str, table: str) -> bool:
 
 
 def published_tables(con: duckdb.DuckDBPyConnection, annee: int, columns: CohortColumns, effectif_minimal: int,
-                     denominateur_minimal: int) -> dict[str, pd.DataFrame]:
+                     denominateur_minimal: int) -> dict[str, pd.DataFrame | duckdb.DuckDBPyRelation]:
+    """The year's published tables: frames, or DuckDB relations for the marts copied as they are."""
     # a measure's metric is named like the cohort table's rate column: one map serves both
     apply_secret(con, annee, RATES, effectif_minimal, denominateur_minimal)
     # a people measure of last year counts as secret there unless it was published and shown
@@ -52,9 +53,13 @@ def published_tables(con: duckdb.DuckDBPyConnection, annee: int, columns: Cohort
         WHERE m.annee = $avant AND m.effectif IS NOT NULL AND (p.publie IS NULL OR p.secret IS NOT NULL)""",
                 {"avant": annee - 1})
     run_script(con, "tables.sql", annee, folder=HERE)
-    # a mart not built in this warehouse (a partial selection) publishes nothing rather than failing
-    out = {name: con.execute(sql, [annee]).df() for name, sql in COPIED.items()
-           if _exists(con, "marts", sql.split("FROM marts.")[1].split()[0])}
+    # a mart not built in this warehouse (a partial selection) publishes nothing rather than failing. Copied in
+    # DuckDB, never through pandas: marts.lignes_mesures alone is millions of rows at national scale
+    out: dict[str, pd.DataFrame | duckdb.DuckDBPyRelation] = {}
+    for name, sql in COPIED.items():
+        if _exists(con, "marts", sql.split("FROM marts.")[1].split()[0]):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _copie_{name} AS {sql}", [annee])
+            out[name] = con.table(f"_copie_{name}")
     out["cohortes_jalons"] = _cohortes_jalons(con, annee, columns, denominateur_minimal)
     out["mesures"] = con.execute("SELECT * FROM _mesures_publiees ORDER BY ALL").df()
     out["referentiel"] = con.execute("SELECT * FROM _referentiel_publie ORDER BY ALL").df()
@@ -85,7 +90,8 @@ def _cohortes_jalons(con, annee: int, columns: CohortColumns, denominateur_minim
     return out.reset_index()[order]
 
 
-def write_year(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame], annee: int) -> None:
+def write_year(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame | duckdb.DuckDBPyRelation],
+               annee: int) -> None:
     """Each table's rows of the year replaced, in one transaction; a column added upstream widens the table."""
     con.execute("CREATE SCHEMA IF NOT EXISTS publication")
     with transaction(con):
