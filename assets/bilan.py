@@ -166,7 +166,6 @@ def instantane_et_lots(context: OpExecutionContext, parametres: BilanSettings, e
     annee = int(context.partition_key)
     held: dict[str, list] = {}
     to_render: list[tuple[str, str | None]] = []
-    weights: dict[str, int] = {}
     with entrepot.get_connection() as con:
         snapshot = write_snapshot(con, parametres.snapshot_dir, annee)
         for territoire in parametres.territoires(log=lambda m: say(context, m)):
@@ -178,30 +177,16 @@ def instantane_et_lots(context: OpExecutionContext, parametres: BilanSettings, e
                              + " ; ".join(f"{c} ({m.rstrip('.')}{' : ' + d if d else ''})" for c, m, d in failures))
                 continue
             to_render.append((territoire.code, last_fingerprint(con, territoire.code, annee)))
-            weights[territoire.code] = len(territoire.qpv)
     rendu = parametres.config.settings.rendu
     count = max(math.ceil(len(to_render) / rendu.territoires_par_lot), min(rendu.lots_minimum, len(to_render)), 1)
-    batches = balanced_batches(to_render, weights, count)
+    # as even as can be, in the configured order
+    batches = [to_render[i * len(to_render) // count:(i + 1) * len(to_render) // count] for i in range(count)]
     say(context, f"bilan {annee} : {len(to_render)} territoire(s) à publier en {len(batches)} lot(s), "
                  f"instantané {snapshot}")
     yield Output(held, "retenus")
     for i, batch in enumerate(batches, start=1):
         yield DynamicOutput({"instantane": str(snapshot), "territoires": [list(t) for t in batch]},
                            output_name="lots", mapping_key=f"lot_{i:03d}")
-
-
-def balanced_batches(items: list[tuple[str, str | None]], weights: dict[str, int], count: int) -> list[list]:
-    """`items` (territory code first) cut into `count` batches of about the same weight (a territory's QPV count:
-    a page each in its bilan, the bulk of its rendering), each in the configured order. Cut by count, the
-    metropolises of one region made one batch twice as long as the others (273 s against 144 s at 100
-    territories). Greedy, heaviest first into the lightest batch; ties by position: the same cut every run."""
-    load = [0] * count
-    members: list[list[int]] = [[] for _ in range(count)]
-    for position in sorted(range(len(items)), key=lambda i: (-weights.get(items[i][0], 1), i)):
-        lightest = min(range(count), key=lambda b: (load[b], len(members[b]), b))
-        members[lightest].append(position)
-        load[lightest] += max(weights.get(items[position][0], 1), 1)
-    return [[items[i] for i in sorted(batch)] for batch in members]
 
 
 @op

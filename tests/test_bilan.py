@@ -327,20 +327,3 @@ def test_reports_import_nothing_from_assets_and_feedback_nothing_from_reports():
     for section in (sections.synthese, sections.programmation, sections.engagements, sections.tfpb, sections.qpv_pages):
         source = inspect.getsource(section)
         assert not [w for w in ("groupby", ".sum(", ".agg(", ".mean(") if w in source], section.__name__
-
-
-def test_render_batches_are_balanced_by_qpv_and_keep_the_configured_order():
-    from assets.bilan import balanced_batches
-
-    # a region whose metropolises come first in the configuration, then small territories
-    items = [(code, None) for code in ["m1", "m2", "m3", "a", "b", "c", "d", "e", "f", "g", "h"]]
-    weights = {"m1": 40, "m2": 30, "m3": 20, **{c: 5 for c in "abcdefgh"}}
-    batches = balanced_batches(items, weights, 2)
-    loads = [sum(weights[c] for c, _ in batch) for batch in batches]
-    assert sorted(c for batch in batches for c, _ in batch) == sorted(c for c, _ in items)   # each once
-    assert max(loads) - min(loads) <= 5     # cut by count: 100 against 30
-    order = [c for c, _ in items]
-    assert all([order.index(c) for c, _ in batch] == sorted(order.index(c) for c, _ in batch) for batch in batches)
-    assert balanced_batches(items, weights, 2) == batches                                     # the same every run
-    assert balanced_batches([("x", None)], {"x": 3}, 1) == [[("x", None)]]
-    assert balanced_batches([], {}, 1) == [[]]
