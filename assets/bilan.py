@@ -47,6 +47,7 @@ from pipelines.common import code_version, folder_to_publish, slug
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
+from pipelines.warehouse import insert_frame
 from reports.data import load_bilan_data
 from reports.render import build_context, commune_context, printer, render_html, render_xlsx, start_printer, submit_pdf
 
@@ -224,13 +225,8 @@ def publier_bilans(context: OpExecutionContext, parametres: BilanSettings, entre
                  dt.datetime.fromisoformat(o["publie_le"]), context.run_id] for o in outputs.values() if o["rendu"]]
         if rows:
             # one insert of the frame (a statement per row took ≈ 1 ms each: half a second at national scale)
-            frame = pd.DataFrame(rows, columns=["territoire", "annee", "empreinte_contenu", "version_rapport",
-                                                "dossier", "publie_le", "run_id"])
-            con.register("_bilans_rendus", frame)
-            try:
-                con.execute("INSERT INTO publication.bilans_publies BY NAME SELECT * FROM _bilans_rendus")
-            finally:
-                con.unregister("_bilans_rendus")
+            insert_frame(con, "publication.bilans_publies", pd.DataFrame(rows, columns=[
+                "territoire", "annee", "empreinte_contenu", "version_rapport", "dossier", "publie_le", "run_id"]))
     metadata: dict[str, str | MetadataValue] = {
         f"{code}/statut": "non publié : contrôle(s) bloquant(s) en échec — " + ", ".join(c for c, _, _ in f)
         for code, f in retenus.items()}

@@ -17,6 +17,8 @@ import duckdb
 import pandas as pd
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue
 
+from pipelines.warehouse import insert_frame
+
 CONTROLES_DDL = """CREATE TABLE IF NOT EXISTS staging.controles (
     annee INTEGER, territoire VARCHAR, actif VARCHAR, controle VARCHAR, bloquant BOOLEAN, reussi BOOLEAN,
     problemes INTEGER, description VARCHAR, message VARCHAR, detail VARCHAR, evalue_le TIMESTAMP, run_id VARCHAR)"""
@@ -79,14 +81,8 @@ def record(con: duckdb.DuckDBPyConnection, annee: int, actif: str,
     if rows:
         # one insert of the whole frame: a statement per row (executemany) cost ≈ 1 ms each, and a national
         # run records thousands of rows per step (checks × territories)
-        frame = pd.DataFrame(rows, columns=OUTCOME_COLUMNS).astype(
-            {c: "string" for c in ("territoire", "actif", "controle", "description", "message", "detail", "run_id")})
-        con.register("_controles_nouveaux", frame)
-        try:
-            columns = ", ".join(OUTCOME_COLUMNS)
-            con.execute(f"INSERT INTO staging.controles ({columns}) SELECT {columns} FROM _controles_nouveaux")
-        finally:
-            con.unregister("_controles_nouveaux")
+        insert_frame(con, "staging.controles", pd.DataFrame(rows, columns=OUTCOME_COLUMNS).astype(
+            {c: "string" for c in ("territoire", "actif", "controle", "description", "message", "detail", "run_id")}))
 
 
 def severity(v: Verification, constats: list[Constat]) -> AssetCheckSeverity:
