@@ -41,7 +41,7 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from assets.marts.catalog import Mart
-from assets.publication.instantane import open_snapshot, write_snapshot
+from assets.publication.instantane import LEDGERS, open_snapshot, write_snapshot
 from checks.outcomes import blocking_failures
 from pipelines.common import code_version, folder_to_publish, slug
 from pipelines.logging import say
@@ -106,6 +106,124 @@ def last_fingerprint(con, territoire: str, annee: int) -> str | None:
     return row[0][0] if row else None
 
 
+def bilan_paths(parametres: BilanSettings, territoire: str, annee: int) -> dict[str, Path]:
+    """Where a territory's bilan is published: HTML, PDF (when the deployment prints them) and XLSX annex."""
+    published = parametres.output_dir / str(annee) / territoire
+    stem = f"bilan_{territoire}_{annee}"
+    names = {"html": f"{stem}.html", "pdf": f"{stem}.pdf", "xlsx": f"{stem}_annexe.xlsx"}
+    return {kind: published / name for kind, name in names.items() if kind != "pdf" or parametres.pdf}
+
+
+# --- what a bilan is made from, before any render: its territory's published rows --------------------------------
+
+INPUTS_DDL = """
+CREATE SCHEMA IF NOT EXISTS journal;
+CREATE TABLE IF NOT EXISTS journal.bilans_entrees (
+    territoire VARCHAR, annee INTEGER, empreinte_entrees VARCHAR, empreinte_contenu VARCHAR, run_id VARCHAR,
+    tables VARCHAR);
+ALTER TABLE journal.bilans_entrees ADD COLUMN IF NOT EXISTS tables VARCHAR;
+"""
+_CONFIGURATION = "configuration"
+
+
+def _configuration_identity(parametres: BilanSettings) -> str:
+    """Every configuration file (a bilan reads the vocabulary, the glossary, its referential, its territory) and the
+    reference files it draws its maps from, by name, size and modification time."""
+    config = parametres.config
+    digest = hashlib.sha256()
+    folder = config.dir
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    geographie = config.settings.geographie_reference
+    for local in (geographie.fichier_local,
+                  geographie.contours_communes.fichier_local if geographie.contours_communes else None):
+        if local and config.resolve(local).is_file():
+            info = config.resolve(local).stat()
+            digest.update(f"{local}|{info.st_size}|{info.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def inputs_by_table(con, parametres: BilanSettings, annee: int) -> dict[str, dict[str, str]]:
+    """Per territory, what its bilan is made from, part by part: every row of every published table and view of its
+    territory (all years; run ids and dates aside) as one grouped hash per table, and the configuration with the
+    report's code version. Set-based: one query per table."""
+    base = f"{REPORT_VERSION}|{annee}|{_configuration_identity(parametres)}"
+    columns: dict[str, list[str]] = {}
+    for table, column in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'publication' "
+            "ORDER BY table_name, ordinal_position").fetchall():
+        if table not in LEDGERS:
+            columns.setdefault(table, []).append(column)
+    parts: dict[str, dict[str, str]] = {}
+    for table, names in columns.items():
+        if "territoire" not in names:
+            continue
+        kept = ", ".join(f'"{c}"' for c in names if c not in _RUN_COLUMNS)
+        for territoire, count, total in con.execute(
+                f"SELECT territoire, count(*), sum(hash(row({kept}))) FROM publication.{table} "
+                "GROUP BY territoire").fetchall():
+            parts.setdefault(territoire, {_CONFIGURATION: hashlib.sha256(base.encode()).hexdigest()[:16]})[
+                table] = f"{count}|{total}"
+    return parts
+
+
+def fingerprint_of(parts: dict[str, str]) -> str:
+    """The same inputs give the same bilan; different inputs may still give it (a sum's last bits), which the
+    render step's content fingerprint then sees."""
+    return hashlib.sha256("\n".join(f"{k}|{v}" for k, v in sorted(parts.items())).encode()).hexdigest()
+
+
+def unchanged_since_published(con, parametres: BilanSettings, annee: int, fingerprints: dict[str, str]) -> set[str]:
+    """The territories whose bilan was last published from these very inputs and whose files are all there."""
+    con.execute(PUBLISHED_DDL)
+    con.execute(INPUTS_DDL)
+    rows = con.execute(
+        "SELECT e.territoire, e.empreinte_entrees FROM journal.bilans_entrees e "
+        "JOIN (SELECT territoire, arg_max(empreinte_contenu, publie_le) AS empreinte_contenu "
+        "      FROM publication.bilans_publies WHERE annee = ? GROUP BY territoire) p "
+        "  ON p.territoire = e.territoire AND p.empreinte_contenu = e.empreinte_contenu "
+        "WHERE e.annee = ?", [annee, annee]).fetchall()
+    return {t for t, fingerprint in rows if fingerprints.get(t) == fingerprint
+            and all(p.is_file() for p in bilan_paths(parametres, t, annee).values())}
+
+
+def changed_since_recorded(con, annee: int, by_table: dict[str, dict[str, str]]) -> dict[str, list[str]]:
+    """Per territory looked at before, the parts of its inputs (tables, configuration) that differ from those its
+    bilan was last made from: what the log gives as the reason a bilan is rendered again."""
+    con.execute(INPUTS_DDL)
+    changed = {}
+    for territoire, recorded in con.execute("SELECT territoire, tables FROM journal.bilans_entrees "
+                                            "WHERE annee = ? AND tables IS NOT NULL", [annee]).fetchall():
+        before, now = json.loads(recorded), by_table.get(territoire, {})
+        differ = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+        if differ:
+            changed[territoire] = differ
+    return changed
+
+
+def territories_to_render(con, parametres: BilanSettings, annee: int) -> dict[str, list[str]]:
+    """The configured territories whose bilan the year's published tables may change, each with the parts of its
+    inputs that changed (none known: never rendered, or its files are missing). A launcher with nothing to render
+    runs the bilan step in its own process rather than start render processes for nothing."""
+    by_table = inputs_by_table(con, parametres, annee)
+    unchanged = unchanged_since_published(con, parametres, annee, {t: fingerprint_of(p) for t, p in by_table.items()})
+    changed = changed_since_recorded(con, annee, by_table)
+    return {t.code: changed.get(t.code, []) for t in parametres.config.territoires.values() if t.code not in unchanged}
+
+
+def record_inputs(con, annee: int, outcomes: dict[str, dict], by_table: dict[str, dict[str, str]],
+                  run_id: str) -> None:
+    """Which inputs gave which content, for each bilan a render step looked at (rendered again or not)."""
+    con.execute(INPUTS_DDL)
+    rows = [[code, annee, fingerprint_of(by_table[code]), out["empreinte"], run_id,
+             json.dumps(by_table[code], sort_keys=True)] for code, out in outcomes.items() if code in by_table]
+    if rows:
+        con.execute("DELETE FROM journal.bilans_entrees WHERE annee = ? AND territoire IN "
+                    "(SELECT unnest(?::VARCHAR[]))", [annee, [r[0] for r in rows]])
+        insert_frame(con, "journal.bilans_entrees", pd.DataFrame(rows, columns=[
+            "territoire", "annee", "empreinte_entrees", "empreinte_contenu", "run_id", "tables"]))
+
+
 def render_territory(con, parametres: BilanSettings, territoire, annee: int, run_id: str, log,
                      last: str | None) -> dict:
     """One territory's bilan from `con` (a snapshot of the published tables), unless its content fingerprint is
@@ -113,10 +231,11 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
     started = time.perf_counter()
     data = load_bilan_data(con, parametres.config, territoire, annee, run_id)
     fingerprint = content_fingerprint(data, REPORT_VERSION)
-    published = parametres.output_dir / str(annee) / territoire.code
+    paths = bilan_paths(parametres, territoire.code, annee)
+    published = paths["html"].parent
     stem = f"bilan_{territoire.code}_{annee}"
-    names = {"html": f"{stem}.html", "pdf": f"{stem}.pdf", "xlsx": f"{stem}_annexe.xlsx"}
-    paths = {kind: published / name for kind, name in names.items() if kind != "pdf" or parametres.pdf}
+    names = {kind: path.name for kind, path in paths.items()}
+    names.setdefault("pdf", f"{stem}.pdf")
     missing = [f for f, ok in data.families_present.items() if not ok]
     outcome = {"territoire": territoire.code, "paths": {k: str(v) for k, v in paths.items()}, "missing": missing,
                "empreinte": fingerprint, "dossier": str(published)}
@@ -162,12 +281,17 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
 
 
 def instantane_et_lots(context: OpExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
-    """Writes the snapshot the render batches read, holds back the territories failing a blocking check, and cuts
-    the others into batches (`rendu.territoires_par_lot`), each with the fingerprint last published."""
+    """Writes the snapshot the render batches read, holds back the territories failing a blocking check, leaves
+    aside those whose bilan was last published from the same inputs, and cuts the others into batches
+    (`rendu.territoires_par_lot`), each with the fingerprint last published."""
     annee = int(context.partition_key)
     held: dict[str, list] = {}
     to_render: list[tuple[str, str | None]] = []
     with entrepot.get_connection() as con:
+        by_table = inputs_by_table(con, parametres, annee)
+        fingerprints = {t: fingerprint_of(p) for t, p in by_table.items()}
+        unchanged = unchanged_since_published(con, parametres, annee, fingerprints)
+        changed = changed_since_recorded(con, annee, by_table)
         snapshot = write_snapshot(con, parametres.snapshot_dir, annee)
         for territoire in parametres.territoires(log=lambda m: say(context, m)):
             # a territory whose data fail a blocking check is held back alone: the others publish
@@ -177,17 +301,26 @@ def instantane_et_lots(context: OpExecutionContext, parametres: BilanSettings, e
                 say(context, f"bilan {territoire.code} {annee} : non publié, contrôle(s) bloquant(s) en échec : "
                              + " ; ".join(f"{c} ({m.rstrip('.')}{' : ' + d if d else ''})" for c, m, d in failures))
                 continue
-            to_render.append((territoire.code, last_fingerprint(con, territoire.code, annee)))
+            if territoire.code not in unchanged:
+                to_render.append((territoire.code, last_fingerprint(con, territoire.code, annee)))
+                if changed.get(territoire.code):
+                    say(context, f"bilan {territoire.code} {annee} : à revoir, entrées changées depuis le dernier "
+                                 f"rendu : {', '.join(changed[territoire.code])}")
     rendu = parametres.config.settings.rendu
-    count = max(math.ceil(len(to_render) / rendu.territoires_par_lot), min(rendu.lots_minimum, len(to_render)), 1)
+    count = (max(math.ceil(len(to_render) / rendu.territoires_par_lot), min(rendu.lots_minimum, len(to_render)))
+             if to_render else 0)
     # as even as can be, in the configured order
     batches = [to_render[i * len(to_render) // count:(i + 1) * len(to_render) // count] for i in range(count)]
-    say(context, f"bilan {annee} : {len(to_render)} territoire(s) à publier en {len(batches)} lot(s), "
-                 f"instantané {snapshot}")
+    kept = sorted(set(fingerprints) & unchanged - set(held))
+    say(context, f"bilan {annee} : {len(to_render)} territoire(s) à rendre en {len(batches)} lot(s), "
+                 f"{len(kept)} publié(s) des mêmes entrées et laissé(s) tel(s) quel(s), instantané {snapshot}")
     yield Output(held, "retenus")
-    for i, batch in enumerate(batches, start=1):
+    yield Output({"entrees": by_table, "inchanges": kept}, "entrees")
+    # one empty batch when there is nothing to render: Dagster skips the collecting step of a fan-out that never
+    # fired, and the ledger must still record what was looked at (or say why nothing was published)
+    for key, batch in ({f"lot_{i:03d}": b for i, b in enumerate(batches, start=1)} or {"aucun": []}).items():
         yield DynamicOutput({"instantane": str(snapshot), "territoires": [list(t) for t in batch]},
-                           output_name="lots", mapping_key=f"lot_{i:03d}")
+                           output_name="lots", mapping_key=key)
 
 
 @op
@@ -210,12 +343,13 @@ def rendre_lot(context: OpExecutionContext, parametres: BilanSettings, lot: dict
 
 @op(out=Out(Nothing))
 def publier_bilans(context: OpExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource,
-                   retenus: dict, rendus: list) -> None:
+                   retenus: dict, entrees: dict, rendus: list) -> None:
     """The ledger: each bilan rendered is recorded with its content fingerprint (`publication.bilans_publies`,
-    what the delivery and the next run compare with)."""
+    what the delivery and the next run compare with), and each bilan a batch looked at with the inputs it was made
+    from (`journal.bilans_entrees`)."""
     annee = int(context.partition_key)
     outputs = {o["territoire"]: o for batch in rendus for o in batch}
-    if retenus and not outputs:
+    if retenus and not outputs and not entrees["inchanges"]:
         raise Failure(description=f"Aucun bilan {annee} publié : chaque territoire a un contrôle bloquant en "
                                   "échec (" + " ; ".join(f"{t} : {', '.join(c for c, _, _ in f)}"
                                                          for t, f in retenus.items()) + ").")
@@ -227,6 +361,11 @@ def publier_bilans(context: OpExecutionContext, parametres: BilanSettings, entre
             # one insert of the frame (a statement per row took ≈ 1 ms each: half a second at national scale)
             insert_frame(con, "publication.bilans_publies", pd.DataFrame(rows, columns=[
                 "territoire", "annee", "empreinte_contenu", "version_rapport", "dossier", "publie_le", "run_id"]))
+        record_inputs(con, annee, outputs, entrees["entrees"], context.run_id)
+        for code in entrees["inchanges"]:
+            paths = bilan_paths(parametres, code, annee)
+            outputs[code] = {"territoire": code, "paths": {k: str(v) for k, v in paths.items()}, "missing": None,
+                             "empreinte": last_fingerprint(con, code, annee), "rendu": False}
     metadata: dict[str, str | MetadataValue] = {
         f"{code}/statut": "non publié : contrôle(s) bloquant(s) en échec — " + ", ".join(c for c, _, _ in f)
         for code, f in retenus.items()}
@@ -234,10 +373,13 @@ def publier_bilans(context: OpExecutionContext, parametres: BilanSettings, entre
         metadata[f"{code}/statut"] = "publié"
         for kind, path in out["paths"].items():
             metadata[f"{code}/{kind}"] = MetadataValue.path(path)
-        metadata[f"{code}/familles_absentes"] = ", ".join(out["missing"]) or "aucune"
+        if out["missing"] is not None:
+            metadata[f"{code}/familles_absentes"] = ", ".join(out["missing"]) or "aucune"
         metadata[f"{code}/empreinte_contenu"] = out["empreinte"]
-        metadata[f"{code}/rendu"] = "nouveau rendu" if out["rendu"] else "inchangé, non rendu à nouveau"
-    metadata["lots_rendus"] = MetadataValue.int(len(rendus))
+        metadata[f"{code}/rendu"] = ("nouveau rendu" if out["rendu"] else
+                                     "inchangé, non rendu à nouveau" if out["missing"] is not None else
+                                     "inchangé (mêmes entrées que sa dernière publication), non rendu à nouveau")
+    metadata["lots_rendus"] = MetadataValue.int(sum(1 for batch in rendus if batch))
     context.add_output_metadata(metadata)
 
 
@@ -251,11 +393,12 @@ def build_bilan_asset(marts: tuple[Mart, ...]):
 
     # the first step waits for every upstream asset: one input each (a graph input cannot fan in to one)
     first = op(name="instantane_et_lots", ins={n: In(Nothing) for n in names},
-               out={"lots": DynamicOut(dict), "retenus": Out(dict)})(instantane_et_lots)
+               out={"lots": DynamicOut(dict), "retenus": Out(dict),
+                    "entrees": Out(dict)})(instantane_et_lots)
 
     def compose(**after):
-        batches, held = first(**after)
-        return publier_bilans(held, batches.map(rendre_lot).collect())
+        batches, held, inputs = first(**after)
+        return publier_bilans(held, inputs, batches.map(rendre_lot).collect())
 
     # one input per upstream asset, named after it (the graph's inputs are read from the signature)
     compose.__signature__ = inspect.Signature(  # type: ignore[attr-defined]

@@ -3,6 +3,8 @@ what to do, and for a rejected row the figures of the bilan it would have change
 the figures they fed, also for a file without any problem), ready to send back; and the list of expected files not
 received, per partner. Which figure a row feeds is read from publication.lignes_mesures (assets/marts/rejets.py)."""
 
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
@@ -10,13 +12,20 @@ from dagster_duckdb import DuckDBResource
 
 from assets.publication.vues import publish_views
 from assets.staging.family import Family
-from pipelines.common import slug, write_atomic
+from pipelines.common import code_version, slug, write_atomic
 from pipelines.config import Territoire
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
+from pipelines.reprise import digest_of
 from pipelines.resources import BilanSettings
+from pipelines.warehouse import insert_frame
 
 WIDE_COLUMNS = ("Problème", "Que faire", "Message", "Chiffres que la ligne aurait modifiés", "Chiffre")
+FEEDBACK_VERSION = code_version(Path(__file__))
+# each workbook written, with the fingerprint of what it says: an unchanged workbook is not written again (about
+# ten thousand a year at national scale)
+WRITTEN_DDL = ("CREATE SCHEMA IF NOT EXISTS journal; CREATE TABLE IF NOT EXISTS journal.retours_ecrits "
+               "(annee INTEGER, chemin VARCHAR, empreinte VARCHAR, run_id VARCHAR)")
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -98,10 +107,14 @@ def _xlsx(sheets: dict[str, tuple[list[str], list[list]]], title: str) -> bytes:
 
 
 def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, annee: int,
-                   families: dict[str, Family]) -> dict:
+                   families: dict[str, Family], run_id: str = "") -> dict:
     folder = parametres.output_dir / str(annee) / "retours"
     publish_views(con)  # what leaves the pipeline is read from the publication schema only
-    written, missing_rows = [], []
+    con.execute(WRITTEN_DDL)
+    before = dict(con.execute("SELECT chemin, empreinte FROM journal.retours_ecrits WHERE annee = ?",
+                              [annee]).fetchall())
+    written, missing_rows, fingerprints = [], [], {}
+    unchanged = 0
     for territoire in parametres.territoires(log=lambda m: None):
         files = con.execute("SELECT famille, fichier, version, sha256, statut, lignes_lues, lignes_retenues, "
                             "lignes_quarantaine, colonnes_inconnues, colonnes_supprimees, message "
@@ -149,16 +162,24 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
                        ["Colonnes ignorées", inconnues or "aucune"], ["Colonnes supprimées (données personnelles)",
                                                                       supprimees or "aucune"]]
             figure_columns = ["Chiffre", "Code de la mesure", "Périmètre", "Clé", "Lignes du fichier"]
-            content = _xlsx({
+            sheets = {
                 "Problèmes": (["Ligne", "Feuille", "Colonne", "Valeur", "Règle", "Effet", "Problème", "Que faire",
                                "Chiffres que la ligne aurait modifiés"], rows),
                 "Résumé": (["Rubrique", "Valeur"], summary),
                 "Données utilisées": (figure_columns, used),
                 "Chiffres concernés": (figure_columns, missed),
                 "Codes QPV": (["Code QPV 2024", "Nom", "Communes (INSEE)"], qpv_rows),
-            }, f"Retour sur {fichier} — {territoire.nom_court} {annee}")
+            }
+            title = f"Retour sur {fichier} — {territoire.nom_court} {annee}"
             path = folder / territoire.code / f"retour_{slug(fichier.rsplit('.', 1)[0])}.xlsx"
-            write_atomic(path, content, mode=0o644)
+            fingerprint = digest_of(FEEDBACK_VERSION, title, sheets).hexdigest()
+            # relative to the output folder: a copied or moved output keeps its ledger
+            chemin = path.relative_to(parametres.output_dir).as_posix()
+            fingerprints[chemin] = fingerprint
+            if before.get(chemin) == fingerprint and path.is_file():
+                unchanged += 1
+            else:
+                write_atomic(path, _xlsx(sheets, title), mode=0o644)
             written.append(path)
         # written by staging/rapport_qualite (assets/staging/expected_files.py), read as the bilan reads it
         missing_rows += [list(r) for r in con.execute(
@@ -168,7 +189,11 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
     write_atomic(summary_path, _xlsx({"Fichiers manquants": (["Territoire", "Famille", "Partenaire ou remarque"],
                                                              missing_rows)}, f"Fichiers attendus non reçus {annee}"),
                  mode=0o644)
-    return {"fichiers": written, "manquants": missing_rows, "resume": summary_path}
+    con.execute("DELETE FROM journal.retours_ecrits WHERE annee = ?", [annee])
+    insert_frame(con, "journal.retours_ecrits", pd.DataFrame(
+        {"annee": annee, "chemin": list(fingerprints), "empreinte": list(fingerprints.values()), "run_id": run_id},
+        columns=["annee", "chemin", "empreinte", "run_id"]))
+    return {"fichiers": written, "inchanges": unchanged, "manquants": missing_rows, "resume": summary_path}
 
 
 def build_retours_partenaires(families: dict[str, Family]):
@@ -190,11 +215,12 @@ def build_retours_partenaires(families: dict[str, Family]):
     def retours_partenaires(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
         with entrepot.get_connection() as con:
-            out = write_feedback(con, parametres, annee, families)
-        say(context, f"retours {annee} : {len(out['fichiers'])} classeurs, "
-                     f"{len(out['manquants'])} fichier(s) manquant(s)")
+            out = write_feedback(con, parametres, annee, families, context.run_id)
+        say(context, f"retours {annee} : {len(out['fichiers'])} classeurs, dont {out['inchanges']} inchangés et "
+                     f"laissés tels quels, {len(out['manquants'])} fichier(s) manquant(s)")
         return MaterializeResult(metadata={
-            "classeurs": len(out["fichiers"]), "fichiers_manquants": len(out["manquants"]),
+            "classeurs": len(out["fichiers"]),
+            "classeurs_inchanges": out["inchanges"], "fichiers_manquants": len(out["manquants"]),
             "dossier": MetadataValue.path(str(out["resume"].parent)),
             "manquants": MetadataValue.md("\n".join(f"- {t} · {f} · {w}" for t, f, w in out["manquants"]) or "aucun"),
         })

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
@@ -24,7 +25,7 @@ from pipelines.config import Territoire
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
-from pipelines.warehouse import transaction
+from pipelines.warehouse import insert_frame, transaction
 
 IGNORED_PREFIXES = ("~$", ".~lock", ".")  # office lock files and hidden files are not deposits
 
@@ -47,7 +48,7 @@ class Deposit:
 
 def archive_bytes(archive_dir: Path, data: bytes, suffix: str) -> tuple[str, Path]:
     digest = sha256_of(data)
-    target = archive_dir / digest[:2] / f"{digest}{suffix.lower()}"
+    target = archive_target(archive_dir, digest, suffix)
     if not target.exists():
         archive_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(archive_dir, 0o700)  # raw partner files may hold personal data: owner only
@@ -137,7 +138,7 @@ def archive_stream(archive_dir: Path, handle, suffix: str) -> tuple[str, int, Pa
                 size += len(chunk)
         os.chmod(tmp, 0o600)
         hexdigest = digest.hexdigest()
-        target = archive_dir / hexdigest[:2] / f"{hexdigest}{suffix.lower()}"
+        target = archive_target(archive_dir, hexdigest, suffix)
         if target.exists():
             os.unlink(tmp)
         else:
@@ -147,6 +148,26 @@ def archive_stream(archive_dir: Path, handle, suffix: str) -> tuple[str, int, Pa
         Path(tmp).unlink(missing_ok=True)
         raise
     return hexdigest, size, target
+
+
+def archive_target(archive_dir: Path, digest: str, suffix: str) -> Path:
+    return archive_dir / digest[:2] / f"{digest}{suffix.lower()}"
+
+
+def archive_file(archive_dir: Path, path: Path) -> tuple[str, int, Path]:
+    """A deposited file archived by content. It is hashed first, without writing anything: a file already archived
+    (every file of a rerun) is read once and never copied. A new one is then copied and hashed again as it is
+    copied, and that second hash is the one kept: the file may have changed in between."""
+    with _open_regular(path) as handle:
+        digest, size = hashlib.sha256(), 0
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    target = archive_target(archive_dir, digest.hexdigest(), path.suffix)
+    if target.is_file():
+        return digest.hexdigest(), size, target
+    with _open_regular(path) as handle:
+        return archive_stream(archive_dir, handle, path.suffix)
 
 
 def _download(url: str, timeout: float) -> bytes:
@@ -165,8 +186,7 @@ def collect(famille: str, annee: int, territoires: list[Territoire], racine: Pat
             if fam is None or fam.name != famille:
                 continue
             try:
-                with _open_regular(path) as handle:
-                    digest, size, stored = archive_stream(archive_dir, handle, path.suffix)
+                digest, size, stored = archive_file(archive_dir, path)
             except OSError as exc:
                 log(f"{territoire.code}/{annee} : {path.name} non archivé ({exc})")
                 continue
@@ -202,31 +222,44 @@ CREATE TABLE IF NOT EXISTS archive.depots (
 def record(con: duckdb.DuckDBPyConnection, famille: str, annee: int, deposits: list[Deposit],
            run_id: str) -> list[Deposit]:
     """Version each file by name: same content → same version; new content → next version. The files present
-    now are the active ones; a failed download keeps the last archived version active."""
+    now are the active ones; a failed download keeps the last archived version active. A few statements whatever
+    the number of files (ten thousand a year at national scale)."""
     con.execute(ARCHIVE_DDL)
     now = dt.datetime.now()
+    latest = {(t, n): (v, sha, chemin, taille) for t, n, v, sha, chemin, taille in con.execute(
+        "SELECT territoire, nom_fichier, max(version), arg_max(sha256, version), arg_max(chemin_archive, version), "
+        "arg_max(taille, version) FROM archive.depots WHERE annee = ? AND famille = ? GROUP BY ALL",
+        [annee, famille]).fetchall()}
+    new_rows, seen = [], []
+    for d in deposits:
+        last = latest.get((d.territoire, d.nom_fichier))
+        if not d.sha256:  # download failed
+            if last is None:
+                continue
+            d.version, d.sha256, d.chemin_archive, d.taille = last
+        elif last is None or last[1] != d.sha256:
+            d.version, d.nouveau = (last[0] + 1 if last else 1), True
+            latest[(d.territoire, d.nom_fichier)] = (d.version, d.sha256, d.chemin_archive, d.taille)
+            new_rows.append([d.territoire, annee, famille, d.nom_fichier, d.version, d.sha256, d.taille, d.origine,
+                             d.chemin_archive, now, now, run_id, True])
+            continue
+        else:
+            d.version = last[0]
+        seen.append([d.territoire, d.nom_fichier, d.version])
     with transaction(con):
         con.execute("UPDATE archive.depots SET actif = FALSE WHERE famille = ? AND annee = ?", [famille, annee])
-        for d in deposits:
-            last = con.execute(
-                "SELECT version, sha256, chemin_archive, taille FROM archive.depots WHERE territoire = ? AND annee = ? "
-                "AND famille = ? AND nom_fichier = ? ORDER BY version DESC LIMIT 1",
-                [d.territoire, annee, famille, d.nom_fichier]).fetchone()
-            if not d.sha256:  # download failed
-                if last is None:
-                    continue
-                d.version, d.sha256, d.chemin_archive, d.taille = last
-            elif last is None or last[1] != d.sha256:
-                d.version, d.nouveau = (last[0] + 1 if last else 1), True
-                con.execute("INSERT INTO archive.depots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE)",
-                            [d.territoire, annee, famille, d.nom_fichier, d.version, d.sha256, d.taille, d.origine,
-                             d.chemin_archive, now, now, run_id])
-                continue
-            else:
-                d.version = last[0]
-            con.execute("UPDATE archive.depots SET actif = TRUE, dernier_vu_le = ? WHERE territoire = ? AND annee = ? "
-                        "AND famille = ? AND nom_fichier = ? AND version = ?",
-                        [now, d.territoire, annee, famille, d.nom_fichier, d.version])
+        if seen:
+            con.register("_vus", pd.DataFrame(seen, columns=["territoire", "nom_fichier", "version"]))
+            try:
+                con.execute("UPDATE archive.depots d SET actif = TRUE, dernier_vu_le = ? FROM _vus v "
+                            "WHERE d.territoire = v.territoire AND d.nom_fichier = v.nom_fichier "
+                            "AND d.version = v.version AND d.annee = ? AND d.famille = ?", [now, annee, famille])
+            finally:
+                con.unregister("_vus")
+        if new_rows:
+            insert_frame(con, "archive.depots", pd.DataFrame(new_rows, columns=[
+                "territoire", "annee", "famille", "nom_fichier", "version", "sha256", "taille", "origine",
+                "chemin_archive", "premier_vu_le", "dernier_vu_le", "run_id", "actif"]))
     return [d for d in deposits if d.sha256]
 
 

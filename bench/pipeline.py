@@ -69,10 +69,10 @@ def main() -> int:
     os.environ.update(BILAN_DONNEES=str(Path(args.donnees).resolve()), BILAN_SORTIE=str(Path(args.sortie).resolve()),
                       BILAN_CONFIG=str(Path(args.config).resolve()))
 
-    from dagster import DagsterInstance, execute_job, materialize, reconstructable
+    from dagster import DagsterInstance, materialize
 
-    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, parallel_bilans_job
-    from pipelines.jobs import bilans_run_config
+    from pipelines.cli import run_bilans
+    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
     from pipelines.resources import BilanSettings, warehouse
     from pipelines.verrou import verrou_entrepot
 
@@ -107,9 +107,7 @@ def main() -> int:
                                    run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
                                    raise_on_error=False)]
             if annee == args.annee and parallel and results[0].success:
-                results.append(execute_job(
-                    reconstructable(parallel_bilans_job), instance=instance, tags={"dagster/partition": str(annee)},
-                    run_config=bilans_run_config(args.processus), raise_on_error=False))
+                results.append(run_bilans(parametres, entrepot, annee, args.processus, instance))
         duree = time.perf_counter() - t0
         echecs = [e.step_key for r in results for e in r.all_events if e.is_step_failure]
         for r in results:

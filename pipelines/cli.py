@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -108,7 +109,8 @@ def _run_years(args, parametres, entrepot, configured: list[int], started: float
         )
         if not _succeeded(result):
             return EXIT_ROW_ERRORS
-        if annee == args.annee and parallel and not _succeeded(_parallel_bilans(annee, args.processus)):
+        if annee == args.annee and parallel and not _succeeded(run_bilans(parametres, entrepot, annee, args.processus,
+                                                                      instance)):
             return EXIT_ROW_ERRORS
     _summary(entrepot, parametres, args.annee)
     print(f"\nTerminé en {time.perf_counter() - started:.1f} s.")
@@ -128,15 +130,30 @@ def _succeeded(result) -> bool:
     return False
 
 
-def _parallel_bilans(annee: int, processus: int):
+def run_bilans(parametres, entrepot, annee: int, processus: int, instance):
     """The year's bilans on Dagster's multiprocess executor (job `bilans_en_parallele`): `processus` render
-    batches at once, each in its own process, working under this run's warehouse lock."""
-    from dagster import DagsterInstance, execute_job, reconstructable
+    batches at once, each in its own process, working under this run's warehouse lock. With nothing to render (every
+    bilan was last published from the same tables), in this process: starting render processes costs more."""
+    from dagster import DagsterInstance, execute_job, materialize, reconstructable
 
-    from pipelines.definitions import parallel_bilans_job
+    from assets.bilan import territories_to_render
+    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, ONLY_BILAN, parallel_bilans_job
     from pipelines.jobs import bilans_run_config
 
-    print(f"Bilans {annee} : lots de territoires rendus par {processus} processus à la fois…", flush=True)
+    with entrepot.get_connection() as con:
+        pending = territories_to_render(con, parametres, annee)
+    if not pending:
+        print(f"Bilans {annee} : tous publiés des mêmes tables, rien à rendre (dans ce processus)", flush=True)
+        return materialize([*ALL_ASSETS, *ALL_CHECKS], partition_key=str(annee), instance=instance,
+                           selection=ONLY_BILAN, resources={"parametres": parametres, "entrepot": entrepot},
+                           run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+                           raise_on_error=False)
+    reasons = Counter(part for parts in pending.values() for part in parts)
+    first = sum(1 for parts in pending.values() if not parts)
+    print(f"Bilans {annee} : {len(pending)} territoire(s) à revoir ("
+          + ", ".join([*(f"{part} changé(e) pour {n}" for part, n in reasons.most_common()),
+                       *([f"{first} sans rendu enregistré des mêmes entrées"] if first else [])])
+          + f"), lots de territoires rendus par {processus} processus à la fois…", flush=True)
     # the step processes share the run's instance: a persistent one (DAGSTER_HOME), or a temporary one
     instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.local_temp()
     with instance:

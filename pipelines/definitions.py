@@ -84,6 +84,7 @@ ALL_ASSETS = GRAPH.assets
 ALL_CHECKS = GRAPH.checks
 # the data of a year without its bilan: what an earlier year is run for, and what a run fans the bilans out after
 WITHOUT_BILAN = [a.key for a in ALL_ASSETS if a.key.path[0] != "bilan"]
+ONLY_BILAN = [a.key for a in ALL_ASSETS if a.key.path[0] == "bilan"]
 
 defs = definitions_of(GRAPH)
 

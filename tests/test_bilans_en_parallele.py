@@ -53,3 +53,21 @@ def test_a_few_national_territories_render_in_parallel_batches(tmp_path):
     assert len(set(batches.values())) == 2
     snapshot = sortie / "instantane" / "publication_2024"
     assert (snapshot / "mesures.parquet").is_file() and not (snapshot / "bilans_publies.parquet").exists()
+
+    # the same command again, nothing changed: no file is staged again, no bilan rendered, no render process
+    first_runs = {r.run_id for r in instance.get_runs()}
+    again = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--annee", "2024", "--processus", "2",
+                            "--donnees", str(donnees), "--sortie", str(sortie), "--config", str(donnees / "config")],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    nothing = "Bilans 2024 : tous publiés des mêmes tables, rien à rendre (dans ce processus)"
+    assert nothing in again.stdout, again.stdout[-3000:]
+    starts = instance.get_event_records(EventRecordsFilter(event_type=DagsterEventType.STEP_START), limit=10_000)
+    keys = sorted(k for r in starts if (k := r.event_log_entry.step_key or "").startswith("bilan__bilan.rendre_lot["))
+    # the relaunch's bilan step looked at every territory and gave its one render step an empty batch
+    assert keys == sorted([*batches, "bilan__bilan.rendre_lot[aucun]"])
+    with duckdb.connect(str(sortie / "entrepot.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM publication.bilans_publies").fetchall() == [(2,)]
+        steps = dict(con.execute("SELECT etape, run_id FROM journal.calculs WHERE annee = 2024").fetchall())
+    assert {s for s in steps if s.startswith("staging/")} >= {"staging/programmation", "staging/engagements"}
+    assert set(steps.values()) <= first_runs   # every result in the ledger was computed by the first command

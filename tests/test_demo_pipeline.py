@@ -103,11 +103,30 @@ def test_demo_outputs_for_data_stewards(demo_run):
 
 
 def test_second_run_reads_nothing_new_and_gives_identical_tables(demo_run):
-    sortie, _, _, snapshot, _ = demo_run
+    """The relaunch's files are those already staged: each family's year is taken as the first run left it (its
+    rows keep that run's id), nothing is read or validated again, and no file gets a new archived version. The one
+    exception is honest: in 2024, the families whose rules read the programming (`depend_de`) are validated again,
+    since the programming known has grown by 2025's since the first run staged them."""
+    from assets.staging.registry import FAMILIES
+
+    sortie, first, second, snapshot, _ = demo_run
+    families = [k.path[1] for a in ALL_ASSETS for k in a.keys if k.path[0] == "staging"
+                and k.path[1] not in ("rapport_qualite", "retours_partenaires")]
+    assert len(families) == 6
+    revalidated = {f for f in families if "programmation" in FAMILIES[f].depends_on}
+    assert revalidated == {"bilans_actions", "cohortes"}
+    for annee, before, again in zip((2024, 2025), first, second, strict=True):
+        for step in [f"staging__{family}" for family in families] + ["marts__mesures_rejets"]:
+            said = again.asset_materializations_for_node(step)[0].metadata["calcul"].value
+            expected = ("exécuté" if annee == 2024 and step.removeprefix("staging__") in revalidated | {
+                "marts__mesures_rejets"} else f"repris du run {before.run_id} (mêmes entrées, même code)")
+            assert said == expected, (annee, step)
     with duckdb.connect(str(sortie / "entrepot.duckdb"), read_only=True) as con:
-        sources = con.execute("SELECT DISTINCT lu_depuis FROM staging.qualite_fichiers").fetchall()
+        runs = dict(con.execute("SELECT famille || '/' || annee_boite, list(DISTINCT run_id) "
+                                "FROM staging.qualite_fichiers GROUP BY ALL").fetchall())
         versions = con.execute("SELECT max(version), count(*) FILTER (WHERE NOT actif) FROM archive.depots").fetchone()
-    assert sources == [("cache",)]
+    assert runs == {f"{f}/{annee}": [(again if annee == 2024 and f in revalidated else before).run_id]
+                    for f in families for annee, before, again in zip((2024, 2025), first, second, strict=True)}
     assert versions == (1, 0)
     again = _snapshot(sortie / "entrepot.duckdb")
     for name, frame in snapshot.items():
@@ -128,12 +147,22 @@ def test_a_run_on_the_same_inputs_takes_the_published_tables_as_they_are(demo_ru
     shutil.copy(sortie / "entrepot.duckdb", copy)
     with duckdb.connect(str(copy)) as con:
         fingerprint = reprise.inputs_fingerprint(con, 2025, {"seuil_effectif": 5}, "code")
+        assert reprise.inputs_fingerprint(con, 2024, {"seuil_effectif": 5}, "code") != fingerprint
         assert reprise.inputs_fingerprint(con, 2025, {"seuil_effectif": 5}, "code") == fingerprint
         assert reprise.inputs_fingerprint(con, 2025, {"seuil_effectif": 11}, "code") != fingerprint
         assert reprise.inputs_fingerprint(con, 2025, {"seuil_effectif": 5}, "autre code") != fingerprint
         con.execute("UPDATE marts.programmation SET montant_accorde = montant_accorde + 1 WHERE rowid = "
                     "(SELECT min(rowid) FROM marts.programmation)")
         assert reprise.inputs_fingerprint(con, 2025, {"seuil_effectif": 5}, "code") != fingerprint
+        # what the rejected rows would have changed is computed again when one staged row of the year changes
+        from assets.marts import rejets
+        from pipelines.definitions import GRAPH
+
+        before = rejets.inputs_fingerprint(con, GRAPH.families, 2025, "code")
+        assert rejets.inputs_fingerprint(con, GRAPH.families, 2025, "code") == before
+        con.execute("UPDATE staging.engagements SET partenaire = partenaire || ' (bis)' WHERE rowid = "
+                    "(SELECT min(rowid) FROM staging.engagements WHERE annee_boite = 2025)")
+        assert rejets.inputs_fingerprint(con, GRAPH.families, 2025, "code") != before
 
 
 def test_two_fresh_runs_agree(demo_run):

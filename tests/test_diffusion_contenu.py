@@ -48,6 +48,8 @@ def test_one_send_per_content_over_real_runs(demo_run_partage, tmp_path):
     second = run(BILAN)                                   # same inbox, same code: nothing rendered, nothing sent
     rendered = second.asset_materializations_for_node("bilan__bilan")[0].metadata["ccco/rendu"].value
     assert rendered.startswith("inchangé") and len(_deliveries(sortie)) == 1
+    # published from the same tables: not even sent to a render batch
+    assert second.asset_materializations_for_node("bilan__bilan")[0].metadata["lots_rendus"].value == 0
     assert first.run_id != second.run_id
 
     caf = donnees / "inbox" / "ccco" / "2025" / "engagements_2025_caf_du_nord.csv"

@@ -144,3 +144,18 @@ def test_a_partner_without_problem_is_told_what_was_received_and_used(run):
     assert ("logements sociaux des bailleurs en QPV", "tfpb.logements", "territoire (CCCO)", "SIGH", 1) in used
     summary = dict(_sheet(book, "Résumé")[1:])
     assert summary["Lignes retenues"] == 1 and summary["Chiffres du bilan alimentés par les lignes retenues"] > 0
+
+
+def test_an_unchanged_workbook_is_not_written_again(run):
+    """What a workbook says is fingerprinted: the same content is left as it is, a missing one is written again."""
+    from assets.retours import write_feedback
+
+    with warehouse(run.warehouse_path).get_connection() as con:
+        write_feedback(con, run, 2025, GRAPH.families)
+        again = write_feedback(con, run, 2025, GRAPH.families)
+        assert again["inchanges"] == len(again["fichiers"]) == 3
+        removed = run.output_dir / "2025" / "retours" / "ccco" / "retour_tfpb-patrimoine-sigh.xlsx"
+        removed.unlink()
+        after = write_feedback(con, run, 2025, GRAPH.families)
+    assert after["inchanges"] == len(after["fichiers"]) - 1
+    assert removed.is_file()

@@ -171,3 +171,44 @@ def test_a_year_folder_linked_elsewhere_is_not_read(tmp_path, config):
     files, refused = inbox_entries(tmp_path, "ccco", 2025)
     assert files == [] and "hors de inbox/" in refused[0][1]
     assert collect("engagements", 2025, [config.territoire("ccco")], tmp_path, tmp_path / "archive") == []
+
+
+def test_a_file_already_archived_is_hashed_and_never_copied_again(tmp_path, config, monkeypatch):
+    """A rerun reads each deposit once to hash it and writes nothing: the archive already holds its content."""
+    import assets.sources as sources
+
+    territoire = config.territoire("ccco")
+    inbox = tmp_path / "inbox" / "ccco" / "2025"
+    inbox.mkdir(parents=True)
+    (inbox / "engagements_caf.csv").write_text("a;b\n1;2\n")
+    (first,) = collect("engagements", 2025, [territoire], tmp_path, tmp_path / "archive")
+    copies = []
+    real_stream = sources.archive_stream
+    monkeypatch.setattr(sources, "archive_stream", lambda *a: copies.append(a) or real_stream(*a))
+    (again,) = collect("engagements", 2025, [territoire], tmp_path, tmp_path / "archive")
+    assert (again.sha256, again.chemin_archive, copies) == (first.sha256, first.chemin_archive, [])
+    (inbox / "engagements_caf.csv").write_text("a;b\n1;3\n")          # new content: copied, by its new hash
+    (changed,) = collect("engagements", 2025, [territoire], tmp_path, tmp_path / "archive")
+    assert len(copies) == 1 and changed.sha256 != first.sha256
+    assert Path(changed.chemin_archive).read_text() == "a;b\n1;3\n"
+
+
+def test_thousands_of_files_are_versioned_in_a_few_statements(tmp_path, config):
+    """The same versions as file by file: unchanged, changed (next version), new, gone (inactive)."""
+    from assets.sources import Deposit
+
+    con = duckdb.connect()
+
+    def deposits(changed: set[int], count: int) -> list[Deposit]:
+        return [Deposit("ccco", 2025, "engagements", f"engagements_{i}.csv", ("b" if i in changed else "a") * 64,
+                        10, "boite", f"/archive/{i}") for i in range(count)]
+
+    record(con, "engagements", 2025, deposits(set(), 3000), "r1")
+    second = record(con, "engagements", 2025, deposits({7, 8}, 2999), "r2")
+    assert [d.version for d in second if d.nouveau] == [2, 2]
+    assert sum(d.nouveau for d in second) == 2 and len(second) == 2999
+    rows = dict(((n, v), a) for n, v, a in con.execute(
+        "SELECT nom_fichier, version, actif FROM archive.depots").fetchall())
+    assert rows[("engagements_7.csv", 1)] is False and rows[("engagements_7.csv", 2)] is True
+    assert rows[("engagements_2999.csv", 1)] is False                  # not deposited again: no longer active
+    assert sum(rows.values()) == 2999

@@ -15,12 +15,14 @@ from assets.staging.family import Family
 from pipelines.common import code_version, normalise_header
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
+from pipelines.reprise import add_rows, digest_of, record, reusable, taken_from
 from pipelines.resources import BilanSettings
 from pipelines.warehouse import transaction
 
 FOLDER = SQL_DIR / "rejets"
 FIELDS_SCRIPT, FIELDS_TABLES = "champs.sql", ("_perimetres", "_cles", "_champs")
 SCRIPT = "mesures_rejets.sql"
+ETAPE = "marts/mesures_rejets"
 
 
 def _existing(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
@@ -63,7 +65,23 @@ def compute_rejets(con: duckdb.DuckDBPyConnection, families: dict[str, Family], 
         con.remove_function("cle_normalisee")
 
 
+def inputs_fingerprint(con: duckdb.DuckDBPyConnection, families: dict[str, Family], annee: int, code: str) -> str:
+    """The year's staged and quarantined rows of every family and the reference tables (in sync): all the
+    attribution reads."""
+    digest = digest_of(annee, code)
+    staged = _existing(con, "staging")
+    sources = [(f"staging.{t.name}", f"SELECT * FROM staging.{t.name} WHERE annee_boite = {int(annee)}")
+               for f in families.values() for t in f.tables if t.name in staged]
+    if "lignes" in _existing(con, "quarantine"):
+        sources.append(("quarantine.lignes", f"SELECT * FROM quarantine.lignes WHERE annee_boite = {int(annee)}"))
+    sources += [(f"ref.{t}", f"SELECT * FROM ref.{t}") for t in sorted(_existing(con, "ref"))]
+    add_rows(digest, con, sources)
+    return digest.hexdigest()
+
+
 def build_mesures_rejets_asset(families: dict[str, Family]):
+    version = code_version(FOLDER / FIELDS_SCRIPT, FOLDER / SCRIPT, SQL_DIR / "sql.py", SQL_DIR / "rejets.py")
+
     @asset(
         key=AssetKey(["marts", "mesures_rejets"]),
         group_name="marts",
@@ -71,7 +89,7 @@ def build_mesures_rejets_asset(families: dict[str, Family]):
         deps=[AssetKey(["staging", f]) for f in families],
         kinds={"duckdb", "sql"},
         owners=["team:evaluation"],
-        code_version=code_version(FOLDER / FIELDS_SCRIPT, FOLDER / SCRIPT, SQL_DIR / "sql.py", SQL_DIR / "rejets.py"),
+        code_version=version,
         description="Effet des lignes en quarantaine sur les mesures (marts.mesures_rejets) : pour chaque mesure, "
                     "périmètre et clé, le nombre de lignes rejetées qui l'auraient alimentée et, pour l'argent, leur "
                     "montant ; et, pour chaque ligne reçue (retenue ou rejetée), les mesures qu'elle alimente "
@@ -81,14 +99,24 @@ def build_mesures_rejets_asset(families: dict[str, Family]):
         annee = int(context.partition_key)
         with entrepot.get_connection() as con:
             sync_reference_tables(con, parametres.config, parametres.territoires(log=lambda m: say(context, m)))
-            compute_rejets(con, families, annee)
-            impact = con.execute("SELECT code_mesure, perimetre, cle, lignes_rejetees, montant_rejete "
-                                 "FROM marts.mesures_rejets WHERE annee = ? ORDER BY code_mesure, perimetre, cle",
-                                 [annee]).df()
-        say(context, f"marts/mesures_rejets {annee} : {len(impact)} mesures touchées par des lignes rejetées")
+            fingerprint = inputs_fingerprint(con, families, annee, version)
+            last = reusable(con, ETAPE, annee, fingerprint)
+            if last is None:
+                compute_rejets(con, families, annee)
+                impact = con.execute("SELECT code_mesure, perimetre, cle, lignes_rejetees, montant_rejete "
+                                     "FROM marts.mesures_rejets WHERE annee = ? ORDER BY code_mesure, perimetre, cle",
+                                     [annee]).df()
+                facts: dict = {"dagster/row_count": len(impact),
+                         "apercu": impact.head(20).to_markdown(index=False) if len(impact) else "_aucune_"}
+                record(con, ETAPE, annee, fingerprint, context.run_id,
+                       {f"marts.{t}": f"SELECT count(*) FROM marts.{t} WHERE annee = {annee}"
+                        for t in ("mesures_rejets", "lignes_mesures")}, facts)
+            else:
+                facts = last.metadonnees
+        say(context, f"marts/mesures_rejets {annee} : {facts['dagster/row_count']} mesures touchées par des lignes "
+                     "rejetées" + ("" if last is None else f" (repris du run {last.run_id}, mêmes lignes)"))
         return MaterializeResult(metadata={
-            "dagster/row_count": len(impact),
-            "apercu": MetadataValue.md(impact.head(20).to_markdown(index=False) if len(impact) else "_aucune_"),
-        })
+            "dagster/row_count": facts["dagster/row_count"], "apercu": MetadataValue.md(facts["apercu"]),
+            "calcul": "exécuté" if last is None else taken_from(last)})
 
     return mesures_rejets

@@ -14,6 +14,7 @@ from assets.publication.vues import publish_views
 from pipelines.common import code_version
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
+from pipelines.reprise import record, reusable, taken_from
 from pipelines.resources import BilanSettings
 from pipelines.warehouse import table_schema
 
@@ -48,16 +49,18 @@ def build_publication_asset(marts: tuple[Mart, ...]):
         secret = parametres.config.settings.secret_statistique
         thresholds = {"seuil_effectif": secret.effectif_minimal, "seuil_denominateur": secret.denominateur_minimal}
         with entrepot.get_connection() as con:
+            # the ledger of earlier versions, before `journal.calculs`
+            con.execute("DROP TABLE IF EXISTS publication.calculs_publication")
             fingerprint = reprise.inputs_fingerprint(con, annee, thresholds, CODE_VERSION)
-            last = reprise.reusable(con, annee, fingerprint)
+            last = reusable(con, reprise.ETAPE, annee, fingerprint)
             if last is not None:
                 views = publish_views(con)
                 schema = table_schema(con, "publication.mesures")
-                say(context, f"publication {annee} : mêmes entrées que le run {last['run_id']}, tables reprises "
+                say(context, f"publication {annee} : mêmes entrées que le run {last.run_id}, tables reprises "
                              "telles quelles (rien à recalculer)")
                 return MaterializeResult(metadata={
-                    **last["metadonnees"], "dagster/column_schema": schema, "vues": ", ".join(views),
-                    "calcul": f"repris du run {last['run_id']} (mêmes entrées, même code)"})
+                    **last.metadonnees, "dagster/column_schema": schema, "vues": ", ".join(views),
+                    "calcul": taken_from(last)})
             tables = published_tables(con, annee, CohortColumns.of(parametres.config.vocabulaire),
                                       secret.effectif_minimal, secret.denominateur_minimal)
             write_year(con, tables, annee)
@@ -70,7 +73,8 @@ def build_publication_asset(marts: tuple[Mart, ...]):
                 **{f"lignes/{name}": len(frame) for name, frame in tables.items()},
                 "cellules_sous_le_seuil": int(hidden.get("primaire", 0)),
                 "cellules_secret_secondaire": int(hidden.get("secondaire", 0)), **thresholds}
-            reprise.record(con, annee, fingerprint, context.run.run_id, metadata)
+            record(con, reprise.ETAPE, annee, fingerprint, context.run.run_id, reprise.outputs(tables, annee),
+                   metadata)
         say(context, f"publication {annee} : {len(tables)} tables, {hidden.get('primaire', 0)} cellules sous le seuil, "
                      f"{hidden.get('secondaire', 0)} masquées en secret secondaire")
         return MaterializeResult(metadata={**metadata, "dagster/column_schema": schema, "vues": ", ".join(views),

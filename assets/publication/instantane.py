@@ -10,12 +10,10 @@ from pathlib import Path
 
 import duckdb
 
-from assets.publication.reprise import LEDGER as COMPUTATIONS
 from pipelines.common import folder_to_publish
 
-# written by the bilan step, the delivery and publication/tableaux: records of what was published and computed,
-# not inputs of a bilan
-LEDGERS = {"bilans_publies", "diffusions", COMPUTATIONS}
+# written by the bilan step and the delivery: records of what was published, not inputs of a bilan
+LEDGERS = {"bilans_publies", "diffusions"}
 
 
 def snapshot_path(snapshot_dir: Path, annee: int) -> Path:

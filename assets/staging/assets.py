@@ -6,11 +6,20 @@ from dagster_duckdb import DuckDBResource
 
 from assets.staging.contract import SQL_TYPES
 from assets.staging.family import Context, Family
-from assets.staging.load import prepare_family, staging_inputs, write_family, write_programmation_snapshot
+from assets.staging.load import (
+    StagingSummary,
+    inputs_fingerprint,
+    outputs,
+    prepare_family,
+    staging_inputs,
+    write_family,
+    write_programmation_snapshot,
+)
 from checks import staging as staging_checks
 from checks.registry import Registre
 from pipelines.logging import progress_logger, say
 from pipelines.partitions import annee_partitions
+from pipelines.reprise import record, reusable, taken_from
 from pipelines.resources import BilanSettings
 
 
@@ -37,6 +46,22 @@ def validation_contexts(parametres: BilanSettings, annee: int, log=print) -> dic
     }
 
 
+def _facts(family: Family, summary: StagingSummary, by_rule: list[tuple[str, int]]) -> dict:
+    """What the step says of a family's year, as JSON: its metadata, kept in the ledger for a run that reuses it."""
+    q = summary.quality
+    return {
+        "dagster/row_count": summary.rows_kept,
+        "lignes_lues": summary.rows_read,
+        "lignes_retenues": summary.rows_kept,
+        "lignes_quarantaine": summary.rows_quarantined,
+        "fichiers": (q[["territoire", "fichier", "version", "statut", "lignes_lues", "lignes_retenues",
+                        "lignes_quarantaine"]].to_markdown(index=False) if len(q) else "_aucun fichier_"),
+        "sha256": {f: s for f, s in zip(q["fichier"], q["sha256"])},
+        "problemes_par_regle": "\n".join(f"- `{r}` ({family.describe(r)}) : {n}" for r, n in by_rule) or "aucun",
+        **{f"table/{name}": n for name, n in summary.tables.items()},
+    }
+
+
 def build_staging_asset(family: Family, registre: Registre):
     key = AssetKey(["staging", family.name])
 
@@ -57,39 +82,43 @@ def build_staging_asset(family: Family, registre: Registre):
     )
     def _staging(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
+        etape = f"staging/{family.name}"
         contexts = validation_contexts(parametres, annee, log=lambda m: say(context, m))
         # the warehouse is open only to read what parsing needs, then to write: never while files are parsed
         with entrepot.get_connection() as con:
             inputs = staging_inputs(con, family, annee, list(contexts))
-        # a line per file goes to the console only: thousands of files make as many events in the run's log, and
-        # the step's metadata lists every file with its counts
-        prepared = prepare_family(family, annee, contexts, inputs, context.run_id, parametres.cache_dir,
-                                  log=lambda m: say(context, m), detail=progress_logger.info)
+            fingerprint = inputs_fingerprint(family, annee, contexts, inputs)
+            last = reusable(con, etape, annee, fingerprint)
+        if last is None:
+            # a line per file goes to the console only: thousands of files make as many events in the run's log,
+            # and the step's metadata lists every file with its counts
+            prepared = prepare_family(family, annee, contexts, inputs, context.run_id, parametres.cache_dir,
+                                      log=lambda m: say(context, m), detail=progress_logger.info)
         with entrepot.get_connection() as con:
-            summary = write_family(con, prepared)
+            if last is None:
+                summary = write_family(con, prepared)
+                by_rule = con.execute("SELECT regle, count(*) FROM quarantine.erreurs WHERE famille = ? AND "
+                                      "annee_boite = ? GROUP BY regle ORDER BY 2 DESC",
+                                      [family.name, annee]).fetchall()
+                facts = _facts(family, summary, by_rule)
+                record(con, etape, annee, fingerprint, context.run_id, outputs(family, annee), facts)
+            else:
+                facts = last.metadonnees
             if family.name == "programmation":
                 # `bilan verifier` reads the known programming from this snapshot, never from the warehouse a run
                 # may be writing
                 write_programmation_snapshot(con, parametres.snapshot_dir)
             checks = staging_checks.evaluate(con, family, key, annee, context.run_id, registre, list(contexts))
-            by_rule = con.execute("SELECT regle, count(*) FROM quarantine.erreurs WHERE famille = ? "
-                                  "AND annee_boite = ? GROUP BY regle ORDER BY 2 DESC", [family.name, annee]).fetchall()
-        q = summary.quality
-        say(context, f"staging/{family.name} {annee} : {summary.rows_read} lignes lues, {summary.rows_kept} retenues, "
-                     f"{summary.rows_quarantined} en quarantaine")
+        how = "lues" if last is None else f"reprises du run {last.run_id} (mêmes fichiers, même contrat)"
+        say(context, f"staging/{family.name} {annee} : {facts['lignes_lues']} lignes {how}, "
+                     f"{facts['lignes_retenues']} retenues, {facts['lignes_quarantaine']} en quarantaine")
         return MaterializeResult(
             metadata={
-                "dagster/row_count": summary.rows_kept,
-                "lignes_lues": summary.rows_read,
-                "lignes_retenues": summary.rows_kept,
-                "lignes_quarantaine": summary.rows_quarantined,
-                "fichiers": MetadataValue.md(q[["territoire", "fichier", "version", "statut", "lignes_lues",
-                                                "lignes_retenues", "lignes_quarantaine"]].to_markdown(index=False)
-                                             if len(q) else "_aucun fichier_"),
-                "sha256": MetadataValue.json({f: s for f, s in zip(q["fichier"], q["sha256"])}),
-                "problemes_par_regle": MetadataValue.md(
-                    "\n".join(f"- `{r}` ({family.describe(r)}) : {n}" for r, n in by_rule) or "aucun"),
-                **{f"table/{name}": n for name, n in summary.tables.items()},
+                **{k: v for k, v in facts.items() if k not in ("fichiers", "sha256", "problemes_par_regle")},
+                "fichiers": MetadataValue.md(facts["fichiers"]),
+                "sha256": MetadataValue.json(facts["sha256"]),
+                "problemes_par_regle": MetadataValue.md(facts["problemes_par_regle"]),
+                "calcul": "exécuté" if last is None else taken_from(last),
             },
             check_results=checks,
         )

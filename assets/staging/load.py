@@ -19,6 +19,8 @@ from assets.staging.contract import AVERTISSEMENT, FILE_COLUMN, HASH_COLUMN, SQL
 from assets.staging.family import Context, Family, Lot, MappedFile, read_mapped, validate_lot, with_provenance
 from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible
 from pipelines.common import write_atomic
+from pipelines.config import Catalogue, Referentiel
+from pipelines.reprise import digest_of
 from pipelines.warehouse import insert_frame, transaction
 
 PROVENANCE_SQL = "fichier VARCHAR, fichier_sha256 VARCHAR, feuille VARCHAR, ligne INTEGER, run_id VARCHAR"
@@ -190,6 +192,39 @@ def staging_inputs(con: duckdb.DuckDBPyConnection, family: Family, annee: int,
     programmation = ({t: known_programmation(con, t) for t in territoires}
                      if "programmation" in family.depends_on else {})
     return StagingInputs(active_deposits(con, family.name, annee), programmation)
+
+
+def inputs_fingerprint(family: Family, annee: int, contexts: dict[str, Context], inputs: StagingInputs) -> str:
+    """What a family's year is staged from: its active files (content hashes, in deposit order), the programming
+    its rules read, each territory's configuration, referential and catalogue, and what a file's read depends on
+    (`Context.fingerprint`: the family's code version, the limits, the pseudonymisation key)."""
+    first = next(iter(contexts.values()))
+    digest = digest_of(
+        family.name, annee, first.fingerprint(family), first.tolerance_ratio,
+        [[d["territoire"], d["nom_fichier"], d["version"], d["sha256"]] for d in inputs.deposits
+         if d["territoire"] in contexts])
+    referentiels: dict[str, Referentiel] = {}
+    catalogues: dict[str, Catalogue] = {}
+    for code, ctx in sorted(contexts.items()):
+        digest.update(ctx.territoire.model_dump_json().encode())
+        referentiels.setdefault(ctx.referentiel.code, ctx.referentiel)
+        catalogues.setdefault(ctx.catalogue.code, ctx.catalogue)
+        known = inputs.programmation.get(code)
+        if known is not None:
+            digest.update(f"{code}|{len(known)}|{int(pd.util.hash_pandas_object(known, index=False).sum())}".encode())
+    for model in [*(referentiels[c] for c in sorted(referentiels)), *(catalogues[c] for c in sorted(catalogues))]:
+        digest.update(model.model_dump_json().encode())
+    return digest.hexdigest()
+
+
+def outputs(family: Family, annee: int) -> dict[str, str]:
+    """The family's rows of the year in every table staging writes: what a reuse must still find."""
+    year = int(annee)
+    mine = f"famille = '{family.name}' AND annee_boite = {year}"
+    return {**{f"staging.{t.name}": f"SELECT count(*) FROM staging.{t.name} WHERE annee_boite = {year}"
+               for t in family.tables},
+            **{f"{table}": f"SELECT count(*) FROM {table} WHERE {mine}"
+               for table in ("quarantine.lignes", "quarantine.erreurs", "staging.qualite_fichiers")}}
 
 
 def prepare_family(family: Family, annee: int, contexts: dict[str, Context], inputs: StagingInputs, run_id: str,

@@ -1,0 +1,82 @@
+"""A step computes again only when what it computes from changed.
+
+A rerun of a year that changed nothing used to redo every step: read every file again (from the read cache),
+validate every row, audit the secrecy of every cell, write every workbook. Each step that can say what its result
+is made of computes a fingerprint of it (the rows it reads, as counts and sums of row hashes computed in DuckDB;
+its parameters; its code version) and keeps it in a ledger, `journal.calculs`, with the run that computed the
+result, the row counts of the tables it wrote (`sorties`) and its metadata. The same fingerprint, and each of those
+tables still holding as many rows, mean the result is there: the step takes it as it is and says from which run.
+
+The ledger is never an input: no fingerprint reads the `journal` schema, and the render snapshot holds only the
+`publication` schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+import duckdb
+
+LEDGER_DDL = ("CREATE SCHEMA IF NOT EXISTS journal; CREATE TABLE IF NOT EXISTS journal.calculs (etape VARCHAR, "
+              "annee INTEGER, empreinte VARCHAR, run_id VARCHAR, calcule_le TIMESTAMP, sorties JSON, "
+              "metadonnees JSON)")
+
+
+def digest_of(*parts: object) -> hashlib._Hash:
+    """A running SHA-256 started from JSON-serialisable parts (parameters, code versions, file lists)."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode())
+
+
+def add_rows(digest: hashlib._Hash, con: duckdb.DuckDBPyConnection, sources: list[tuple[str, str]]) -> None:
+    """Each source (name, SELECT) as its row count and the sum of its rows' hashes: independent of row order, and
+    computed by DuckDB without a row leaving it."""
+    for name, sql in sources:
+        count, total = con.execute(f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM ({sql}) t").fetchall()[0]
+        digest.update(f"{name}|{count}|{total}".encode())
+
+
+@dataclass(frozen=True)
+class Reprise:
+    run_id: str            # the run that computed the result taken as it is
+    metadonnees: dict      # what that run said of it
+
+
+def _counts(con: duckdb.DuckDBPyConnection, outputs: dict[str, str]) -> dict[str, int]:
+    return {name: int(con.execute(sql).fetchall()[0][0]) for name, sql in outputs.items()}
+
+
+def reusable(con: duckdb.DuckDBPyConnection, etape: str, annee: int, fingerprint: str) -> Reprise | None:
+    """The step's last result for the year when it had this fingerprint and its tables still hold as many rows as
+    it wrote; None otherwise (never computed, inputs or code changed, a table emptied or dropped since)."""
+    con.execute(LEDGER_DDL)
+    last = con.execute("SELECT empreinte, run_id, sorties, metadonnees FROM journal.calculs WHERE etape = ? AND "
+                       "annee = ? ORDER BY calcule_le DESC LIMIT 1", [etape, annee]).fetchall()
+    if not last or last[0][0] != fingerprint:
+        return None
+    written = json.loads(last[0][2])
+    try:
+        now = _counts(con, {name: sql for name, (sql, _) in written.items()})
+    except duckdb.CatalogException:  # a table it wrote is gone
+        return None
+    if any(now[name] != rows for name, (_, rows) in written.items()):
+        return None
+    return Reprise(run_id=last[0][1], metadonnees=json.loads(last[0][3]))
+
+
+def record(con: duckdb.DuckDBPyConnection, etape: str, annee: int, fingerprint: str, run_id: str,
+           outputs: dict[str, str], metadata: dict) -> None:
+    """What the step just computed: its fingerprint, and for each table it wrote (name → `SELECT count(*)` of the
+    year's rows) the rows it holds now."""
+    con.execute(LEDGER_DDL)
+    written = {name: (sql, rows) for (name, sql), rows in zip(outputs.items(), _counts(con, outputs).values())}
+    con.execute("DELETE FROM journal.calculs WHERE etape = ? AND annee = ?", [etape, annee])
+    con.execute("INSERT INTO journal.calculs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [etape, annee, fingerprint, run_id, dt.datetime.now(), json.dumps(written, ensure_ascii=False),
+                 json.dumps(metadata, ensure_ascii=False, default=str)])
+
+
+def taken_from(reprise: Reprise) -> str:
+    """What the step's metadata says of a result taken as it is."""
+    return f"repris du run {reprise.run_id} (mêmes entrées, même code)"
