@@ -3,6 +3,8 @@ what to do, and for a rejected row the figures of the bilan it would have change
 the figures they fed, also for a file without any problem), ready to send back; and the list of expected files not
 received, per partner. Which figure a row feeds is read from publication.lignes_mesures (assets/marts/rejets.py)."""
 
+import hashlib
+import re
 from pathlib import Path
 
 import duckdb
@@ -19,6 +21,19 @@ from pipelines.partitions import annee_partitions
 from pipelines.reprise import digest_of
 from pipelines.resources import BilanSettings
 from pipelines.warehouse import insert_frame
+
+# a deposited file's own name, when it is safe as a file name anywhere (Windows included): the partner finds it
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,199}")
+
+
+def feedback_name(fichier: str) -> str:
+    """The workbook answering one deposited file: its full name, extension included, so that two files of one box
+    never share a workbook (`x.csv` and `x.xlsx`; `a_b.csv` and `a-b.csv`). A name unsafe as a file name gets a
+    readable form and a short hash of the whole name, unique all the same."""
+    if SAFE_NAME.fullmatch(fichier) and not fichier.endswith((".", " ")):
+        return f"retour_{fichier}.xlsx"
+    return f"retour_{slug(fichier)[:150]}-{hashlib.sha256(fichier.encode()).hexdigest()[:12]}.xlsx"
+
 
 WIDE_COLUMNS = ("Problème", "Que faire", "Message", "Chiffres que la ligne aurait modifiés", "Chiffre")
 FEEDBACK_VERSION = code_version(Path(__file__))
@@ -171,7 +186,7 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
                 "Codes QPV": (["Code QPV 2024", "Nom", "Communes (INSEE)"], qpv_rows),
             }
             title = f"Retour sur {fichier} — {territoire.nom_court} {annee}"
-            path = folder / territoire.code / f"retour_{slug(fichier.rsplit('.', 1)[0])}.xlsx"
+            path = folder / territoire.code / feedback_name(fichier)
             fingerprint = digest_of(FEEDBACK_VERSION, title, sheets).hexdigest()
             # relative to the output folder: a copied or moved output keeps its ledger
             chemin = path.relative_to(parametres.output_dir).as_posix()
@@ -189,6 +204,11 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
     write_atomic(summary_path, _xlsx({"Fichiers manquants": (["Territoire", "Famille", "Partenaire ou remarque"],
                                                              missing_rows)}, f"Fichiers attendus non reçus {annee}"),
                  mode=0o644)
+    # a workbook whose file is no longer in the box (or was named otherwise by an earlier version) would answer a
+    # deposit that no longer stands
+    kept = set(written)
+    for stale in sorted(p for p in folder.glob("*/retour_*.xlsx") if p not in kept):
+        stale.unlink(missing_ok=True)
     con.execute("DELETE FROM journal.retours_ecrits WHERE annee = ?", [annee])
     insert_frame(con, "journal.retours_ecrits", pd.DataFrame(
         {"annee": annee, "chemin": list(fingerprints), "empreinte": list(fingerprints.values()), "run_id": run_id},

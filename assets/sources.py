@@ -19,9 +19,10 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from dagster_duckdb import DuckDBResource
 
 from assets.staging.family import Family
+from assets.staging.reading import refusal_before_archiving
 from assets.staging.registry import family_of
 from pipelines.common import sha256_of, write_atomic
-from pipelines.config import Territoire
+from pipelines.config import Limites, Territoire
 from pipelines.logging import say
 from pipelines.partitions import annee_partitions
 from pipelines.resources import BilanSettings
@@ -42,6 +43,11 @@ class Deposit:
     chemin_archive: str
     version: int = 0
     nouveau: bool = False
+    # when the file was put in the inbox (its modification time; a download: when it was fetched): the date the
+    # bilan's data stop at, the same for every run that reads this version
+    depose_le: dt.datetime | None = None
+    # refused on its size or its workbook's directory before archiving: the reason, and no copy in the archive
+    refus: str | None = None
 
 
 
@@ -154,20 +160,35 @@ def archive_target(archive_dir: Path, digest: str, suffix: str) -> Path:
     return archive_dir / digest[:2] / f"{digest}{suffix.lower()}"
 
 
-def archive_file(archive_dir: Path, path: Path) -> tuple[str, int, Path]:
+@dataclass(frozen=True)
+class Archived:
+    sha256: str
+    taille: int
+    chemin: Path | None     # None: refused before archiving, never copied
+    depose_le: dt.datetime
+    refus: str | None = None
+
+
+def archive_file(archive_dir: Path, path: Path, limites: Limites | None = None) -> Archived:
     """A deposited file archived by content. It is hashed first, without writing anything: a file already archived
     (every file of a rerun) is read once and never copied. A new one is then copied and hashed again as it is
-    copied, and that second hash is the one kept: the file may have changed in between."""
+    copied, and that second hash is the one kept: the file may have changed in between. A file refused on its size
+    or its workbook's directory (`limites`) is hashed and never copied."""
     with _open_regular(path) as handle:
+        info = os.fstat(handle.fileno())
+        deposited = dt.datetime.fromtimestamp(info.st_mtime)
+        refus = refusal_before_archiving(handle, info.st_size, path.suffix, limites or Limites(), path.name)
         digest, size = hashlib.sha256(), 0
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
             size += len(chunk)
+    if refus is not None:
+        return Archived(digest.hexdigest(), size, None, deposited, refus)
     target = archive_target(archive_dir, digest.hexdigest(), path.suffix)
     if target.is_file():
-        return digest.hexdigest(), size, target
+        return Archived(digest.hexdigest(), size, target, deposited)
     with _open_regular(path) as handle:
-        return archive_stream(archive_dir, handle, path.suffix)
+        return Archived(*archive_stream(archive_dir, handle, path.suffix), deposited)
 
 
 def _download(url: str, timeout: float) -> bytes:
@@ -177,8 +198,10 @@ def _download(url: str, timeout: float) -> bytes:
 
 
 def collect(famille: str, annee: int, territoires: list[Territoire], racine: Path, archive_dir: Path,
-            log=print, timeout: float = 30, families: dict[str, Family] | None = None) -> list[Deposit]:
-    """Every file of `famille` for `annee`, from every territory's inbox and HTTP sources, archived."""
+            log=print, timeout: float = 30, families: dict[str, Family] | None = None,
+            limites: Limites | None = None) -> list[Deposit]:
+    """Every file of `famille` for `annee`, from every territory's inbox and HTTP sources, archived (but for those
+    refused on their size or structure before archiving, `limites`)."""
     deposits = []
     for territoire in territoires:
         for path in inbox_files(racine, territoire.code, annee):
@@ -186,12 +209,13 @@ def collect(famille: str, annee: int, territoires: list[Territoire], racine: Pat
             if fam is None or fam.name != famille:
                 continue
             try:
-                digest, size, stored = archive_file(archive_dir, path)
+                kept = archive_file(archive_dir, path, limites)
             except OSError as exc:
                 log(f"{territoire.code}/{annee} : {path.name} non archivé ({exc})")
                 continue
-            deposits.append(Deposit(territoire.code, annee, famille, path.name, digest, size, "boite",
-                                    str(stored)))
+            deposits.append(Deposit(territoire.code, annee, famille, path.name, kept.sha256, kept.taille, "boite",
+                                    str(kept.chemin) if kept.chemin else "", depose_le=kept.depose_le,
+                                    refus=kept.refus))
         for source in territoire.sources_http:
             if source.famille != famille or (source.annees and annee not in source.annees):
                 continue
@@ -204,7 +228,7 @@ def collect(famille: str, annee: int, territoires: list[Territoire], racine: Pat
                 continue
             digest, stored = archive_bytes(archive_dir, data, Path(source.nom_fichier).suffix)
             deposits.append(Deposit(territoire.code, annee, famille, source.nom_fichier, digest, len(data),
-                                    source.url, str(stored)))
+                                    source.url, str(stored), depose_le=dt.datetime.now()))
     return deposits
 
 
@@ -216,6 +240,8 @@ CREATE TABLE IF NOT EXISTS archive.depots (
     premier_vu_le TIMESTAMP, dernier_vu_le TIMESTAMP, run_id VARCHAR, actif BOOLEAN,
     PRIMARY KEY (territoire, annee, famille, nom_fichier, version)
 );
+ALTER TABLE archive.depots ADD COLUMN IF NOT EXISTS depose_le TIMESTAMP;
+ALTER TABLE archive.depots ADD COLUMN IF NOT EXISTS refus VARCHAR;
 """
 
 
@@ -241,7 +267,7 @@ def record(con: duckdb.DuckDBPyConnection, famille: str, annee: int, deposits: l
             d.version, d.nouveau = (last[0] + 1 if last else 1), True
             latest[(d.territoire, d.nom_fichier)] = (d.version, d.sha256, d.chemin_archive, d.taille)
             new_rows.append([d.territoire, annee, famille, d.nom_fichier, d.version, d.sha256, d.taille, d.origine,
-                             d.chemin_archive, now, now, run_id, True])
+                             d.chemin_archive, now, now, run_id, True, d.depose_le or now, d.refus])
             continue
         else:
             d.version = last[0]
@@ -259,7 +285,7 @@ def record(con: duckdb.DuckDBPyConnection, famille: str, annee: int, deposits: l
         if new_rows:
             insert_frame(con, "archive.depots", pd.DataFrame(new_rows, columns=[
                 "territoire", "annee", "famille", "nom_fichier", "version", "sha256", "taille", "origine",
-                "chemin_archive", "premier_vu_le", "dernier_vu_le", "run_id", "actif"]))
+                "chemin_archive", "premier_vu_le", "dernier_vu_le", "run_id", "actif", "depose_le", "refus"]))
     return [d for d in deposits if d.sha256]
 
 
@@ -267,10 +293,10 @@ def active_deposits(con: duckdb.DuckDBPyConnection, famille: str, annee: int) ->
     """The active files of a family and year, in deposit order (a later file replaces an earlier one)."""
     con.execute(ARCHIVE_DDL)
     rows = con.execute(
-        "SELECT territoire, nom_fichier, version, sha256, chemin_archive, premier_vu_le FROM archive.depots "
+        "SELECT territoire, nom_fichier, version, sha256, chemin_archive, premier_vu_le, refus FROM archive.depots "
         "WHERE famille = ? AND annee = ? AND actif ORDER BY territoire, premier_vu_le, nom_fichier",
         [famille, annee]).fetchall()
-    keys = ["territoire", "nom_fichier", "version", "sha256", "chemin_archive", "premier_vu_le"]
+    keys = ["territoire", "nom_fichier", "version", "sha256", "chemin_archive", "premier_vu_le", "refus"]
     return [dict(zip(keys, r)) for r in rows]
 
 
@@ -294,7 +320,8 @@ def build_source_asset(famille: str, families: dict[str, Family]):
         annee = int(context.partition_key)
         territoires = parametres.territoires(log=lambda m: say(context, m))
         deposits = collect(famille, annee, territoires, parametres.data_root, parametres.archive_dir,
-                           log=lambda m: say(context, m), families=families)
+                           log=lambda m: say(context, m), families=families,
+                           limites=parametres.config.settings.limites)
         with entrepot.get_connection() as con:
             deposits = record(con, famille, annee, deposits, context.run_id)
         new = [d for d in deposits if d.nouveau]

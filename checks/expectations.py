@@ -103,8 +103,10 @@ def suites(vocabulaire: Vocabulaire, annee: int, registre: Registre) -> dict[str
     """table → its suite for the year, from the registry's expectations."""
     out: dict[str, Suite] = {}
     for c in registre.expectations():
+        # in a fixed order: GE lists failing rows in the frame's order, and a table built by a parallel GROUP BY
+        # comes out in another order at each run (the details, and so the bilan's content, would change with it)
         suite = out.setdefault(c.table, Suite(c.table, c.actif, f"SELECT * FROM {c.table} WHERE {c.year_column} = "
-                                              f"{int(annee)}", []))
+                                              f"{int(annee)} ORDER BY ALL", []))
         suite.expects.append(Expect(c, _attente(c).resolved_kwargs(vocabulaire, annee)))
     return out
 

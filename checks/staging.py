@@ -47,7 +47,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, family: Family, key: AssetKey, anne
         if not t.key:
             continue
         cols = ", ".join(t.key)
-        rows = con.execute(f"SELECT territoire, count(*), string_agg(cle, ' ; ') FROM ("
+        rows = con.execute(f"SELECT territoire, count(*), string_agg(cle, ' ; ' ORDER BY cle) FROM ("
                            f"SELECT territoire, concat_ws(' / ', {cols}) AS cle FROM staging.{t.name} "
                            f"WHERE annee_boite = ? GROUP BY territoire, {cols} HAVING count(*) > 1) GROUP BY ALL",
                            [annee]).fetchall()

@@ -84,8 +84,7 @@ class Limites(_Strict):
     xlsx_ratio_compression: float = Field(100, gt=1)
     lignes: int = Field(500_000, ge=1)
     colonnes: int = Field(300, ge=1)
-    # the CSV reader cannot hold a longer field (csv.field_size_limit)
-    longueur_cellule: int = Field(32_767, ge=1, le=131_072)
+    longueur_cellule: int = Field(32_767, ge=1)
 
 
 class EntrepotReglages(_Strict):
@@ -97,11 +96,17 @@ class EntrepotReglages(_Strict):
 class Rendu(_Strict):
     """How the bilans are rendered: territories go to the render steps in batches (one Chromium per batch); with
     Dagster's multiprocess executor (`bilan run --processus N`, job `bilans_en_parallele`) the batches run side by
-    side, each in its own process."""
+    side, each in its own process. And how much of a long list the bilan's body shows."""
 
     territoires_par_lot: int = Field(25, ge=1)
     # at least this many batches when there are enough territories: every process gets work on a small run too
     lots_minimum: int = Field(2, ge=1)
+    # the bilan's body never grows with the partners' files: past these caps, the first items in an order the bilan
+    # names and « … et N autres (voir l'annexe XLSX) » (reports/plafonds.py); the XLSX annex keeps every row
+    elements_par_graphique: int = Field(30, ge=1)   # bars, lines or points of a chart
+    lignes_par_tableau: int = Field(60, ge=1)       # rows of a table
+    colonnes_par_tableau: int = Field(8, ge=1)      # items set side by side as columns (the landlords by axis)
+    elements_par_liste: int = Field(20, ge=1)       # items listed in a sentence or a cell (an alert's, a check's)
 
 
 class Seuils(_Strict):

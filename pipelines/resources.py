@@ -11,7 +11,7 @@ from dagster import ConfigurableResource
 from dagster_duckdb import DuckDBResource
 
 from pipelines.config import PROJECT_ROOT, ProjectConfig
-from pipelines.pseudonymisation import Pseudonymiser, from_environment, in_production
+from pipelines.pseudonymisation import Pseudonymiser, from_environment
 from pipelines.reference import ReferenceGeographie, load_reference
 from pipelines.verrou import acquire, release
 
@@ -80,21 +80,23 @@ class BilanSettings(ConfigurableResource):
         return list(territoires.values())
 
     def setup_for_execution(self, context) -> None:
-        # a production run (UI, schedule, sensor) stops before touching the inbox when its key is not right
-        if in_production():
-            self.pseudonymiser()
+        # a run (UI, schedule, sensor, `bilan run`) and a sensor or schedule tick stop here, before touching the
+        # inbox, on an unknown BILAN_ENVIRONNEMENT or a key that is not right, in any environment; the demo key is
+        # announced by the step that uses it
+        self.pseudonymiser(quiet=True)
 
-    def pseudonymiser(self) -> Pseudonymiser:
-        """Raises CleInvalide (French message) when the key is missing in production, unreadable or unsafe."""
+    def pseudonymiser(self, quiet: bool = False) -> Pseudonymiser:
+        """Raises CleInvalide (French message) when the key is missing in production, unreadable or unsafe, or
+        BILAN_ENVIRONNEMENT unknown. `quiet`: checks without announcing the demo key or warning."""
         names = self.config.settings.pseudonymisation
-        return _pseudonymiser(names.variable_cle, names.variable_fichier_cle,
+        return _pseudonymiser(names.variable_cle, names.variable_fichier_cle, quiet,
                               os.environ.get(names.variable_cle, ""), os.environ.get(names.variable_fichier_cle, ""),
                               os.environ.get("BILAN_ENVIRONNEMENT", ""))
 
 
-@lru_cache(maxsize=4)
-def _pseudonymiser(variable: str, file_variable: str, *_environment: str) -> Pseudonymiser:
-    return from_environment(variable, file_variable)
+@lru_cache(maxsize=8)
+def _pseudonymiser(variable: str, file_variable: str, quiet: bool, *_environment: str) -> Pseudonymiser:
+    return from_environment(variable, file_variable, quiet=quiet)
 
 
 class Entrepot(DuckDBResource):

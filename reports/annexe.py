@@ -91,6 +91,8 @@ UNIT_FORMATS: dict[str, tuple[int, str]] = {
 KIND_FORMATS: dict[str, tuple[int, str]] = {
     "i": (0, "#,##0"), "c": (0, "#,##0"), "y": (0, "0"), "e": (0, '#,##0 "€"'), "p": (1, "0.0"), "r": (3, "0.0%")}
 SECRET_HEADER = "Secret statistique (cellules non publiées)"
+EXCEL_DATA_ROWS = 1_048_575  # rows of an Excel sheet under its header
+RECORDS_PER_BLOCK = 50_000   # rows turned into Python objects at a time
 
 
 def unit_format(value: float, unite) -> tuple[int, str]:
@@ -114,9 +116,11 @@ def render_xlsx(data: BilanData) -> bytes:
     import xlsxwriter
 
     buffer = io.BytesIO()
-    # partner text is data, never a formula or a link: every string is written as a string cell
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                        "strings_to_numbers": False})
+    # partner text is data, never a formula or a link: every string is written as a string cell. Rows go to
+    # temporary files as they are written (a file at the row limit makes 1,6 million measures, which held in memory
+    # took the annex alone to gigabytes): written in order, each sheet's header first.
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False, "strings_to_numbers": False})
     book.set_properties({"title": f"Annexe du bilan {data.annee} — {data.territoire.nom}", "author": "bilan-quartiers",
                          "comments": f"run {data.run_id}, référentiel {data.referentiel_version}"})
     header = book.add_format({"bold": True, "bg_color": "#EEF3F8", "border": 1, "text_wrap": True, "valign": "top"})
@@ -148,27 +152,35 @@ def render_xlsx(data: BilanData) -> bytes:
         counts = [c for c in present if columns[c][1] == "c"]
         if counts:
             layout.append(("", SECRET_HEADER, "secret"))
-        widths = [len(h) for _, h, _ in layout]
-        records = frame[present].to_dict("records")
-        for i, row in enumerate(records, start=1):
+        table = frame[present]
+        # past the rows of an Excel sheet the table goes on in « Mesures (2) »…: xlsxwriter would drop them silently
+        for part, start in enumerate(range(0, max(len(table), 1), EXCEL_DATA_ROWS), start=1):
+            if part > 1:
+                sheet = book.add_worksheet(f"{sheet_name} ({part})")
+            for j, (_, title, _) in enumerate(layout):
+                sheet.write_string(0, j, title, header)
+            end = min(start + EXCEL_DATA_ROWS, len(table))
+            widths = [len(h) for _, h, _ in layout]
+            for block in range(start, end, RECORDS_PER_BLOCK):
+                records = table.iloc[block:min(block + RECORDS_PER_BLOCK, end)].to_dict("records")
+                for i, row in enumerate(records, start=block - start + 1):
+                    for j, (c, _, role) in enumerate(layout):
+                        if role == "secret":
+                            hidden = [f"{columns[k][0]} : {row[k]}" for k in counts
+                                      if not _missing(row[k]) and not str(row[k]).isdigit()]
+                            text = " ; ".join(hidden)
+                        elif role == "label":
+                            text = "" if _missing(row[c]) else labelled[c].get(str(row[c]), "")
+                        else:
+                            text = _write_value(sheet, i, j, row[c], columns[c][1], row.get("unite"), fmt)
+                        if text:
+                            sheet.write_string(i, j, text)
+                            widths[j] = max(widths[j], len(text))
             for j, (c, _, role) in enumerate(layout):
-                if role == "secret":
-                    hidden = [f"{columns[k][0]} : {row[k]}" for k in counts
-                              if not _missing(row[k]) and not str(row[k]).isdigit()]
-                    text = " ; ".join(hidden)
-                elif role == "label":
-                    text = "" if _missing(row[c]) else labelled[c].get(str(row[c]), "")
-                else:
-                    text = _write_value(sheet, i, j, row[c], columns[c][1], row.get("unite"), fmt)
-                if text:
-                    sheet.write_string(i, j, text)
-                    widths[j] = max(widths[j], len(text))
-        for j, (c, _, role) in enumerate(layout):
-            numeric = role == "value" and columns[c][1] not in ("t", "b")
-            sheet.set_column(j, j, 14 if numeric else min(max(widths[j], 8) + 2, 60))
-            sheet.write_string(0, j, layout[j][1], header)
-        sheet.freeze_panes(1, 0)
-        sheet.autofilter(0, 0, len(frame), len(layout) - 1)
+                numeric = role == "value" and columns[c][1] not in ("t", "b")
+                sheet.set_column(j, j, 14 if numeric else min(max(widths[j], 8) + 2, 60))
+            sheet.freeze_panes(1, 0)
+            sheet.autofilter(0, 0, end - start, len(layout) - 1)
     notes = book.add_worksheet("Méthode")
     for i, text in enumerate(sections.method_notes(data)):
         notes.write_string(i, 0, text)

@@ -20,6 +20,10 @@ from reports.statuts import NATURES, legende
 from reports.theme import OKABE_ITO
 
 WIDTH = 520
+# Altair refuses a DataFrame of more than 5 000 rows (MaxRowsError), a guard for a notebook's browser: here it would
+# stop a bilan. What bounds a chart is the sections' cap (reports/plafonds.py: a chart gets at most
+# `rendu.elements_par_graphique` items, aggregated before), not this check.
+alt.data_transformers.disable_max_rows()
 # Vega's default widths for labels no chart sets (reports/labels.py cuts them)
 AXIS_LIMIT, LEGEND_LIMIT = 180, 160
 

@@ -7,16 +7,18 @@ import pandas as pd
 
 from reports.data import BilanData
 from reports.format import NBSP, euros, nombre, signe
+from reports.plafonds import plafonner
 
 NON_RENSEIGNE = "non renseigné"
 
 
 def arrete_au(sources: pd.DataFrame, annee: int) -> str | None:
-    """The date the bilan's data stop at: the day the last file of the year's box was received (its first sight in
-    the archive), not the day the bilan was produced, so two runs on the same files show the same date."""
+    """The date the bilan's data stop at: the day the last file of the year's box was deposited (as the inbox
+    recorded it: the file's modification time), not the day a run first saw it nor the day the bilan was produced,
+    so any run on the same files shows the same date."""
     if sources.empty:
         return None
-    recus = sources.loc[sources["annee"] == annee, "premier_vu_le"].dropna()
+    recus = sources.loc[sources["annee"] == annee, "depose_le"].dropna()
     return None if recus.empty else pd.Timestamp(recus.max()).strftime("%d/%m/%Y")
 
 
@@ -92,15 +94,16 @@ def demande_accorde_verse(data: BilanData) -> dict:
                                                                  if not lg["a_verse"] and lg["accorde"]]}
 
 
-def conventions(data: BilanData) -> list[dict]:
+def conventions(data: BilanData) -> dict:
     """The CPO of the year's programming: reference, operator, objective, period and what they were granted this
-    year (measure prog.montant_cpo), largest first."""
+    year (measure prog.montant_cpo), largest first; past the cap, the largest ones."""
     granted = data.keyed("prog.montant_cpo")
     p = data.programmation
     if not granted or p.empty:
-        return []
+        return {"lignes": [], "plafond": None}
+    kept = plafonner(sorted(granted, key=lambda ref: (-granted[ref], ref)), data.rendu.lignes_par_tableau)
     titles = {o["code"]: o["intitule"] for a in data.axes for o in a["objectifs"]}
-    rows = p[p["reference_cpo"].isin(list(granted))].sort_values(["reference_cpo", "numero_dossier"])
+    rows = p[p["reference_cpo"].isin(kept.elements)].sort_values(["reference_cpo", "numero_dossier"])
     out = []
     for ref, c in rows.groupby("reference_cpo", sort=False):
         first = c.iloc[0]
@@ -109,7 +112,8 @@ def conventions(data: BilanData) -> list[dict]:
                     "objectif": titles.get(first["code_objectif"], first["code_objectif"]),
                     "periode": f"{int(debut)}-{int(fin)}" if pd.notna(debut) and pd.notna(fin) else NON_RENSEIGNE,
                     "montant": euros(granted[ref]), "valeur": granted[ref]})
-    return sorted(out, key=lambda r: (-r["valeur"], r["reference"]))
+    return {"lignes": sorted(out, key=lambda r: (-r["valeur"], r["reference"])),
+            "plafond": kept.resume("CPO", "aux crédits les plus élevés")}
 
 
 def tfpb_bailleurs_axes(data: BilanData) -> dict:
@@ -121,9 +125,12 @@ def tfpb_bailleurs_axes(data: BilanData) -> dict:
         return {"lignes": []}
     labels = data.vocabulaire.libelles("axes_tfpb")
     axes = [a for a in data.vocabulaire.codes("axes_tfpb") if any(k.endswith(f" · {a}") for k in cells)]
-    bailleurs = sorted({k.rsplit(" · ", 1)[0] for k in cells})
     par_bailleur = {c: data.keyed(c) for c in ("tfpb.valorise", "tfpb.logements", "tfpb.actions",
                                              "tfpb.abattement_par_logement", "tfpb.valorise_par_logement")}
+    # landlords are the columns: past the cap, those that valued the most, still in alphabetical order
+    kept = plafonner(sorted({k.rsplit(" · ", 1)[0] for k in cells}), data.rendu.colonnes_par_tableau,
+                     lambda b: -(par_bailleur["tfpb.valorise"].get(b) or 0))
+    bailleurs = kept.elements
     lignes = [{"bailleur": b,
                "cellules": [{"cle": f"{b} · {a}", "montant": euros(cells.get(f"{b} · {a}"))} for a in axes],
                "valorise": euros(par_bailleur["tfpb.valorise"].get(b)),
@@ -134,6 +141,8 @@ def tfpb_bailleurs_axes(data: BilanData) -> dict:
     per_axis = data.keyed("tfpb.valorise_axe")
     return {"lignes": lignes, "axes": [{"code": a, "libelle": labels.get(a, a), "montant": euros(per_axis.get(a))}
                                        for a in axes],
+            "plafond": kept.resume("bailleurs", "aux contreparties valorisées les plus élevées, par ordre "
+                                   "alphabétique"),
             "total": {"valorise": euros(data.m("tfpb.valorise")), "logements": nombre(data.m("tfpb.logements")),
                       "actions": nombre(data.m("tfpb.actions")),
                       "abattement_logement": euros(data.m("tfpb.abattement_par_logement")),

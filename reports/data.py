@@ -11,7 +11,7 @@ from functools import cached_property
 import duckdb
 import pandas as pd
 
-from pipelines.config import ProjectConfig, Territoire, Vocabulaire
+from pipelines.config import ProjectConfig, Rendu, Territoire, Vocabulaire
 
 
 @dataclass
@@ -44,6 +44,7 @@ class BilanData:
     glossaire: list[dict] = field(default_factory=list)   # config/glossaire.yaml, sorted
     regles: dict[str, str] = field(default_factory=dict)  # contract rule → its French description
     libelles_mesures: dict[str, str] = field(default_factory=dict)  # measure code → label (config/mesures.yaml)
+    rendu: Rendu = field(default_factory=Rendu)  # how much of a long list the body shows (reports/plafonds.py)
 
     def m(self, code: str, perimetre: str = "territoire", cle: str | None = None, before: bool = False):
         """A measure's published value (the first row of its code, perimeter and key; None when hidden or absent)."""
@@ -162,7 +163,7 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
             con, "publication", "fichiers_manquants", "SELECT famille, attendu FROM publication.fichiers_manquants "
             "WHERE territoire = ? AND annee = ? ORDER BY rang", [t, a]).itertuples(index=False)],
         sources=_df(con, "publication", "sources", "SELECT famille, annee, nom_fichier, version, sha256, origine, "
-                    "premier_vu_le FROM publication.sources WHERE territoire = ? AND annee <= ? AND actif "
+                    "depose_le FROM publication.sources WHERE territoire = ? AND annee <= ? AND actif "
                     "ORDER BY annee, famille, nom_fichier", [t, a]),
         qpv=pd.DataFrame([{"code_qpv": q.code, "nom_qpv": q.nom, "population": q.population,
                            "communes": q.communes} for q in territoire.qpv]),
@@ -174,6 +175,7 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
                    "ORDER BY ALL", [t, a]),
         secret=config.settings.secret_statistique.model_dump(),
         seuils=config.settings.seuils.model_dump(),
+        rendu=config.settings.rendu,
         vocabulaire=config.vocabulaire,
         glossaire=[s.model_dump() for s in config.glossaire.tries()],
         regles={code: r.description for f in config.contrats.familles for code, r in config.contrats.regles(f).items()},

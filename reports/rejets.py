@@ -10,6 +10,7 @@ import pandas as pd
 
 from reports.data import BilanData
 from reports.format import euros, nombre
+from reports.plafonds import plafonner, plafonner_texte
 
 ALERTES_TFPB = "tfpb.alertes_couverture"
 
@@ -135,16 +136,21 @@ def _engagements(section: dict, data: BilanData) -> None:
     section["provisoires"] = _provisoires(data, [
         ("engagements suivis", "engagements.nombre"), ("droit commun mobilisé", "engagements.montant_droit_commun"),
         ("réalisation moyenne", "engagements.taux_realisation_moyen")])
-    # a commitment whose only row was rejected is in no table: it is named here, with what it carried
-    shown = {f"{e['partenaire']} — {e['indicateur']}" for e in section["lignes"]}
-    frame = data.rejets
-    gone = frame[(frame["code_mesure"] == "engagement.realise") & (frame["perimetre"] == "territoire")
-                 & frame["cle"].notna() & ~frame["cle"].isin(shown)].sort_values("cle")
+    # a commitment whose only row was rejected is in no table: it is named here, with what it carried. Those the
+    # table leaves out past its cap are in the annex, not missing.
+    e = data.engagements[data.engagements["perimetre"] == "territoire"] if len(data.engagements) else None
+    published = set() if e is None else set(e["partenaire"] + " — " + e["indicateur"])
+    frame, cap = data.rejets, data.rendu.elements_par_liste
+    gone = plafonner(frame[(frame["code_mesure"] == "engagement.realise") & (frame["perimetre"] == "territoire")
+                           & frame["cle"].notna() & ~frame["cle"].isin(published)].sort_values("cle"), cap,
+                     # the commitments that lost the most rows first
+                     lambda f: f.sort_values("lignes_rejetees", ascending=False, kind="stable"))
     section["absents_rejetes"] = [
-        {"engagement": r.cle, "lignes": r.lignes,
+        {"engagement": r.cle, "lignes": plafonner_texte(r.lignes, cap, ", "),
          "note": note(data, "engagement.realise", cle=r.cle)
          + (f" ; droit commun : {money}" if (money := _money(data, r.cle)) else "")}
-        for r in gone.itertuples()]
+        for r in gone.elements.itertuples()]
+    section["absents_autres"] = gone.ligne
 
 
 def _money(data: BilanData, cle: str) -> str:

@@ -9,6 +9,7 @@ from reports import charts, contenu, statuts
 from reports import cohortes as cohort_display
 from reports.data import BilanData
 from reports.format import NBSP, compte, euros, nombre, pct, pluriel, points, ratio, signe, texte_chiffres, valeur
+from reports.plafonds import plafonner, plafonner_texte
 
 SECRET = "secret statistique"  # what a withheld figure shows (a count under the threshold shows « < 5 »)
 
@@ -244,25 +245,40 @@ def programmation(data: BilanData) -> dict:
             "beneficiaires": beneficiaries}
 
 
+def _moins_realises(frame: pd.DataFrame) -> pd.DataFrame:
+    """Commitments furthest from their target first, those without a rate after them."""
+    return frame.sort_values("taux_realisation", na_position="last", kind="stable")
+
+
 def engagements(data: BilanData) -> dict:
     missing = _missing(data, "engagements")
     if missing:
         return {"absent": missing, "manquants": _manquants(data, "engagements")}
     e = data.engagements[data.engagements["perimetre"] == "territoire"]
     alert = data.seuils["alerte_realisation_engagement"]
+    shown = plafonner(e, data.rendu.lignes_par_tableau, _moins_realises)
     rows = [{"partenaire": r.partenaire, "engagement": r.engagement, "indicateur": r.indicateur, "cle": r.cle,
              "cible": valeur(r.valeur_cible, r.unite), "realise": _realise(r), "taux": pct(r.taux_realisation, 0),
              "alerte": bool(pd.notna(r.taux_realisation) and r.taux_realisation < alert),
              "partiel": _partiel(r)}
-            for r in e.itertuples()]
-    dc = sorted(data.keyed("engagements.montant_droit_commun").items())
-    rates = e[e["taux_realisation"].notna()].assign(
-        libelle=lambda f: f["partenaire"] + " — " + f["indicateur"].str.slice(0, 48))
-    chart = charts.bar(rates, "taux_realisation", "libelle", "Taux de réalisation des engagements (cible = 100 %)",
+            for r in shown.elements.itertuples()]
+    dc = plafonner(sorted(data.keyed("engagements.montant_droit_commun").items()), data.rendu.lignes_par_tableau,
+                   lambda kv: -kv[1])
+    rates = plafonner(e[e["taux_realisation"].notna()], data.rendu.elements_par_graphique, _moins_realises)
+    bars = rates.elements.assign(libelle=lambda f: f["partenaire"] + " — " + f["indicateur"].str.slice(0, 48))
+    title = ("Taux de réalisation des engagements" if not rates.autres else
+             f"Taux de réalisation des {nombre(len(bars))} engagements les moins réalisés, sur "
+             f"{nombre(len(bars) + rates.autres)}")
+    chart = charts.bar(bars, "taux_realisation", "libelle", f"{title} (cible = 100 %)",
                        f"engagements des partenaires {data.annee}", "Réalisé / cible (%)",
-                       fmt=",.0f", rule=100) if len(rates) else None
-    return {"absent": None, "lignes": rows, "graphique": chart,
-            "droit_commun": [{"partenaire": partenaire, "montant": euros(montant)} for partenaire, montant in dc],
+                       fmt=",.0f", rule=100) if len(bars) else None
+    return {"absent": None, "lignes": rows, "graphique": chart, "graphique_autres": rates.ligne,
+            "lignes_plafond": shown.resume("engagements", "au taux de réalisation le plus bas (puis ceux sans taux), "
+                                           "listés par partenaire"),
+            "droit_commun": [{"partenaire": partenaire, "montant": euros(montant)} for partenaire, montant
+                             in dc.elements],
+            "droit_commun_plafond": dc.resume("partenaires", "au droit commun mobilisé le plus élevé, par ordre "
+                                              "alphabétique"),
             "seuil_alerte": pct(alert, 0),
             "total_droit_commun": euros(data.m("engagements.montant_droit_commun")),
             "non_renseignes": nombre(data.m("engagements.non_renseignes")),
@@ -281,25 +297,39 @@ def _partiel(r) -> dict | None:
     return {"renseignes": nombre(r.qpv_renseignes), "engages": nombre(r.qpv_engages)}
 
 
+def _moins_couverts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Landlord-QPV pairs whose counterparts cover the least of their abatement first."""
+    return frame.sort_values("taux_couverture", na_position="last", kind="stable")
+
+
 def tfpb(data: BilanData) -> dict:
     missing = _missing(data, "tfpb")
     if missing:
         return {"absent": missing}
     t = data.tfpb.merge(data.qpv[["code_qpv", "nom_qpv"]], on="code_qpv", how="left")
+    shown = plafonner(t, data.rendu.lignes_par_tableau, _moins_couverts)
     rows = [{"bailleur": r.bailleur, "qpv": r.nom_qpv, "logements": nombre(r.nb_logements),
              "abattement": euros(r.montant_abattement), "valorise": euros(r.montant_valorise),
-             "couverture": pct(r.taux_couverture, 0), "alerte": bool(r.alerte_couverture)} for r in t.itertuples()]
+             "couverture": pct(r.taux_couverture, 0), "alerte": bool(r.alerte_couverture)}
+            for r in shown.elements.itertuples()]
     labels, per_axis = data.vocabulaire.libelles("axes_tfpb"), data.keyed("tfpb.valorise_axe")
     axes = pd.DataFrame([{"axe": a, "libelle": labels[a], "montant_valorise": per_axis[a]} for a in labels
                          if a in per_axis], columns=["axe", "libelle", "montant_valorise"])
     expected = data.seuils["couverture_tfpb"]
-    chart_coverage = charts.bar(t.assign(libelle=t["bailleur"] + " — " + t["nom_qpv"].fillna(t["code_qpv"])),
-                                "taux_couverture", "libelle", "Couverture de l'abattement par bailleur et QPV",
+    pairs = plafonner(t, data.rendu.elements_par_graphique, _moins_couverts)
+    bars = pairs.elements.assign(libelle=lambda f: f["bailleur"] + " — " + f["nom_qpv"].fillna(f["code_qpv"]))
+    title = ("Couverture de l'abattement par bailleur et QPV" if not pairs.autres else
+             f"Couverture de l'abattement : les {nombre(len(bars))} couples bailleur-QPV les moins couverts, sur "
+             f"{nombre(len(bars) + pairs.autres)}")
+    chart_coverage = charts.bar(bars, "taux_couverture", "libelle", title,
                                 f"déclarations TFPB {data.annee} (trait : {pct(expected, 0)})",
                                 "Valorisé / abattement (%)", fmt=",.0f", rule=expected)
     chart_axes = charts.bar(axes, "montant_valorise", "libelle", "Contreparties valorisées par axe du cadre national",
                             f"déclarations TFPB {data.annee}", "Montant valorisé (€)")
     return {"absent": None, "lignes": rows, "graphique_couverture": chart_coverage, "graphique_axes": chart_axes,
+            "lignes_plafond": shown.resume("couples bailleur-quartier", "à la couverture la plus basse, listés par "
+                                           "bailleur"),
+            "graphique_autres": pairs.ligne,
             "abattement": euros(data.m("tfpb.abattement")), "valorise": euros(data.m("tfpb.valorise")),
             "couverture": pct(data.m("tfpb.taux_couverture")), "logements": nombre(data.m("tfpb.logements")),
             "alertes": nombre(data.m("tfpb.alertes_couverture")), "seuil_couverture": pct(expected, 0),
@@ -367,6 +397,16 @@ def cohortes(data: BilanData) -> dict:
         return {"absent": missing}
     c = data.cohortes
     overall = c[c["dimension"] == "ensemble"]
+    # one line of the chart and one table per CPO and cohort: the largest cohorts at entry when there are many
+    entry = {t.code for t in data.vocabulaire.termes("jalons") if t.mois == 0}
+    size = {(r.reference_cpo, r.cohorte): int(r.observes) if str(r.observes).isdigit() else 0
+            for r in overall[overall["jalon"].isin(entry)].itertuples()}
+    cohorts = plafonner(sorted(set(zip(overall["reference_cpo"], overall["cohorte"]))),
+                        data.rendu.elements_par_graphique, lambda k: -size.get(k, 0))
+    if cohorts.autres:
+        kept = set(cohorts.elements)
+        c = c[[k in kept for k in zip(c["reference_cpo"], c["cohorte"])]]
+        overall = c[c["dimension"] == "ensemble"]
     jalons, situations = data.vocabulaire.libelles("jalons"), data.vocabulaire.libelles("situations")
     after_entry = [t.code for t in data.vocabulaire.termes("jalons") if t.mois != 0]  # a rate at entry means nothing
     # the exit (a jalon without a delay) is a smaller, self-selected group: drawn apart from the follow-up line
@@ -398,29 +438,41 @@ def cohortes(data: BilanData) -> dict:
                   "observes": r.observes, "positives": r.sorties_positives, "taux": _rate(r.taux_sortie_positive)}
                  for r in twelve.itertuples()]
     return {"absent": None, "tables": tables, "graphique": chart, "situations": situations, "detail_12_mois": breakdown,
+            "plafond": cohorts.resume("cohortes de CPO", "les plus nombreuses à l'entrée, par CPO"),
             "seuils": data.secret, "par_sexe": cohort_display.by_sex(twelve, data.vocabulaire.libelles("sexes"),
                                                                      operateurs, SECRET)}
 
 
 def qualite(data: BilanData) -> dict:
-    q = data.qualite
+    q, cap = data.qualite, data.rendu
     familles = data.vocabulaire.libelles("familles")
+    # the files a steward must look at first: refused, then those with the most rows in quarantine
+    shown = plafonner(q, cap.lignes_par_tableau, lambda f: f.assign(
+        _refuse=f["statut"] == "refuse").sort_values(["_refuse", "lignes_quarantaine"], ascending=False,
+                                                     kind="stable"))
     files = [{"famille": r.famille, "famille_libelle": familles.get(r.famille, r.famille), "fichier": r.fichier,
               "statut": "refusé" if r.statut == "refuse" else "accepté",
               "lues": nombre(r.lignes_lues), "retenues": nombre(r.lignes_retenues),
               "quarantaine": nombre(r.lignes_quarantaine), "message": r.message or "",
               "colonnes": ", ".join(x for x in [r.colonnes_inconnues, r.colonnes_supprimees] if x)}
-             for r in q.itertuples()] if len(q) else []
+             for r in shown.elements.itertuples()] if len(q) else []
+    problems = plafonner(data.erreurs_par_regle, cap.lignes_par_tableau,
+                         lambda f: f.sort_values("n", ascending=False, kind="stable"))
     rules = [{"fichier": r.fichier, "regle": r.regle, "regle_libelle": data.regles.get(r.regle, r.regle),
               "gravite": r.gravite, "n": nombre(r.n)}
-             for r in data.erreurs_par_regle.itertuples()] if len(data.erreurs_par_regle) else []
+             for r in problems.elements.itertuples()] if len(data.erreurs_par_regle) else []
     totals = {k: nombre(q[c].sum()) if len(q) else "0" for k, c in
               (("lues", "lignes_lues"), ("retenues", "lignes_retenues"), ("quarantaine", "lignes_quarantaine"))}
     warnings = [{"actif": r.actif, "controle": r.controle, "description": r.description, "message": r.message,
-                 "n": nombre(r.problemes), "detail": _names(data, texte_chiffres(r.detail or ""))}
+                 "n": nombre(r.problemes),
+                 "detail": _names(data, texte_chiffres(plafonner_texte(r.detail or "", cap.elements_par_liste,
+                                                                       total=r.problemes)))}
                 for r in data.controles.itertuples()] if len(data.controles) else []
     return {"fichiers": files, "regles": rules, "manquants": _manquants(data), "totaux": totals,
-            "avertissements": warnings}
+            "avertissements": warnings,
+            "fichiers_plafond": shown.resume("fichiers", "refusés ou aux lignes en quarantaine les plus nombreuses, "
+                                             "par famille"),
+            "regles_plafond": problems.resume("couples fichier-règle", "aux problèmes les plus nombreux, par fichier")}
 
 
 def _names(data: BilanData, text: str) -> str:
@@ -432,8 +484,13 @@ def _names(data: BilanData, text: str) -> str:
 
 def sources(data: BilanData) -> dict:
     s = data.sources
+    # the year's files first: earlier years' are those of the bilans already published
+    shown = plafonner(s, data.rendu.lignes_par_tableau,
+                      lambda f: f.sort_values("annee", ascending=False, kind="stable"))
     return {"fichiers": [{"famille": r.famille, "annee": r.annee, "fichier": r.nom_fichier, "version": r.version,
-                          "sha256": r.sha256, "origine": r.origine} for r in s.itertuples()] if len(s) else [],
+                          "sha256": r.sha256, "origine": r.origine} for r in shown.elements.itertuples()]
+            if len(s) else [],
+            "fichiers_plafond": shown.resume("fichiers", "les plus récents, par année"),
             "notes": method_notes(data), "secret": data.secret}
 
 
@@ -445,6 +502,7 @@ def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[
                 if len(data.programmation) else pd.DataFrame())
     programmed = data.m("prog.montant_accorde") is not None
     titles = _objectif_titles(data)
+    cibles = dossiers["qpv_cibles"].to_dict() if len(dossiers) else {}
     ranks = _ranks(data.indicateurs) if len(data.indicateurs) else {}
     whole = data.indicateurs[data.indicateurs["perimetre"] == "territoire"] if len(data.indicateurs) else pd.DataFrame()
     ensemble = {r.code_indicateur: SECRET if r.secret else valeur(r.valeur, r.unite) for r in whole.itertuples()}
@@ -471,10 +529,13 @@ def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[
         if programmed:
             # actions for every QPV are summed in one line: the page lists what was aimed at this quartier
             shares = sorted(data.keyed("prog.montant_dossier", q.code_qpv).items(), key=lambda kv: (-kv[1], kv[0]))
+            aimed = plafonner([(n, montant) for n, montant in shares if cibles.get(n) != "TOUS"],
+                              data.rendu.lignes_par_tableau)
             page["actions"] = [{"dossier": n, "porteur": d.porteur, "intitule": d.intitule_action,
                                 "objectif": titles.get(d.code_objectif, d.code_objectif), "montant": euros(montant),
                                 "partage": d.qpv_cibles != q.code_qpv}
-                               for n, montant in shares for d in [dossiers.loc[n]] if d.qpv_cibles != "TOUS"]
+                               for n, montant in aimed.elements for d in [dossiers.loc[n]]]
+            page["actions_plafond"] = aimed.resume("actions", "aux plus grandes parts du quartier")
             page["actions_tous"] = {"nombre": nombre(data.m("prog.dossiers_tous_qpv") or 0),
                                     "montant": euros(data.m("prog.montant_tous_qpv", q.code_qpv) or 0)}
             page["montant"] = euros(data.m("prog.montant_accorde", q.code_qpv) or 0)
@@ -484,16 +545,21 @@ def qpv_pages(data: BilanData, features: list[dict] | None, commune_names: dict[
                 "evolution": contenu.evolution(data.m("prog.montant_accorde", q.code_qpv) or 0, before)}
             page["par_habitant"] = euros(data.m("prog.montant_par_habitant", q.code_qpv) or 0, 2)
         else:
-            page["actions"], page["montant"], page["par_habitant"] = [], "—", "—"
+            page["actions"], page["montant"], page["par_habitant"], page["actions_plafond"] = [], "—", "—", None
             page["actions_tous"], page["avant"] = None, None
-        tf = data.tfpb[data.tfpb["code_qpv"] == q.code_qpv] if len(data.tfpb) else pd.DataFrame()
+        tf = plafonner(data.tfpb[data.tfpb["code_qpv"] == q.code_qpv] if len(data.tfpb) else pd.DataFrame(),
+                       data.rendu.lignes_par_tableau, _moins_couverts)
         page["tfpb"] = [{"bailleur": r.bailleur, "logements": nombre(r.nb_logements),
                          "abattement": euros(r.montant_abattement), "valorise": euros(r.montant_valorise),
                          "couverture": pct(r.taux_couverture, 0), "alerte": bool(r.alerte_couverture)}
-                        for r in tf.itertuples()] if len(tf) else []
-        eng = data.engagements[data.engagements["perimetre"] == q.code_qpv] if len(data.engagements) else pd.DataFrame()
+                        for r in tf.elements.itertuples()] if len(tf.elements) else []
+        page["tfpb_plafond"] = tf.resume("bailleurs", "à la couverture la plus basse, par ordre alphabétique")
+        eng = plafonner(data.engagements[data.engagements["perimetre"] == q.code_qpv] if len(data.engagements)
+                        else pd.DataFrame(), data.rendu.lignes_par_tableau, _moins_realises)
         page["engagements"] = [{"partenaire": r.partenaire, "indicateur": r.indicateur, "cle": r.cle,
                                 "cible": valeur(r.valeur_cible, r.unite), "realise": valeur(r.valeur_realisee, r.unite)}
-                               for r in eng.itertuples()] if len(eng) else []
+                               for r in eng.elements.itertuples()] if len(eng.elements) else []
+        page["engagements_plafond"] = eng.resume("engagements", "au taux de réalisation le plus bas (puis ceux sans "
+                                                 "taux), listés par partenaire")
         pages.append(page)
     return pages

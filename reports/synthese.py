@@ -5,11 +5,14 @@ next call for projects. Templated French from the published tables, by rules; th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from pipelines.config import Vocabulaire
 from reports.data import BilanData
 from reports.format import NBSP, accorde, compte, euros, liste, nombre, pct, pluriel, ratio, signe, valeur
+from reports.plafonds import plafonner
 
 # where each alert sends the reader (a section id of bilan.html.j2) and how the link reads
 RENVOIS = {"referentiel": "le référentiel", "programmation": "la programmation", "droit-commun": "le droit commun",
@@ -218,6 +221,14 @@ def _alerte(texte: str, ancre: str | None, details: list[str] | None = None) -> 
     return {"texte": texte, "ancre": ancre, "renvoi": renvoi, "details": details or []}
 
 
+def _details(data: BilanData, items, ecrire: Callable, priorite: Callable | None = None) -> list[str]:
+    """An alert's details, one per item (a row of a frame, or an item of a list): past the cap, the first ones by
+    `priorite` (reports/plafonds.py) and « … et N autres »."""
+    kept = plafonner(items, data.rendu.elements_par_liste, priorite)
+    rows = kept.elements.itertuples() if isinstance(kept.elements, pd.DataFrame) else kept.elements
+    return [ecrire(r) for r in rows] + ([kept.ligne] if kept.autres else [])
+
+
 def _alertes(data: BilanData, scope: _Scope, commune: str | None) -> list[dict]:
     d, out = data, []
     qpv_names = dict(zip(d.qpv["code_qpv"], d.qpv["nom_qpv"])) if len(d.qpv) else {}
@@ -227,19 +238,21 @@ def _alertes(data: BilanData, scope: _Scope, commune: str | None) -> list[dict]:
         out.append(_alerte(
             f"{compte(len(late), 'indicateur')} du référentiel {accorde(len(late), 'est', 'sont')} en retard sur "
             f"{accorde(len(late), 'sa', 'leur')} trajectoire.", "referentiel" if territory else None,
-            [f"{r.libelle} : {valeur(r.valeur, r.unite)} pour une cible de {valeur(r.cible, r.unite)} en "
-             f"{int(r.annee_cible)}" for r in late.itertuples()]))
+            _details(d, late, lambda r: f"{r.libelle} : {valeur(r.valeur, r.unite)} pour une cible de "
+                                        f"{valeur(r.cible, r.unite)} en {int(r.annee_cible)}")))
     familles = d.vocabulaire.libelles("familles")
     manquants = [m.split(" — ", 1) for m in d.fichiers_manquants]
-    silent = [f"{who} : fichier d'engagements non reçu" for f, who in manquants if f == "engagements"]
+    # (rank, partner, what): the files not received first, then the partners with the most blank commitments
+    silent = [((0, 0), who, "fichier d'engagements non reçu") for f, who in manquants if f == "engagements"]
     e = d.engagements[d.engagements["perimetre"] == "territoire"] if len(d.engagements) else pd.DataFrame()
     blank = e[e["non_renseigne"].fillna(False).astype(bool) & e["valeur_realisee"].isna()] if len(e) else e
-    silent += [f"{p} : {compte(len(rows), 'engagement sans valeur réalisée', 'engagements sans valeur réalisée')}"
-               for p, rows in blank.groupby("partenaire", sort=True)] if len(blank) else []
+    silent += [((1, -n), p, compte(n, "engagement sans valeur réalisée", "engagements sans valeur réalisée"))
+               for p, n in blank.groupby("partenaire", sort=True).size().items()] if len(blank) else []
     if silent and territory:
-        n = len({s.split(" : ")[0] for s in silent})
+        n = len({who for _, who, _ in silent})
         out.append(_alerte(f"{compte(n, 'partenaire')} {accorde(n, 'est resté', 'sont restés')} silencieux "
-                           f"sur tout ou partie de {accorde(n, 'son', 'leurs')} engagements.", "droit-commun", silent))
+                           f"sur tout ou partie de {accorde(n, 'son', 'leurs')} engagements.", "droit-commun",
+                           _details(d, silent, lambda s: f"{s[1]} : {s[2]}", lambda s: s[0])))
     t = scope.tfpb()
     if len(t):
         under = t[t["alerte_couverture"].fillna(False).astype(bool)]
@@ -250,14 +263,18 @@ def _alertes(data: BilanData, scope: _Scope, commune: str | None) -> list[dict]:
                 f"{accorde(len(under), 'couvre', 'couvrent')} moins de {seuil} de l'abattement de TFPB par des "
                 "actions valorisées.",
                 "tfpb" if territory else f"qpv-{under['code_qpv'].iloc[0]}",
-                [f"{r.bailleur} — {qpv_names.get(r.code_qpv, r.code_qpv)} : {pct(r.taux_couverture, 0)} "
-                 f"({euros(r.montant_valorise)} pour {euros(r.montant_abattement)})" for r in under.itertuples()]))
+                _details(d, under, lambda r: f"{r.bailleur} — {qpv_names.get(r.code_qpv, r.code_qpv)} : "
+                                             f"{pct(r.taux_couverture, 0)} ({euros(r.montant_valorise)} pour "
+                                             f"{euros(r.montant_abattement)})",
+                         # the least covered first
+                         lambda f: f.sort_values("taux_couverture", kind="stable"))))
     if manquants:
         out.append(_alerte(
             f"{compte(len(manquants), 'fichier attendu', 'fichiers attendus')} "
             + accorde(len(manquants), "n'a pas été reçu.", "n'ont pas été reçus."),
             "qualite" if territory else None,
-            [f"{familles.get(f, f)[:1].upper()}{familles.get(f, f)[1:]} — {who}" for f, who in manquants]))
+            _details(d, manquants, lambda m: f"{familles.get(m[0], m[0])[:1].upper()}{familles.get(m[0], m[0])[1:]} "
+                                             f"— {m[1]}")))
     cpo, vise = d.m("prog.part_cpo_dossiers"), d.seuils["part_cpo_visee"]
     if territory and cpo is not None and cpo < vise:
         out.append(_alerte(f"Les CPO ne portent que {pct(cpo)} des dossiers ({pct(d.m('prog.part_cpo_montant'))} "

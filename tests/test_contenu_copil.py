@@ -3,16 +3,19 @@ bilan shows against the published tables."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pandas as pd
 import pytest
 
 from reports.contenu import arrete_au
+from tests.conftest import DEMO_DATA
 
 
 def test_arrete_au_is_the_last_file_of_the_year_received():
     seen = pd.to_datetime(["2026-01-30 09:00", "2026-02-03 10:00", "2026-02-11 08:15"])
-    sources = pd.DataFrame({"annee": [2024, 2025, 2025], "premier_vu_le": seen})
+    sources = pd.DataFrame({"annee": [2024, 2025, 2025], "depose_le": seen})
     assert arrete_au(sources, 2025) == "11/02/2026"   # not the 2024 box's file, nor the run's date
     assert arrete_au(sources, 2024) == "30/01/2026"
     assert arrete_au(sources, 2023) is None
@@ -29,8 +32,11 @@ def demo(demo_run_partage):
 
 def test_cover_gives_the_copil_date_and_the_date_data_stop_at(demo):
     con, html = demo
-    last = con.execute("SELECT max(premier_vu_le) FROM publication.sources WHERE territoire = 'ccco' AND annee = 2025 "
-                       "AND actif").fetchone()[0]
+    # the day the last file of the 2025 box was put there, as the inbox says (not the day a run saw it)
+    inbox = DEMO_DATA / "inbox" / "ccco" / "2025"
+    last = dt.datetime.fromtimestamp(max(p.stat().st_mtime for p in inbox.iterdir()))
+    assert con.execute("SELECT max(depose_le) FROM publication.sources WHERE territoire = 'ccco' AND annee = 2025 "
+                       "AND actif").fetchone()[0] == last
     cover = html.split('<nav class="toc">')[0]
     assert f"Données arrêtées au {last:%d/%m/%Y}" in cover
     assert "Présenté au comité de pilotage du 19/03/2026." in cover   # config/territoires/ccco.yaml, annee_bilan 2025

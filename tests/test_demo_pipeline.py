@@ -190,8 +190,8 @@ def test_every_referential_indicator_has_a_value_or_a_reason_on_the_demo(demo_ru
 def test_feedback_workbook_for_each_partner_file(demo_run):
     import openpyxl
 
+    from assets.retours import feedback_name
     from assets.staging.registry import family_of
-    from pipelines.common import slug
 
     sortie = demo_run[0]
     folder = sortie / "2025" / "retours" / "ccco"
@@ -200,7 +200,7 @@ def test_feedback_workbook_for_each_partner_file(demo_run):
     received = list((DEMO / "inbox" / "ccco" / "2025").iterdir())
     assert len(list(folder.glob("retour_*.xlsx"))) == len(received)       # one workbook per file, clean ones too
     for e in expected:
-        book = openpyxl.load_workbook(folder / f"retour_{slug(e['fichier'].rsplit('.', 1)[0])}.xlsx", read_only=True)
+        book = openpyxl.load_workbook(folder / feedback_name(e["fichier"]), read_only=True)
         rows = list(book["Problèmes"].iter_rows(values_only=True))
         assert rows[0] == ("Ligne", "Feuille", "Colonne", "Valeur", "Règle", "Effet", "Problème", "Que faire",
                            "Chiffres que la ligne aurait modifiés")

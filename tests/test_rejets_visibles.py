@@ -113,7 +113,7 @@ def test_feedback_lists_the_figure_each_rejected_row_would_have_changed(run):
     with warehouse(run.warehouse_path).get_connection() as con:
         write_feedback(con, run, 2025, GRAPH.families)
     folder = run.output_dir / "2025" / "retours" / "ccco"
-    book = openpyxl.load_workbook(folder / "retour_tfpb-actions-sigh.xlsx", read_only=True)
+    book = openpyxl.load_workbook(folder / "retour_tfpb_actions_sigh.csv.xlsx", read_only=True)
     problems = _sheet(book, "Problèmes")
     assert problems[0][-1] == "Chiffres que la ligne aurait modifiés"
     line3 = next(r for r in problems[1:] if r[0] == 3)
@@ -124,7 +124,8 @@ def test_feedback_lists_the_figure_each_rejected_row_would_have_changed(run):
     changed = _sheet(book, "Chiffres concernés")
     assert ("contreparties valorisées", "tfpb.valorise", "Quartier Prioritaire d'Aniche (QN05934M)", "SIGH", 1) \
         in changed
-    engagements = openpyxl.load_workbook(folder / "retour_engagements-2025-departement-du-nord.xlsx", read_only=True)
+    engagements = openpyxl.load_workbook(folder / "retour_engagements_2025_departement_du_nord.csv.xlsx",
+                                         read_only=True)
     line3 = next(r for r in _sheet(engagements, "Problèmes")[1:] if r[0] == 3)
     assert "droit commun mobilisé déclaré par les partenaires (" in line3[-1]
     assert "territoire (CCCO), Département du Nord)" in line3[-1]
@@ -135,7 +136,7 @@ def test_a_partner_without_problem_is_told_what_was_received_and_used(run):
 
     with warehouse(run.warehouse_path).get_connection() as con:
         write_feedback(con, run, 2025, GRAPH.families)
-    book = openpyxl.load_workbook(run.output_dir / "2025" / "retours" / "ccco" / "retour_tfpb-patrimoine-sigh.xlsx",
+    book = openpyxl.load_workbook(run.output_dir / "2025" / "retours" / "ccco" / "retour_tfpb_patrimoine_sigh.csv.xlsx",
                                   read_only=True)
     message = _sheet(book, "Problèmes")[1][6]
     assert message.startswith("Aucun problème : la ligne reçue a été retenue et alimente")
@@ -154,7 +155,7 @@ def test_an_unchanged_workbook_is_not_written_again(run):
         write_feedback(con, run, 2025, GRAPH.families)
         again = write_feedback(con, run, 2025, GRAPH.families)
         assert again["inchanges"] == len(again["fichiers"]) == 3
-        removed = run.output_dir / "2025" / "retours" / "ccco" / "retour_tfpb-patrimoine-sigh.xlsx"
+        removed = run.output_dir / "2025" / "retours" / "ccco" / "retour_tfpb_patrimoine_sigh.csv.xlsx"
         removed.unlink()
         after = write_feedback(con, run, 2025, GRAPH.families)
     assert after["inchanges"] == len(after["fichiers"]) - 1

@@ -212,3 +212,37 @@ def test_thousands_of_files_are_versioned_in_a_few_statements(tmp_path, config):
     assert rows[("engagements_7.csv", 1)] is False and rows[("engagements_7.csv", 2)] is True
     assert rows[("engagements_2999.csv", 1)] is False                  # not deposited again: no longer active
     assert sum(rows.values()) == 2999
+
+
+def test_a_file_refused_for_its_size_or_structure_is_recorded_never_copied(tmp_path, config, ctx):
+    """The archive grows by at most `limites.taille_fichier_mo` per deposit: a larger file, or a workbook whose zip
+    directory is refused (a decompression bomb), is hashed and recorded with its reason, and staging says why."""
+    import hashlib
+
+    from assets.staging.load import read_deposit
+    from assets.staging.registry import FAMILIES
+    from pipelines.config import Limites
+    from tests.staging.test_reader_hostile import bomb
+
+    territoire = config.territoire("ccco")
+    inbox = tmp_path / "inbox" / "ccco" / "2025"
+    inbox.mkdir(parents=True)
+    big = b"partenaire;annee\n" + b"CAF;2025\n" * 20_000                # 180 Ko, over a 0.15 Mo limit
+    (inbox / "engagements_gros.csv").write_bytes(big)
+    (inbox / "engagements_bombe.xlsx").write_bytes(bomb(400_000))      # ~60 Ko that decompress to ~20 Mo
+    (inbox / "engagements_ok.csv").write_bytes(b"partenaire;annee\nCAF;2025\n")
+    limites = Limites(taille_fichier_mo=0.15)
+    con = duckdb.connect()
+    deposits = {d.nom_fichier: d for d in record(con, "engagements", 2025, collect(
+        "engagements", 2025, [territoire], tmp_path, tmp_path / "archive", limites=limites), "r1")}
+    assert deposits["engagements_gros.csv"].sha256 == hashlib.sha256(big).hexdigest()
+    assert deposits["engagements_gros.csv"].taille == len(big) and deposits["engagements_gros.csv"].chemin_archive == ""
+    assert "trop volumineux" in deposits["engagements_gros.csv"].refus
+    assert "bombe de décompression" in deposits["engagements_bombe.xlsx"].refus
+    assert deposits["engagements_ok.csv"].refus is None
+    archived = [p for p in (tmp_path / "archive").rglob("*") if p.is_file()]
+    assert [p.read_bytes() for p in archived] == [b"partenaire;annee\nCAF;2025\n"]   # the accepted file only
+    active = {d["nom_fichier"]: d for d in active_deposits(con, "engagements", 2025)}
+    assert active["engagements_gros.csv"]["refus"] == deposits["engagements_gros.csv"].refus
+    outcome = read_deposit(FAMILIES["engagements"], active["engagements_gros.csv"], ctx, tmp_path / "cache")
+    assert outcome.refused == deposits["engagements_gros.csv"].refus and outcome.parsed is None

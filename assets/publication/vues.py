@@ -12,7 +12,8 @@ VIEWS = {
     "controles": ("staging", "controles", "SELECT * FROM staging.controles"),
     # the archive's paths stay inside: a file is named by its name, version and fingerprint
     "sources": ("archive", "depots", "SELECT territoire, famille, annee, nom_fichier, version, sha256, origine, "
-                                     "premier_vu_le, actif FROM archive.depots"),
+                                     "premier_vu_le, coalesce(depose_le, premier_vu_le) AS depose_le, actif "
+                                     "FROM archive.depots"),
 }
 
 

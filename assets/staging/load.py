@@ -102,6 +102,9 @@ def read_deposit(family: Family, deposit: dict, ctx: Context, cache_dir: Path | 
     """One deposited file read (or its read from the cache). `fingerprint`: `ctx.fingerprint(family)`, computed
     once by a caller that reads many files."""
     outcome = FileOutcome(deposit["territoire"], deposit["nom_fichier"], deposit["version"], deposit["sha256"])
+    if deposit.get("refus"):  # refused on its size or structure when it arrived: never archived, nothing to read
+        outcome.refused = deposit["refus"]
+        return outcome
     cache = _cache_path(cache_dir, fingerprint or ctx.fingerprint(family), deposit["sha256"],
                         deposit["nom_fichier"]) if cache_dir else None
     if cache is not None and cache.exists():

@@ -191,14 +191,13 @@ def _sniff_separator(text: str) -> str:
     return ";" if first.count(";") >= first.count(",") and first.count(";") > 0 else ","
 
 
-def _csv_error(exc: csv.Error, line: int, name: str) -> FichierIllisible:
+def _csv_error(exc: csv.Error, line: int, opened_at: int, name: str) -> FichierIllisible:
+    """`opened_at`: the line the record being read began on (where a quote left open was opened)."""
     message = str(exc)
-    if "field larger than field limit" in message:
-        why = (f"une valeur dépasse {csv.field_size_limit()} caractères (un guillemet « \" » ouvert et jamais "
-               "refermé ?)")
-    elif "unexpected end of data" in message:
-        why = "un guillemet « \" » est ouvert et jamais refermé"
-    elif "expected after" in message:
+    if "unexpected end of data" in message:
+        return FichierIllisible(f"{name} : CSV illisible : un guillemet « \" » ouvert à la ligne {opened_at} n'est "
+                                "jamais refermé (tout le reste du fichier serait lu comme une seule valeur)")
+    if "expected after" in message:
         why = ("guillemet mal placé : une valeur qui commence par « \" » doit finir par « \" » juste avant le "
                "séparateur (un guillemet à l'intérieur d'une telle valeur s'écrit « \"\" »)")
     else:
@@ -217,16 +216,22 @@ def read_csv(path: Path, data: bytes | None = None, limites: Limites | None = No
     separator = _sniff_separator(text)
     # lines bound records from above: only a file with more lines than the limit needs its records counted
     count_records = max(text.count("\n"), text.count("\r")) > limites.lignes
+    # no field can be longer than the text: the reader's own cap (131 072 characters by default) would refuse a
+    # long cell with a misleading message, before the cell-length rule (limites.longueur_cellule) names the cause
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     records: list[list[str]] = []
+    ended_at = 0
     try:
         for record in reader:
             records.append(record)
+            ended_at = reader.line_num
             if count_records and len(records) > limites.lignes + 1:
                 raise FichierIllisible(
-                    f"{name} : plus de {limites.lignes} lignes (réglage limites.lignes) : découpez le fichier")
+                    f"{name} : plus de {limites.lignes} lignes, au-delà de la limite (réglage limites.lignes de "
+                    "config/settings.yaml) : découpez le fichier")
     except csv.Error as exc:
-        raise _csv_error(exc, reader.line_num, name) from None
+        raise _csv_error(exc, reader.line_num, ended_at + 1, name) from None
     may_hold_controls = CONTROL.search(text) is not None
     del text, reader  # the records hold every value now; a large file should not be held twice
     header_pos = next((i for i, r in enumerate(records) if any(v.strip() for v in r)), None)
@@ -356,23 +361,18 @@ def _finish(frame: pd.DataFrame, headers: list, positions: list[str], first_data
 # --- XLSX -----------------------------------------------------------------------------------------
 
 
-def _open_workbook_zip(data: bytes, limites: Limites, name: str) -> zipfile.ZipFile:
-    """The workbook's zip, refused on what its directory declares — before anything is decompressed. (zipfile
-    stops at the declared size of a member, so a lying directory cannot make it decompress more.)"""
-    if data.startswith(OLE_MAGIC):
-        raise FichierIllisible(f"{name} : {_ole_kind(data)}")
-    if not data.startswith(ZIP_MAGIC):
-        kind = "un document PDF" if data.startswith(b"%PDF") else (
-            "un fichier texte (CSV ?) : donnez-lui l'extension .csv" if not CONTROL.search(
-                data[:4096].decode("utf-8", "replace")) else "un contenu non reconnu")
-        raise FichierIllisible(f"{name} : ce n'est pas un classeur XLSX mais {kind}")
+def _zip_directory(handle, limites: Limites, name: str) -> zipfile.ZipFile:
+    """A workbook's zip, refused on what its directory declares (parts, encryption, decompressed size, ratio):
+    read from the end of the file, nothing decompressed. `handle`: the bytes, or the deposited file itself, so that
+    a bomb or a huge workbook is refused before it is archived."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(handle)
         members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise FichierIllisible(f"{name} : classeur XLSX illisible, archive ZIP endommagée ({exc})") from None
     if len(members) > MAX_ZIP_MEMBERS:
-        raise FichierIllisible(f"{name} : archive de {len(members)} éléments, ce n'est pas un classeur ordinaire")
+        raise FichierIllisible(f"{name} : archive de {len(members)} éléments, au-delà des {MAX_ZIP_MEMBERS} qu'un "
+                               "classeur ordinaire n'atteint jamais : ce n'est pas un classeur ordinaire")
     if any(m.flag_bits & 0x1 for m in members):
         raise FichierIllisible(f"{name} : classeur protégé par mot de passe : enregistrez-le sans mot de passe")
     total = sum(m.file_size for m in members)
@@ -388,6 +388,43 @@ def _open_workbook_zip(data: bytes, limites: Limites, name: str) -> zipfile.ZipF
                 f"{name} : l'élément {m.filename} se décompresse {ratio:.0f} fois (limite "
                 f"{limites.xlsx_ratio_compression:g}, réglage limites.xlsx_ratio_compression) : classeur refusé "
                 "par précaution (bombe de décompression ?)")
+    return archive
+
+
+def refusal_before_archiving(handle, size: int, suffix: str, limites: Limites, name: str) -> str | None:
+    """Why a deposited file is refused on its size, or a workbook on its zip directory, before it is copied into
+    the archive (None: it will be archived and read). `handle`: the file, open for reading at its start. A refused
+    file is recorded (name, size, hash, reason), never stored whole: the archive grows by at most
+    `limites.taille_fichier_mo` per deposit."""
+    if size > limites.taille_fichier_mo * MIB:
+        return str(_too_big(name, size, limites))
+    if suffix.lower() != ".xlsx":
+        return None
+    starts_as_zip = handle.read(len(ZIP_MAGIC)) == ZIP_MAGIC
+    handle.seek(0)
+    if not starts_as_zip:
+        return None  # not a zip: the reader names what it is
+    try:
+        _zip_directory(handle, limites, name)
+    except FichierIllisible as exc:
+        return str(exc)
+    finally:
+        handle.seek(0)
+    return None
+
+
+def _open_workbook_zip(data: bytes, limites: Limites, name: str) -> zipfile.ZipFile:
+    """The workbook's zip, refused on what its directory declares — before anything is decompressed. (zipfile
+    stops at the declared size of a member, so a lying directory cannot make it decompress more.)"""
+    if data.startswith(OLE_MAGIC):
+        raise FichierIllisible(f"{name} : {_ole_kind(data)}")
+    if not data.startswith(ZIP_MAGIC):
+        kind = "un document PDF" if data.startswith(b"%PDF") else (
+            "un fichier texte (CSV ?) : donnez-lui l'extension .csv" if not CONTROL.search(
+                data[:4096].decode("utf-8", "replace")) else "un contenu non reconnu")
+        raise FichierIllisible(f"{name} : ce n'est pas un classeur XLSX mais {kind}")
+    archive = _zip_directory(io.BytesIO(data), limites, name)
+    members = archive.infolist()
     names = {m.filename for m in members}
     if "mimetype" in names:
         try:

@@ -314,3 +314,22 @@ def test_the_settings_limits_reach_the_reader_and_the_cache_key(tmp_path, ctx):
     with pytest.raises(FichierIllisible, match="lignes"):
         parse_file(family, path, strict, display_name="engagements_caf.csv")
     assert strict.fingerprint(family) != ctx.fingerprint(family)
+
+
+def test_a_long_cell_is_refused_for_its_length_naming_the_setting(tmp_path):
+    """A 2 MB text cell is longer than the CSV reader's own default cap (131 072 characters): the message names the
+    real cause, the limit, its value and the setting, never a quote left open."""
+    big = b"partenaire;commentaire\nCAF;" + b"x" * 2_000_000 + b"\n"
+    message = refused(tmp_path / "engagements_x.csv", big)
+    assert "cellule trop longue" in message and "limite 32767" in message and "limites.longueur_cellule" in message
+    assert "guillemet" not in message and "2000000 caractères" in message and "ligne 2" in message
+    path = tmp_path / "engagements_ok.csv"
+    path.write_bytes(big)
+    frame = read_file(path, limites=Limites(longueur_cellule=2_000_000)).tables[0].frame
+    assert frame["commentaire"].str.len().tolist() == [2_000_000]      # allowed by the setting: read whole
+
+
+def test_a_quote_left_open_is_said_with_the_line_it_opens_on(tmp_path):
+    text = b'partenaire;commentaire\nCAF;ok\nCPAM;"ouvert\nMSA;suite\nDRAC;fin\n'
+    message = refused(tmp_path / "engagements_x.csv", text)
+    assert "ouvert à la ligne 3" in message and "jamais refermé" in message
