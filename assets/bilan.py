@@ -40,14 +40,14 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from assets.marts.catalog import Mart
 from assets.publication.instantane import LEDGERS, open_snapshot, write_snapshot
 from checks.outcomes import blocking_failures
-from pipelines.common import code_version, folder_to_publish, slug
-from pipelines.logging import say
-from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings
-from pipelines.warehouse import insert_frame
+from core.common import code_version, folder_to_publish, slug
+from core.logging import say
+from core.marts import Mart
+from core.partitions import annee_partitions
+from core.resources import BilanSettings
+from core.warehouse import insert_frame
 from reports.data import load_bilan_data
 from reports.render import build_context, commune_context, printer, render_html, render_xlsx, start_printer, submit_pdf
 

@@ -16,9 +16,9 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from dagster_duckdb import DuckDBResource
 
 from assets.bilan import last_fingerprint
-from pipelines.logging import say
-from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings
+from core.logging import say
+from core.partitions import annee_partitions
+from core.resources import BilanSettings
 
 LEDGER = """
 CREATE SCHEMA IF NOT EXISTS publication;

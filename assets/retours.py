@@ -13,14 +13,14 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from dagster_duckdb import DuckDBResource
 
 from assets.publication.vues import publish_views
-from assets.staging.family import Family
-from pipelines.common import code_version, slug, write_atomic
-from pipelines.config import Territoire
-from pipelines.logging import say
-from pipelines.partitions import annee_partitions
-from pipelines.reprise import digest_of
-from pipelines.resources import BilanSettings
-from pipelines.warehouse import insert_frame
+from core.common import code_version, slug, write_atomic
+from core.config.territoire import Territoire
+from core.familles.family import Family
+from core.logging import say
+from core.partitions import annee_partitions
+from core.reprise import digest_of
+from core.resources import BilanSettings
+from core.warehouse import insert_frame
 
 # a deposited file's own name, when it is safe as a file name anywhere (Windows included): the partner finds it
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,199}")

@@ -18,15 +18,16 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
-from assets.staging.family import Family
-from assets.staging.reading import refusal_before_archiving
-from assets.staging.registry import family_of
-from pipelines.common import sha256_of, write_atomic
-from pipelines.config import Limites, Territoire
-from pipelines.logging import say
-from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings
-from pipelines.warehouse import insert_frame, transaction
+from core.common import sha256_of, write_atomic
+from core.config.settings import Limites
+from core.config.territoire import Territoire
+from core.familles.family import Family
+from core.familles.reading import refusal_before_archiving
+from core.familles.registry import family_of
+from core.logging import say
+from core.partitions import annee_partitions
+from core.resources import BilanSettings
+from core.warehouse import insert_frame, transaction
 
 IGNORED_PREFIXES = ("~$", ".~lock", ".")  # office lock files and hidden files are not deposits
 

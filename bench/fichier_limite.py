@@ -32,7 +32,7 @@ COLONNES = ["partenaire", "type_partenaire", "annee", "code_objectif", "engageme
 
 def lignes(n: int, graine: int = 0) -> list[list[str]]:
     """`n` valid engagements rows of the demo territory, the same for the same seed."""
-    from pipelines.config import ProjectConfig
+    from core.config.projet import ProjectConfig
 
     config = ProjectConfig()
     territoire = config.territoire(TERRITOIRE)
@@ -64,7 +64,7 @@ def ecrire(chemin: Path, n: int, graine: int = 0) -> Path:
 
 
 def main() -> int:
-    from pipelines.config import ProjectConfig
+    from core.config.projet import ProjectConfig
 
     limites = ProjectConfig().settings.limites
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

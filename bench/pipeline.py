@@ -65,16 +65,16 @@ def main() -> int:
     parser.add_argument("--seulement", choices=["marts"])
     parser.add_argument("--processus", type=int, default=1)
     args = parser.parse_args()
-    # what the step processes of the multiprocess executor build their resources from (pipelines/resources.py)
+    # what the step processes of the multiprocess executor build their resources from (core/resources.py)
     os.environ.update(BILAN_DONNEES=str(Path(args.donnees).resolve()), BILAN_SORTIE=str(Path(args.sortie).resolve()),
                       BILAN_CONFIG=str(Path(args.config).resolve()))
 
     from dagster import DagsterInstance, materialize
 
+    from core.resources import BilanSettings, warehouse
+    from core.verrou import verrou_entrepot
     from pipelines.cli import run_bilans
     from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
-    from pipelines.resources import BilanSettings, warehouse
-    from pipelines.verrou import verrou_entrepot
 
     import_s = time.perf_counter() - DEBUT
     parametres = BilanSettings(racine_donnees=str(Path(args.donnees).resolve()),

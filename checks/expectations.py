@@ -40,9 +40,9 @@ from great_expectations.render.view.view import DefaultJinjaView
 
 from checks.outcomes import check_result, per_territory, record
 from checks.registry import Attente, Controle, Registre, template_fields
-from pipelines.common import code_version, write_atomic
-from pipelines.config import Vocabulaire
-from pipelines.resources import BilanSettings
+from core.common import code_version, write_atomic
+from core.config.vocabulaire import Vocabulaire
+from core.resources import BilanSettings
 
 MAX_DETAIL = 20  # failing rows listed in a detail; the Data Docs have them all
 

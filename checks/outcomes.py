@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue
 
-from pipelines.warehouse import insert_frame
+from core.warehouse import insert_frame
 
 CONTROLES_DDL = """CREATE TABLE IF NOT EXISTS staging.controles (
     annee INTEGER, territoire VARCHAR, actif VARCHAR, controle VARCHAR, bloquant BOOLEAN, reussi BOOLEAN,

@@ -15,11 +15,13 @@ import great_expectations.expectations as gxe
 from great_expectations.expectations.expectation import Expectation
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
-from assets.marts.catalog import Mart, discover_marts, mart_tables
-from assets.staging.family import Family
-from assets.staging.registry import FAMILIES
 from checks.outcomes import STRUCTURAL, Verification
-from pipelines.config import DEFAULT_CONFIG_DIR, ProjectConfig, Vocabulaire, _explain, _read_yaml, _Strict
+from core.config.base import DEFAULT_CONFIG_DIR, StrictModel, explain_error, read_yaml
+from core.config.projet import ProjectConfig
+from core.config.vocabulaire import Vocabulaire
+from core.familles.family import Family
+from core.familles.registry import FAMILIES
+from core.marts import Mart, discover_marts, mart_tables
 
 BLOQUANT, AVERTISSEMENT = "bloquant", "avertissement"
 ANNEE = "$annee"
@@ -50,7 +52,7 @@ def _ge_errors(exc: Exception) -> str:
                       for e in exc.errors())
 
 
-class Attente(_Strict):
+class Attente(StrictModel):
     type: str
     kwargs: dict[str, Any] = {}
     domaine: str | None = None
@@ -121,7 +123,7 @@ class Attente(_Strict):
         return getattr(gxe, self.type)(**self.resolved_kwargs(vocabulaire, annee), **extra)
 
 
-class Controle(_Strict):
+class Controle(StrictModel):
     nom: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     table: str
     gravite: Literal["bloquant", "avertissement"]
@@ -182,7 +184,7 @@ class Controle(_Strict):
         return self.sql.replace(ANNEE, str(int(annee)))
 
 
-class Registre(_Strict):
+class Registre(StrictModel):
     controles: list[Controle] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -212,9 +214,9 @@ def load_registry(path=DEFAULT_CONFIG_DIR / "controles.yaml", vocabulaire: Vocab
     if vocabulaire is None:
         vocabulaire = ProjectConfig(path.parent).vocabulaire
     try:
-        return Registre.model_validate(_read_yaml(path), context={"vocabulaire": vocabulaire, "tables": tables})
+        return Registre.model_validate(read_yaml(path), context={"vocabulaire": vocabulaire, "tables": tables})
     except ValidationError as exc:
-        raise _explain(path, exc) from None
+        raise explain_error(path, exc) from None
 
 
 # Check names are Dagster definitions, so the registry is read once, with the code.

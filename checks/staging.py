@@ -12,10 +12,10 @@ from __future__ import annotations
 import duckdb
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
 
-from assets.staging.family import Family
 from checks import sql as sql_checks
 from checks.outcomes import Constat, Verification, check_result, per_territory, record
 from checks.registry import Registre
+from core.familles.family import Family
 
 CONSERVATION = Verification(
     "conservation_des_lignes", True, "Chaque ligne lue est retenue ou en quarantaine, fichier par fichier.",

@@ -10,17 +10,23 @@ import argparse
 import datetime as dt
 import logging
 import os
-import re
 import sys
-import tempfile
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+
+from pipelines.arguments import FrenchParser, count, seconds, year
+from pipelines.failures import (
+    FRENCH_ERRORS,
+    UNEXPECTED_TODO,
+    journal_line,
+    paragraph,
+    step_name,
+    write_journal,
+)
 
 EXIT_OK, EXIT_ROW_ERRORS, EXIT_UNREADABLE, EXIT_BUSY = 0, 1, 2, 3
 
@@ -41,203 +47,6 @@ l'attend jamais : il lit l'instantané laissé par le dernier run (sortie/instan
 # Dagster's console logger prints a failed step with its Python traces: the console gets a French summary instead
 # (`_succeeded`), the traces go to the run's journal
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-
-
-# --- argparse in French ---------------------------------------------------------------------------
-
-# argparse's own messages, by their gettext msgid (Python 3.11 to 3.14); one it does not know stays as written
-ARGPARSE_FR = {
-    "usage: ": "utilisation : ",
-    "positional arguments": "arguments",
-    "options": "options",
-    "optional arguments": "options",
-    "%(heading)s:": "%(heading)s :",
-    "show this help message and exit": "affiche cette aide et s'arrête",
-    "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
-    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
-    "the following arguments are required: %s": "argument(s) obligatoire(s) manquant(s) : %s",
-    "unrecognized arguments: %s": "argument(s) inconnu(s) : %s",
-    "invalid %(type)s value: %(value)r": "valeur invalide : %(value)r (%(type)s attendu)",
-    "invalid choice: %(value)r (choose from %(choices)s)": "choix invalide : %(value)r (au choix : %(choices)s)",
-    "invalid choice: %(value)r, maybe you meant %(closest)r? (choose from %(choices)s)":
-        "choix invalide : %(value)r, vouliez-vous dire %(closest)r ? (au choix : %(choices)s)",
-    "expected one argument": "une valeur attendue",
-    "expected at most one argument": "une valeur au plus attendue",
-    "expected at least one argument": "au moins une valeur attendue",
-    "expected %s argument": "%s valeur attendue",
-    "expected %s arguments": "%s valeurs attendues",
-    "ambiguous option: %(option)s could match %(matches)s": "option ambiguë : %(option)s peut désigner %(matches)s",
-    "not allowed with argument %s": "incompatible avec l'argument %s",
-    "one of the arguments %s is required": "l'un des arguments %s est obligatoire",
-    "ignored explicit argument %r": "valeur %r ignorée",
-    "unexpected option string: %s": "option inattendue : %s",
-    "subcommands": "commandes",
-    "unknown parser %(parser_name)r (choices: %(choices)s)":
-        "commande inconnue %(parser_name)r (au choix : %(choices)s)",
-}
-
-
-def _fr(message: str) -> str:
-    return ARGPARSE_FR.get(message, message)
-
-
-def _nfr(singular: str, plural: str, n: int) -> str:
-    return _fr(singular if n == 1 else plural)
-
-
-@contextmanager
-def _argparse_in_french() -> Iterator[None]:
-    """argparse looks its messages up through its module's `_` and `ngettext` when it writes them: they are
-    replaced only while our parser builds, parses or prints, so no other user of argparse in the process (pytest)
-    speaks French."""
-    saved = argparse._, argparse.ngettext  # type: ignore[attr-defined]
-    argparse._, argparse.ngettext = _fr, _nfr  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        argparse._, argparse.ngettext = saved  # type: ignore[attr-defined]
-
-
-class FrenchParser(argparse.ArgumentParser):
-    """ArgumentParser whose help, usage and errors are in French (its subcommands' parsers are of this class too)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        with _argparse_in_french():
-            super().__init__(*args, **kwargs)
-
-    def parse_args(self, *args, **kwargs):
-        with _argparse_in_french():
-            return super().parse_args(*args, **kwargs)
-
-    def parse_known_args(self, *args, **kwargs):
-        with _argparse_in_french():
-            return super().parse_known_args(*args, **kwargs)
-
-    def format_usage(self) -> str:
-        with _argparse_in_french():
-            return super().format_usage()
-
-    def format_help(self) -> str:
-        with _argparse_in_french():
-            return super().format_help()
-
-    def error(self, message: str):
-        with _argparse_in_french():
-            super().error(message)
-
-
-def _year(text: str) -> int:
-    if not text.strip().isdigit() or len(text.strip()) != 4:
-        raise argparse.ArgumentTypeError(f"« {text} » n'est pas une année (exemple : 2025)")
-    return int(text)
-
-
-def _count(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre entier positif (exemple : 2)")
-    return int(text)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text.replace(",", "."))
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre de secondes (exemple : 600)")
-    return value
-
-
-# --- failures: a French paragraph on the console, the traces in a journal -------------------------
-
-JOURNAUX = "journaux"
-# the project's own errors, whose message is written for the data steward; any other is "unexpected"
-FRENCH_ERRORS = {
-    "CleInvalide": "corrigez la clé de pseudonymisation (README, « Données personnelles »), puis relancez",
-    "EnvironnementInvalide": "corrigez BILAN_ENVIRONNEMENT (README, « Données personnelles »), puis relancez",
-    "ConfigurationError": "corrigez le fichier de configuration nommé, puis relancez",
-    "EntrepotOccupe": "attendez la fin de l'autre run, puis relancez",
-    "FichierIllisible": "faites corriger le fichier par le partenaire (`bilan verifier FICHIER` le contrôle avant "
-                        "un run), puis relancez",
-    "PdfError": "suivez le message, puis relancez",
-    "Failure": "suivez le message, puis relancez",
-}
-UNEXPECTED_TODO = ("relancez ; si l'erreur revient, transmettez le journal ci-dessous à l'équipe technique, par un "
-                   "canal sûr")
-# a file named in an error's message (never in its traces, which name the program's own files)
-_FILE = re.compile(r"[\w./\\~-]*[\w-]\.(?:csv|tsv|txt|xlsx|xlsm|xls|xlsb|ods|yaml|yml|sql|json|geojson|parquet|duckdb|"
-                   r"html|pdf|zip|gz)\b", re.IGNORECASE)
-
-
-def _write_journal(output_dir: Path | None, name: str, text: str) -> Path | None:
-    """The technical detail of a failure, readable by this account only: a trace may quote a cell of a file.
-    In sortie/journaux/, else in the temporary folder; None when nothing can be written at all."""
-    content = f"bilan — {dt.datetime.now().isoformat(timespec='seconds')} — pid {os.getpid()}\n\n{text}"
-    if output_dir is not None:
-        folder = output_dir / JOURNAUX
-        try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            path = folder / name
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                if hasattr(os, "fchmod"):
-                    os.fchmod(out.fileno(), 0o600)  # a journal left by an earlier run keeps no wider mode
-                out.write(content)
-            return path
-        except OSError:
-            pass
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=f"bilan_{Path(name).stem}_", suffix=".log")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(content)
-        return Path(temporary)
-    except OSError:
-        return None
-
-
-def _journal_line(journal: Path | None) -> str:
-    if journal is None:
-        return ("Le journal technique n'a pas pu être écrit (ni dans le dossier de sortie ni dans le dossier "
-                "temporaire).")
-    return f"Journal complet (détail technique, traces Python ; il peut citer des données) : {journal}"
-
-
-def _error_chain(info) -> list:
-    chain: list = []
-    while info is not None and len(chain) < 20:
-        chain.append(info)
-        info = info.cause or info.context
-    return chain
-
-
-def _message(info) -> str:
-    return re.sub(rf"^[\w.]*\b{re.escape(info.cls_name)}: ", "", (info.message or "").strip())
-
-
-def _step_name(step_key: str) -> str:
-    """A step in the project's words: the asset it makes (`staging/programmation`), or the checks it runs."""
-    node, _, operation = step_key.partition(".")
-    if "__" not in node:
-        return f"les contrôles « {node} »" if node.startswith("great_expectations") else f"l'étape « {step_key} »"
-    where = f" (opération « {operation} »)" if operation else ""
-    return f"l'actif « {node.replace('__', '/')} »{where}"
-
-
-def _paragraph(subject: str, info) -> str:
-    """One failure for the data steward: what failed, why in the project's words, the file named, what to do."""
-    chain = _error_chain(info)
-    known = next((i for i in chain if i.cls_name in FRENCH_ERRORS), None)
-    if known is not None:
-        why, todo = _message(known), FRENCH_ERRORS[known.cls_name]
-    else:
-        # the first error below Dagster's own wrapping is the program's; its English message stays in the journal
-        cause = next((i for i in chain if not i.cls_name.startswith("Dagster")), chain[-1] if chain else None)
-        why = f"erreur inattendue du programme ({cause.cls_name if cause is not None else 'inconnue'})"
-        todo = UNEXPECTED_TODO
-    files = dict.fromkeys(m.group(0) for i in chain for m in _FILE.finditer(i.message or ""))
-    named = f" Fichier en cause : {', '.join(files)}." if files else ""
-    why = why.rstrip(".")
-    return f"- {subject[0].upper()}{subject[1:]} a échoué : {why}.{named} Que faire : {todo}."
 
 
 # --- bilan run ------------------------------------------------------------------------------------
@@ -266,10 +75,10 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("bilan").setLevel(logging.INFO)
     started = time.perf_counter()
     print("Chargement de Dagster et des définitions…", flush=True)
-    from pipelines.config import ConfigurationError
-    from pipelines.pseudonymisation import CleInvalide
-    from pipelines.resources import BilanSettings, warehouse
-    from pipelines.verrou import EntrepotOccupe, verrou_entrepot
+    from core.config.base import ConfigurationError
+    from core.pseudonymisation import CleInvalide
+    from core.resources import BilanSettings, warehouse
+    from core.verrou import EntrepotOccupe, verrou_entrepot
 
     parametres = BilanSettings(racine_donnees=str(Path(args.donnees).resolve()),
                                sortie=str(Path(args.sortie).resolve()), dossier_config=str(Path(args.config).resolve()),
@@ -337,15 +146,15 @@ def _succeeded(result, output_dir: Path) -> bool:
     failed = [(e.step_key or "?", info) for e, info in errors if e.is_step_failure]
     detail = "\n\n".join(f"=== {e.event_type_value} — étape {e.step_key or '(aucune)'}\n{e.message or ''}\n\n"
                          f"{info.to_string()}" for e, info in errors)
-    journal = _write_journal(output_dir, f"run_{result.run_id}.log",
+    journal = write_journal(output_dir, f"run_{result.run_id}.log",
                              f"Run Dagster {result.run_id} en échec\n\n{detail}")
     lines = [f"\nÉCHEC du run {result.run_id} : {len(failed)} étape(s) en échec ; celles qui en dépendent n'ont pas "
              "été lancées."]
-    lines += [_paragraph(_step_name(step), info) for step, info in failed]
+    lines += [paragraph(step_name(step), info) for step, info in failed]
     if not failed:
-        lines.append(_paragraph("le run, avant ses étapes,", errors[0][1]) if errors else
+        lines.append(paragraph("le run, avant ses étapes,", errors[0][1]) if errors else
                      "- Le run a échoué sans dire pourquoi.")
-    lines.append(_journal_line(journal))
+    lines.append(journal_line(journal))
     print("\n".join(lines), file=sys.stderr)
     return False
 
@@ -440,13 +249,13 @@ def _known_programmation(parametres, territoire: str) -> tuple[pd.DataFrame | No
 
 
 def verifier(args: argparse.Namespace) -> int:
-    from assets.staging.contract import AVERTISSEMENT, ERREUR
-    from assets.staging.family import Context, attach_provenance, parse_file, validate_set
-    from assets.staging.reading import FichierIllisible
-    from assets.staging.registry import FAMILIES, family_of
-    from pipelines.config import ConfigurationError
-    from pipelines.pseudonymisation import CleInvalide
-    from pipelines.resources import BilanSettings
+    from core.config.base import ConfigurationError
+    from core.familles.contract import AVERTISSEMENT, ERREUR
+    from core.familles.family import Context, attach_provenance, parse_file, validate_set
+    from core.familles.reading import FichierIllisible
+    from core.familles.registry import FAMILIES, family_of
+    from core.pseudonymisation import CleInvalide
+    from core.resources import BilanSettings
 
     path = Path(args.fichier)
     if not path.is_file():
@@ -520,13 +329,13 @@ def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
     output_dir = Path(getattr(args, "sortie", "sortie")).resolve()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     trace = "".join(traceback.format_exception(exc))
-    journal = _write_journal(output_dir, f"{args.commande}_{stamp}_{os.getpid()}.log",
+    journal = write_journal(output_dir, f"{args.commande}_{stamp}_{os.getpid()}.log",
                              f"bilan {args.commande} : erreur inattendue\n\n{trace}")
     name = type(exc).__name__
     why = str(exc) if name in FRENCH_ERRORS else f"erreur inattendue du programme ({name})"
     todo = FRENCH_ERRORS.get(name, UNEXPECTED_TODO)
     print(f"\nÉCHEC de `bilan {args.commande}` : {why.rstrip('.')}. Que faire : {todo}.\n"
-          f"{_journal_line(journal)}", file=sys.stderr)
+          f"{journal_line(journal)}", file=sys.stderr)
     return EXIT_ROW_ERRORS if args.commande == "run" else EXIT_UNREADABLE
 
 
@@ -536,8 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="commande", required=True, title="commandes", metavar="{run,verifier}")
     p_run = sub.add_parser("run", help="matérialise tout le graphe pour une année", epilog=EXIT_CODES,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    p_run.add_argument("--annee", type=_year, required=True, help="l'année de programmation à produire, ex. 2025")
-    p_run.add_argument("--attente", type=_seconds, metavar="SECONDES",
+    p_run.add_argument("--annee", type=year, required=True, help="l'année de programmation à produire, ex. 2025")
+    p_run.add_argument("--attente", type=seconds, metavar="SECONDES",
                        help="si un autre run utilise l'entrepôt, l'attendre au plus SECONDES secondes puis "
                             "s'arrêter (code 3) ; par défaut entrepot.attente_verrou_s de config/settings.yaml")
     p_run.add_argument("--donnees", default=os.environ.get("BILAN_DONNEES", "data/demo"), metavar="DOSSIER",
@@ -546,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="dossier de sortie (entrepôt, bilans, journaux) ; par défaut BILAN_SORTIE, sinon sortie")
     p_run.add_argument("--config", default=os.environ.get("BILAN_CONFIG", "config"), metavar="DOSSIER",
                        help="dossier de configuration (territoires, référentiels, réglages) ; par défaut config/")
-    p_run.add_argument("--processus", type=_count, default=1, metavar="N",
+    p_run.add_argument("--processus", type=count, default=1, metavar="N",
                        help="rendre les bilans par N processus à la fois (exécuteur multiprocessus de Dagster, "
                             "lots de rendu.territoires_par_lot territoires) ; par défaut 1, tout dans ce processus")
     p_run.set_defaults(func=run)
@@ -555,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     p_ver.add_argument("fichier", metavar="FICHIER", help="le fichier à vérifier (CSV ou XLSX)")
     p_ver.add_argument("--territoire", metavar="CODE",
                        help="code du territoire (ex. ccco) ; par défaut deviné du dossier inbox/<territoire>/<annee>/")
-    p_ver.add_argument("--annee", type=_year, help="année de la boîte de dépôt ; par défaut devinée du dossier")
+    p_ver.add_argument("--annee", type=year, help="année de la boîte de dépôt ; par défaut devinée du dossier")
     p_ver.add_argument("--sortie", default=os.environ.get("BILAN_SORTIE", "sortie"), metavar="DOSSIER",
                        help="dossier de sortie du dernier run (programmation déjà connue) ; par défaut "
                             "BILAN_SORTIE, sinon sortie")

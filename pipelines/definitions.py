@@ -16,21 +16,21 @@ from dagster import AssetsDefinition, Definitions, in_process_executor
 from assets.bilan import build_bilan_asset
 from assets.diffusion import diffusion
 from assets.marts.assets import build_mart_asset
-from assets.marts.catalog import Mart, discover_marts
 from assets.marts.rejets import build_mesures_rejets_asset
 from assets.publication.assets import build_publication_asset
 from assets.referentiel.assets import build_mesures_asset, referentiel
 from assets.retours import build_retours_partenaires
 from assets.sources import build_source_asset
 from assets.staging.assets import build_staging_asset
-from assets.staging.family import Family
 from assets.staging.quality_report import build_rapport_qualite
-from assets.staging.registry import build_families
 from checks.expectations import build_ge_checks
 from checks.registry import Registre, load_registry, tables_of
-from pipelines.config import ProjectConfig
+from core.config.projet import ProjectConfig
+from core.familles.family import Family
+from core.familles.registry import build_families
+from core.marts import Mart, discover_marts
+from core.resources import resources_from_environment
 from pipelines.jobs import bilan_annuel, bilans_en_parallele
-from pipelines.resources import resources_from_environment
 from pipelines.schedules import bilan_annuel_planifie, bilan_avant_copil
 from pipelines.sensors import boite_de_depot
 

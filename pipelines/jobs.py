@@ -3,7 +3,7 @@ the bilans alone on the multiprocess executor, their render batches side by side
 
 from dagster import AssetSelection, define_asset_job, in_process_executor, multiprocess_executor
 
-from pipelines.partitions import annee_partitions
+from core.partitions import annee_partitions
 
 bilan_annuel = define_asset_job(
     "bilan_annuel",

@@ -6,10 +6,10 @@ import datetime as dt
 
 from dagster import RunRequest, ScheduleEvaluationContext, SkipReason, schedule
 
-from pipelines.config import ProjectConfig
+from core.config.projet import ProjectConfig
+from core.partitions import annee_partitions
+from core.resources import BilanSettings
 from pipelines.jobs import bilan_annuel
-from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings
 
 
 def copil_run_requests(config: ProjectConfig, today: dt.date) -> list[RunRequest]:

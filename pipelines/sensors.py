@@ -10,9 +10,9 @@ import time
 from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
 from assets.sources import inbox_files
+from core.partitions import annee_partitions
+from core.resources import BilanSettings
 from pipelines.jobs import bilan_annuel
-from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings
 
 
 def scan(parametres: BilanSettings, cursor: dict, now: float) -> tuple[list[RunRequest], dict, list[str]]:

@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
-from pipelines.config import Vocabulaire
+from core.config.vocabulaire import Vocabulaire
 from reports import theme  # noqa: F401  (registers and enables the theme)
 from reports.format import euros, nombre
 from reports.labels import label_options

@@ -11,7 +11,10 @@ from functools import cached_property
 import duckdb
 import pandas as pd
 
-from pipelines.config import ProjectConfig, Rendu, Territoire, Vocabulaire
+from core.config.projet import ProjectConfig
+from core.config.settings import Rendu
+from core.config.territoire import Territoire
+from core.config.vocabulaire import Vocabulaire
 
 
 @dataclass

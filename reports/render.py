@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jinja2
 
-from pipelines.common import slug
+from core.common import slug
 from reports import contenu, rejets, sections, statuts, synthese
 from reports.annexe import render_xlsx  # noqa: F401  (assets/bilan.py writes the annex through render)
 from reports.data import BilanData

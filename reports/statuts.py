@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipelines.common import slug
-from pipelines.config import Vocabulaire
+from core.common import slug
+from core.config.vocabulaire import Vocabulaire
 
 # an indicator's nature (referential YAML, else its measure's in config/mesures.yaml), as the bilan titles it
 NATURES = {"moyens": "Moyens mis en œuvre", "resultats": "Résultats pour les habitants"}

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from pipelines.config import Vocabulaire
+from core.config.vocabulaire import Vocabulaire
 from reports.data import BilanData
 from reports.format import NBSP, accorde, compte, euros, liste, nombre, pct, pluriel, ratio, signe, valeur
 from reports.plafonds import plafonner

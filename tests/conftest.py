@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assets.staging.family import Context
-from pipelines.config import ProjectConfig
-from pipelines.pseudonymisation import Pseudonymiser
+from core.config.projet import ProjectConfig
+from core.familles.family import Context
+from core.pseudonymisation import Pseudonymiser
 
 TEST_KEY = "cle-de-test-bilan-quartiers-0123456789abcdef"
 DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo"
@@ -103,8 +103,8 @@ def _run_demo(sortie: Path, pdf: bool) -> DemoRun:
 
     from dagster import DagsterInstance, materialize
 
+    from core.resources import BilanSettings, warehouse
     from pipelines.definitions import ALL_ASSETS, WITHOUT_BILAN
-    from pipelines.resources import BilanSettings, warehouse
 
     os.environ["BILAN_CLE_PSEUDONYMISATION"] = TEST_KEY
     parametres = BilanSettings(racine_donnees=str(DEMO_DATA), sortie=str(sortie), pdf=pdf)
@@ -148,8 +148,8 @@ def marts_run_2025(tmp_path_factory) -> MartsRun:
 
     from dagster import DagsterInstance, materialize
 
+    from core.resources import BilanSettings, warehouse
     from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
-    from pipelines.resources import BilanSettings, warehouse
 
     os.environ["BILAN_CLE_PSEUDONYMISATION"] = TEST_KEY
     parametres = BilanSettings(racine_donnees=str(Path(__file__).parent / "fixtures" / "marts"),

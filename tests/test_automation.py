@@ -9,8 +9,8 @@ import time
 
 from dagster import DagsterInstance, RunRequest, build_schedule_context, build_sensor_context
 
+from core.resources import BilanSettings
 from pipelines.definitions import defs
-from pipelines.resources import BilanSettings
 from pipelines.schedules import bilan_annuel_planifie, bilan_avant_copil
 from pipelines.sensors import boite_de_depot, scan
 

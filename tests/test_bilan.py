@@ -14,9 +14,10 @@ import pytest
 import yaml
 from dagster import DagsterInstance, materialize
 
-from pipelines.config import PROJECT_ROOT, ProjectConfig
+from core.config.base import PROJECT_ROOT
+from core.config.projet import ProjectConfig
+from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS, WITHOUT_BILAN
-from pipelines.resources import BilanSettings, warehouse
 
 NB, NNB = "\u00a0", "\u202f"
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"

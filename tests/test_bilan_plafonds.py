@@ -15,9 +15,9 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from bench.fichier_limite import NOM, ecrire
-from pipelines.config import ProjectConfig
+from core.config.projet import ProjectConfig
+from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS
-from pipelines.resources import BilanSettings, warehouse
 from reports import sections
 from reports.data import BilanData
 from reports.plafonds import et_autres, plafonner, plafonner_texte

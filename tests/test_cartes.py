@@ -11,8 +11,9 @@ import shutil
 import pytest
 import yaml
 
-from pipelines.config import PROJECT_ROOT, ConfigurationError, ProjectConfig
-from pipelines.reference import load_reference
+from core.config.base import PROJECT_ROOT, ConfigurationError
+from core.config.projet import ProjectConfig
+from core.reference import load_reference
 from reports import charts
 
 
@@ -101,7 +102,7 @@ def test_commune_contours_are_read_from_the_file_the_settings_name(tmp_path):
 def test_commune_contours_are_parsed_once_into_the_cache_and_read_without_it(tmp_path, monkeypatch):
     """The layer is parsed once into a DuckDB table of the cache, where later reads find only the communes asked
     for; a changed source is parsed again; with no writable cache the layer is read in the process."""
-    from pipelines import reference
+    from core import reference
 
     layer = tmp_path / "communes.geojson.gz"
     layer.write_bytes(gzip.compress(json.dumps({"type": "FeatureCollection", "features": _communes()}).encode()))

@@ -11,12 +11,13 @@ from assets.marts import assets as mart_assets
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import run_script
 from assets.staging.load import ensure_tables
-from assets.staging.registry import FAMILIES
 from checks.registry import REGISTRE, TABLES, load_registry, template_fields
 from checks.sql import run_check
-from pipelines.config import PROJECT_ROOT, ConfigurationError, ProjectConfig
+from core.config.base import PROJECT_ROOT, ConfigurationError
+from core.config.projet import ProjectConfig
+from core.familles.registry import FAMILIES
+from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, GRAPH, WITHOUT_BILAN, defs
-from pipelines.resources import BilanSettings, warehouse
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 

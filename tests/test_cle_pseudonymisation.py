@@ -13,9 +13,9 @@ import secrets
 import pytest
 from dagster import DagsterInstance, asset, build_schedule_context, build_sensor_context, materialize
 
+from core.pseudonymisation import CleInvalide, EnvironnementInvalide, from_environment
+from core.resources import BilanSettings
 from pipelines.cli import main
-from pipelines.pseudonymisation import CleInvalide, EnvironnementInvalide, from_environment
-from pipelines.resources import BilanSettings
 
 KEY, KEY_FILE, ENV = "BILAN_CLE_PSEUDONYMISATION", "BILAN_CLE_PSEUDONYMISATION_FICHIER", "BILAN_ENVIRONNEMENT"
 

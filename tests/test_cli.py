@@ -113,8 +113,8 @@ import sys
 from dagster import asset
 
 import pipelines.definitions as definitions
-from pipelines.config import ConfigurationError
-from pipelines.partitions import annee_partitions
+from core.config.base import ConfigurationError
+from core.partitions import annee_partitions
 
 
 @asset(key_prefix=["staging"], partitions_def=annee_partitions)

@@ -8,7 +8,7 @@ import pytest
 
 from assets.publication.cohortes import CohortColumns
 from assets.publication.secret import SECONDARY
-from pipelines.config import ProjectConfig
+from core.config.projet import ProjectConfig
 from tests.test_marts import FIXTURES, _materialize
 
 COLUMNS = CohortColumns.of(ProjectConfig().vocabulaire)

@@ -8,8 +8,9 @@ import shutil
 import pytest
 import yaml
 
-from pipelines.config import PROJECT_ROOT, ConfigurationError, ProjectConfig
-from pipelines.resources import BilanSettings
+from core.config.base import PROJECT_ROOT, ConfigurationError
+from core.config.projet import ProjectConfig
+from core.resources import BilanSettings
 
 
 def _copy_config(tmp_path):
@@ -211,13 +212,3 @@ def test_thresholds_of_the_bilan_are_validated_settings(tmp_path):
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     with pytest.raises(ConfigurationError, match=re.escape("`seuils.part_cpo_visee`")):
         _ = ProjectConfig(cfg_dir).settings
-
-
-def test_pipelines_config_and_resources_import_nothing_from_assets():
-    import ast
-
-    for name in ("config.py", "resources.py"):
-        tree = ast.parse((PROJECT_ROOT / "pipelines" / name).read_text(encoding="utf-8"))
-        imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)] + \
-                   [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
-        assert not [m for m in imported if m and m.split(".")[0] in ("assets", "reports", "checks")], name

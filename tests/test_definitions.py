@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 from dagster import AssetKey
 
-from pipelines.config import ProjectConfig
+from core.config.projet import ProjectConfig
 from pipelines.definitions import defs
 
 

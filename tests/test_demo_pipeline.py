@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from dagster import AssetCheckSeverity, DagsterInstance, materialize
 
-from pipelines.config import PROJECT_ROOT
+from core.config.base import PROJECT_ROOT
+from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS, WITHOUT_BILAN  # the bilan has its own tests
-from pipelines.resources import BilanSettings, warehouse
 from tests.conftest import copy_of
 
 DEMO = PROJECT_ROOT / "data" / "demo"
@@ -107,7 +107,7 @@ def test_second_run_reads_nothing_new_and_gives_identical_tables(demo_run):
     rows keep that run's id), nothing is read or validated again, and no file gets a new archived version. The one
     exception is honest: in 2024, the families whose rules read the programming (`depend_de`) are validated again,
     since the programming known has grown by 2025's since the first run staged them."""
-    from assets.staging.registry import FAMILIES
+    from core.familles.registry import FAMILIES
 
     sortie, first, second, snapshot, _ = demo_run
     families = [k.path[1] for a in ALL_ASSETS for k in a.keys if k.path[0] == "staging"
@@ -191,7 +191,7 @@ def test_feedback_workbook_for_each_partner_file(demo_run):
     import openpyxl
 
     from assets.retours import feedback_name
-    from assets.staging.registry import family_of
+    from core.familles.registry import family_of
 
     sortie = demo_run[0]
     folder = sortie / "2025" / "retours" / "ccco"
@@ -214,7 +214,7 @@ def test_a_rerun_on_the_same_inbox_leaves_the_bilan_content_unchanged(demo_run):
     """The content fingerprint ignores run ids and dates, row order and the last bits of sums that DuckDB adds up
     in another order: a whole re-run of the same inbox would neither render the bilan again nor send it again."""
     from assets.bilan import REPORT_VERSION, content_fingerprint, last_fingerprint
-    from pipelines.config import ProjectConfig
+    from core.config.projet import ProjectConfig
     from reports.data import load_bilan_data
 
     again = demo_run[0]                          # the shared run's output, the whole pipeline run again on it

@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipelines.warehouse import SIGNIFICANT_DIGITS, round_frame, round_significant
+from core.warehouse import SIGNIFICANT_DIGITS, round_frame, round_significant
 
 # what legitimately differs between two runs: the run, the clock, the output folder. The content fingerprint does
 # not: it covers what the bilan shows, and the date its data stop at is the files' deposit (`depose_le`)

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from assets.diffusion import Smtp, deliver
-from pipelines.config import Diffusion
+from core.config.territoire import Diffusion
 
 
 class Inbox:

@@ -9,9 +9,9 @@ import duckdb
 import yaml
 from dagster import AssetKey, DagsterInstance, materialize
 
-from pipelines.config import PROJECT_ROOT
+from core.config.base import PROJECT_ROOT
+from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS
-from pipelines.resources import BilanSettings, warehouse
 from tests.conftest import DEMO_DATA, copy_of
 
 BILAN = [AssetKey(["bilan", "bilan"]), AssetKey(["bilan", "diffusion"])]

@@ -13,9 +13,10 @@ import pytest
 import yaml
 from dagster import DagsterInstance, materialize
 
-from pipelines.config import PROJECT_ROOT, ConfigurationError, ProjectConfig
+from core.config.base import PROJECT_ROOT, ConfigurationError
+from core.config.projet import ProjectConfig
+from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS, WITHOUT_BILAN
-from pipelines.resources import BilanSettings, warehouse
 
 # What partners wrote: other spellings of the referential's names (accents, case, an alias), per QPV lines.
 HEADER = ("partenaire,type_partenaire,annee,code_objectif,engagement,indicateur,unite,valeur_cible,valeur_realisee,"

@@ -10,9 +10,9 @@ from markupsafe import escape
 
 from assets.marts import assets as mart_assets
 from checks.registry import REGISTRE
-from pipelines.config import PROJECT_ROOT
+from core.config.base import PROJECT_ROOT
+from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
-from pipelines.resources import BilanSettings, warehouse
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 GE = {c.nom: c for c in REGISTRE.expectations()}

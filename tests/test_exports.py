@@ -13,7 +13,7 @@ from openpyxl.utils.escape import unescape
 
 from assets.retours import _xlsx
 from assets.staging.quality_report import export_quality
-from pipelines.common import FORMULA_PREFIXES, inert_frame, inert_text
+from core.common import FORMULA_PREFIXES, inert_frame, inert_text
 
 HOSTILE = ["=HYPERLINK(\"http://exemple.invalid\",\"clic\")", "+1+1", "-2+3+cmd|' /C calc'!A0", "@SUM(1,1)",
            "\t=1+1", "\r=1+1"]

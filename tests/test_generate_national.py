@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import ProjectConfig
-from pipelines.resources import BilanSettings
+from core.config.projet import ProjectConfig
+from core.resources import BilanSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus, materialize
 
-from pipelines.config import PROJECT_ROOT
+from core.config.base import PROJECT_ROOT
+from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS
-from pipelines.resources import BilanSettings, warehouse
 
 
 def _as_cluster_owner(args: list[str]) -> list[str]:

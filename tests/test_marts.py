@@ -10,9 +10,9 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from assets.referentiel.compute import STATUTS
-from pipelines.config import PROJECT_ROOT
+from core.config.base import PROJECT_ROOT
+from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS, WITHOUT_BILAN  # the bilan has its own tests
-from pipelines.resources import BilanSettings, warehouse
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 

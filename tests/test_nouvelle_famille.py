@@ -12,9 +12,10 @@ import duckdb
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
-from pipelines.config import PROJECT_ROOT, ConfigurationError, ProjectConfig
+from core.config.base import PROJECT_ROOT, ConfigurationError
+from core.config.projet import ProjectConfig
+from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS, build_definitions, build_graph
-from pipelines.resources import BilanSettings, warehouse
 
 CONTRAT = """\
 description: "Ateliers de quartier : inscrits par atelier et par QPV, validés."

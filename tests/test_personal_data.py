@@ -86,7 +86,7 @@ def test_no_personal_value_leaves_the_reader(tmp_path, capsys, monkeypatch):
 def test_same_person_same_pseudonym_across_files_and_a_key_changes_it():
     import pandas as pd
 
-    from pipelines.pseudonymisation import Pseudonymiser
+    from core.pseudonymisation import Pseudonymiser
 
     a = Pseudonymiser(key=TEST_KEY.encode(), is_demo=False)
     b = Pseudonymiser(key=(TEST_KEY + "x").encode(), is_demo=False)
@@ -103,7 +103,7 @@ def test_pseudonyms_are_the_standard_hmac_sha256_of_the_normalised_identifier():
 
     import pandas as pd
 
-    from pipelines.pseudonymisation import Pseudonymiser
+    from core.pseudonymisation import Pseudonymiser
 
     identifiers = pd.Series([" ab-123 ", "Élodie.9", None, "AB-123", "x" * 300], index=[10, 11, 12, 13, 14])
     for key in (TEST_KEY.encode(), b"k" * 100):
@@ -119,7 +119,7 @@ def test_pseudonyms_are_the_standard_hmac_sha256_of_the_normalised_identifier():
 def test_key_from_a_file_and_production_refuses_the_demo_key(tmp_path, monkeypatch):
     import pytest
 
-    from pipelines.pseudonymisation import CleInvalide, from_environment
+    from core.pseudonymisation import CleInvalide, from_environment
 
     key_file = tmp_path / "cle.txt"
     key_file.write_text(TEST_KEY + "\n")
@@ -141,7 +141,7 @@ def test_key_from_a_file_and_production_refuses_the_demo_key(tmp_path, monkeypat
 def test_every_key_mistake_is_named_in_french(tmp_path, monkeypatch):
     import pytest
 
-    from pipelines.pseudonymisation import CleInvalide, from_environment
+    from core.pseudonymisation import CleInvalide, from_environment
 
     monkeypatch.delenv("BILAN_CLE_PSEUDONYMISATION", raising=False)
     monkeypatch.delenv("BILAN_CLE_PSEUDONYMISATION_FICHIER", raising=False)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.common import VERSIONS, folder_to_publish
+from core.common import VERSIONS, folder_to_publish
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +62,7 @@ def test_a_process_killed_while_writing_leaves_the_previous_complete_set(tmp_pat
     writer = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from pipelines.common import folder_to_publish
+        from core.common import folder_to_publish
         with folder_to_publish(Path({str(published)!r})) as folder:
             (folder / "bilan.html").write_text("v2")
             Path({str(started)!r}).touch()
@@ -125,8 +125,8 @@ def test_a_real_run_killed_while_rendering_leaves_the_previous_bilan(demo_run_se
     # the next run, in this process (the same asset, without the command's start-up)
     from dagster import AssetKey, DagsterInstance, materialize
 
+    from core.resources import BilanSettings, warehouse
     from pipelines.definitions import ALL_ASSETS
-    from pipelines.resources import BilanSettings, warehouse
 
     parametres = BilanSettings(racine_donnees=demo_run_second.parametres.racine_donnees, sortie=str(sortie), pdf=False)
     assert materialize(ALL_ASSETS, selection=[AssetKey(["bilan", "bilan"])], partition_key="2025",

@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
-from pipelines.config import ProjectConfig
+from core.config.projet import ProjectConfig
+from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS, GRAPH
-from pipelines.resources import BilanSettings, warehouse
 from tests.conftest import write_csv
 
 ENGAGEMENT = {"partenaire": "Département du Nord", "type_partenaire": "departement", "annee": "2025",

@@ -1,4 +1,4 @@
-"""A step computes again only when what it computes from changed (pipelines/reprise.py): the ledger, and what a
+"""A step computes again only when what it computes from changed (core/reprise.py): the ledger, and what a
 family's year is staged from (assets/staging/load.py)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import duckdb
 import pandas as pd
 
 from assets.staging.load import StagingInputs, inputs_fingerprint, outputs
-from assets.staging.registry import FAMILIES
-from pipelines.reprise import record, reusable, taken_from
+from core.familles.registry import FAMILIES
+from core.reprise import record, reusable, taken_from
 
 
 def _warehouse():

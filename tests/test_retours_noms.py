@@ -7,8 +7,8 @@ import openpyxl
 from dagster import AssetKey, DagsterInstance, materialize
 
 from assets.retours import feedback_name
+from core.resources import BilanSettings
 from pipelines.definitions import ALL_ASSETS
-from pipelines.resources import BilanSettings
 from tests.conftest import write_csv, write_xlsx
 
 ENGAGEMENT = {"partenaire": "CAF du Nord", "type_partenaire": "operateur_etat", "annee": "2025",
@@ -39,7 +39,7 @@ def test_a_csv_and_a_workbook_of_the_same_name_each_get_their_feedback(tmp_path)
     parametres = BilanSettings(racine_donnees=str(tmp_path / "donnees"), sortie=str(tmp_path / "sortie"), pdf=False)
     selection = [AssetKey([layer, f]) for f in ("programmation", "engagements") for layer in ("sources", "staging")]
     selection += [AssetKey(["staging", "rapport_qualite"]), AssetKey(["staging", "retours_partenaires"])]
-    from pipelines.resources import warehouse
+    from core.resources import warehouse
 
     result = materialize(ALL_ASSETS, selection=selection, partition_key="2025", instance=DagsterInstance.ephemeral(),
                          resources={"parametres": parametres, "entrepot": warehouse(parametres.warehouse_path)})

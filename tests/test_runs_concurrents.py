@@ -12,9 +12,9 @@ import pytest
 from dagster import DagsterInstance, asset, materialize
 
 from assets.staging.load import write_programmation_snapshot
+from core.resources import BilanSettings, Entrepot, warehouse
+from core.verrou import EntrepotOccupe, acquire, lock_path, release, verrou_entrepot
 from pipelines.cli import EXIT_BUSY, main
-from pipelines.resources import BilanSettings, Entrepot, warehouse
-from pipelines.verrou import EntrepotOccupe, acquire, lock_path, release, verrou_entrepot
 from tests.conftest import DEMO_DATA, TEST_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ def _bilan(*args: str, **env: str) -> subprocess.Popen:
 
 def _hold_lock_in_other_process(warehouse_path: Path) -> subprocess.Popen:
     """Another process holding the warehouse lock (what a run in progress does), until it is killed."""
-    code = ("import sys, time; from pipelines.verrou import acquire; acquire(sys.argv[1], 0); "
+    code = ("import sys, time; from core.verrou import acquire; acquire(sys.argv[1], 0); "
             "print('pris', flush=True); time.sleep(600)")
     holder = subprocess.Popen([sys.executable, "-c", code, str(warehouse_path)], cwd=ROOT, env=_env(),
                               stdout=subprocess.PIPE, text=True)
@@ -124,8 +124,8 @@ def test_dagster_run_takes_the_lock_through_the_entrepot_resource(tmp_path):
 def test_the_holder_s_own_processes_work_under_its_lock_and_no_other(tmp_path):
     """A run's step processes (Dagster's multiprocess executor) inherit its lock; an unrelated process waits."""
     warehouse_path = tmp_path / "entrepot.duckdb"
-    code = ("import subprocess, sys; from pipelines.verrou import acquire, release; acquire(sys.argv[1], 0); "
-            "child = 'import sys; from pipelines.verrou import acquire, release; acquire(sys.argv[1], 0); "
+    code = ("import subprocess, sys; from core.verrou import acquire, release; acquire(sys.argv[1], 0); "
+            "child = 'import sys; from core.verrou import acquire, release; acquire(sys.argv[1], 0); "
             "release(sys.argv[1]); print(\"enfant : pris\")'; "
             "print(subprocess.run([sys.executable, '-c', child, sys.argv[1]], capture_output=True, text=True, "
             "timeout=60).stdout.strip(), flush=True); "

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import ProjectConfig
+from core.config.projet import ProjectConfig
 
 ANNEXE_HTML = '<section id="annexe"'
 ANNEXE_PDF = re.compile(r"^\s*Annexe technique", re.MULTILINE)

@@ -17,7 +17,7 @@ import pytest
 from assets.publication.cohortes import RATES, CohortColumns
 from assets.publication.secret import SECONDARY, suppress
 from assets.publication.tables import published_tables, write_year
-from pipelines.config import ProjectConfig
+from core.config.projet import ProjectConfig
 
 CONFIG = ProjectConfig()
 SECRET = CONFIG.settings.secret_statistique
@@ -300,7 +300,8 @@ def test_secondary_suppression_propagates_through_linked_totals():
 def _hand_made_warehouse(tmp_path) -> duckdb.DuckDBPyConnection:
     """One CPO, one 2024 cohort at 12 months, by sex, its measures, and two transitions — written by hand."""
     from assets.marts.reference_tables import sync_reference_tables
-    from assets.marts.sql import SQL_DIR, run_script
+    from assets.marts.sql import run_script
+    from core.marts import SQL_DIR
 
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     sync_reference_tables(con, CONFIG, [CONFIG.territoire("ccco")])

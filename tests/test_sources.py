@@ -45,7 +45,7 @@ def test_http_source_goes_through_the_same_path(tmp_path, config):
     import http.server
     import threading
 
-    from pipelines.config import SourceHttp
+    from core.config.territoire import SourceHttp
 
     served = {"body": b"code_indicateur,niveau_geo\ntaux_pauvrete,epci\n"}
 
@@ -220,8 +220,8 @@ def test_a_file_refused_for_its_size_or_structure_is_recorded_never_copied(tmp_p
     import hashlib
 
     from assets.staging.load import read_deposit
-    from assets.staging.registry import FAMILIES
-    from pipelines.config import Limites
+    from core.config.settings import Limites
+    from core.familles.registry import FAMILIES
     from tests.staging.test_reader_hostile import bomb
 
     territoire = config.territoire("ccco")

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 import yaml
 
-from assets.marts.catalog import SCHEMA
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import run_script
 from assets.referentiel.compute import (
@@ -31,7 +30,10 @@ from assets.referentiel.compute import (
     compute_referentiel,
     juger,
 )
-from pipelines.config import PROJECT_ROOT, Cible, ConfigurationError, IndicateurReferentiel, ProjectConfig
+from core.config.base import PROJECT_ROOT, ConfigurationError
+from core.config.projet import ProjectConfig
+from core.config.referentiel import Cible, IndicateurReferentiel
+from core.marts import SCHEMA
 from reports import charts, statuts
 
 

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipelines.config import PROJECT_ROOT, ConfigurationError, ProjectConfig, Qpv
+from core.config.base import PROJECT_ROOT, ConfigurationError
+from core.config.projet import ProjectConfig
+from core.config.territoire import Qpv
 from reports.data import BilanData
 from reports.format import compte, liste, nombre, pct, pluriel, points, signe, texte_chiffres
 from reports.synthese import synthese_ecrite

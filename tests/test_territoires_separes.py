@@ -17,13 +17,14 @@ from assets.marts import assets as mart_assets
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import run_script
 from assets.staging.load import ensure_tables
-from assets.staging.registry import FAMILIES
 from checks.outcomes import blocking_failures
 from checks.registry import REGISTRE
 from checks.sql import run_check
-from pipelines.config import PROJECT_ROOT, ProjectConfig
+from core.config.base import PROJECT_ROOT
+from core.config.projet import ProjectConfig
+from core.familles.registry import FAMILIES
+from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
-from pipelines.resources import BilanSettings, warehouse
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 OTHER_SIREN = "200041234"

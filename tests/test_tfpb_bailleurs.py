@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dagster import AssetKey, DagsterInstance, materialize
 
+from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS
-from pipelines.resources import BilanSettings, warehouse
 from tests.conftest import write_csv
 
 

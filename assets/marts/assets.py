@@ -1,4 +1,4 @@
-"""Marts: one asset per family that has a mart SQL (assets/marts/catalog.py finds them). Each replaces its year's
+"""Marts: one asset per family that has a mart SQL (core/marts.py finds them). Each replaces its year's
 rows in the `marts` schema."""
 
 from dagster import (
@@ -12,16 +12,16 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from assets.marts.catalog import SCHEMA, Mart
 from assets.marts.reference_tables import sync_reference_tables
-from assets.marts.sql import SQL_DIR, run_script
+from assets.marts.sql import run_script
 from checks import sql as sql_checks
 from checks.registry import Registre
-from pipelines.common import code_version
-from pipelines.logging import say
-from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings
-from pipelines.warehouse import table_schema, transaction
+from core.common import code_version
+from core.logging import say
+from core.marts import SCHEMA, SQL_DIR, Mart
+from core.partitions import annee_partitions
+from core.resources import BilanSettings
+from core.warehouse import table_schema, transaction
 
 # Columns a mart takes straight from one staging column (renamed or shared out): cheap, exact column lineage.
 DIRECT_COLUMNS = {

@@ -7,8 +7,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pipelines.config import ProjectConfig, Territoire
-from pipelines.warehouse import transaction
+from core.config.projet import ProjectConfig
+from core.config.territoire import Territoire
+from core.warehouse import transaction
 
 
 def measure_rows(config: ProjectConfig, territoires: list[Territoire]) -> list[dict]:

@@ -10,14 +10,15 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from dagster_duckdb import DuckDBResource
 
 from assets.marts.reference_tables import sync_reference_tables
-from assets.marts.sql import SQL_DIR, run_script
-from assets.staging.family import Family
-from pipelines.common import code_version, normalise_header
-from pipelines.logging import say
-from pipelines.partitions import annee_partitions
-from pipelines.reprise import add_rows, digest_of, record, reusable, taken_from
-from pipelines.resources import BilanSettings
-from pipelines.warehouse import transaction
+from assets.marts.sql import run_script
+from core.common import code_version, normalise_header
+from core.familles.family import Family
+from core.logging import say
+from core.marts import SQL_DIR
+from core.partitions import annee_partitions
+from core.reprise import add_rows, digest_of, record, reusable, taken_from
+from core.resources import BilanSettings
+from core.warehouse import transaction
 
 FOLDER = SQL_DIR / "rejets"
 FIELDS_SCRIPT, FIELDS_TABLES = "champs.sql", ("_perimetres", "_cles", "_champs")

@@ -17,7 +17,8 @@ import duckdb
 import jinja2
 import pandas as pd
 
-SQL_DIR = Path(__file__).parent
+from core.marts import SQL_DIR
+
 _TEMPLATE = re.compile(r"{%|{{")
 
 

@@ -6,17 +6,17 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
-from assets.marts.catalog import Mart
 from assets.publication import reprise
 from assets.publication.cohortes import CohortColumns
 from assets.publication.tables import published_tables, write_year
 from assets.publication.vues import publish_views
-from pipelines.common import code_version
-from pipelines.logging import say
-from pipelines.partitions import annee_partitions
-from pipelines.reprise import record, reusable, taken_from
-from pipelines.resources import BilanSettings
-from pipelines.warehouse import table_schema
+from core.common import code_version
+from core.logging import say
+from core.marts import Mart
+from core.partitions import annee_partitions
+from core.reprise import record, reusable, taken_from
+from core.resources import BilanSettings
+from core.warehouse import table_schema
 
 HERE = Path(__file__).parent
 CODE_VERSION = code_version(*sorted(p for p in HERE.iterdir() if p.suffix in (".py", ".sql")))

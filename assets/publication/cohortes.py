@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipelines.config import Vocabulaire
+from core.config.vocabulaire import Vocabulaire
 
 # each cohort rate (a column of marts.cohortes_jalons, and the metric of a cohort measure) → its numerator's column
 RATES = {"taux_sortie_positive": "sorties_positives", "taux_emploi_durable": "emploi_durable",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.common import folder_to_publish
+from core.common import folder_to_publish
 
 # written by the bilan step and the delivery: records of what was published, not inputs of a bilan
 LEDGERS = {"bilans_publies", "diffusions"}

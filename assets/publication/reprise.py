@@ -1,5 +1,5 @@
 """A year's published tables are computed again only when what they are computed from changed
-(`pipelines/reprise.py`).
+(`core/reprise.py`).
 
 The secrecy audit is most of a run that changed nothing (11 s of 52 at ten territories, minutes at national scale)
 and gives the same cells from the same inputs. Its inputs are the `marts`, `referentiel` and `ref` schemas (their
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.reprise import add_rows, digest_of
+from core.reprise import add_rows, digest_of
 
 ETAPE = "publication/tableaux"
 INPUT_SCHEMAS = ("marts", "referentiel", "ref")

@@ -12,7 +12,7 @@ import pandas as pd
 from assets.marts.sql import run_script
 from assets.publication.cohortes import RATES, CohortColumns
 from assets.publication.secret import apply_secret
-from pipelines.warehouse import transaction
+from core.warehouse import transaction
 
 HERE = Path(__file__).parent
 ROW = ["territoire", "reference_cpo", "cohorte", "jalon", "dimension", "modalite"]

@@ -5,14 +5,15 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
-from assets.marts.catalog import SCHEMA, Mart
 from assets.marts.sql import query, run_script
 from assets.referentiel.compute import compute_referentiel
-from pipelines.config import ProjectConfig, Territoire
-from pipelines.logging import say
-from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings
-from pipelines.warehouse import insert_frame, table_schema, transaction
+from core.config.projet import ProjectConfig
+from core.config.territoire import Territoire
+from core.logging import say
+from core.marts import SCHEMA, Mart
+from core.partitions import annee_partitions
+from core.resources import BilanSettings
+from core.warehouse import insert_frame, table_schema, transaction
 
 
 def apply_catalogue(frame: pd.DataFrame, config: ProjectConfig, territoires: list[Territoire],

@@ -26,7 +26,10 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from pipelines.config import Cible, IndicateurReferentiel, MesureDeclaree, ProjectConfig, Territoire
+from core.config.mesures import MesureDeclaree
+from core.config.projet import ProjectConfig
+from core.config.referentiel import Cible, IndicateurReferentiel
+from core.config.territoire import Territoire
 
 ATTEINT = "atteint"
 BONNE_VOIE = "en bonne voie"

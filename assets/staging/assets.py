@@ -4,8 +4,6 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TableColumn, TableSchema, asset
 from dagster_duckdb import DuckDBResource
 
-from assets.staging.contract import SQL_TYPES
-from assets.staging.family import Context, Family
 from assets.staging.load import (
     StagingSummary,
     inputs_fingerprint,
@@ -17,10 +15,12 @@ from assets.staging.load import (
 )
 from checks import staging as staging_checks
 from checks.registry import Registre
-from pipelines.logging import progress_logger, say
-from pipelines.partitions import annee_partitions
-from pipelines.reprise import record, reusable, taken_from
-from pipelines.resources import BilanSettings
+from core.familles.contract import SQL_TYPES
+from core.familles.family import Context, Family
+from core.logging import progress_logger, say
+from core.partitions import annee_partitions
+from core.reprise import record, reusable, taken_from
+from core.resources import BilanSettings
 
 
 def _schema(family: Family) -> TableSchema:

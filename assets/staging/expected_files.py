@@ -7,9 +7,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pipelines.common import normalise_header
-from pipelines.config import Territoire
-from pipelines.warehouse import insert_frame, transaction
+from core.common import normalise_header
+from core.config.territoire import Territoire
+from core.warehouse import insert_frame, transaction
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

@@ -15,13 +15,14 @@ import duckdb
 import pandas as pd
 
 from assets.sources import active_deposits
-from assets.staging.contract import AVERTISSEMENT, FILE_COLUMN, HASH_COLUMN, SQL_TYPES, TERRITORY_COLUMN, TableContract
-from assets.staging.family import Context, Family, Lot, MappedFile, read_mapped, validate_lot, with_provenance
-from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible
-from pipelines.common import write_atomic
-from pipelines.config import Catalogue, Referentiel
-from pipelines.reprise import digest_of
-from pipelines.warehouse import insert_frame, transaction
+from core.common import write_atomic
+from core.config.catalogue import Catalogue
+from core.config.referentiel import Referentiel
+from core.familles.contract import AVERTISSEMENT, FILE_COLUMN, HASH_COLUMN, SQL_TYPES, TERRITORY_COLUMN, TableContract
+from core.familles.family import Context, Family, Lot, MappedFile, read_mapped, validate_lot, with_provenance
+from core.familles.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible
+from core.reprise import digest_of
+from core.warehouse import insert_frame, transaction
 
 PROVENANCE_SQL = "fichier VARCHAR, fichier_sha256 VARCHAR, feuille VARCHAR, ligne INTEGER, run_id VARCHAR"
 

@@ -5,12 +5,12 @@ from dagster_duckdb import DuckDBResource
 
 from assets.sources import unknown_inbox_files
 from assets.staging.expected_files import write_missing_files
-from assets.staging.family import Family
-from assets.staging.registry import family_of
-from pipelines.common import inert_frame, write_atomic
-from pipelines.logging import say
-from pipelines.partitions import annee_partitions
-from pipelines.resources import BilanSettings
+from core.common import inert_frame, write_atomic
+from core.familles.family import Family
+from core.familles.registry import family_of
+from core.logging import say
+from core.partitions import annee_partitions
+from core.resources import BilanSettings
 
 
 def export_quality(con, output_dir, annee: int, unknown: list[tuple[str, str, str, str]],

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from assets.staging.family import attach_provenance, parse_file, validate_set
-from assets.staging.registry import FAMILIES
+from core.familles.family import attach_provenance, parse_file, validate_set
+from core.familles.registry import FAMILIES
 from tests.conftest import write_csv
 
 
@@ -296,8 +296,8 @@ def test_a_cached_read_is_validated_against_the_territory_s_current_codes(tmp_pa
     # so a commune taken out of the territory makes the next pass find the row outside it
     import hashlib
 
-    from assets.staging.family import Lot, validate_lot, with_provenance
     from assets.staging.load import read_deposit
+    from core.familles.family import Lot, validate_lot, with_provenance
 
     family = FAMILIES["indicateurs"]
     last = ctx.territoire.communes[-1].code_insee

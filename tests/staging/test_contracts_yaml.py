@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assets.staging.family import Lot, attach_provenance, parse_file, validate_lot, validate_set, with_provenance
 from assets.staging.load import read_deposit
-from assets.staging.registry import FAMILIES, build_families
-from pipelines.common import code_version
-from pipelines.config import PROJECT_ROOT, ConfigurationError, ProjectConfig
+from core.common import code_version
+from core.config.base import PROJECT_ROOT, ConfigurationError
+from core.config.projet import ProjectConfig
+from core.familles.family import Lot, attach_provenance, parse_file, validate_lot, validate_set, with_provenance
+from core.familles.registry import FAMILIES, build_families
 from tests.conftest import write_csv
 
 
@@ -101,7 +102,7 @@ def test_a_yaml_only_family_cannot_declare_a_rule_no_code_applies(toy_config):
     with pytest.raises(ConfigurationError) as err:
         build_families(ProjectConfig(toy_config.dir))
     assert str(path) in str(err.value) and "`regles.atelier_complet`" in str(err.value)
-    assert "aucun module assets/staging/ateliers.py" in str(err.value)
+    assert "aucun module core/familles/ateliers.py" in str(err.value)
 
 
 # --- descriptions, what to do and severity: said once, in the YAML ----------------------------------

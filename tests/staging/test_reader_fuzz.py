@@ -10,8 +10,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assets.staging.reading import FichierIllisible, read_file
-from assets.staging.registry import family_of
+from core.familles.reading import FichierIllisible, read_file
+from core.familles.registry import family_of
 
 DEMO = sorted((Path(__file__).resolve().parents[2] / "data" / "demo" / "inbox" / "ccco" / "2025").iterdir())
 DEMO_CSV = [p for p in DEMO if p.suffix == ".csv"]

@@ -11,11 +11,11 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from assets.staging.family import parse_file
-from assets.staging.reading import FichierIllisible, read_file
-from assets.staging.registry import FAMILIES
+from core.config.settings import Limites
+from core.familles.family import parse_file
+from core.familles.reading import FichierIllisible, read_file
+from core.familles.registry import FAMILIES
 from pipelines.cli import main
-from pipelines.config import Limites
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -268,7 +268,8 @@ def test_limits_are_validated_settings(config, tmp_path):
     (tmp_path / "settings.yaml").write_text(
         (config.dir / "settings.yaml").read_text(encoding="utf-8").replace("lignes: 500000", "lignes: 0"),
         encoding="utf-8")
-    from pipelines.config import ConfigurationError, ProjectConfig
+    from core.config.base import ConfigurationError
+    from core.config.projet import ProjectConfig
 
     with pytest.raises(ConfigurationError, match="limites.lignes"):
         _ = ProjectConfig(tmp_path).settings
@@ -300,10 +301,10 @@ def test_the_settings_limits_reach_the_reader_and_the_cache_key(tmp_path, ctx):
 
     import pytest
 
-    from assets.staging.family import parse_file
-    from assets.staging.reading import FichierIllisible
-    from assets.staging.registry import FAMILIES
-    from pipelines.config import Limites
+    from core.config.settings import Limites
+    from core.familles.family import parse_file
+    from core.familles.reading import FichierIllisible
+    from core.familles.registry import FAMILIES
 
     path = tmp_path / "engagements_2025.csv"
     path.write_text("partenaire;annee;code_objectif;engagement;indicateur;unite\n"

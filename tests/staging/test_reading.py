@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from assets.staging.contract import parse_date, parse_number
-from assets.staging.family import parse_file
-from assets.staging.reading import FichierIllisible, read_file
-from assets.staging.registry import FAMILIES, family_of
-from pipelines.common import normalise_header
+from core.common import normalise_header
+from core.familles.contract import parse_date, parse_number
+from core.familles.family import parse_file
+from core.familles.reading import FichierIllisible, read_file
+from core.familles.registry import FAMILIES, family_of
 from tests.conftest import write_xlsx
 
 

@@ -13,7 +13,7 @@ f AS (
            nullif(trim(donnees->>'partenaire'), '') AS partenaire,
            nullif(trim(donnees->>'indicateur'), '') AS indicateur,
            nullif(trim(donnees->>'bailleur'), '') AS bailleur,
-           -- the landlord key of staging (pipelines.common.normalise_header, registered by assets/marts/rejets.py)
+           -- the landlord key of staging (core.common.normalise_header, registered by assets/marts/rejets.py)
            nullif(cle_normalisee(donnees->>'bailleur'), '') AS cle_bailleur,
            nullif(lower(trim(donnees->>'axe')), '') AS axe_tfpb,
            nullif(upper(trim(donnees->>'reference_cpo')), '') AS cpo,

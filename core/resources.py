@@ -10,10 +10,11 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from dagster_duckdb import DuckDBResource
 
-from pipelines.config import PROJECT_ROOT, ProjectConfig
-from pipelines.pseudonymisation import Pseudonymiser, from_environment
-from pipelines.reference import ReferenceGeographie, load_reference
-from pipelines.verrou import acquire, release
+from core.config.base import PROJECT_ROOT
+from core.config.projet import ProjectConfig
+from core.pseudonymisation import Pseudonymiser, from_environment
+from core.reference import ReferenceGeographie, load_reference
+from core.verrou import acquire, release
 
 
 @lru_cache(maxsize=8)
@@ -100,7 +101,7 @@ def _pseudonymiser(variable: str, file_variable: str, quiet: bool, *_environment
 
 
 class Entrepot(DuckDBResource):
-    """The warehouse, held by one run at a time: a Dagster run takes the warehouse lock (pipelines/verrou.py) when
+    """The warehouse, held by one run at a time: a Dagster run takes the warehouse lock (core/verrou.py) when
     its resources are set up and lets it go at the end, whoever launched it (`bilan run`, UI, schedule, sensor)."""
 
     attente_verrou_s: float = 900

@@ -2,6 +2,6 @@
 
 from dagster import StaticPartitionsDefinition
 
-from pipelines.config import ProjectConfig
+from core.config.projet import ProjectConfig
 
 annee_partitions = StaticPartitionsDefinition([str(a) for a in ProjectConfig().settings.annees])

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assets.staging.contract import TERRITORY_COLUMN, TableContract, flag
-from assets.staging.family import Lot, keys
+from core.familles.contract import TERRITORY_COLUMN, TableContract, flag
+from core.familles.family import Lot, keys
 
 
 def prepare(table: TableContract, raw: pd.DataFrame, lot: Lot) -> pd.DataFrame:

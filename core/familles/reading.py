@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from pipelines.common import normalise_header
-from pipelines.config import Limites
+from core.common import normalise_header
+from core.config.settings import Limites
 
 LINE_COLUMN = "_ligne"
 SHEET_COLUMN = "_feuille"

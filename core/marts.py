@@ -13,10 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from assets.marts.sql import SQL_DIR
-from assets.staging.family import Family
-from pipelines.config import PROJECT_ROOT, ConfigurationError, ProjectConfig
+from core.config.base import PROJECT_ROOT, ConfigurationError
+from core.config.projet import ProjectConfig
+from core.familles.family import Family
 
+# the marts' SQL files: data beside the assets that run them, found by their name
+SQL_DIR = PROJECT_ROOT / "assets" / "marts"
 SCHEMA = "schema.sql"
 MEASURES_SUFFIX = "_mesures"
 _STAGING = re.compile(r"\bstaging\.(\w+)", re.IGNORECASE)

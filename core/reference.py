@@ -14,8 +14,10 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from pipelines.common import nearest
-from pipelines.config import ConfigurationError, ProjectConfig, Territoire
+from core.common import nearest
+from core.config.base import ConfigurationError
+from core.config.projet import ProjectConfig
+from core.config.territoire import Territoire
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,16 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-from assets.staging import contract as contract_module
-from assets.staging import family as family_module
-from assets.staging import reading as reading_module
-from assets.staging.contract import TableContract
-from assets.staging.family import Family
-from pipelines import common as common_module
-from pipelines.common import code_version
-from pipelines.config import REGLES_COMMUNES, ConfigurationError, ProjectConfig
+from core import common as common_module
+from core.common import code_version
+from core.config.base import ConfigurationError
+from core.config.contrats import REGLES_COMMUNES
+from core.config.projet import ProjectConfig
+from core.familles import contract as contract_module
+from core.familles import family as family_module
+from core.familles import reading as reading_module
+from core.familles.contract import TableContract
+from core.familles.family import Family
 
 HOOKS = ("prepare", "row_rules", "set_rules")
 # the staging machinery every family's rules run through
@@ -65,7 +67,7 @@ def _check_rules(name: str, known: set[str], own: set[str], contract_path: Path,
             used.add(code)
     unused = sorted(own - used)
     if unused:
-        where = module.__file__ if module else f"aucun module assets/staging/{name}.py"
+        where = module.__file__ if module else f"aucun module core/familles/{name}.py"
         raise ConfigurationError(f"{contract_path} : configuration invalide\n" + "\n".join(
             f"  - clé `regles.{code}` : règle propre à la famille qu'aucun code n'applique ({where})"
             for code in unused))

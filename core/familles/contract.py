@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible, RawTable
-from pipelines.common import normalise_header
-from pipelines.config import MotifsSelon, RegleQpv, TableContrat, Vocabulaire
+from core.common import normalise_header
+from core.config.contrats import MotifsSelon, RegleQpv, TableContrat
+from core.config.vocabulaire import Vocabulaire
+from core.familles.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible, RawTable
 
 Kind = Literal["texte", "entier", "nombre", "date", "booleen", "choix"]
 

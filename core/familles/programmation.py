@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assets.staging.contract import TERRITORY_COLUMN, TableContract, flag
-from assets.staging.family import Lot
+from core.familles.contract import TERRITORY_COLUMN, TableContract, flag
+from core.familles.family import Lot
 
 # the fields that describe the action: the same on every row of a dossier (contracts/programmation.md)
 DESCRIPTIVE = ("porteur", "intitule_action", "code_objectif", "qpv_cibles", "mode_financement", "reference_cpo",

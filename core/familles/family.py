@@ -21,7 +21,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from assets.staging.contract import (
+from core.common import nearest, normalise_header
+from core.config.catalogue import Catalogue
+from core.config.contrats import Regle
+from core.config.referentiel import Referentiel
+from core.config.settings import Limites
+from core.config.territoire import Territoire
+from core.familles.contract import (
     ERREUR,
     FILE_COLUMN,
     HASH_COLUMN,
@@ -35,9 +41,7 @@ from assets.staging.contract import (
     map_columns,
     type_columns,
 )
-from assets.staging.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible, read_file
-from pipelines.common import nearest, normalise_header
-from pipelines.config import Catalogue, Limites, Referentiel, Regle, Territoire
+from core.familles.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible, read_file
 
 PROVENANCE = [TERRITORY_COLUMN, FILE_COLUMN, HASH_COLUMN, ORDER_COLUMN, SHEET_COLUMN, LINE_COLUMN]
 SEP = "\x1f"  # between a territory and a code in a lookup key: a character no cell holds (the reader refuses it)

@@ -9,10 +9,10 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from assets.staging.contract import TERRITORY_COLUMN, TableContract, flag
-from assets.staging.family import Lot, key_set, keys, normalise_qpv, qpv_message
-from pipelines.common import nearest
-from pipelines.config import Territoire
+from core.common import nearest
+from core.config.territoire import Territoire
+from core.familles.contract import TERRITORY_COLUMN, TableContract, flag
+from core.familles.family import Lot, key_set, keys, normalise_qpv, qpv_message
 
 # what each kind of the territory's own code is called in a message, and the codes it may take
 _OWN = {

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assets.staging.contract import TERRITORY_COLUMN, flag
-from assets.staging.family import Lot
+from core.familles.contract import TERRITORY_COLUMN, flag
+from core.familles.family import Lot
 
 
 def set_rules(tables: dict[str, pd.DataFrame], lot: Lot) -> list[pd.DataFrame]:

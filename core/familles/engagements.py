@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assets.staging.contract import TableContract, flag
-from assets.staging.family import Lot
+from core.familles.contract import TableContract, flag
+from core.familles.family import Lot
 
 
 def row_rules(table: TableContract, frame: pd.DataFrame, raw: pd.DataFrame, lot: Lot) -> list[pd.DataFrame]:

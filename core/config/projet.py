@@ -1,0 +1,93 @@
+"""Every configuration document of one config folder, loaded lazily and validated once."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from core.config.base import DEFAULT_CONFIG_DIR, ConfigurationError, load_document
+from core.config.catalogue import Catalogue
+from core.config.contrats import Contrats, load_contrats
+from core.config.glossaire import Glossaire
+from core.config.mesures import CatalogueMesures
+from core.config.referentiel import Referentiel
+from core.config.settings import Settings
+from core.config.territoire import Territoire
+from core.config.vocabulaire import Vocabulaire
+
+
+class ProjectConfig:
+    """Everything under one config directory, loaded lazily and validated once."""
+
+    def __init__(self, config_dir: Path | str = DEFAULT_CONFIG_DIR):
+        self.dir = Path(config_dir).resolve()
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_document(Settings, self.dir / "settings.yaml")
+
+    @cached_property
+    def vocabulaire(self) -> Vocabulaire:
+        return load_document(Vocabulaire, self.dir / "vocabulaire.yaml")
+
+    @cached_property
+    def glossaire(self) -> Glossaire:
+        return load_document(Glossaire, self.dir / "glossaire.yaml")
+
+    @cached_property
+    def mesures(self) -> CatalogueMesures:
+        return load_document(CatalogueMesures, self.dir / "mesures.yaml", self.vocabulaire)
+
+    @cached_property
+    def territoires(self) -> dict[str, Territoire]:
+        folder = self.dir / "territoires"
+        result: dict[str, Territoire] = {}
+        for path in sorted(folder.glob("*.yaml")):
+            territoire = load_document(Territoire, path, self.vocabulaire)
+            if territoire.code != path.stem:
+                raise ConfigurationError(f"{path} : clé `code` « {territoire.code} » différente du nom du fichier")
+            self.mesures.verifier_referentiel(
+                self.referentiel(territoire.referentiel),
+                self.catalogue(territoire.catalogue_indicateurs),
+                territoire,
+                self.vocabulaire,
+                self.dir / "referentiels" / f"{territoire.referentiel}.yaml",
+            )
+            result[territoire.code] = territoire
+        if not result:
+            raise ConfigurationError(f"{folder} : aucun territoire configuré")
+        return result
+
+    @cached_property
+    def contrats(self) -> Contrats:
+        """The input contracts (config/contrats/): one YAML per family, and the rules every family shares."""
+        return load_contrats(self.dir / "contrats", self.vocabulaire)
+
+    def territoire(self, code: str) -> Territoire:
+        try:
+            return self.territoires[code]
+        except KeyError:
+            raise ConfigurationError(
+                f"territoire « {code} » inconnu (configurés : {', '.join(self.territoires)})"
+            ) from None
+
+    def referentiel(self, code: str) -> Referentiel:
+        return _cached(self, "referentiels", code, Referentiel)
+
+    def catalogue(self, code: str) -> Catalogue:
+        return _cached(self, "catalogues", code, Catalogue)
+
+    def resolve(self, path: str) -> Path:
+        """A path written in a settings file is relative to the project root."""
+        p = Path(path)
+        return p if p.is_absolute() else (self.dir.parent / p).resolve()
+
+
+def _cached(cfg: ProjectConfig, folder: str, code: str, model: type[BaseModel]):
+    cache = cfg.__dict__.setdefault(f"_{folder}", {})
+    if code not in cache:
+        path = cfg.dir / folder / f"{code}.yaml"
+        cache[code] = load_document(model, path, cfg.vocabulaire)
+    return cache[code]

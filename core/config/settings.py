@@ -1,0 +1,96 @@
+"""config/settings.yaml: the settings every territory shares (reference geography, pseudonymisation, secrecy,
+limits of a deposited file, thresholds, schedule, warehouse, rendering, years)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from core.config.base import StrictModel
+
+
+class ContoursCommunes(StrictModel):
+    """The commune contours drawn around the QPV on the bilan's maps: an external source like the QPV layer."""
+
+    adresse_officielle: str
+    url_telechargement: str | None = Field(None, pattern=r"^https://")
+    fichier_local: str | None = Field(None, pattern=r"\.(geojson|json)(\.gz)?$|\.zip$")
+
+
+class GeographieReference(StrictModel):
+    adresse_officielle: str
+    url_telechargement: str | None = None
+    fichier_local: str | None = None
+    delai_telechargement_s: float = 20
+    contours_communes: ContoursCommunes | None = None
+
+
+class Pseudonymisation(StrictModel):
+    variable_cle: str = "BILAN_CLE_PSEUDONYMISATION"  # the key itself
+    variable_fichier_cle: str = "BILAN_CLE_PSEUDONYMISATION_FICHIER"  # or the path of a file holding it
+
+
+class SecretStatistique(StrictModel):
+    effectif_minimal: int = Field(5, ge=1)
+    denominateur_minimal: int = Field(10, ge=1)
+
+
+class Planification(StrictModel):
+    jours_avant_copil: int = Field(21, ge=1, le=120)
+    stabilite_fichier_s: float = Field(60, ge=0)
+    date_bilan_annuel: str = Field("02-01", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+
+
+class Limites(StrictModel):
+    """Bounds on one partner file, checked before it is parsed, so that one file cannot take the run down."""
+
+    taille_fichier_mo: float = Field(50, gt=0)
+    xlsx_decompresse_mo: float = Field(50, gt=0)
+    xlsx_ratio_compression: float = Field(100, gt=1)
+    lignes: int = Field(500_000, ge=1)
+    colonnes: int = Field(300, ge=1)
+    longueur_cellule: int = Field(32_767, ge=1)
+
+
+class EntrepotReglages(StrictModel):
+    """Runs that share a warehouse: the second one waits for the first at most this long, then stops."""
+
+    attente_verrou_s: float = Field(900, ge=0)
+
+
+class Rendu(StrictModel):
+    """How the bilans are rendered: territories go to the render steps in batches (one Chromium per batch); with
+    Dagster's multiprocess executor (`bilan run --processus N`, job `bilans_en_parallele`) the batches run side by
+    side, each in its own process. And how much of a long list the bilan's body shows."""
+
+    territoires_par_lot: int = Field(25, ge=1)
+    # at least this many batches when there are enough territories: every process gets work on a small run too
+    lots_minimum: int = Field(2, ge=1)
+    # the bilan's body never grows with the partners' files: past these caps, the first items in an order the bilan
+    # names and « … et N autres (voir l'annexe XLSX) » (reports/plafonds.py); the XLSX annex keeps every row
+    elements_par_graphique: int = Field(30, ge=1)  # bars, lines or points of a chart
+    lignes_par_tableau: int = Field(60, ge=1)  # rows of a table
+    colonnes_par_tableau: int = Field(8, ge=1)  # items set side by side as columns (the landlords by axis)
+    elements_par_liste: int = Field(20, ge=1)  # items listed in a sentence or a cell (an alert's, a check's)
+
+
+class Seuils(StrictModel):
+    """Thresholds the bilan draws and flags with, in % (said here, not in the report code)."""
+
+    alerte_realisation_engagement: float = Field(80, ge=0)  # an engagement achieved below this is flagged
+    couverture_tfpb: float = Field(100, ge=0)  # coverage of the TFPB abatement expected from landlords
+    part_cpo_visee: float = Field(50, ge=0, le=100)  # share of CPO the national circular aims at
+    # written synthesis: a smaller change since last year is called "stable" (in %, or a fifth of it in points)
+    evolution_notable: float = Field(5, ge=0)
+
+
+class Settings(StrictModel):
+    geographie_reference: GeographieReference
+    limites: Limites = Limites()
+    planification: Planification = Planification()
+    pseudonymisation: Pseudonymisation = Pseudonymisation()
+    secret_statistique: SecretStatistique = SecretStatistique()
+    tolerance_ratio_points: float = Field(0.1, ge=0)
+    seuils: Seuils = Seuils()
+    entrepot: EntrepotReglages = EntrepotReglages()
+    rendu: Rendu = Rendu()
+    annees: list[int]

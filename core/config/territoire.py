@@ -1,0 +1,137 @@
+"""config/territoires/<code>.yaml: a contract's territory (EPCI, communes, QPV, partners, COPIL dates,
+sources, delivery)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from pydantic import Field, field_validator, model_validator
+
+from core.config.base import StrictModel
+from core.config.vocabulaire import Famille, NiveauGeo, TypePartenaire
+
+QPV_2024 = re.compile(r"^QN(\d{3}|02A|02B)\d{2}[A-Z]$")
+
+
+QPV_2015 = re.compile(r"^QP(\d{3}|02A|02B)\d{3}$")
+
+
+class Commune(StrictModel):
+    code_insee: str = Field(pattern=r"^\d[\dAB]\d{3}$")
+    nom: str
+    population: int | None = Field(None, ge=0)
+
+
+class Qpv(StrictModel):
+    code: str
+    code_2015: str | None = None
+    nom: str
+    communes: list[str] = Field(min_length=1)
+    population: int = Field(gt=0)
+
+    @field_validator("code")
+    @classmethod
+    def _code_2024(cls, v: str) -> str:
+        if not QPV_2024.match(v):
+            raise ValueError(f"« {v} » n'est pas un code QPV 2024 (forme QN05934M)")
+        return v
+
+    @field_validator("code_2015")
+    @classmethod
+    def _code_2015(cls, v: str | None) -> str | None:
+        if v is not None and not QPV_2015.match(v):
+            raise ValueError(f"« {v} » n'est pas un code QPV 2015 (forme QP059034)")
+        return v
+
+
+class NiveauComparaison(StrictModel):
+    niveau_geo: NiveauGeo
+    code_geo: str
+    libelle: str
+
+
+class PartenaireAttendu(StrictModel):
+    nom: str
+    type_partenaire: TypePartenaire
+    familles: list[Famille]
+
+
+class Contrat(StrictModel):
+    intitule: str
+    annee_debut: int
+    annee_fin: int
+    date_signature: dt.date | None = None
+    annee_actualisation: int | None = None
+
+
+class Copil(StrictModel):
+    date: dt.date
+    annee_bilan: int
+
+
+class SourceHttp(StrictModel):
+    famille: Famille
+    url: str = Field(pattern=r"^https?://")
+    nom_fichier: str
+    annees: list[int] | None = None  # None: every year
+
+    @model_validator(mode="after")
+    def _name_matches_family(self) -> SourceHttp:
+        if not self.nom_fichier.lower().startswith(self.famille):
+            raise ValueError(f"nom_fichier « {self.nom_fichier} » doit commencer par « {self.famille} »")
+        return self
+
+
+class Diffusion(StrictModel):
+    destinataires: list[str] = []
+    dossier_partage: str | None = None
+    taille_max_pieces_jointes_mo: float = Field(10, gt=0)
+
+    @field_validator("destinataires")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        bad = [x for x in v if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", x)]
+        if bad:
+            raise ValueError(f"adresse(s) électronique(s) invalide(s) : {', '.join(bad)}")
+        return v
+
+
+class Territoire(StrictModel):
+    code: str = Field(pattern=r"^[a-z0-9_]+$")
+    nom: str
+    nom_court: str
+    siren_epci: str = Field(pattern=r"^\d{9}$")
+    departement: str
+    libelle_departement: str | None = None
+    contrat: Contrat
+    referentiel: str
+    catalogue_indicateurs: str
+    communes: list[Commune]
+    qpv: list[Qpv] = Field(min_length=1)
+    niveaux_comparaison: list[NiveauComparaison] = []
+    partenaires_attendus: list[PartenaireAttendu] = []
+    bailleurs: list[str] = []
+    copil: list[Copil] = []
+    sources_http: list[SourceHttp] = []
+    diffusion: Diffusion = Diffusion()
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Territoire:
+        codes = [q.code for q in self.qpv]
+        if len(set(codes)) != len(codes):
+            raise ValueError("qpv : un code QPV est cité deux fois")
+        known = {c.code_insee for c in self.communes}
+        for q in self.qpv:
+            missing = [c for c in q.communes if c not in known]
+            if missing:
+                raise ValueError(f"qpv {q.code} : commune(s) {', '.join(missing)} absente(s) de la liste `communes`")
+        return self
+
+    @property
+    def codes_qpv(self) -> list[str]:
+        return [q.code for q in self.qpv]
+
+    @property
+    def codes_2015(self) -> dict[str, str]:
+        return {q.code_2015: q.code for q in self.qpv if q.code_2015}
