@@ -280,7 +280,7 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
 # --- the asset: a snapshot, render batches (fanned out on Dagster's executor), the ledger ------------------------
 
 
-def instantane_et_lots(context: OpExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
+def snapshot_and_batches(context: OpExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
     """Writes the snapshot the render batches read, holds back the territories failing a blocking check, leaves
     aside those whose bilan was last published from the same inputs, and cuts the others into batches
     (`rendu.territoires_par_lot`), each with the fingerprint last published."""
@@ -314,25 +314,25 @@ def instantane_et_lots(context: OpExecutionContext, parametres: BilanSettings, e
     kept = sorted(set(fingerprints) & unchanged - set(held))
     say(context, f"bilan {annee} : {len(to_render)} territoire(s) à rendre en {len(batches)} lot(s), "
                  f"{len(kept)} publié(s) des mêmes entrées et laissé(s) tel(s) quel(s), instantané {snapshot}")
-    yield Output(held, "retenus")
-    yield Output({"entrees": by_table, "inchanges": kept}, "entrees")
+    yield Output(held, "held")
+    yield Output({"by_table": by_table, "unchanged": kept}, "inputs")
     # one empty batch when there is nothing to render: Dagster skips the collecting step of a fan-out that never
     # fired, and the ledger must still record what was looked at (or say why nothing was published)
-    for key, batch in ({f"lot_{i:03d}": b for i, b in enumerate(batches, start=1)} or {"aucun": []}).items():
-        yield DynamicOutput({"instantane": str(snapshot), "territoires": [list(t) for t in batch]},
-                           output_name="lots", mapping_key=key)
+    for key, batch in ({f"batch_{i:03d}": b for i, b in enumerate(batches, start=1)} or {"none": []}).items():
+        yield DynamicOutput({"snapshot": str(snapshot), "territoires": [list(t) for t in batch]},
+                           output_name="batches", mapping_key=key)
 
 
 @op
-def rendre_lot(context: OpExecutionContext, parametres: BilanSettings, lot: dict) -> list:
+def render_batch(context: OpExecutionContext, parametres: BilanSettings, batch: dict) -> list:
     """A batch of territories rendered from the snapshot, in this step's process: no warehouse is opened, one
     Chromium prints the batch's PDFs."""
     annee = int(context.partition_key)
-    last = dict(tuple(t) for t in lot["territoires"])
+    last = dict(tuple(t) for t in batch["territoires"])
     if not last:
         return []
     territoires = {t.code: t for t in parametres.config.territoires.values()}
-    con = open_snapshot(Path(lot["instantane"]), list(last))
+    con = open_snapshot(Path(batch["snapshot"]), list(last))
     try:
         with (printer() if parametres.pdf else nullcontext()):
             return [render_territory(con, parametres, territoires[code], annee, context.run_id,
@@ -342,17 +342,17 @@ def rendre_lot(context: OpExecutionContext, parametres: BilanSettings, lot: dict
 
 
 @op(out=Out(Nothing))
-def publier_bilans(context: OpExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource,
-                   retenus: dict, entrees: dict, rendus: list) -> None:
+def record_bilans(context: OpExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource,
+                  held: dict, inputs: dict, rendered: list) -> None:
     """The ledger: each bilan rendered is recorded with its content fingerprint (`publication.bilans_publies`,
     what the delivery and the next run compare with), and each bilan a batch looked at with the inputs it was made
     from (`journal.bilans_entrees`)."""
     annee = int(context.partition_key)
-    outputs = {o["territoire"]: o for batch in rendus for o in batch}
-    if retenus and not outputs and not entrees["inchanges"]:
+    outputs = {o["territoire"]: o for batch in rendered for o in batch}
+    if held and not outputs and not inputs["unchanged"]:
         raise Failure(description=f"Aucun bilan {annee} publié : chaque territoire a un contrôle bloquant en "
                                   "échec (" + " ; ".join(f"{t} : {', '.join(c for c, _, _ in f)}"
-                                                         for t, f in retenus.items()) + ").")
+                                                         for t, f in held.items()) + ").")
     with entrepot.get_connection() as con:
         con.execute(PUBLISHED_DDL)
         rows = [[o["territoire"], annee, o["empreinte"], REPORT_VERSION, o["dossier"],
@@ -361,14 +361,14 @@ def publier_bilans(context: OpExecutionContext, parametres: BilanSettings, entre
             # one insert of the frame (a statement per row took ≈ 1 ms each: half a second at national scale)
             insert_frame(con, "publication.bilans_publies", pd.DataFrame(rows, columns=[
                 "territoire", "annee", "empreinte_contenu", "version_rapport", "dossier", "publie_le", "run_id"]))
-        record_inputs(con, annee, outputs, entrees["entrees"], context.run_id)
-        for code in entrees["inchanges"]:
+        record_inputs(con, annee, outputs, inputs["by_table"], context.run_id)
+        for code in inputs["unchanged"]:
             paths = bilan_paths(parametres, code, annee)
             outputs[code] = {"territoire": code, "paths": {k: str(v) for k, v in paths.items()}, "missing": None,
                              "empreinte": last_fingerprint(con, code, annee), "rendu": False}
     metadata: dict[str, str | MetadataValue] = {
         f"{code}/statut": "non publié : contrôle(s) bloquant(s) en échec — " + ", ".join(c for c, _, _ in f)
-        for code, f in retenus.items()}
+        for code, f in held.items()}
     for code, out in sorted(outputs.items()):
         metadata[f"{code}/statut"] = "publié"
         for kind, path in out["paths"].items():
@@ -379,7 +379,7 @@ def publier_bilans(context: OpExecutionContext, parametres: BilanSettings, entre
         metadata[f"{code}/rendu"] = ("nouveau rendu" if out["rendu"] else
                                      "inchangé, non rendu à nouveau" if out["missing"] is not None else
                                      "inchangé (mêmes entrées que sa dernière publication), non rendu à nouveau")
-    metadata["lots_rendus"] = MetadataValue.int(sum(1 for batch in rendus if batch))
+    metadata["lots_rendus"] = MetadataValue.int(sum(1 for batch in rendered if batch))
     context.add_output_metadata(metadata)
 
 
@@ -392,13 +392,12 @@ def build_bilan_asset(marts: tuple[Mart, ...]):
     names = [key.to_python_identifier() for key in upstream]
 
     # the first step waits for every upstream asset: one input each (a graph input cannot fan in to one)
-    first = op(name="instantane_et_lots", ins={n: In(Nothing) for n in names},
-               out={"lots": DynamicOut(dict), "retenus": Out(dict),
-                    "entrees": Out(dict)})(instantane_et_lots)
+    first = op(name="snapshot_and_batches", ins={n: In(Nothing) for n in names},
+               out={"batches": DynamicOut(dict), "held": Out(dict), "inputs": Out(dict)})(snapshot_and_batches)
 
     def compose(**after):
         batches, held, inputs = first(**after)
-        return publier_bilans(held, inputs, batches.map(rendre_lot).collect())
+        return record_bilans(held, inputs, batches.map(render_batch).collect())
 
     # one input per upstream asset, named after it (the graph's inputs are read from the signature)
     compose.__signature__ = inspect.Signature(  # type: ignore[attr-defined]

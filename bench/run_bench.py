@@ -6,12 +6,19 @@
   the process tree (RSS polled from /proc), the cost per territory;
 - at the largest scale: the marts as the pipeline materialises them beside the same SQL run bare in DuckDB on a
   copy of the same staged warehouse, as a ratio; a second run with nothing changed; a run after one territory's file
-  changed.
+  changed;
+- a valid file at the documented row limit (bench/fichier_limite.py: the demo inbox plus an engagements file of
+  `limites.lignes` rows), `bilan run --annee 2025` on it as a user runs it: wall time, peak memory of the process
+  tree, the bilan's files, every row of the file accepted (issue 28). About 11 minutes: a benchmark case, not a test.
 
     python bench/run_bench.py [--echelles "1 10 100 435"] [--sans-bilan] [--travail /tmp/bilan-bench]
+                              [--sans-fichier-limite | --seulement-fichier-limite]
 
 `--sans-bilan` (or BENCH_SANS_BILAN=1) leaves out the bilan step (HTML + PDF per territory and commune, the slow
 part at national scale). Ratios are measured side by side in the same run: the machine may be shared and noisy.
+`--sans-fichier-limite` (or BENCH_SANS_FICHIER_LIMITE=1) leaves out the file at the row limit;
+`--seulement-fichier-limite` measures it alone and rewrites only its own section and targets row in RESULTS.md
+(the other sections keep the passage that measured them).
 """
 
 from __future__ import annotations
@@ -180,7 +187,7 @@ def etapes_annee(m: dict, annee: int = 2025) -> dict[str, float]:
 
 
 def etapes_groupees(etapes: dict[str, float]) -> dict[str, tuple[float, int]]:
-    """The steps of a run, a mapped step's copies (`bilan__bilan.rendre_lot[lot_003]`) together: (total, count)."""
+    """The steps of a run, a mapped step's copies (`bilan__bilan.render_batch[batch_003]`) together: (total, count)."""
     out: dict[str, tuple[float, int]] = {}
     for k, v in etapes.items():
         nom = k.split("[", 1)[0]
@@ -257,6 +264,84 @@ def executer(echelles: list[int], sans_bilan: bool, travail: Path, demo: bool = 
     res["apres_changement"] = pipeline(donnees, dossier / "sortie", config, home, sans_bilan, "apres_changement",
                                        processus=processus)
     return res
+
+
+# --- a valid file at the row limit (issue 28) ------------------------------------------------------
+
+
+def limites() -> dict:
+    import yaml
+
+    return yaml.safe_load((ROOT / "config" / "settings.yaml").read_text(encoding="utf-8"))["limites"]
+
+
+def _lignes_feuilles(xlsx: Path, feuille: str) -> int:
+    """Data rows of a workbook's sheet and of its continuations (« Engagements (2) »…), from each sheet's declared
+    dimension: a sheet of half a million rows is not read row by row."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(xlsx, read_only=True)
+    try:
+        return sum((ws.max_row or 1) - 1 for ws in book.worksheets
+                   if ws.title == feuille or ws.title.startswith(f"{feuille} ("))
+    finally:
+        book.close()
+
+
+def fichier_limite(travail: Path, lignes: int | None = None) -> dict:
+    """bench/fichier_limite.py's inbox, then `bilan run --annee 2025` on it: the command a user types, from a cold
+    start (new warehouse and Dagster instance), in one process as `bilan run` does by default."""
+    import duckdb
+    from fichier_limite import ANNEE, NOM, TERRITOIRE
+
+    dossier = travail / "fichier_limite"
+    shutil.rmtree(dossier, ignore_errors=True)
+    dossier.mkdir(parents=True)
+    donnees, sortie, home = dossier / "donnees", dossier / "sortie", dossier / "home"
+    lim = limites()
+    n = lignes or lim["lignes"]
+    print(f"Fichier valide à la limite de lignes ({n} lignes)…", flush=True)
+    gen = mesurer([PYTHON, str(ROOT / "bench" / "fichier_limite.py"), "--donnees", str(donnees), "--lignes", str(n)],
+                  journal=dossier / "generation.log")
+    fichier = donnees / "inbox" / TERRITOIRE / str(ANNEE) / NOM
+    m: dict = {"machine": machine(), "lignes": n, "limites": lim, "generation": gen, "territoire": TERRITOIRE,
+               "annee": ANNEE, "taille": fichier.stat().st_size if fichier.is_file() else 0, "run": None,
+               "qualite": None, "bilan": {}, "lignes_annexe": None, "succes": False}
+    if gen["code"] != 0:
+        print(f"    génération en ÉCHEC : voir {dossier / 'generation.log'}", flush=True)
+        return m
+    home.mkdir()
+    shutil.copy(ROOT / "deploiement" / "dagster.sqlite.yaml", home / "dagster.yaml")
+    # the entry point installed beside the interpreter running the benchmark, not whichever `bilan` is on PATH
+    cmd = [str(Path(PYTHON).parent / "bilan"), "run", "--annee", str(ANNEE), "--donnees", str(donnees),
+           "--sortie", str(sortie)]
+    m["run"] = mesurer(cmd, {"DAGSTER_HOME": str(home)}, dossier / "run.log")
+    bilans = sortie / str(ANNEE) / TERRITOIRE
+    m["bilan"] = {nom: (bilans / f"bilan_{TERRITOIRE}_{ANNEE}{suffixe}").stat().st_size
+                  if (bilans / f"bilan_{TERRITOIRE}_{ANNEE}{suffixe}").is_file() else 0
+                  for nom, suffixe in (("HTML", ".html"), ("PDF", ".pdf"), ("annexe XLSX", "_annexe.xlsx"))}
+    if m["bilan"]["annexe XLSX"]:
+        m["lignes_annexe"] = _lignes_feuilles(bilans / f"bilan_{TERRITOIRE}_{ANNEE}_annexe.xlsx", "Engagements")
+    try:
+        with duckdb.connect(str(sortie / "entrepot.duckdb"), read_only=True) as con:
+            ligne = con.execute(
+                "SELECT statut, lignes_lues, lignes_retenues, lignes_quarantaine, message "
+                "FROM staging.qualite_fichiers WHERE famille = 'engagements' AND territoire = ? AND annee_boite = ? "
+                "AND (fichier = ? OR ends_with(fichier, '/' || ?)) ORDER BY version DESC LIMIT 1",
+                [TERRITOIRE, ANNEE, NOM, NOM]).fetchone()
+    except duckdb.Error as e:  # a run that failed before staging leaves no such table, or no warehouse
+        ligne = None
+        m["erreur_entrepot"] = str(e)
+    if ligne:
+        m["qualite"] = dict(zip(("statut", "lues", "retenues", "quarantaine", "message"), ligne, strict=True))
+    q = m["qualite"] or {}
+    m["succes"] = (m["run"]["code"] == 0 and q.get("statut") == "accepte" and q.get("lues") == n
+                   and q.get("retenues") == n and q.get("quarantaine") == 0 and all(m["bilan"].values()))
+    print(f"    {m['run']['secondes']:.1f} s, pic {m['run']['pic_rss'] / 2**20:.0f} Mo, "
+          f"{q.get('retenues', 0)} lignes retenues sur {n}, bilan : "
+          + ", ".join(f"{k} {'oui' if v else 'ABSENT'}" for k, v in m["bilan"].items())
+          + ("" if m["succes"] else f" — ÉCHEC (voir {dossier / 'run.log'})"), flush=True)
+    return m
 
 
 # --- RESULTS.md ------------------------------------------------------------------------------------
@@ -372,7 +457,7 @@ def rediger(res: dict) -> str:
     e = res["echelles_mesures"][n_max]["run"]
     L += [f"## Où va le temps à {n_max} territoire(s)", "",
           "Durée de chaque étape Dagster (de STEP_START à STEP_SUCCESS), année 2025 puis total 2024. Une étape "
-          "copiée par lot (`rendre_lot`, sur l'exécuteur multiprocessus) : la somme de ses copies, qui tournent "
+          "copiée par lot (`render_batch`, sur l'exécuteur multiprocessus) : la somme de ses copies, qui tournent "
           "côte à côte (elle dépasse donc la durée du run quand plusieurs processus travaillent).", "",
           "| étape | 2025 | part des étapes 2025 | 2024 |", "|---|---|---|---|"]
     e25, e24 = etapes_groupees(etapes_annee(e, 2025)), etapes_groupees(etapes_annee(e, 2024))
@@ -426,6 +511,95 @@ def rediger(res: dict) -> str:
     return "\n".join(L)
 
 
+# how a passage of this case alone finds its own lines again in a RESULTS.md written by another passage
+OBJECTIF_LIMITE = "| fichier valide "
+DEBUT_LIMITE, FIN_LIMITE = "<!-- fichier-limite : écrit par bench/run_bench.py -->", "<!-- /fichier-limite -->"
+
+
+def _nb(x: int) -> str:
+    return f"{x:,}".replace(",", " ")
+
+
+def objectif_fichier_limite(m: dict, separe: bool) -> str:
+    n, limite, run = m["lignes"], m["limites"]["lignes"], m["run"]
+    quoi = (f"fichier valide à la limite de lignes ({_nb(n)})" if n == limite
+            else f"fichier valide de {_nb(n)} lignes (essai réduit, la limite est de {_nb(limite)})")
+    objectif = (f"{quoi} → bilan, pic mémoire ≤ 6 Go (la cible « pic de mémoire ≤ 6 Go » du banc, arbre de "
+                "processus, ici pour le run d'un seul territoire)")
+    if run is None:
+        mesure = "génération des données en échec"
+    else:
+        absents = [k for k, v in m["bilan"].items() if not v]
+        mesure = (f"pic {_mo(run['pic_rss'])}, {_s(run['secondes'])} ; "
+                  f"{_nb((m['qualite'] or {}).get('retenues') or 0)} lignes retenues sur {_nb(n)} ; "
+                  + (f"bilan incomplet ({', '.join(absents)} absent)" if absents
+                     else "bilan HTML, PDF et annexe écrits")
+                  + ("" if run["code"] == 0 else f" ; `bilan run` sorti avec le code {run['code']}"))
+    if separe:
+        mesure += f" (passage séparé du {m['machine']['date']}, commit `{m['machine']['commit']}`)"
+    # a smaller file says nothing about the limit: measured, not judged
+    ok = None if n != limite else m["succes"] and run["pic_rss"] <= 6 * 2**30
+    return f"| {objectif} | {mesure} | {_cible(ok)} |"
+
+
+def section_fichier_limite(m: dict, separe: bool) -> list[str]:
+    ma, lim, run, q = m["machine"], m["limites"], m["run"], m["qualite"]
+    L = [DEBUT_LIMITE, "## Un fichier valide à la limite de lignes", "",
+         f"Mesuré le {ma['date']} (commit `{ma['commit']}`"
+         + (", seul, `--seulement-fichier-limite` : les autres sections viennent d'un autre passage" if separe else "")
+         + f") ; {ma['nproc']} cœurs, {_mo(ma['memoire'])} de mémoire ; charge au départ (1, 5, 15 min) : "
+         f"{ma['charge']}. `bench/fichier_limite.py` écrit la boîte de dépôt de la démo (CCCO) et un fichier "
+         f"d'engagements valide de **{_nb(m['lignes'])} lignes** (`limites.lignes` de `config/settings.yaml` : "
+         f"{_nb(lim['lignes'])}), {m['taille'] / 2**20:.1f} Mo (`limites.taille_fichier_mo` : "
+         f"{lim['taille_fichier_mo']} Mo). Puis `bilan run --annee {m['annee']}` tel qu'un utilisateur le lance : "
+         "les années antérieures de la boîte de dépôt puis la sienne, dans un seul processus (sans `--processus`), à "
+         "froid (entrepôt et instance Dagster neufs).", "",
+         "| mesure | valeur |", "|---|---|",
+         f"| génération des données | {_s(m['generation']['secondes'])}"
+         + ("" if m["generation"]["code"] == 0 else f" (ÉCHEC, code {m['generation']['code']})") + " |"]
+    if run is not None:
+        L += [f"| `bilan run --annee {m['annee']}`, de bout en bout | {_s(run['secondes'])} "
+              f"(code de sortie {run['code']}) |",
+              f"| pic de mémoire de l'arbre de processus (RSS relevé toutes les 0,2 s) | {_mo(run['pic_rss'])} |",
+              "| le fichier dans `staging.qualite_fichiers` | "
+              + (f"{q['statut']} : {_nb(q['lues'])} lignes lues, {_nb(q['retenues'])} retenues, "
+                 f"{_nb(q['quarantaine'])} en quarantaine" + (f" ({q['message']})" if q["message"] else "")
+                 if q else "absent de l'entrepôt") + " |",
+              f"| bilan `{m['annee']}/{m['territoire']}/` : {', '.join(m['bilan'])} | "
+              + ", ".join(f"{v / 2**20:.1f} Mo" if v else "ABSENT" for v in m["bilan"].values()) + " |"]
+        if m["lignes_annexe"] is not None:
+            L.append("| lignes de la feuille « Engagements » de l'annexe (tout le territoire : tous ses fichiers, "
+                     f"chaque périmètre) | {_nb(m['lignes_annexe'])} |")
+    return [*L, "", FIN_LIMITE]
+
+
+def inscrire_fichier_limite(texte: str, m: dict, separe: bool) -> str:
+    """RESULTS.md with this case's targets row and section put in, in place of an earlier passage's if there is one;
+    nothing else touched."""
+    lignes = texte.rstrip("\n").split("\n")
+    ligne = objectif_fichier_limite(m, separe)
+    ancienne = next((i for i, x in enumerate(lignes) if x.startswith(OBJECTIF_LIMITE)), None)
+    if ancienne is not None:
+        lignes[ancienne] = ligne
+    elif "## Les objectifs" in lignes:
+        i = lignes.index("## Les objectifs") + 1
+        while i < len(lignes) and not lignes[i].startswith("|"):
+            i += 1
+        while i < len(lignes) and lignes[i].startswith("|"):
+            i += 1
+        lignes.insert(i, ligne)
+    section = section_fichier_limite(m, separe)
+    if DEBUT_LIMITE in lignes and FIN_LIMITE in lignes:
+        lignes[lignes.index(DEBUT_LIMITE):lignes.index(FIN_LIMITE) + 1] = section
+    else:
+        # after the script's sections, before a hand-written part that may follow them (« # Mesures antérieures »)
+        fin = next((i for i, x in enumerate(lignes) if i > 0 and x.startswith("# ")), len(lignes))
+        while fin > 0 and not lignes[fin - 1].strip():
+            fin -= 1
+        lignes[fin:fin] = ["", *section]
+    return "\n".join(lignes) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--echelles", default=os.environ.get("ECHELLES", " ".join(map(str, ECHELLES))))
@@ -439,16 +613,40 @@ def main() -> int:
                              "par défaut le nombre de cœurs")
     parser.add_argument("--sans-relances", action="store_true",
                         help="un seul run à la plus grande échelle (ni relance, ni comparaison des marts)")
+    parser.add_argument("--sans-fichier-limite", action="store_true",
+                        default=os.environ.get("BENCH_SANS_FICHIER_LIMITE", "") not in ("", "0", "non"),
+                        help="ne pas mesurer le fichier valide à la limite de lignes (≈ 11 min)")
+    parser.add_argument("--seulement-fichier-limite", action="store_true",
+                        help="ne mesurer que le fichier valide à la limite de lignes ; dans --resultats, ne réécrire "
+                             "que sa section et sa ligne des objectifs")
+    parser.add_argument("--lignes-fichier-limite", type=int,
+                        help="un fichier plus petit, pour un essai rapide (mesuré, non jugé) ; par défaut "
+                             "limites.lignes de config/settings.yaml")
     args = parser.parse_args()
     echelles = sorted({int(x) for x in args.echelles.replace(",", " ").split()})
     travail = Path(args.travail).resolve()
     if ROOT in (travail, *travail.parents):
         parser.error("--travail doit être hors du dépôt")
+    resultats = Path(args.resultats)
+    if args.seulement_fichier_limite:
+        travail.mkdir(parents=True, exist_ok=True)
+        m = fichier_limite(travail, args.lignes_fichier_limite)
+        (travail / "fichier_limite.json").write_text(json.dumps(m, indent=1, default=str), encoding="utf-8")
+        avant = resultats.read_text(encoding="utf-8") if resultats.is_file() else "# Banc d'essai (`make bench`)\n"
+        resultats.write_text(inscrire_fichier_limite(avant, m, separe=True), encoding="utf-8")
+        print(f"Résultats : {resultats}, section « Un fichier valide à la limite de lignes » et sa ligne des "
+              f"objectifs (mesures brutes : {travail / 'fichier_limite.json'})")
+        return 0
     res = executer(echelles, args.sans_bilan, travail, demo=not args.sans_demo, relances=not args.sans_relances,
                    processus=args.processus)
+    if not args.sans_fichier_limite:
+        res["fichier_limite"] = fichier_limite(travail, args.lignes_fichier_limite)
     (travail / "resultats.json").write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
-    Path(args.resultats).write_text(rediger(res) + "\n", encoding="utf-8")
-    print(f"Résultats : {args.resultats} (mesures brutes : {travail / 'resultats.json'})")
+    texte = rediger(res) + "\n"
+    if "fichier_limite" in res:
+        texte = inscrire_fichier_limite(texte, res["fichier_limite"], separe=False)
+    resultats.write_text(texte, encoding="utf-8")
+    print(f"Résultats : {resultats} (mesures brutes : {travail / 'resultats.json'})")
     return 0
 
 

@@ -38,8 +38,8 @@ from great_expectations.data_context.types.base import (
 )
 from great_expectations.render.view.view import DefaultJinjaView
 
+from checks.controles import Attente, Controle, Registre, template_fields
 from checks.outcomes import check_result, per_territory, record
-from checks.registry import Attente, Controle, Registre, template_fields
 from core.common import code_version, write_atomic
 from core.config.vocabulaire import Vocabulaire
 from core.resources import BilanSettings

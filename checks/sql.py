@@ -7,8 +7,8 @@ from __future__ import annotations
 import duckdb
 from dagster import AssetCheckResult, AssetCheckSpec, AssetKey
 
+from checks.controles import Controle, Registre
 from checks.outcomes import Constat, check_result, per_territory, record
-from checks.registry import Controle, Registre
 
 COLUMNS = ["territoire", "problemes", "detail"]
 

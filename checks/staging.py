@@ -13,8 +13,8 @@ import duckdb
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
 
 from checks import sql as sql_checks
+from checks.controles import Registre
 from checks.outcomes import Constat, Verification, check_result, per_territory, record
-from checks.registry import Registre
 from core.familles.family import Family
 
 CONSERVATION = Verification(

@@ -15,16 +15,16 @@ from dagster import AssetsDefinition, Definitions, in_process_executor
 
 from assets.bilan import build_bilan_asset
 from assets.diffusion import diffusion
-from assets.marts.assets import build_mart_asset
+from assets.marts.marts_assets import build_mart_asset
 from assets.marts.rejets import build_mesures_rejets_asset
-from assets.publication.assets import build_publication_asset
-from assets.referentiel.assets import build_mesures_asset, referentiel
+from assets.publication.publication_assets import build_publication_asset
+from assets.referentiel.referentiel_assets import build_mesures_asset, referentiel
 from assets.retours import build_retours_partenaires
 from assets.sources import build_source_asset
-from assets.staging.assets import build_staging_asset
 from assets.staging.quality_report import build_rapport_qualite
+from assets.staging.staging_assets import build_staging_asset
+from checks.controles import Registre, load_registry, tables_of
 from checks.expectations import build_ge_checks
-from checks.registry import Registre, load_registry, tables_of
 from core.config.projet import ProjectConfig
 from core.familles.family import Family
 from core.familles.registry import build_families

@@ -48,7 +48,7 @@ def test_a_few_national_territories_render_in_parallel_batches(tmp_path):
     instance = DagsterInstance.from_config(str(home))
     starts = instance.get_event_records(EventRecordsFilter(event_type=DagsterEventType.STEP_START))
     batches = {r.event_log_entry.step_key: r.event_log_entry.dagster_event.pid for r in starts
-               if (r.event_log_entry.step_key or "").startswith("bilan__bilan.rendre_lot[")}
+               if (r.event_log_entry.step_key or "").startswith("bilan__bilan.render_batch[")}
     assert len(batches) == 2, batches
     assert len(set(batches.values())) == 2
     snapshot = sortie / "instantane" / "publication_2024"
@@ -63,9 +63,9 @@ def test_a_few_national_territories_render_in_parallel_batches(tmp_path):
     nothing = "Bilans 2024 : tous publiés des mêmes tables, rien à rendre (dans ce processus)"
     assert nothing in again.stdout, again.stdout[-3000:]
     starts = instance.get_event_records(EventRecordsFilter(event_type=DagsterEventType.STEP_START), limit=10_000)
-    keys = sorted(k for r in starts if (k := r.event_log_entry.step_key or "").startswith("bilan__bilan.rendre_lot["))
+    keys = sorted(k for r in starts if (k := r.event_log_entry.step_key or "").startswith("bilan__bilan.render_batch["))
     # the relaunch's bilan step looked at every territory and gave its one render step an empty batch
-    assert keys == sorted([*batches, "bilan__bilan.rendre_lot[aucun]"])
+    assert keys == sorted([*batches, "bilan__bilan.render_batch[none]"])
     with duckdb.connect(str(sortie / "entrepot.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM publication.bilans_publies").fetchall() == [(2,)]
         steps = dict(con.execute("SELECT etape, run_id FROM journal.calculs WHERE annee = 2024").fetchall())

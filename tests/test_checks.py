@@ -7,11 +7,11 @@ import duckdb
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
-from assets.marts import assets as mart_assets
+from assets.marts import marts_assets as mart_assets
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import run_script
 from assets.staging.load import ensure_tables
-from checks.registry import REGISTRE, TABLES, load_registry, template_fields
+from checks.controles import REGISTRE, TABLES, load_registry, template_fields
 from checks.sql import run_check
 from core.config.base import PROJECT_ROOT, ConfigurationError
 from core.config.projet import ProjectConfig

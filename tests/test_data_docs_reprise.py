@@ -7,8 +7,8 @@ import shutil
 
 import duckdb
 
+from checks.controles import REGISTRE
 from checks.expectations import EMPREINTE, run_suites
-from checks.registry import REGISTRE
 
 
 def test_same_rows_reuse_the_validation_a_changed_row_runs_it_again(demo_run_partage, tmp_path, config):

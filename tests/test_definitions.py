@@ -52,7 +52,7 @@ def test_every_staging_asset_has_its_checks():
 
 
 def test_tables_carry_their_schema_and_marts_their_column_lineage():
-    from assets.marts.assets import DIRECT_COLUMNS, column_lineage
+    from assets.marts.marts_assets import DIRECT_COLUMNS, column_lineage
 
     graph = defs.resolve_asset_graph()
     for family in ("programmation", "engagements", "tfpb", "indicateurs", "cohortes", "bilans_actions"):

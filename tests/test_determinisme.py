@@ -96,8 +96,8 @@ def test_two_runs_of_the_demo_publish_the_same_tables_annex_and_html(demo_run_pa
 def test_check_details_do_not_depend_on_the_order_rows_are_stored_in(marts_run_2025, tmp_path):
     """A mart built by a parallel GROUP BY comes out in another order at each run: the failing rows a check lists
     (and so the bilan's content and its fingerprint) must not follow it."""
+    from checks.controles import REGISTRE
     from checks.expectations import run_suites
-    from checks.registry import REGISTRE
 
     with duckdb.connect(str(marts_run_2025.parametres.warehouse_path), read_only=True) as con:
         tfpb = con.execute("SELECT * FROM marts.tfpb WHERE annee = 2025").df()

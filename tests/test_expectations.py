@@ -8,8 +8,8 @@ import duckdb
 from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, materialize
 from markupsafe import escape
 
-from assets.marts import assets as mart_assets
-from checks.registry import REGISTRE
+from assets.marts import marts_assets as mart_assets
+from checks.controles import REGISTRE
 from core.config.base import PROJECT_ROOT
 from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS, ALL_CHECKS

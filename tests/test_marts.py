@@ -112,7 +112,7 @@ def test_a_measure_outside_the_catalogue_stops_the_run(config):
     import pandas as pd
     from dagster import Failure
 
-    from assets.referentiel.assets import apply_catalogue
+    from assets.referentiel.referentiel_assets import apply_catalogue
 
     t = config.territoire("ccco")
     good = {"territoire": "ccco", "perimetre": "territoire", "cle": None, "valeur": 1.0, "source": "marts/tfpb"}

@@ -13,12 +13,12 @@ import pytest
 import yaml
 from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, materialize
 
-from assets.marts import assets as mart_assets
+from assets.marts import marts_assets as mart_assets
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import run_script
 from assets.staging.load import ensure_tables
+from checks.controles import REGISTRE
 from checks.outcomes import blocking_failures
-from checks.registry import REGISTRE
 from checks.sql import run_check
 from core.config.base import PROJECT_ROOT
 from core.config.projet import ProjectConfig

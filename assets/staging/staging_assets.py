@@ -14,7 +14,7 @@ from assets.staging.load import (
     write_programmation_snapshot,
 )
 from checks import staging as staging_checks
-from checks.registry import Registre
+from checks.controles import Registre
 from core.familles.contract import SQL_TYPES
 from core.familles.family import Context, Family
 from core.logging import progress_logger, say

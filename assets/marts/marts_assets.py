@@ -15,7 +15,7 @@ from dagster_duckdb import DuckDBResource
 from assets.marts.reference_tables import sync_reference_tables
 from assets.marts.sql import run_script
 from checks import sql as sql_checks
-from checks.registry import Registre
+from checks.controles import Registre
 from core.common import code_version
 from core.logging import say
 from core.marts import SCHEMA, SQL_DIR, Mart
