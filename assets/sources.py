@@ -120,6 +120,28 @@ def unknown_inbox_files(racine: Path, territoires: list[str], annee: int, famili
     return found
 
 
+def unknown_territory_folders(racine: Path, territoires: list[str], annee: int) -> list[tuple[str, str, str, str]]:
+    """The inbox folders that are not a configured territory (a typo, a territory not configured yet): each file of
+    their year, as (folder, file, `refuse`, why), so that the quality report and the run say what was not read —
+    never skipped in silence, never given to another territory."""
+    inbox = racine / "inbox"
+    if not inbox.is_dir():
+        return []
+    known = ", ".join(sorted(territoires))
+    found = []
+    for folder in sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(IGNORED_PREFIXES)):
+        if folder.name in territoires:
+            continue
+        why = (f"dossier inbox/{folder.name}/ : « {folder.name} » n'est pas un territoire configuré (territoires : "
+               f"{known}) — fichier non lu ; déposez-le dans le dossier de son territoire, ou configurez le "
+               f"territoire (config/territoires/{folder.name}.yaml)")
+        year = folder / str(annee)
+        names = sorted(p.name for p in year.iterdir() if not p.name.startswith(IGNORED_PREFIXES)) \
+            if year.is_dir() and not year.is_symlink() else []
+        found += [(folder.name, name, "refuse", why) for name in names]
+    return found
+
+
 def _open_regular(path: Path):
     """Open without following a link and without blocking on a pipe: the entry may have changed since it was
     listed."""

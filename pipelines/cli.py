@@ -204,6 +204,14 @@ def _summary(entrepot, parametres, annee: int) -> None:
     print(totals.to_string())
     print(f"\nLignes lues : {files['lues'].sum()} — retenues : {files['retenues'].sum()} — "
           f"en quarantaine : {files['quarantaine'].sum()}")
+    from assets.sources import unknown_territory_folders
+
+    strays = unknown_territory_folders(parametres.data_root, list(parametres.config.territoires), annee)
+    if strays:
+        print(f"\nATTENTION : {len(strays)} fichier(s) non lu(s), dans un dossier de la boîte de dépôt qui n'est pas "
+              f"un territoire configuré (territoires : {', '.join(sorted(parametres.config.territoires))}) :")
+        for folder, name, _, _ in strays:
+            print(f"  inbox/{folder}/{annee}/{name}")
     out = parametres.output_dir
     print(f"Entrepôt DuckDB : {parametres.warehouse_path}")
     print(f"Qualité par fichier : {out / str(annee) / 'qualite_fichiers.csv'}")
@@ -221,8 +229,20 @@ def _guess(path: Path, args: argparse.Namespace, territoires: dict) -> tuple[str
         annee = int(path.parent.name) if path.parent.name.isdigit() else pd.Timestamp.today().year
     territoire = args.territoire
     if territoire is None:
-        guess = path.parent.parent.name
-        territoire = guess if guess in territoires else next(iter(territoires))
+        from core.config.base import ConfigurationError
+
+        # inbox/<territoire>/<annee>/<fichier>: the folder says the territory, or says nothing known
+        folder = path.absolute().parent.parent
+        in_inbox = folder.parent.name == "inbox" and path.parent.name.isdigit()
+        if folder.name in territoires:
+            territoire = folder.name
+        elif len(territoires) == 1 and not in_inbox:
+            territoire = next(iter(territoires))
+        else:
+            where = (f"le dossier inbox/{folder.name}/ n'est pas un territoire configuré" if in_inbox
+                     else "son dossier ne dit pas de quel territoire il est")
+            raise ConfigurationError(f"{path.name} : {where} (territoires configurés : "
+                                     f"{', '.join(sorted(territoires))}) — précisez --territoire CODE")
     return territoire, annee
 
 

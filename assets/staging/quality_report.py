@@ -3,7 +3,7 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
-from assets.sources import unknown_inbox_files
+from assets.sources import unknown_inbox_files, unknown_territory_folders
 from assets.staging.expected_files import write_missing_files
 from core.common import inert_frame, write_atomic
 from core.familles.family import Family
@@ -55,7 +55,9 @@ def build_rapport_qualite(families: dict[str, Family]):
     )
     def rapport_qualite(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
-        unknown = unknown_inbox_files(parametres.data_root, list(parametres.config.territoires), annee, families)
+        territoires = list(parametres.config.territoires)
+        unknown = (unknown_inbox_files(parametres.data_root, territoires, annee, families)
+                   + unknown_territory_folders(parametres.data_root, territoires, annee))
         for territoire, name, _, message in unknown:
             say(context, f"  {territoire}/{annee}/{name} : {message}")
         with entrepot.get_connection() as con:
