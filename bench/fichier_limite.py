@@ -6,6 +6,10 @@ benchmark input, not a test: the bilan must come out of it within the memory tar
     python bench/fichier_limite.py --donnees /tmp/limite [--lignes 500000] [--graine 0]
     /usr/bin/time -v bilan run --annee 2025 --donnees /tmp/limite --sortie /tmp/limite-sortie
 
+`make bench` measures it (bench/run_bench.py, RESULTS.md « Un fichier valide à la limite de lignes » and its targets
+row); alone, without the national scales: `python bench/run_bench.py --seulement-fichier-limite`. `time -v` gives the
+largest process's peak; the benchmark's target is on the whole process tree (Chromium included).
+
 `--donnees DIR`: a copy of data/demo (made if DIR does not exist) with the file added to its 2025 inbox of the CCCO;
 `--fichier F`: only the file. Each row is one commitment of a partner the referential declares, under an indicator
 of its own (a commitment the referential does not cite: shown in the bilan, cited by no indicator); one in ten is
