@@ -40,7 +40,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from assets.publication.instantane import LEDGERS, open_snapshot, write_snapshot
+from assets.publication.instantane import LEDGERS, NOT_READ_BY_BILANS, open_snapshot, write_snapshot
 from checks.outcomes import blocking_failures
 from core.common import code_version, folder_to_publish, slug
 from core.logging import say
@@ -152,7 +152,7 @@ def inputs_by_table(con, parametres: BilanSettings, annee: int) -> dict[str, dic
     for table, column in con.execute(
             "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'publication' "
             "ORDER BY table_name, ordinal_position").fetchall():
-        if table not in LEDGERS:
+        if table not in LEDGERS | NOT_READ_BY_BILANS:
             columns.setdefault(table, []).append(column)
     parts: dict[str, dict[str, str]] = {}
     for table, names in columns.items():

@@ -53,6 +53,7 @@ def test_a_few_national_territories_render_in_parallel_batches(tmp_path):
     assert len(set(batches.values())) == 2
     snapshot = sortie / "instantane" / "publication_2024"
     assert (snapshot / "mesures.parquet").is_file() and not (snapshot / "bilans_publies.parquet").exists()
+    assert not (snapshot / "lignes_mesures.parquet").exists()           # no bilan reads it
 
     # the same command again, nothing changed: no file is staged again, no bilan rendered, no render process
     first_runs = {r.run_id for r in instance.get_runs()}

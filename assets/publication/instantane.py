@@ -14,6 +14,9 @@ from core.common import folder_to_publish
 
 # written by the bilan step and the delivery: records of what was published, not inputs of a bilan
 LEDGERS = {"bilans_publies", "diffusions"}
+# each received row × the measures it feeds (millions of rows at national scale, 5 M for a file at the row limit):
+# the partners' feedback reads it in the warehouse, no bilan does — in the snapshot it cost a render step 1.3 GB
+NOT_READ_BY_BILANS = {"lignes_mesures"}
 
 
 def snapshot_path(snapshot_dir: Path, annee: int) -> Path:
@@ -25,10 +28,11 @@ def _quoted(path: Path) -> str:
 
 
 def write_snapshot(con: duckdb.DuckDBPyConnection, snapshot_dir: Path, annee: int) -> Path:
-    """Every published table and view (the ledgers aside), all years, for the year's bilans."""
+    """Every published table and view a bilan reads (the ledgers aside), all years, for the year's bilans."""
     target = snapshot_path(snapshot_dir, annee)
     tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
-                                        "'publication' ORDER BY table_name").fetchall() if t not in LEDGERS]
+                                        "'publication' ORDER BY table_name").fetchall()
+              if t not in LEDGERS | NOT_READ_BY_BILANS]
     with folder_to_publish(target) as folder:
         for table in tables:
             # ordered by territory: a render step reading its territories skips the others' row groups
