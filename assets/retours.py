@@ -130,7 +130,9 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
                               [annee]).fetchall())
     written, missing_rows, fingerprints = [], [], {}
     unchanged = 0
+    done = []
     for territoire in parametres.territoires(log=lambda m: None):
+        done.append(territoire.code)
         files = con.execute("SELECT famille, fichier, version, sha256, statut, lignes_lues, lignes_retenues, "
                             "lignes_quarantaine, colonnes_inconnues, colonnes_supprimees, message "
                             "FROM publication.qualite_fichiers WHERE territoire = ? AND annee_boite = ? "
@@ -206,9 +208,11 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
                  mode=0o644)
     # a workbook whose file is no longer in the box (or was named otherwise by an earlier version) would answer a
     # deposit that no longer stands
+    # (in the folders of the territories written here only: another territory's workbooks are its own run's)
     kept = set(written)
-    for stale in sorted(p for p in folder.glob("*/retour_*.xlsx") if p not in kept):
-        stale.unlink(missing_ok=True)
+    for code in done:
+        for stale in sorted(p for p in (folder / code).glob("retour_*.xlsx") if p not in kept):
+            stale.unlink(missing_ok=True)
     con.execute("DELETE FROM journal.retours_ecrits WHERE annee = ?", [annee])
     insert_frame(con, "journal.retours_ecrits", pd.DataFrame(
         {"annee": annee, "chemin": list(fingerprints), "empreinte": list(fingerprints.values()), "run_id": run_id},
