@@ -43,6 +43,7 @@ from dagster_duckdb import DuckDBResource
 from assets.publication.instantane import LEDGERS, NOT_READ_BY_BILANS, open_snapshot, write_snapshot
 from checks.outcomes import blocking_failures
 from core.common import code_version, folder_to_publish, slug
+from core.config.bilan import CONFIG_TEMPLATES
 from core.logging import say
 from core.marts import Mart
 from core.partitions import annee_partitions
@@ -83,6 +84,9 @@ def content_fingerprint(data, report_version: str) -> str:
         digest.update(field.name.encode() + b"\0")
         if isinstance(value, pd.DataFrame):
             digest.update(_frame_digest(value))
+        elif isinstance(value, dict) and value and all(isinstance(v, pd.DataFrame) for v in value.values()):
+            for name in sorted(value):
+                digest.update(name.encode() + b"\0" + _frame_digest(value[name]))
         elif hasattr(value, "model_dump_json"):
             digest.update(value.model_dump_json().encode())
         else:
@@ -230,7 +234,10 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
     `last`, the one last published, and its files are there. Returns what the ledger records."""
     started = time.perf_counter()
     data = load_bilan_data(con, parametres.config, territoire, annee, run_id)
-    fingerprint = content_fingerprint(data, REPORT_VERSION)
+    config = parametres.config
+    # a section template of the config folder (config/gabarits/) is part of the report's code
+    templates = sorted(p for p in (config.dir / CONFIG_TEMPLATES).glob("*.j2"))
+    fingerprint = content_fingerprint(data, REPORT_VERSION + (code_version(*templates) if templates else ""))
     paths = bilan_paths(parametres, territoire.code, annee)
     published = paths["html"].parent
     stem = f"bilan_{territoire.code}_{annee}"
@@ -250,21 +257,20 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
     copil = next((c.date.strftime("%d/%m/%Y") for c in territoire.copil if c.annee_bilan == annee), None)
     contours = reference.commune_features(list(communes)) if reference is not None else None
     context = build_context(data, features, communes, copil, contours or None)
+    section_templates = tuple(config.section_templates)
     hosts = sorted({c for q in territoire.qpv for c in q.communes})
     with folder_to_publish(published) as folder:
         # the PDFs print in the background while the annex and the commune bilans are built
         pdfs: dict[Path, Future[bytes]] = {}
-        html = render_html(context)
+        html = render_html(context, section_templates=section_templates)
         (folder / names["html"]).write_bytes(html.encode("utf-8"))
         if parametres.pdf:
             pdfs[folder / names["pdf"]] = submit_pdf(html)
         (folder / "communes").mkdir()
         for code in hosts:
-            pages = [p for p, q in zip(context["qpv_pages"], territoire.qpv) if code in q.communes]
             qpv_codes = [q.code for q in territoire.qpv if code in q.communes]
-            commune_html = render_html({**context, "qpv_pages": pages,
-                                        **commune_context(data, communes.get(code, code), qpv_codes)},
-                                       "commune.html.j2")
+            commune_html = render_html(commune_context(data, context, communes.get(code, code), qpv_codes),
+                                       "commune.html.j2", section_templates)
             name = f"{stem}_{slug(communes.get(code, code))}"
             (folder / "communes" / f"{name}.html").write_bytes(commune_html.encode("utf-8"))
             if parametres.pdf:

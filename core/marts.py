@@ -34,6 +34,7 @@ class Mart:
     description: str
     folder: Path = SQL_DIR      # where its SQL is
     group: str = "marts"
+    published: tuple[str, ...] = ()  # the tables published as they are (its contract's `mart.publiees`)
 
     @property
     def sql(self) -> Path:
@@ -93,9 +94,15 @@ def discover_marts(config: ProjectConfig, families: dict[str, Family],
         writes = tuple(sorted({t.lower() for t in _WRITES.findall(text)}))
         if not writes:
             raise ConfigurationError(f"{path} : aucune table écrite (INSERT INTO marts.<table>)")
+        published = writes if section.publiees is None else tuple(section.publiees)
+        strangers = sorted(set(published) - set(writes))
+        if strangers:
+            raise ConfigurationError(f"{contrats.fichiers[name]} : configuration invalide\n  - clé `mart.publiees` : "
+                                     f"{', '.join(strangers)} n'est pas une table écrite par {path} "
+                                     f"({', '.join(writes)})")
         marts.append(Mart(name=name, staging=tuple(f for f in families if f in reads), tables=writes,
                           data_year_offset=offsets[name], description=section.description, folder=path.parent,
-                          group=section.groupe))
+                          group=section.groupe, published=published))
     return tuple(marts)
 
 

@@ -8,80 +8,8 @@ import io
 
 import pandas as pd
 
-from reports import sections
 from reports.data import BilanData
-
-# Column kinds: t text, b boolean (oui/non), i count, y year, e euros, u in the row's unit (its `unite` column),
-# p a percentage already ×100, r a share in [0, 1], c a cohort count published as text (« < 5 » when hidden).
-ANNEX_SHEETS = [
-    # (sheet, table, French headers {column: (header, kind)})
-    ("Référentiel", "referentiel", {
-        "question": ("Question", "t"), "code_indicateur": ("Indicateur", "t"), "libelle": ("Libellé", "t"),
-        "mesure": ("Code de mesure", "t"), "cle": ("Clé", "t"), "perimetre": ("Périmètre", "t"),
-        "unite": ("Unité", "t"), "valeur": ("Valeur", "u"), "annee_donnees": ("Année des données", "y"),
-        "valeur_precedente": ("Valeur précédente", "u"), "reference": ("Référence", "u"),
-        "cible": ("Cible", "u"), "annee_cible": ("Échéance", "y"), "ecart_cible": ("Écart à la cible", "u"),
-        "tendance": ("Tendance", "t"), "statut": ("Statut", "t"), "raison": ("Raison", "t"), "source": ("Mart", "t"),
-        "nature": ("Nature (moyens, résultats)", "t"), "seuil_significativite": ("Seuil de significativité", "u"),
-        "projection_cible": ("Projection à l'échéance", "u"), "lignes_rejetees": ("Lignes rejetées", "i")}),
-    ("Mesures", "measures", {
-        "code_mesure": ("Code de mesure", "t"), "perimetre": ("Périmètre", "t"), "cle": ("Clé", "t"),
-        "valeur": ("Valeur", "u"), "secret": ("Secret statistique (valeur non publiée)", "t"),
-        "unite": ("Unité", "t"), "annee_donnees": ("Année des données", "y"),
-        "source": ("Mart (actif Dagster)", "t")}),
-    ("Programmation", "programmation", {
-        "numero_dossier": ("N° dossier", "t"), "porteur": ("Porteur", "t"), "intitule_action": ("Action", "t"),
-        "code_objectif": ("Objectif", "t"), "mode_financement": ("Mode", "t"), "reference_cpo": ("CPO", "t"),
-        "financeur": ("Financeur", "t"), "nature_credit": ("Nature", "t"), "statut": ("Statut", "t"),
-        "code_qpv": ("QPV", "t"), "part_qpv": ("Part du QPV", "r"), "montant_demande": ("Demandé (€)", "e"),
-        "montant_accorde": ("Accordé (€)", "e"), "fichier": ("Fichier source", "t"), "ligne": ("Ligne", "i")}),
-    ("Engagements", "engagements", {
-        "partenaire": ("Partenaire", "t"), "engagement": ("Engagement", "t"), "indicateur": ("Indicateur", "t"),
-        "unite": ("Unité", "t"), "perimetre": ("Périmètre", "t"), "valeur_cible": ("Cible", "u"),
-        "valeur_realisee": ("Réalisé", "u"), "taux_realisation": ("Taux de réalisation (%)", "p"),
-        "non_renseigne": ("Non renseigné", "b"), "montant_droit_commun": ("Droit commun (€)", "e"),
-        "cle": ("Code (clé des mesures engagement.*)", "t"), "qpv_renseignes": ("QPV renseignés (somme)", "i"),
-        "qpv_engages": ("QPV engagés (somme)", "i")}),
-    ("TFPB", "tfpb", {
-        "bailleur": ("Bailleur", "t"), "code_qpv": ("QPV", "t"), "nb_logements": ("Logements", "i"),
-        "montant_abattement": ("Abattement (€)", "e"), "montant_valorise": ("Valorisé (€)", "e"),
-        "cofinancement": ("Cofinancement (€)", "e"), "taux_couverture": ("Couverture (%)", "p"),
-        "alerte_couverture": ("Alerte", "b")}),
-    ("Indicateurs", "indicateurs", {
-        "code_indicateur": ("Indicateur", "t"), "libelle_indicateur": ("Libellé", "t"), "perimetre": ("Périmètre", "t"),
-        "millesime": ("Millésime", "y"), "valeur": ("Valeur", "u"), "secret": ("Secret", "t"),
-        "valeur_precedente": ("Valeur précédente", "u"), "millesime_precedent": ("Millésime précédent", "y"),
-        "evolution": ("Évolution", "u"), "valeur_qpv_departement": ("QP du département", "u"),
-        "ecart_qpv_departement": ("Écart (pts)", "u"), "valeur_epci": ("EPCI", "u"), "ecart_epci": ("Écart EPCI", "u"),
-        "source": ("Source", "t")}),
-    ("Cohortes", "cohortes", {
-        "reference_cpo": ("CPO", "t"), "cohorte": ("Cohorte", "y"), "jalon": ("Jalon", "t"),
-        "dimension": ("Ventilation", "t"), "modalite": ("Modalité", "t"), "attendus": ("Attendus", "c"),
-        "observes": ("Observés", "c"), "emploi_durable": ("Emploi durable", "c"),
-        "emploi_transition": ("Emploi de transition", "c"), "formation_qualifiante": ("Formation", "c"),
-        "recherche_emploi": ("Recherche d'emploi", "c"), "inactif": ("Inactif", "c"),
-        "perdu_de_vue": ("Perdu de vue", "c"), "taux_sortie_positive": ("Sorties positives (%)", "p")}),
-    ("Qualité", "qualite", {
-        "famille": ("Famille", "t"), "fichier": ("Fichier", "t"), "version": ("Version", "i"),
-        "statut": ("Statut", "t"),
-        "lignes_lues": ("Lues", "i"), "lignes_retenues": ("Retenues", "i"), "lignes_quarantaine": ("Quarantaine", "i"),
-        "message": ("Message", "t")}),
-    ("Sources", "sources", {
-        "annee": ("Année", "y"), "famille": ("Famille", "t"), "nom_fichier": ("Fichier", "t"),
-        "version": ("Version", "i"), "sha256": ("SHA-256", "t"), "origine": ("Origine", "t")}),
-]
-
-# The code columns read with a label beside them: the list of config/vocabulaire.yaml that names their codes, or
-# "mesures" (config/mesures.yaml).
-LABELLED = {
-    "referentiel": {"mesure": "mesures", "statut": "statuts_indicateur"},
-    "measures": {"code_mesure": "mesures"},
-    "programmation": {"mode_financement": "modes_financement", "financeur": "financeurs",
-                      "nature_credit": "natures_credit", "statut": "statuts_dossier"},
-    "cohortes": {"jalon": "jalons"},
-    "qualite": {"famille": "familles"},
-    "sources": {"famille": "familles"},
-}
+from reports.sections.methode import method_notes
 
 # Decimals and Excel number format (Excel shows its own locale's separators) of a value in each unit; a count in
 # `nombre` that is not whole (a mean) keeps one decimal.
@@ -89,7 +17,8 @@ UNIT_FORMATS: dict[str, tuple[int, str]] = {
     "pourcentage": (1, "0.0"), "points": (1, "0.0"), "euros": (0, '#,##0 "€"'), "ratio": (2, "0.00"),
     "indice": (1, "0.0"), "nombre": (0, "#,##0")}
 KIND_FORMATS: dict[str, tuple[int, str]] = {
-    "i": (0, "#,##0"), "c": (0, "#,##0"), "y": (0, "0"), "e": (0, '#,##0 "€"'), "p": (1, "0.0"), "r": (3, "0.0%")}
+    "i": (0, "#,##0"), "c": (0, "#,##0"), "y": (0, "0"), "e": (0, '#,##0 "€"'), "p": (1, "0.0"), "r": (3, "0.0%"),
+    "n": (2, "#,##0.##")}
 SECRET_HEADER = "Secret statistique (cellules non publiées)"
 EXCEL_DATA_ROWS = 1_048_575  # rows of an Excel sheet under its header
 RECORDS_PER_BLOCK = 50_000   # rows turned into Python objects at a time
@@ -112,6 +41,19 @@ def _labels(data: BilanData, domaine: str) -> dict[str, str]:
     return data.libelles_mesures if domaine == "mesures" else data.vocabulaire.libelles(domaine)
 
 
+def annex_sheets(data: BilanData, frames: dict[str, pd.DataFrame]):
+    """(sheet, table, {column: (header, kind)}, {code column: vocabulary list}) for each sheet of config/bilan.yaml,
+    then one for each table a section reads that no sheet shows (its columns as they are: text or number)."""
+    shown = {f.table for f in data.annexe}
+    for f in data.annexe:
+        yield f.feuille, f.table, dict(f.colonnes), f.libelles
+    for table in sorted(set(data.tables) - shown):
+        frame = frames[table]
+        yield table[:28], table, {c: (c, "n" if pd.api.types.is_numeric_dtype(frame[c])
+                                      and not pd.api.types.is_bool_dtype(frame[c]) else "t")
+                                  for c in frame.columns}, {}
+
+
 def render_xlsx(data: BilanData) -> bytes:
     import xlsxwriter
 
@@ -131,10 +73,9 @@ def render_xlsx(data: BilanData) -> bytes:
             number_formats[code] = book.add_format({"num_format": code})
         return number_formats[code]
 
-    frames = {"referentiel": data.referentiel, "measures": data.measures, "programmation": data.programmation,
-              "engagements": data.engagements, "tfpb": data.tfpb, "indicateurs": data.indicateurs,
-              "cohortes": data.cohortes, "qualite": data.qualite, "sources": data.sources}
-    for sheet_name, key, columns in ANNEX_SHEETS:
+    frames = {"referentiel": data.referentiel, "mesures": data.measures, "qualite": data.qualite,
+              "sources": data.sources, **data.tables}
+    for sheet_name, key, columns, labels in annex_sheets(data, frames):
         frame = frames[key]
         sheet = book.add_worksheet(sheet_name)
         present = [c for c in columns if c in frame.columns] if len(frame.columns) else []
@@ -142,7 +83,7 @@ def render_xlsx(data: BilanData) -> bytes:
             sheet.write_string(0, 0, "Aucune donnée pour cette année (famille absente).")
             sheet.set_column(0, 0, 60)
             continue
-        labelled = {c: _labels(data, d) for c, d in LABELLED.get(key, {}).items() if c in present}
+        labelled = {c: _labels(data, d) for c, d in labels.items() if c in present}
         # the sheet's columns: each table column, its label beside a code column, the cohort secret column last
         layout: list[tuple[str, str, str]] = []   # (table column, header, role)
         for c in present:
@@ -182,7 +123,7 @@ def render_xlsx(data: BilanData) -> bytes:
             sheet.freeze_panes(1, 0)
             sheet.autofilter(0, 0, end - start, len(layout) - 1)
     notes = book.add_worksheet("Méthode")
-    for i, text in enumerate(sections.method_notes(data)):
+    for i, text in enumerate(method_notes(data)):
         notes.write_string(i, 0, text)
     notes.set_column(0, 0, 140)
     book.close()

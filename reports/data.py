@@ -1,6 +1,6 @@
 """Everything one bilan shows, read once from the warehouse's `publication` schema only (secrecy applied there,
-assets/publication/): measures, referential, marts as published, cohorts, the year's files. Sections only format
-what is here, so each figure has one source."""
+assets/publication/): measures, referential, the year's files and their quality, and the published tables its
+sections declare (config/bilan.yaml). Sections only format what is here, so each figure has one source."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from functools import cached_property
 import duckdb
 import pandas as pd
 
+from core.config.bilan import FeuilleAnnexe, Section
 from core.config.projet import ProjectConfig
 from core.config.settings import Rendu
 from core.config.territoire import Territoire
@@ -29,11 +30,7 @@ class BilanData:
     measures_before: pd.DataFrame
     referentiel: pd.DataFrame
     axes: list[dict]
-    programmation: pd.DataFrame       # dossier × financeur × QPV (granted and not)
-    engagements: pd.DataFrame
-    tfpb: pd.DataFrame
-    indicateurs: pd.DataFrame         # perimetre = territoire and each QPV
-    cohortes: pd.DataFrame            # published (secrecy applied)
+    tables: dict[str, pd.DataFrame]   # the published tables the sections declare, the territory's rows of the year
     qualite: pd.DataFrame
     erreurs_par_regle: pd.DataFrame
     fichiers_manquants: list[str]
@@ -48,6 +45,20 @@ class BilanData:
     regles: dict[str, str] = field(default_factory=dict)  # contract rule → its French description
     libelles_mesures: dict[str, str] = field(default_factory=dict)  # measure code → label (config/mesures.yaml)
     rendu: Rendu = field(default_factory=Rendu)  # how much of a long list the body shows (reports/plafonds.py)
+    sections: list[Section] = field(default_factory=list)  # the bilan's parts, in order (config/bilan.yaml)
+    annexe: list[FeuilleAnnexe] = field(default_factory=list)  # the XLSX annex's sheets (config/bilan.yaml)
+    familles_mesures: dict[str, str] = field(default_factory=dict)  # measure code → its family (config/mesures.yaml)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A published table a section declares in config/bilan.yaml (empty when not published this year)."""
+        if name not in self.tables:
+            raise KeyError(f"la table publiée « {name} » n'est lue par aucune partie du bilan (config/bilan.yaml, "
+                           f"clé `tables` : {', '.join(sorted(self.tables))})")
+        return self.tables[name]
+
+    def famille_mesures(self, famille: str) -> list[str]:
+        """The measures of one family, in the catalogue's order."""
+        return [code for code, f in self.familles_mesures.items() if f == famille]
 
     def m(self, code: str, perimetre: str = "territoire", cle: str | None = None, before: bool = False):
         """A measure's published value (the first row of its code, perimeter and key; None when hidden or absent)."""
@@ -112,10 +123,30 @@ def _df(con, schema: str, table: str, sql: str, params: list) -> pd.DataFrame:
     return con.execute(sql, params).df()
 
 
-def _shown(indicateurs: pd.DataFrame, config: ProjectConfig, territoire: Territoire) -> pd.DataFrame:
-    """The indicators the bilan shows: not those the catalogue keeps for the annex only (`affiche: false`)."""
+def _shown(frame: pd.DataFrame, config: ProjectConfig, territoire: Territoire) -> pd.DataFrame:
+    """A table's rows the bilan shows: not an indicator the catalogue keeps for the annex only (`affiche: false`)."""
+    if "code_indicateur" not in frame.columns or frame.empty:
+        return frame
     hidden = [i.code for i in config.catalogue(territoire.catalogue_indicateurs).indicateurs if not i.affiche]
-    return indicateurs[~indicateurs["code_indicateur"].isin(hidden)] if len(indicateurs) else indicateurs
+    return frame[~frame["code_indicateur"].isin(hidden)]
+
+
+def _section_tables(con, config: ProjectConfig, territoire: Territoire, annee: int) -> dict[str, pd.DataFrame]:
+    """Each published table the sections declare: the territory's rows of the year, in the declared order."""
+    out = {}
+    for name, order in config.bilan.tables().items():
+        by = ", ".join(order) if order else "ALL"
+        out[name] = _shown(_df(con, "publication", name, f"SELECT * FROM publication.{name} WHERE territoire = ? "
+                               f"AND annee = ? ORDER BY {by}", [territoire.code, annee]), config, territoire)
+    return out
+
+
+def _present(quality: pd.DataFrame, tables: dict[str, pd.DataFrame], config: ProjectConfig) -> dict[str, bool]:
+    """Whether each family can make its sections: a file accepted in the year's box, or, for a follow-up rebuilt
+    from every year's boxes (cohorts), rows of the year in the tables its section names (`presente_avec`)."""
+    accepted = set(quality.loc[quality["statut"] == "accepte", "famille"]) if len(quality) else set()
+    return {f: f in accepted or any(len(tables.get(t, ())) for t in config.bilan.presente_avec(f))
+            for f in config.vocabulaire.codes("familles")}
 
 
 def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, territoire: Territoire, annee: int,
@@ -124,12 +155,8 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
     quality = _df(con, "publication", "qualite_fichiers",
                   "SELECT * FROM publication.qualite_fichiers WHERE territoire = ? AND annee_boite = ? "
                   "ORDER BY famille, fichier", [t, a])
-    present = {f: bool(len(quality)) and bool(((quality["famille"] == f) & (quality["statut"] == "accepte")).any())
-               for f in config.vocabulaire.codes("familles")}
-    if not present["cohortes"]:  # cohorts are rebuilt from every year's files
-        present["cohortes"] = bool(_df(con, "publication", "cohortes_jalons", "SELECT 1 FROM "
-                                       "publication.cohortes_jalons WHERE territoire = ? AND annee = ? LIMIT 1",
-                                       [t, a]).shape[0])
+    tables = _section_tables(con, config, territoire, a)
+    present = _present(quality, tables, config)
     referentiel = config.referentiel(territoire.referentiel)
     ref_rows = _df(con, "publication", "referentiel", "SELECT * FROM publication.referentiel WHERE territoire = ? "
                    "AND annee = ? ORDER BY question, code_indicateur", [t, a])
@@ -138,6 +165,7 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
     erreurs = _df(con, "publication", "erreurs", "SELECT fichier, regle, gravite, count(*) AS n "
                   "FROM publication.erreurs WHERE territoire = ? AND annee_boite = ? GROUP BY ALL "
                   "ORDER BY fichier, n DESC, regle, gravite", [t, a])
+    declared = config.mesures.declarees(config.vocabulaire, config.catalogue(territoire.catalogue_indicateurs))
     return BilanData(
         territoire=territoire, annee=a, referentiel_version=referentiel.version, run_id=run_id,
         genere_le=dt.date.today().strftime("%d/%m/%Y"), families_present=present,
@@ -147,19 +175,7 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
         measures_before=_df(con, "publication", "mesures", "SELECT * FROM publication.mesures WHERE territoire = ? "
                             "AND annee = ? ORDER BY ALL", [t, a - 1]),
         referentiel=ref_rows, axes=axes,
-        programmation=_df(con, "publication", "programmation", "SELECT * FROM publication.programmation "
-                          "WHERE territoire = ? AND annee = ? ORDER BY ALL", [t, a]),
-        engagements=_df(con, "publication", "engagements",
-                        "SELECT * FROM publication.engagements WHERE territoire = ? AND annee = ? "
-                        "ORDER BY partenaire, engagement, indicateur, perimetre", [t, a]),
-        tfpb=_df(con, "publication", "tfpb", "SELECT * FROM publication.tfpb WHERE territoire = ? AND annee = ? "
-                 "ORDER BY bailleur, code_qpv", [t, a]),
-        indicateurs=_shown(_df(con, "publication", "indicateurs",
-                               "SELECT * FROM publication.indicateurs WHERE territoire = ? AND annee = ? ORDER BY ALL",
-                               [t, a]), config, territoire),
-        cohortes=_df(con, "publication", "cohortes_jalons", "SELECT * FROM publication.cohortes_jalons WHERE "
-                     "territoire = ? AND annee = ? ORDER BY reference_cpo, cohorte, rang_jalon, dimension, modalite",
-                     [t, a]),
+        tables=tables,
         qualite=quality,
         erreurs_par_regle=erreurs,
         fichiers_manquants=[f"{family} — {who}" for family, who in _df(
@@ -182,6 +198,7 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
         vocabulaire=config.vocabulaire,
         glossaire=[s.model_dump() for s in config.glossaire.tries()],
         regles={code: r.description for f in config.contrats.familles for code, r in config.contrats.regles(f).items()},
-        libelles_mesures={code: m.libelle for code, m in config.mesures.declarees(
-            config.vocabulaire, config.catalogue(territoire.catalogue_indicateurs)).items()},
+        libelles_mesures={code: m.libelle for code, m in declared.items()},
+        familles_mesures={code: m.famille for code, m in declared.items() if m.famille},
+        sections=list(config.bilan.sections), annexe=list(config.bilan.annexe),
     )

@@ -7,64 +7,70 @@ import functools
 from pathlib import Path
 
 import jinja2
+import pandas as pd
 
 from core.common import slug
-from reports import contenu, rejets, sections, statuts, synthese
+from reports import statuts
 from reports.annexe import render_xlsx  # noqa: F401  (assets/bilan.py writes the annex through render)
 from reports.data import BilanData
 from reports.format import compte, nombre
 from reports.pdf import printer, render_pdf, start_printer, submit_pdf  # noqa: F401  (assets/bilan.py prints its PDFs through render)
+from reports.sections import Geography, build_sections
+from reports.synthese_ecrite import synthese_ecrite
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-
 @functools.cache
-def _environment() -> jinja2.Environment:
-    """One per process: compiling the templates took a tenth of a bilan's rendering."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+def _environment(section_templates: tuple[Path, ...] = ()) -> jinja2.Environment:
+    """One per process and template folders: compiling the templates took a tenth of a bilan's rendering. The
+    sections' templates are looked for in the project's, then in a config folder's own (config/bilan.yaml)."""
+    loader = jinja2.FileSystemLoader([TEMPLATES, *section_templates])
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
     env.filters["slug"] = slug
     return env
 
 
+def arrete_au(sources: pd.DataFrame, annee: int) -> str | None:
+    """The date the bilan's data stop at: the day the last file of the year's box was deposited (as the inbox
+    recorded it: the file's modification time), not the day a run first saw it nor the day the bilan was produced,
+    so any run on the same files shows the same date."""
+    if sources.empty:
+        return None
+    recus = sources.loc[sources["annee"] == annee, "depose_le"].dropna()
+    return None if recus.empty else pd.Timestamp(recus.max()).strftime("%d/%m/%Y")
+
+
 def build_context(data: BilanData, features: list[dict] | None, commune_names: dict[str, str],
                   copil: str | None, communes: list[dict] | None = None) -> dict:
-    """`features`: the territory's QPV contours; `communes`: its communes' contours (None: maps without them)."""
+    """`features`: the territory's QPV contours; `communes`: its communes' contours (None: maps without them).
+    Each section's context is under its code (config/bilan.yaml), `sections` lists them in order."""
     t = data.territoire
-    dep = next((n.libelle for n in t.niveaux_comparaison if n.niveau_geo == "qpv_departement"), "QP du département")
-    epci = next((n.libelle for n in t.niveaux_comparaison if n.niveau_geo == "epci"), "EPCI")
-    return rejets.annoter({
+    parts, contexts = build_sections(data, Geography(features, commune_names, communes))
+    return {
         "t": t, "annee": data.annee, "run_id": data.run_id, "referentiel_version": data.referentiel_version,
-        "genere_le": data.genere_le, "copil": copil, "couverture": contenu.couverture(data),
+        "genere_le": data.genere_le, "copil": copil, "couverture": {"arrete_au": arrete_au(data.sources, data.annee)},
         "css": (TEMPLATES / "bilan.css").read_text(encoding="utf-8") + statuts.css(data.vocabulaire),
         # the contract's population (config/territoires), as published in measure prog.population
         "population_qpv": nombre(data.m("prog.population") or sum(q.population for q in t.qpv)),
-        "synthese": sections.synthese(data, [dict(f, properties=dict(f["properties"])) for f in features]
-                                      if features else None, communes),
-        "referentiel": sections.referentiel(data),
-        "programmation": sections.programmation(data),
-        "financeurs_axes": contenu.financeurs_axes(data),
-        "demande_accorde_verse": contenu.demande_accorde_verse(data),
-        "conventions": contenu.conventions(data),
-        "tfpb_bailleurs_axes": contenu.tfpb_bailleurs_axes(data),
-        "engagements": sections.engagements(data),
-        "tfpb": sections.tfpb(data),
-        "indicateurs": sections.indicateurs(data, dep, epci),
-        "cohortes": sections.cohortes(data),
-        "qpv_pages": sections.qpv_pages(data, features, commune_names, communes, dep),
-        "qualite": sections.qualite(data),
-        "sources": sections.sources(data),
-        "synthese_ecrite_donnees": synthese.synthese_ecrite(data),
-        "glossaire_sigles": data.glossaire,
-    }, data)
+        "sections": parts, **contexts,
+    }
 
 
-def commune_context(data: BilanData, commune: str, qpv: list[str]) -> dict:
-    """What a commune bilan adds to the territory's context: the synthesis of its own quartiers."""
-    return {"commune": commune, "quartiers_mot": compte(len(qpv), "quartier prioritaire", "quartiers prioritaires"),
-            "synthese_ecrite_donnees": synthese.synthese_ecrite(data, qpv=qpv, commune=commune)}
+def commune_context(data: BilanData, context: dict, commune: str, qpv: list[str]) -> dict:
+    """A commune bilan's context: the territory's, with the sections the commune bilans carry, its own quartiers'
+    pages and the synthesis of its quartiers."""
+    out = {**context, "commune": commune,
+           "quartiers_mot": compte(len(qpv), "quartier prioritaire", "quartiers prioritaires"),
+           "sections": [s for s in context["sections"] if s["communes"]]}
+    if "quartiers" in context:
+        out["quartiers"] = {**context["quartiers"], "pages": [p for p in context["quartiers"]["pages"]
+                                                              if p["code"] in qpv]}
+    if "synthese" in context:
+        out["synthese"] = {**context["synthese"], "ecrite": synthese_ecrite(data, qpv=qpv, commune=commune)}
+    return out
 
 
-def render_html(context: dict, template: str = "bilan.html.j2") -> str:
-    return _environment().get_template(template).render(**context)
+def render_html(context: dict, template: str = "bilan.html.j2", section_templates: tuple[Path, ...] = ()) -> str:
+    return _environment(tuple(section_templates)).get_template(template).render(**context)

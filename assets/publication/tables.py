@@ -4,6 +4,7 @@ year's rows. Anything applied to every published figure (rounding) belongs betwe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
@@ -12,22 +13,34 @@ import pandas as pd
 from assets.marts.sql import run_script
 from assets.publication.cohortes import RATES, CohortColumns
 from assets.publication.secret import apply_secret
+from core.marts import Mart
 from core.warehouse import transaction
 
 HERE = Path(__file__).parent
 ROW = ["territoire", "reference_cpo", "cohorte", "jalon", "dimension", "modalite"]
 
-# Marts published as they are (money, dossiers, partners' declared figures: no count of people from individual data;
-# an observatory's indicator carries its own `secret` flag from the source).
-# Each in one order: two runs of one inbox write the same tables row for row.
-COPIED = {"programmation": "SELECT * FROM marts.programmation WHERE annee = ? ORDER BY ALL",
-          "engagements": "SELECT * FROM marts.engagements WHERE annee = ? ORDER BY ALL",
-          "tfpb": "SELECT * FROM marts.tfpb WHERE annee = ? ORDER BY ALL",
-          "indicateurs": "SELECT * REPLACE (CASE WHEN secret THEN NULL ELSE valeur END AS valeur) "
-                         "FROM marts.indicateurs WHERE annee = ? ORDER BY ALL",
-          # rows counted, not people: which measures the quarantined (and the retained) rows of a file feed
-          "mesures_rejets": "SELECT * FROM marts.mesures_rejets WHERE annee = ? ORDER BY ALL",
-          "lignes_mesures": "SELECT * FROM marts.lignes_mesures WHERE annee = ? ORDER BY ALL"}
+# Not a family's mart: which measures the quarantined (and the retained) rows of a file feed, rows counted, not
+# people. The families' marts published as they are say so in their contract (`mart.publiees`): money, dossiers,
+# partners' declared figures, never a count of people from individual data.
+LEDGERS = ("mesures_rejets", "lignes_mesures")
+
+
+def copied_tables(marts: Iterable[Mart]) -> dict[str, str]:
+    """Each table published as it is → the query that copies the year's rows, in one order (two runs of one inbox
+    write the same tables row for row). A value its source marks secret (a `secret` column beside `valeur`, as an
+    observatory's indicator carries) is published empty."""
+    queries = {}
+    for name in [t for m in marts for t in m.published] + list(LEDGERS):
+        queries[name] = f"SELECT * FROM marts.{name} WHERE annee = ? ORDER BY ALL"
+    return queries
+
+
+def _withheld(con, name: str) -> str:
+    """The copy's select list: `valeur` emptied where the row is secret, when the table has both columns."""
+    columns = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                                         "'marts' AND table_name = ?", [name]).fetchall()}
+    return ("* REPLACE (CASE WHEN secret THEN NULL ELSE valeur END AS valeur)" if {"secret", "valeur"} <= columns
+            else "*")
 
 
 def _exists(con, schema: str, table: str) -> bool:
@@ -36,7 +49,8 @@ def _exists(con, schema: str, table: str) -> bool:
 
 
 def published_tables(con: duckdb.DuckDBPyConnection, annee: int, columns: CohortColumns, effectif_minimal: int,
-                     denominateur_minimal: int) -> dict[str, pd.DataFrame | duckdb.DuckDBPyRelation]:
+                     denominateur_minimal: int, marts: Iterable[Mart] = ()
+                     ) -> dict[str, pd.DataFrame | duckdb.DuckDBPyRelation]:
     """The year's published tables: frames, or DuckDB relations for the marts copied as they are."""
     # a measure's metric is named like the cohort table's rate column: one map serves both
     apply_secret(con, annee, RATES, effectif_minimal, denominateur_minimal)
@@ -56,8 +70,9 @@ def published_tables(con: duckdb.DuckDBPyConnection, annee: int, columns: Cohort
     # a mart not built in this warehouse (a partial selection) publishes nothing rather than failing. Copied in
     # DuckDB, never through pandas: marts.lignes_mesures alone is millions of rows at national scale
     out: dict[str, pd.DataFrame | duckdb.DuckDBPyRelation] = {}
-    for name, sql in COPIED.items():
-        if _exists(con, "marts", sql.split("FROM marts.")[1].split()[0]):
+    for name, sql in copied_tables(marts).items():
+        if _exists(con, "marts", name):
+            sql = sql.replace("SELECT *", f"SELECT {_withheld(con, name)}", 1)
             con.execute(f"CREATE OR REPLACE TEMP TABLE _copie_{name} AS {sql}", [annee])
             out[name] = con.table(f"_copie_{name}")
     out["cohortes_jalons"] = _cohortes_jalons(con, annee, columns, denominateur_minimal)

@@ -154,6 +154,10 @@ class MartContrat(StrictModel):
 
     description: str = Field(min_length=40)  # what the mart holds, for evaluators (the asset's description)
     groupe: Nom = "marts"  # the Dagster group it is drawn in
+    # the mart tables published as they are (schema `publication`, read by the bilan and the annex); None: every
+    # table its SQL writes. A table of counts of people from individual data is never published as it is: secrecy
+    # is applied to it by the publication step (assets/publication/)
+    publiees: list[Nom] | None = None
 
 
 class ContratFamille(StrictModel):

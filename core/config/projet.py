@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from core.config.base import DEFAULT_CONFIG_DIR, ConfigurationError, load_document
+from core.config.bilan import CONFIG_TEMPLATES, SECTION_TEMPLATES, Bilan
 from core.config.catalogue import Catalogue
 from core.config.contrats import Contrats, load_contrats
 from core.config.glossaire import Glossaire
@@ -35,6 +36,23 @@ class ProjectConfig:
     @cached_property
     def glossaire(self) -> Glossaire:
         return load_document(Glossaire, self.dir / "glossaire.yaml")
+
+    @cached_property
+    def bilan(self) -> Bilan:
+        """The bilan's parts (bilan.yaml), each template found in the project's or in this folder's `gabarits/`."""
+        path = self.dir / "bilan.yaml"
+        bilan = load_document(Bilan, path, self.vocabulaire)
+        for i, section in enumerate(bilan.sections):
+            if not any((folder / section.gabarit).is_file() for folder in self.section_templates):
+                raise ConfigurationError(
+                    f"{path} : configuration invalide\n  - clé `sections.{i}.gabarit` : « {section.gabarit} » "
+                    f"introuvable (cherché dans {' et '.join(str(f) for f in self.section_templates)})")
+        return bilan
+
+    @property
+    def section_templates(self) -> list[Path]:
+        """Where the bilan's section templates are: the project's, then this config folder's own."""
+        return [SECTION_TEMPLATES, self.dir / CONFIG_TEMPLATES]
 
     @cached_property
     def mesures(self) -> CatalogueMesures:

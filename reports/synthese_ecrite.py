@@ -13,6 +13,7 @@ from core.config.vocabulaire import Vocabulaire
 from reports.data import BilanData
 from reports.format import NBSP, accorde, compte, euros, liste, nombre, pct, pluriel, ratio, signe, valeur
 from reports.plafonds import plafonner
+from reports.sections.commun import operateurs as operateurs_cpo
 
 # where each alert sends the reader (a section id of bilan.html.j2) and how the link reads
 RENVOIS = {"referentiel": "le référentiel", "programmation": "la programmation", "droit-commun": "le droit commun",
@@ -63,7 +64,8 @@ class _Scope:
 
     def __init__(self, data: BilanData, qpv: list[str] | None):
         self.data, self.qpv = data, qpv
-        dossiers = data.programmation.drop_duplicates("numero_dossier") if len(data.programmation) else pd.DataFrame()
+        programmation = data.table("programmation")
+        dossiers = programmation.drop_duplicates("numero_dossier") if len(programmation) else pd.DataFrame()
         self.objectif_of = dict(zip(dossiers["numero_dossier"], dossiers["code_objectif"])) if len(dossiers) else {}
 
     def montant(self, objectifs: list[str] | None = None, before: bool = False) -> float | None:
@@ -106,7 +108,7 @@ class _Scope:
 
     def cpo(self, reference: str) -> tuple[float, int] | None:
         """Credits granted this year to one CPO's dossiers (for the scope), and how many dossiers."""
-        p = self.data.programmation
+        p = self.data.table("programmation")
         if p.empty or reference not in set(p["reference_cpo"].dropna()):
             return None
         rows = p[(p["reference_cpo"] == reference) & (p["statut"] == "accorde")]
@@ -115,7 +117,7 @@ class _Scope:
         return float(rows["montant_accorde"].sum()), int(rows["numero_dossier"].nunique())
 
     def tfpb(self) -> pd.DataFrame:
-        t = self.data.tfpb
+        t = self.data.table("tfpb")
         if t.empty or self.qpv is None:
             return t
         return t[t["code_qpv"].isin(self.qpv)]
@@ -244,7 +246,8 @@ def _alertes(data: BilanData, scope: _Scope, commune: str | None) -> list[dict]:
     manquants = [m.split(" — ", 1) for m in d.fichiers_manquants]
     # (rank, partner, what): the files not received first, then the partners with the most blank commitments
     silent = [((0, 0), who, "fichier d'engagements non reçu") for f, who in manquants if f == "engagements"]
-    e = d.engagements[d.engagements["perimetre"] == "territoire"] if len(d.engagements) else pd.DataFrame()
+    engagements = d.table("engagements")
+    e = engagements[engagements["perimetre"] == "territoire"] if len(engagements) else pd.DataFrame()
     blank = e[e["non_renseigne"].fillna(False).astype(bool) & e["valeur_realisee"].isna()] if len(e) else e
     silent += [((1, -n), p, compte(n, "engagement sans valeur réalisée", "engagements sans valeur réalisée"))
                for p, n in blank.groupby("partenaire", sort=True).size().items()] if len(blank) else []
@@ -288,8 +291,7 @@ def _vigilance(data: BilanData, scope: _Scope) -> list[dict]:
         return []
     titles = _objectif_titles(data)
     axes = {a["code"] for a in data.axes}
-    operateurs = (data.programmation.dropna(subset=["reference_cpo"]).drop_duplicates("reference_cpo")
-                  .set_index("reference_cpo")["porteur"].to_dict() if len(data.programmation) else {})
+    operateurs = operateurs_cpo(data)
     out = []
     for r in ref[ref["statut"] == "en retard"].itertuples():
         objectifs = [r.cle] if isinstance(r.cle, str) and r.cle.startswith("OG.") else str(r.objectifs).split(", ")

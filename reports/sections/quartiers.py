@@ -1,0 +1,120 @@
+"""One page per quartier: its map, its indicators beside the contract's QPV, its rank and the department's QP, the
+actions aimed at it and its share of the credits, its landlords' TFPB and its partners' commitments."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.config.bilan import Section
+from reports import charts
+from reports.data import BilanData
+from reports.format import euros, nombre, pct, pluriel, valeur
+from reports.plafonds import plafonner
+from reports.rejets import note, tfpb_row
+from reports.sections import Geography
+from reports.sections.commun import (
+    SECRET,
+    change,
+    comparison_labels,
+    evolution,
+    gap,
+    moins_couverts,
+    moins_realises,
+    objectif_titles,
+)
+
+
+def _ranks(indicateurs: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
+    """(indicator, QPV) → (rank among the contract's QPV with a value, 1 = the highest; how many have one)."""
+    shown = indicateurs[(indicateurs["perimetre"] != "territoire") & indicateurs["valeur"].notna()
+                        & ~indicateurs["secret"].fillna(False).astype(bool)]
+    out = {}
+    for code, group in shown.groupby("code_indicateur"):
+        ranks = group["valeur"].rank(method="min", ascending=False).astype(int)
+        out.update({(code, q): (rank, len(group)) for q, rank in zip(group["perimetre"], ranks)})
+    return out
+
+
+
+
+def build(data: BilanData, section: Section, geography: Geography) -> dict:
+    """One page per quartier; the contents list each of them."""
+    pages = _pages(data, geography, comparison_labels(data.territoire)[0])
+    return {"pages": pages, "sommaire": [{"ancre": f"qpv-{p['code']}", "titre": section.intitule(nom=p["nom"])}
+                                         for p in pages]}
+
+
+def _pages(data: BilanData, geography: Geography, dep_label: str) -> list[dict]:
+    features, commune_names, communes = geography.features, geography.commune_names, geography.communes
+    programmation, indicateurs = data.table("programmation"), data.table("indicateurs")
+    tfpb, engagements = data.table("tfpb"), data.table("engagements")
+    pages = []
+    # what each granted dossier is, to name the actions whose share of money the measures give
+    dossiers = (programmation.drop_duplicates("numero_dossier").set_index("numero_dossier")
+                if len(programmation) else pd.DataFrame())
+    programmed = data.m("prog.montant_accorde") is not None
+    titles = objectif_titles(data)
+    cibles = dossiers["qpv_cibles"].to_dict() if len(dossiers) else {}
+    ranks = _ranks(indicateurs) if len(indicateurs) else {}
+    whole = indicateurs[indicateurs["perimetre"] == "territoire"] if len(indicateurs) else pd.DataFrame()
+    ensemble = {r.code_indicateur: SECRET if r.secret else valeur(r.valeur, r.unite) for r in whole.itertuples()}
+    for q in data.qpv.itertuples():
+        page = {"code": q.code_qpv, "nom": q.nom_qpv, "population": nombre(data.m("prog.population", q.code_qpv)),
+                "dep_label": dep_label,
+                "communes": ", ".join(commune_names.get(c, c) for c in q.communes), "carte": None,
+                "communes_mot": pluriel(len(q.communes), "commune")}
+        if features:
+            page["carte"] = charts.qpv_map(features, f"{q.nom_qpv} dans le territoire", "contours des QPV 2024 (ANCT)",
+                                           highlight=q.code_qpv, communes=communes)
+        ind = indicateurs[indicateurs["perimetre"] == q.code_qpv] if len(indicateurs) else pd.DataFrame()
+        # each quartier beside the contract's QPV as a whole, the others (its rank), the department's QP, and its
+        # previous millésime
+        page["indicateurs"] = [{"libelle": r.libelle_indicateur or r.code_indicateur, "millesime": r.millesime,
+                                "valeur": SECRET if r.secret else valeur(r.valeur, r.unite),
+                                "evolution": change(r),
+                                "ensemble": ensemble.get(r.code_indicateur, "—"),
+                                "rang": (f"{rank[0]}{'er' if rank[0] == 1 else 'e'} sur {rank[1]}"
+                                         if (rank := ranks.get((r.code_indicateur, q.code_qpv))) else "—"),
+                                "dep": valeur(r.valeur_qpv_departement, r.unite),
+                                "ecart_dep": gap(r.ecart_qpv_departement, r.unite)}
+                               for r in ind.sort_values("code_indicateur").itertuples()] if len(ind) else []
+        if programmed:
+            # actions for every QPV are summed in one line: the page lists what was aimed at this quartier
+            shares = sorted(data.keyed("prog.montant_dossier", q.code_qpv).items(), key=lambda kv: (-kv[1], kv[0]))
+            aimed = plafonner([(n, montant) for n, montant in shares if cibles.get(n) != "TOUS"],
+                              data.rendu.lignes_par_tableau)
+            page["actions"] = [{"dossier": n, "porteur": d.porteur, "intitule": d.intitule_action,
+                                "objectif": titles.get(d.code_objectif, d.code_objectif), "montant": euros(montant),
+                                "partage": d.qpv_cibles != q.code_qpv}
+                               for n, montant in aimed.elements for d in [dossiers.loc[n]]]
+            page["actions_plafond"] = aimed.resume("actions", "aux plus grandes parts du quartier")
+            page["actions_tous"] = {"nombre": nombre(data.m("prog.dossiers_tous_qpv") or 0),
+                                    "montant": euros(data.m("prog.montant_tous_qpv", q.code_qpv) or 0)}
+            page["montant"] = euros(data.m("prog.montant_accorde", q.code_qpv) or 0)
+            before = data.m("prog.montant_accorde", q.code_qpv, before=True)
+            page["avant"] = None if before is None else {
+                "annee": data.annee - 1, "montant": euros(before),
+                "evolution": evolution(data.m("prog.montant_accorde", q.code_qpv) or 0, before)}
+            page["par_habitant"] = euros(data.m("prog.montant_par_habitant", q.code_qpv) or 0, 2)
+        else:
+            page["actions"], page["montant"], page["par_habitant"], page["actions_plafond"] = [], "—", "—", None
+            page["actions_tous"], page["avant"] = None, None
+        tf = plafonner(tfpb[tfpb["code_qpv"] == q.code_qpv] if len(tfpb) else pd.DataFrame(),
+                       data.rendu.lignes_par_tableau, moins_couverts)
+        page["tfpb"] = [{"bailleur": r.bailleur, "logements": nombre(r.nb_logements),
+                         "abattement": euros(r.montant_abattement), "valorise": euros(r.montant_valorise),
+                         "couverture": pct(r.taux_couverture, 0), "alerte": bool(r.alerte_couverture)}
+                        for r in tf.elements.itertuples()] if len(tf.elements) else []
+        page["tfpb_plafond"] = tf.resume("bailleurs", "à la couverture la plus basse, par ordre alphabétique")
+        eng = plafonner(engagements[engagements["perimetre"] == q.code_qpv] if len(engagements)
+                        else pd.DataFrame(), data.rendu.lignes_par_tableau, moins_realises)
+        page["engagements"] = [{"partenaire": r.partenaire, "indicateur": r.indicateur, "cle": r.cle,
+                                "cible": valeur(r.valeur_cible, r.unite), "realise": valeur(r.valeur_realisee, r.unite)}
+                               for r in eng.elements.itertuples()] if len(eng.elements) else []
+        page["engagements_plafond"] = eng.resume("engagements", "au taux de réalisation le plus bas (puis ceux sans "
+                                                 "taux), listés par partenaire")
+        page["provisoire"] = note(data, "prog.montant_accorde", page["code"])
+        for t in page["tfpb"]:
+            tfpb_row(t, data, page["code"])
+        pages.append(page)
+    return pages
