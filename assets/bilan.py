@@ -233,7 +233,7 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
     """One territory's bilan from `con` (a snapshot of the published tables), unless its content fingerprint is
     `last`, the one last published, and its files are there. Returns what the ledger records."""
     started = time.perf_counter()
-    data = load_bilan_data(con, parametres.config, territoire, annee, run_id)
+    data = load_bilan_data(con, parametres.config, territoire, annee, run_id, parametres.data_root)
     config = parametres.config
     # a section template of the config folder (config/gabarits/) is part of the report's code
     templates = sorted(p for p in (config.dir / CONFIG_TEMPLATES).glob("*.j2"))
@@ -254,7 +254,7 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
     reference = parametres.reference()
     features = _features(reference, territoire)
     communes = {c.code_insee: c.nom for c in territoire.communes}
-    copil = next((c.date.strftime("%d/%m/%Y") for c in territoire.copil if c.annee_bilan == annee), None)
+    copil = next((c.date for c in territoire.copil if c.annee_bilan == annee), None)
     contours = reference.commune_features(list(communes)) if reference is not None else None
     context = build_context(data, features, communes, copil, contours or None)
     section_templates = tuple(config.section_templates)
@@ -276,6 +276,11 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
             if parametres.pdf:
                 pdfs[folder / "communes" / f"{name}.pdf"] = submit_pdf(commune_html)
         (folder / names["xlsx"]).write_bytes(render_xlsx(data))
+        # a contribution given as a PDF is annexed beside the bilan, which links to it
+        for c in data.contributions:
+            if c["pdf"] and not c["manquant"]:
+                (folder / "contributions").mkdir(exist_ok=True)
+                (folder / "contributions" / c["fichier"]).write_bytes(Path(c["chemin"]).read_bytes())
         for path, printed in pdfs.items():
             path.write_bytes(printed.result())
     log(f"bilan {territoire.code} {annee} : {paths['html'].name}, PDF, annexe et {len(hosts)} bilans communaux "

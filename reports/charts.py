@@ -4,6 +4,7 @@ Each chart's title says what to see; its subtitle names the source family and th
 from __future__ import annotations
 
 import hashlib
+import html
 import math
 import re
 from typing import Literal
@@ -30,6 +31,8 @@ AXIS_LIMIT, LEGEND_LIMIT = 180, 160
 
 # the ids vl-convert numbers by a counter of the process (gradient_0, clip3, then gradient_1, clip4…)
 _PROCESS_ID = re.compile(r"\b(gradient_|clip)(\d+)\b")
+# the ARIA attributes Vega writes on the groups and marks inside a chart
+_MARK_ARIA = re.compile(r' (?:role="graphics-[a-z]+"|aria-(?:roledescription|label|hidden)="[^"]*")')
 
 
 def svg(chart: alt.TopLevelMixin, **spec: object) -> str:
@@ -43,11 +46,24 @@ def svg(chart: alt.TopLevelMixin, **spec: object) -> str:
     text = vlc.vegalite_to_svg({**spec_dict, **spec, **({"datasets": datasets} if datasets else {})},
                                format_locale="fr-FR", time_format_locale="fr-FR")
     text = text[text.find("<svg"):]  # inline: drop the XML prolog
+    # one image to a screen reader (RGAA 1.2, 1.3): its title and its source as the text alternative of the whole,
+    # none of the roles Vega gives its mark groups (images without a text: axe-core's svg-img-alt)
+    text = _MARK_ARIA.sub("", text)
+    text = text.replace("<svg ", f'<svg role="img" aria-label="{html.escape(_alternative(spec_dict), quote=True)}" ', 1)
     # with those counters the same chart would come out different from one chart, or one run, to the next: named
     # after the chart instead, unique in the page (inline SVGs share its ids) and stable
     digest = hashlib.sha256(_PROCESS_ID.sub(r"\1", text).encode()).hexdigest()[:10]
     order = list(dict.fromkeys(m.group(0) for m in _PROCESS_ID.finditer(text)))
     return _PROCESS_ID.sub(lambda m: f"{m.group(1).rstrip('_')}_{digest}_{order.index(m.group(0))}", text)
+
+
+def _alternative(spec: dict) -> str:
+    """What a screen reader says of a chart: its title and subtitle (the source), as the chart prints them."""
+    title = spec.get("title") or {}
+    if isinstance(title, str):
+        return title
+    parts = [title.get("text"), title.get("subtitle")]
+    return ". ".join(" ".join(p) if isinstance(p, list) else str(p) for p in parts if p)
 
 
 def _title(title: str, source: str) -> alt.TitleParams:

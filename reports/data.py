@@ -5,16 +5,19 @@ sections declare (config/bilan.yaml). Sections only format what is here, so each
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from core.config.bilan import FeuilleAnnexe, Section
+from core.config.decisions import Decisions
 from core.config.projet import ProjectConfig
 from core.config.settings import Rendu
-from core.config.territoire import Territoire
+from core.config.territoire import RapportAnnuel, Territoire
 from core.config.vocabulaire import Vocabulaire
 
 
@@ -47,6 +50,9 @@ class BilanData:
     rendu: Rendu = field(default_factory=Rendu)  # how much of a long list the body shows (reports/plafonds.py)
     sections: list[Section] = field(default_factory=list)  # the bilan's parts, in order (config/bilan.yaml)
     annexe: list[FeuilleAnnexe] = field(default_factory=list)  # the XLSX annex's sheets (config/bilan.yaml)
+    decisions: Decisions | None = None  # the last COPIL's decisions and their follow-up (config/decisions/)
+    rapport_annuel: RapportAnnuel | None = None  # the year's annual report: draft or final (territory YAML)
+    contributions: list[dict] = field(default_factory=list)  # the opinions received on its draft, read from disk
     familles_mesures: dict[str, str] = field(default_factory=dict)  # measure code → its family (config/mesures.yaml)
 
     def table(self, name: str) -> pd.DataFrame:
@@ -149,8 +155,26 @@ def _present(quality: pd.DataFrame, tables: dict[str, pd.DataFrame], config: Pro
             for f in config.vocabulaire.codes("familles")}
 
 
+def _contributions(data_root: Path | None, territoire: Territoire, rapport: RapportAnnuel | None) -> list[dict]:
+    """Each contribution to the draft report as the annex shows it: a text file's text, a PDF's path (copied beside
+    the bilan), and the SHA-256 of the file that was read; a file not found is said, not fatal."""
+    if rapport is None or data_root is None:
+        return []
+    folder = data_root / "contributions" / territoire.code / str(rapport.annee_bilan)
+    out = []
+    for c in rapport.contributions:
+        path = folder / c.fichier
+        raw = path.read_bytes() if path.is_file() else None
+        pdf = path.suffix.lower() == ".pdf"
+        out.append({"auteur": c.auteur, "recue_le": c.recue_le.strftime("%d/%m/%Y"), "fichier": c.fichier,
+                    "chemin": str(path), "suite": c.suite.strip(), "manquant": raw is None, "pdf": pdf,
+                    "sha256": hashlib.sha256(raw).hexdigest() if raw is not None else None,
+                    "texte": None if raw is None or pdf else raw.decode("utf-8", errors="replace").strip()})
+    return out
+
+
 def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, territoire: Territoire, annee: int,
-                    run_id: str) -> BilanData:
+                    run_id: str, data_root: Path | None = None) -> BilanData:
     t, a = territoire.code, annee
     quality = _df(con, "publication", "qualite_fichiers",
                   "SELECT * FROM publication.qualite_fichiers WHERE territoire = ? AND annee_boite = ? "
@@ -201,4 +225,8 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
         libelles_mesures={code: m.libelle for code, m in declared.items()},
         familles_mesures={code: m.famille for code, m in declared.items() if m.famille},
         sections=list(config.bilan.sections), annexe=list(config.bilan.annexe),
+        # the COPIL that examined last year's bilan decided them; this bilan says what came of them
+        decisions=config.decisions(t, a - 1),
+        rapport_annuel=(rapport := next((r for r in territoire.rapports_annuels if r.annee_bilan == a), None)),
+        contributions=_contributions(data_root, territoire, rapport),
     )

@@ -16,14 +16,25 @@ from reports.plafonds import plafonner
 from reports.sections.commun import operateurs as operateurs_cpo
 
 # where each alert sends the reader (a section id of bilan.html.j2) and how the link reads
+# the referential's status of a change that cannot be measured yet (config/vocabulaire.yaml)
+PAS_ENCORE = "pas encore de donnée nouvelle"
+
 RENVOIS = {"referentiel": "le référentiel", "programmation": "la programmation", "droit-commun": "le droit commun",
            "tfpb": "la TFPB", "qualite": "la qualité des données", "cohortes": "les cohortes"}
 
 
-def _variation(now: float | None, before: float | None, unite: str | None, annee: int, seuil: float) -> str:
-    """How a figure moved since last year, in words: `en hausse de 13,4 % sur 2024`, `stable`, or nothing."""
+def _variation(now: float | None, before: float | None, unite: str | None, annee: int, seuil: float,
+               base_minimale: float = 20) -> str:
+    """How a figure moved since last year, in words: `en hausse de 13,4 % sur 2024`, `stable`, or nothing; a count
+    under `base_minimale` last year moves by units: `en hausse de 2 sur 2024 (1 alors)`."""
     if now is None or before is None:
         return ""
+    if unite == "nombre" and abs(before) < base_minimale:
+        delta = now - before
+        if abs(delta) < 0.5:
+            return f"stable par rapport à {annee - 1}"
+        return (f"{'en hausse' if delta > 0 else 'en baisse'} de {nombre(abs(delta))} sur {annee - 1} "
+                f"({nombre(before)} alors)")
     if unite == "pourcentage":
         delta = now - before
         if abs(delta) < seuil / 5:  # points: 1 pt for the default 5 % threshold
@@ -38,12 +49,11 @@ def _variation(now: float | None, before: float | None, unite: str | None, annee
 
 
 def _statuts(frame: pd.DataFrame, vocabulaire: Vocabulaire) -> str:
-    """Each status of the vocabulary (config/vocabulaire.yaml, in its order) with its count: « 1 atteint, 6 en
-    retard, 2 évolution non significative »; a status is a label, so only « atteint » and « non renseigné » agree."""
+    """Each status of the vocabulary (config/vocabulaire.yaml, in its order) with its count, in the words that
+    agree with it (`apres_un_nombre`): « 1 atteint, 6 en retard et 15 suspendus à des lignes rejetées »."""
     counts = frame["statut"].value_counts().to_dict() if len(frame) else {}
-    agree = {"atteint": "atteints", "non renseigné": "non renseignés"}
-    parts = [f"{nombre(counts[t.code])} {pluriel(counts[t.code], t.libelle, agree.get(t.libelle, t.libelle))}"
-             for t in vocabulaire.termes("statuts_indicateur") if counts.get(t.code)]
+    parts = [f"{nombre(n)} {pluriel(n, *(t.apres_un_nombre or (t.libelle, t.libelle)))}"
+             for t in vocabulaire.termes("statuts_indicateur") if (n := counts.get(t.code))]
     return liste(parts) or "aucun indicateur calculé"
 
 
@@ -198,19 +208,28 @@ def _axes(data: BilanData, scope: _Scope) -> list[dict]:
             phrases.append(f"Indicateurs du référentiel, à l'échelle du contrat : {_statuts(rows, data.vocabulaire)}.")
         elif len(rows):
             phrases.append(f"Indicateurs du référentiel : {_statuts(rows, data.vocabulaire)}.")
-            moved = []
+            moved: list[str] = []
+            older: list[str] = []
+            start = data.territoire.contrat.annee_debut
             for r in rows.itertuples():
-                # credits already have their sentence above
-                if pd.isna(r.valeur) or pd.isna(r.valeur_precedente) or r.mesure == "prog.montant_accorde":
+                # credits already have their sentence above; a change the referential calls unmeasurable is not
+                # a movement
+                if (pd.isna(r.valeur) or pd.isna(r.valeur_precedente) or r.mesure == "prog.montant_accorde"
+                        or r.statut == PAS_ENCORE):
                     continue
-                move = _variation(float(r.valeur), float(r.valeur_precedente), r.unite, data.annee, seuil)
+                move = _variation(float(r.valeur), float(r.valeur_precedente), r.unite, data.annee, seuil,
+                                  data.seuils.get("base_minimale_pourcentage", 20))
                 if move and not move.startswith("stable"):
                     year = r.annee_donnees_precedente
                     since = "" if pd.isna(year) else f" (depuis {int(year)})"
-                    moved.append(f"{r.libelle} : {valeur(r.valeur, r.unite)}, "
-                                 f"{move.split(' sur ')[0]}{since}")
+                    text = f"{r.libelle} : {valeur(r.valeur, r.unite)}, {move.split(' sur ')[0]}{since}"
+                    # a millésime older than the contract is a landmark, not what moved during it
+                    (older if not pd.isna(year) and int(year) < start else moved).append(text)
             if moved:
                 phrases.append("Ce qui a bougé : " + " ; ".join(moved) + ".")
+            if older:
+                phrases.append(f"Repères antérieurs au contrat (millésimes d'avant {start}) : " + " ; ".join(older)
+                               + ".")
         if phrases:
             out.append({"titre": f"Priorité {axe['code']} — {axe['intitule']}", "phrases": phrases})
     return out

@@ -5,7 +5,8 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from reports.annexe import ANNEX_SHEETS, LABELLED, SECRET_HEADER, UNIT_FORMATS, unit_format
+from core.config.projet import ProjectConfig
+from reports.annexe import SECRET_HEADER, UNIT_FORMATS, unit_format
 
 
 def _decimals(value: float) -> int:
@@ -27,14 +28,15 @@ def annexe(demo_run_partage):
 
 def test_the_demo_annex_is_readable(annexe):
     numeric = 0
-    for sheet_name, key, columns in ANNEX_SHEETS:
+    for feuille in ProjectConfig().bilan.annexe:
+        sheet_name, columns = feuille.feuille, dict(feuille.colonnes)
         sheet = annexe[sheet_name]
         headers = [c.value for c in sheet[1]]
         if len(headers) == 1:
             continue
         assert sheet.freeze_panes == "A2", sheet_name
         kinds = {h: k for h, k in columns.values()}
-        for code in LABELLED.get(key, {}):
+        for code in feuille.libelles:
             header = columns[code][0]
             if header in headers:                                  # a label column beside each code column
                 assert headers[headers.index(header) + 1] == f"{header} (libellé)", (sheet_name, header)

@@ -187,7 +187,9 @@ def test_html_opens_offline_in_chromium_without_errors_or_requests(demo, tmp_pat
     result, commune = open_all_offline([folder / "bilan_ccco_2025.html",
                                         folder / "communes" / "bilan_ccco_2025_somain.html"], [shot, None])
     assert result["outside"] == [] and result["errors"] == []
-    assert result["headings"][:3] == ["Synthèse", "Le référentiel d'évaluation", "La programmation 2025"]
+    # the contents' title, then the sections in config/bilan.yaml's order: the last COPIL's decisions first
+    assert result["headings"][:5] == ["Sommaire", "Suites données aux décisions du COPIL du 20/03/2025", "Synthèse",
+                                      "Le référentiel d'évaluation", "La programmation 2025"]
     assert shot.stat().st_size > 20_000
     assert commune["outside"] == [] and commune["errors"] == []
 
@@ -279,8 +281,12 @@ def test_programming_breakdowns_are_the_published_measures_with_vocabulary_label
 
 
 def test_thresholds_come_from_the_settings(demo, tmp_path):
-    from reports import sections
     from reports.data import load_bilan_data
+    from reports.sections import Geography, droit_commun, programmation, section_of, tfpb
+    from reports.sections.methode import method_notes
+
+    def build(module, data):
+        return module.build(data, section_of(data, module.__name__.rsplit(".", 1)[1]), Geography())
 
     _, con, html = demo
     assert f"d'au moins 50{NB}%" in html and f"trait : 100{NB}%" in html
@@ -291,12 +297,12 @@ def test_thresholds_come_from_the_settings(demo, tmp_path):
     (cfg_dir / "settings.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     config = ProjectConfig(cfg_dir)
     data = load_bilan_data(con, config, config.territoire("ccco"), 2025, "test")
-    assert not any(r["alerte"] for r in sections.engagements(data)["lignes"])   # nothing achieved below 0 %
-    assert sections.programmation(data)["cles"]["cpo_vise"] == f"40{NB}%"
-    assert f"trait : 90{NB}%" in sections.tfpb(data)["graphique_couverture"]
-    assert any(f"alerte sous 90{NB}%" in n for n in sections.method_notes(data))
-    flagged = [r for r in sections.engagements(load_bilan_data(con, ProjectConfig(), config.territoire("ccco"), 2025,
-                                                                "test"))["lignes"] if r["alerte"]]
+    assert not any(r["alerte"] for r in build(droit_commun, data)["lignes"])   # nothing achieved below 0 %
+    assert build(programmation, data)["cles"]["cpo_vise"] == f"40{NB}%"
+    assert f"trait : 90{NB}%" in build(tfpb, data)["graphique_couverture"]
+    assert any(f"alerte sous 90{NB}%" in n for n in method_notes(data))
+    flagged = [r for r in build(droit_commun, load_bilan_data(con, ProjectConfig(), config.territoire("ccco"), 2025,
+                                                              "test"))["lignes"] if r["alerte"]]
     assert flagged and html.count('class="n alerte"') >= len(flagged)
 
 
@@ -317,14 +323,16 @@ def test_reports_import_nothing_from_assets_and_feedback_nothing_from_reports():
         return ({n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
                 | {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names})
 
-    for path in (PROJECT_ROOT / "reports").glob("*.py"):
+    for path in (PROJECT_ROOT / "reports").rglob("*.py"):
         assert not imported(path) & {"assets", "checks"}, path.name
     assert "reports" not in imported(PROJECT_ROOT / "assets" / "retours.py")
     import inspect
 
-    from reports import sections
+    from reports.sections import droit_commun, programmation, quartiers, synthese, tfpb
 
     # the money sections select published measures: no regrouping or summing of marts in the report
-    for section in (sections.synthese, sections.programmation, sections.engagements, sections.tfpb, sections.qpv_pages):
+    for section in (synthese.build, programmation.build, droit_commun.build, tfpb.build, quartiers.build,
+                    quartiers._pages):
         source = inspect.getsource(section)
-        assert not [w for w in ("groupby", ".sum(", ".agg(", ".mean(") if w in source], section.__name__
+        assert not [w for w in ("groupby", ".sum(", ".agg(", ".mean(") if w in source], (section.__module__,
+                                                                                          section.__name__)

@@ -18,16 +18,18 @@ from bench.fichier_limite import NOM, ecrire
 from core.config.projet import ProjectConfig
 from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS
-from reports import sections
 from reports.data import BilanData
 from reports.plafonds import et_autres, plafonner, plafonner_texte
+from reports.sections import Geography, droit_commun, section_of
 
 NNBSP = "\u202f"
 ROWS = 6_000  # past Altair's 5 000 rows, far under the 500 000 rows of `limites.lignes`
 
 
 def _bars(svg: str) -> int:
-    return svg.count('aria-roledescription="bar"')
+    """The bars of a bar chart: the paths of its rect marks' group (Vega draws one path a bar)."""
+    group = svg[svg.index('<g class="mark-rect'):]
+    return group[:group.index("</g>")].count("<path ")
 
 
 # --- the helper ---------------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ def test_the_commitments_section_of_thousands_of_rows_shows_the_lowest_rates_and
     data: BilanData = make_data(config, engagements=_engagements(ROWS))
     data.families_present = {"engagements": True}
     cap = config.settings.rendu
-    section = sections.engagements(data)
+    section = droit_commun.build(data, section_of(data, "droit_commun"), Geography())
     assert _bars(section["graphique"]) == cap.elements_par_graphique
     assert f"des {cap.elements_par_graphique} engagements les moins réalisés, sur 6{NNBSP}000" in section["graphique"]
     assert section["graphique_autres"] == et_autres(ROWS - cap.elements_par_graphique)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from assets.publication.cohortes import CohortColumns
+from assets.publication.colonnes_cohortes import CohortColumns
 from assets.publication.secret import SECONDARY
 from core.config.projet import ProjectConfig
 from tests.test_marts import FIXTURES, _materialize

@@ -39,7 +39,7 @@ def test_without_exits_one_line_chart():
 
 
 def test_expected_never_contradicts_observed():
-    from reports.cohortes import NO_DUE_DATE, NOT_DUE, attendus
+    from reports.sections.cohortes import NO_DUE_DATE, NOT_DUE, attendus
 
     assert attendus("< 5", "41", "12_mois", "sortie") == NOT_DUE          # hidden expected beside a shown observed
     assert attendus("8", "41", "12_mois", "sortie") == NOT_DUE            # observed before the due date
@@ -50,7 +50,7 @@ def test_expected_never_contradicts_observed():
 
 
 def test_rate_by_sex_shows_secrecy():
-    from reports.cohortes import by_sex
+    from reports.sections.cohortes import by_sex
 
     rows = pd.DataFrame({"reference_cpo": ["CPO-1"] * 3, "cohorte": [2023] * 3, "dimension": ["sexe"] * 3,
                          "modalite": ["F", "M", "NR"], "observes": ["24", "19", "< 5"],

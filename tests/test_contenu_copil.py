@@ -1,5 +1,5 @@
-"""Issue 12 item 5, the content a COPIL expects: rules of reports/contenu.py on small frames, and what the demo
-bilan shows against the published tables."""
+"""Issue 12 item 5, the content a COPIL expects: rules of reports/render.py and reports/sections/ on small frames,
+and what the demo bilan shows against the published tables."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from reports.contenu import arrete_au
+from reports.render import arrete_au
 from tests.conftest import DEMO_DATA
 
 
@@ -44,7 +44,7 @@ def test_cover_gives_the_copil_date_and_the_date_data_stop_at(demo):
 
 
 def test_evolution_since_last_year():
-    from reports.contenu import evolution
+    from reports.sections.commun import evolution
 
     assert evolution(110.0, 100.0) == "+10,0\u00a0%"
     assert evolution(90.0, 100.0).endswith("10,0\u00a0%") and evolution(90.0, 100.0) != "+10,0\u00a0%"

@@ -1,5 +1,6 @@
 """Adding a source family is data: a vocabulary term, a contract YAML, a mart SQL and its measures SQL, the measures
-in the catalogue. Adding an indicator whose measure exists is YAML only. This is the worked example of the README
+in the catalogue; its section of the bilan is an entry of config/bilan.yaml and a template in config/gabarits/.
+Adding an indicator whose measure exists is YAML only. This is the worked example of the README
 (« Ajouter une famille de fichiers »): a toy family `ateliers`, written in temporary folders, from its inbox file to
 the published measures and the referential, with no Python and no edit of the project's files."""
 
@@ -9,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
@@ -80,11 +82,41 @@ Cuisine;QN05936M;60
 """
 
 
+SECTION = """\
+  - code: ateliers
+    titre: Les ateliers de quartier en {annee}
+    gabarit: ateliers.html.j2
+    tables: {ateliers: [code_qpv]}
+    famille: ateliers
+
+"""
+
+GABARIT = """\
+{# Ateliers de quartier : une partie ajoutée par la seule configuration (tables publiées et mesures de la famille). #}
+<section id="{{ section.ancre }}">
+  <h2>{{ section.titre }}</h2>
+  {% if ateliers.absent %}<p class="absent">{{ ateliers.absent }}</p>{% else %}
+  <ul class="mesures-ateliers">{% for m in ateliers.mesures %}<li>{{ m.libelle }} : {{ m.valeur }}</li>{% endfor %}</ul>
+  <table><tr><th>QPV</th><th class="n">Ateliers</th><th class="n">Inscrits</th></tr>
+  {% for r in ateliers.tables.ateliers %}<tr><td>{{ r.code_qpv }}</td>
+    <td class="n">{{ r.ateliers }}</td><td class="n">{{ r.inscrits }}</td></tr>{% endfor %}
+  </table>
+  {% endif %}
+</section>
+"""
+
+
 def _insert_after(path: Path, anchor: str, text: str) -> None:
     """Edit a YAML file as its editor would: a few lines after an existing one."""
     content = path.read_text(encoding="utf-8")
     assert content.count(anchor) == 1, anchor
     path.write_text(content.replace(anchor, anchor + text), encoding="utf-8")
+
+
+def _insert_before(path: Path, anchor: str, text: str) -> None:
+    content = path.read_text(encoding="utf-8")
+    assert content.count(anchor) == 1, anchor
+    path.write_text(content.replace(anchor, text + anchor), encoding="utf-8")
 
 
 def add_family(tmp_path: Path) -> tuple[Path, Path, Path]:
@@ -101,6 +133,10 @@ def add_family(tmp_path: Path) -> tuple[Path, Path, Path]:
     sql.mkdir()
     (sql / "ateliers.sql").write_text(MART_SQL, encoding="utf-8")
     (sql / "ateliers_mesures.sql").write_text(MESURES_SQL, encoding="utf-8")
+    # its section of the bilan: an entry before the quality section, and its template
+    _insert_before(config / "bilan.yaml", "  - code: qualite\n", SECTION)
+    (config / "gabarits").mkdir()
+    (config / "gabarits" / "ateliers.html.j2").write_text(GABARIT, encoding="utf-8")
     inbox = tmp_path / "donnees" / "inbox" / "ccco" / "2025"
     inbox.mkdir(parents=True)
     (inbox / "ateliers_2025_centres_sociaux.csv").write_text(INBOX, encoding="utf-8")
@@ -132,13 +168,14 @@ def test_a_new_family_is_yaml_and_sql_from_its_inbox_to_the_published_measures(t
     assert [m.name for m in graph.marts][-1] == "ateliers" and graph.marts[-1].tables == ("ateliers",)
     assert AssetKey(["marts", "ateliers"]) not in {a.key for a in ALL_ASSETS}
 
-    # only what the toy needs: its layers, the measures and the referential (the bilans' measures count the
-    # programmation's dossiers, so its staging table is there too, empty)
+    # only what the toy needs: its layers, the measures, the referential, the publication and the bilan (the
+    # bilans' measures count the programmation's dossiers, so its staging table is there too, empty)
     selection = [AssetKey(p) for p in (["sources", "ateliers"], ["staging", "ateliers"], ["marts", "ateliers"],
                                        ["sources", "programmation"], ["staging", "programmation"],
-                                       ["referentiel", "mesures"], ["referentiel", "referentiel"])]
+                                       ["referentiel", "mesures"], ["referentiel", "referentiel"],
+                                       ["publication", "tableaux"], ["bilan", "bilan"])]
     parametres = BilanSettings(racine_donnees=str(data_root), sortie=str(tmp_path / "sortie"),
-                               dossier_config=str(config_dir))
+                               dossier_config=str(config_dir), pdf=False)
     result = materialize([*graph.assets, *graph.checks], selection=selection, partition_key="2025",
                          instance=DagsterInstance.ephemeral(),
                          resources={"parametres": parametres, "entrepot": warehouse(parametres.warehouse_path)})
@@ -164,6 +201,28 @@ def test_a_new_family_is_yaml_and_sql_from_its_inbox_to_the_published_measures(t
                         ("ateliers.nombre", "territoire", 2.0, "nombre", 2025)]
     # the indicator added to the referential gets its value from the new measure
     assert indicator == [(20.0, "nombre", "ateliers.inscrits", "en retard")]
+
+    # the mart is published as it is (its contract names no table to keep back), and the bilan has its section:
+    # in the contents, in the order config/bilan.yaml gives, with the template's table and the family's measures
+    with duckdb.connect(str(parametres.warehouse_path), read_only=True) as con:
+        published = con.execute("SELECT code_qpv, ateliers, inscrits FROM publication.ateliers WHERE annee = 2025 "
+                                "ORDER BY code_qpv").fetchall()
+    assert published == marts
+    html = (tmp_path / "sortie" / "2025" / "ccco" / "bilan_ccco_2025.html").read_text(encoding="utf-8")
+    assert '<li><a href="#ateliers">Les ateliers de quartier en 2025</a></li>' in html
+    section = html[html.index('<section id="ateliers">'):]
+    section = section[:section.index("</section>")]
+    assert "<h2>Les ateliers de quartier en 2025</h2>" in section
+    assert "<li>inscrits aux ateliers : 20</li>" in section and "<li>ateliers tenus : 2</li>" in section
+    assert '<tr><td>QN05934M</td>\n    <td class="n">1</td><td class="n">12</td></tr>' in section
+    assert html.index('id="ateliers"') < html.index('id="qualite"') and html.index('id="cohortes"') < html.index(
+        'id="ateliers"')
+    # the XLSX annex shows the table a section reads, with its columns as they are
+    annex = openpyxl.load_workbook(tmp_path / "sortie" / "2025" / "ccco" / "bilan_ccco_2025_annexe.xlsx",
+                                   read_only=True)
+    rows = list(annex["ateliers"].iter_rows(values_only=True))
+    assert rows[0][:5] == ("territoire", "annee", "code_qpv", "ateliers", "inscrits")
+    assert [r[2:5] for r in rows[1:]] == [("QN05934M", 1, 12), ("QN05936M", 1, 8)]
 
 
 def test_an_indicator_whose_measure_exists_is_yaml_only(tmp_path):

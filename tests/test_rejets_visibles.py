@@ -92,11 +92,11 @@ def test_bilan_shows_rejected_rows_beside_the_figures_and_the_alerts_they_cause(
     row = next(r for r in context["tfpb"]["lignes"] if r["bailleur"] == "SIGH")
     # 8 000 € cover 80 % of 10 000 €; the rejected 2 034 € would have covered the gap
     assert row["alerte"] and row["provisoire"].startswith("alerte due à une ligne rejetée (2\u202f034\u00a0€")
-    assert "dont 1 due à des lignes rejetées" in context["tfpb"]["alertes_rejets"]
-    absent = context["engagements"]["absents_rejetes"]
+    assert "dont 1 dû à des lignes rejetées" in context["tfpb"]["alertes_rejets"]   # the pairs: masculine
+    absent = context["droit_commun"]["absents_rejetes"]
     assert [a["engagement"] for a in absent] == ["Département du Nord — jeunes suivis par la prévention spécialisée"]
     assert "244\u202f800\u00a0€" in absent[0]["note"]
-    html = render_html(context)
+    html = render_html(context, section_templates=tuple(config.section_templates))
     assert "alerte due à une ligne rejetée" in html
     # beside the section's totals: both rejected rows, the unknown QPV's too
     assert "contreparties valorisées — provisoire : 2 lignes rejetées, 2\u202f534\u00a0€" in html

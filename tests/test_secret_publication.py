@@ -14,10 +14,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from assets.publication.cohortes import RATES, CohortColumns
+from assets.publication.colonnes_cohortes import RATES, CohortColumns
 from assets.publication.secret import SECONDARY, suppress
 from assets.publication.tables import published_tables, write_year
 from core.config.projet import ProjectConfig
+from pipelines.definitions import GRAPH
 
 CONFIG = ProjectConfig()
 SECRET = CONFIG.settings.secret_statistique
@@ -337,7 +338,7 @@ def _hand_made_warehouse(tmp_path) -> duckdb.DuckDBPyConnection:
 
 def test_hand_made_publication_leaks_nothing(tmp_path):
     con = _hand_made_warehouse(tmp_path)
-    write_year(con, published_tables(con, 2025, COLUMNS, MIN, DENOM), 2025)
+    write_year(con, published_tables(con, 2025, COLUMNS, MIN, DENOM, GRAPH.marts), 2025)
     reader = assert_nothing_leaks(con, 2025)
     published = con.execute("SELECT * FROM publication.cohortes_jalons ORDER BY dimension, modalite").df()
     whole = published[published["dimension"] == "ensemble"].iloc[0]
@@ -349,14 +350,14 @@ def test_hand_made_publication_leaks_nothing(tmp_path):
                        "'cohorte.taux_perdus_de_vue_12_mois'").fetchone()
     assert rate == (None, SECONDARY)
     # the transitions (2 people from searching to lost-from-view) are not published at all
-    assert "cohortes_transitions" not in published_tables(con, 2025, COLUMNS, MIN, DENOM)
+    assert "cohortes_transitions" not in published_tables(con, 2025, COLUMNS, MIN, DENOM, GRAPH.marts)
     assert ("M", "ccco", "cohortes_objectif", "OG.1.1", "12_mois", "perdu_de_vue") in reader.sensitive
 
 
 def test_a_naive_publication_of_the_hand_made_case_is_caught(tmp_path):
     """The attacker is not blind: with the measures' rates published as they were, lost-from-view comes back."""
     con = _hand_made_warehouse(tmp_path)
-    tables = published_tables(con, 2025, COLUMNS, MIN, DENOM)
+    tables = published_tables(con, 2025, COLUMNS, MIN, DENOM, GRAPH.marts)
     measures = tables["mesures"]
     internal = con.execute("SELECT valeur FROM referentiel.mesures ORDER BY ALL").df()
     tables["mesures"] = measures.assign(valeur=measures["code_mesure"].map(

@@ -134,9 +134,32 @@ def test_a_value_fed_by_rejected_rows_is_provisional_and_says_what_it_would_be()
                  Cible(annee=2027, valeur=0), seuil=0)
     j = avec_rejets(late, 2, 2034.0, "tfpb_2025.csv (ligne 4), tfpb_2025.csv (ligne 9)")
     assert j.statut == REJETEE
-    assert "2 lignes rejetées (2 034 €)" in j.raison and "tfpb_2025.csv (ligne 4)" in j.raison
+    assert "2 lignes rejetées (2 034 €)" in j.raison and "pourraient en changer le statut" in j.raison
+    # the files and lines are for the partner's correction list, not for the bilan's body
+    assert "tfpb_2025.csv" not in j.raison and "ligne 4" not in j.raison
     assert "sans elles : en retard" in j.raison
+    one = avec_rejets(late, 1)
+    assert "1 ligne rejetée en quarantaine alimenterait cette valeur et pourrait" in one.raison
+    assert "sans elle : en retard" in one.raison
     assert avec_rejets(late, 0) == late
+
+
+def test_a_sum_of_money_keeps_its_status_when_the_rejected_amount_cannot_change_it():
+    """240 500 € granted against a 200 000 € target, 13 900 € rejected: reached with or without them."""
+    ind = indicateur(unite="euros", cible=200_000)
+    target = Cible(annee=2027, valeur=200_000)
+    reached = juger(ind, 240_500, 2025, Point(2024, 180_000), target, seuil=0)
+    with_them = juger(ind, 240_500 + 13_900, 2025, Point(2024, 180_000), target, seuil=0)
+    j = avec_rejets(reached, 1, 13_900.0, avec_elles=with_them)
+    assert j.statut == ATTEINT
+    assert j.raison.startswith("cible 2027 (200 000 €) atteinte — provisoire : 1 ligne rejetée (13 900 €) en "
+                               "quarantaine, qui ne changerait pas ce statut")
+    # 190 000 € without them (on its way), 203 900 € with them (reached): the rejected row decides, the status is
+    # withheld
+    short = juger(ind, 190_000, 2025, Point(2024, 180_000), target, seuil=0)
+    over = juger(ind, 203_900, 2025, Point(2024, 180_000), target, seuil=0)
+    j = avec_rejets(short, 1, 13_900.0, avec_elles=over)
+    assert over.statut == ATTEINT and j.statut == REJETEE and "sans elle : en bonne voie" in j.raison
 
 
 def test_a_missing_value_with_rejected_rows_is_a_rejected_row():
@@ -331,7 +354,7 @@ def test_a_change_under_the_threshold_is_drawn_flat():
 def test_the_referential_section_shows_means_and_results_in_separate_tables(config):
     from types import SimpleNamespace
 
-    from reports import sections
+    from reports.sections import Geography, referentiel
 
     frame = _frame().assign(
         question_intitule="question", critere="efficacite", objectifs=["OG.1.1", "OG.1.1", "OG.2.1", "OG.2.1",
@@ -340,12 +363,14 @@ def test_the_referential_section_shows_means_and_results_in_separate_tables(conf
                                                                             "nombre", "pourcentage"],
         annee_donnees=[2019, 2025, 2025, 2025, 2021], reference=None, annee_reference=None, cible=50.0,
         annee_cible=2027, tendance=None, raison="raison", mesure="m", cle=None, perimetre="territoire")
-    referentiel = config.referentiel("ccco")
+    referentiel_config = config.referentiel("ccco")
     axes = [{"code": a.code, "intitule": a.intitule,
-             "objectifs": [{"code": o.code, "intitule": o.intitule} for o in a.objectifs]} for a in referentiel.axes]
+             "objectifs": [{"code": o.code, "intitule": o.intitule} for o in a.objectifs]}
+            for a in referentiel_config.axes]
     data = SimpleNamespace(referentiel=frame, axes=axes, vocabulaire=config.vocabulaire,
-                           referentiel_version=referentiel.version, annee=2025)
-    section = sections.referentiel(data)
+                           referentiel_version=referentiel_config.version, annee=2025, rejets=pd.DataFrame())
+    declared = next(s for s in config.bilan.sections if s.code == "referentiel")
+    section = referentiel.build(data, declared, Geography())
     by_nature = {n["titre"]: [i["code"] for g in n["groupes"] for q in g["questions"] for i in q["indicateurs"]]
                  for n in section["natures"]}
     assert by_nature == {"Moyens mis en œuvre": ["I1.4", "I2.1", "I2.2"],

@@ -1,4 +1,4 @@
-"""The written synthesis (reports/synthese.py) on hand-made data: its rules, its figures, its French agreement;
+"""The written synthesis (reports/synthese_ecrite.py) on hand-made data: its rules, its figures, its French agreement;
 the French formats it writes with (reports/format.py); the glossary it ends with (config/glossaire.yaml)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from core.config.projet import ProjectConfig
 from core.config.territoire import Qpv
 from reports.data import BilanData
 from reports.format import compte, liste, nombre, pct, pluriel, points, signe, texte_chiffres
-from reports.synthese import synthese_ecrite
+from reports.synthese_ecrite import synthese_ecrite
 
 A, B = "QN05934M", "QN05935M"
 
@@ -44,13 +44,14 @@ def make_data(config: ProjectConfig, *, measures=None, before=None, referentiel=
         families_present={}, measures=measures if measures is not None else _measures([]),
         measures_before=before if before is not None else _measures([]),
         referentiel=referentiel if referentiel is not None else empty, axes=axes,
-        programmation=programmation if programmation is not None else empty,
-        engagements=engagements if engagements is not None else empty,
-        tfpb=tfpb if tfpb is not None else empty, indicateurs=empty, cohortes=empty,
+        tables={"programmation": programmation if programmation is not None else empty,
+                "engagements": engagements if engagements is not None else empty,
+                "tfpb": tfpb if tfpb is not None else empty, "indicateurs": empty, "cohortes_jalons": empty},
         qualite=empty, erreurs_par_regle=empty, fichiers_manquants=manquants or [], sources=empty,
         qpv=pd.DataFrame([{"code_qpv": q.code, "nom_qpv": q.nom, "population": q.population,
                            "communes": q.communes} for q in territoire.qpv]),
         vocabulaire=config.vocabulaire, seuils=config.settings.seuils.model_dump(),
+        sections=list(config.bilan.sections), annexe=list(config.bilan.annexe),
     )
 
 

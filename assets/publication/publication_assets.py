@@ -7,7 +7,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
 from assets.publication import reprise
-from assets.publication.cohortes import CohortColumns
+from assets.publication.colonnes_cohortes import CohortColumns
 from assets.publication.tables import published_tables, write_year
 from assets.publication.vues import publish_views
 from core.common import code_version

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from assets.marts.sql import run_script
-from assets.publication.cohortes import RATES, CohortColumns
+from assets.publication.colonnes_cohortes import RATES, CohortColumns
 from assets.publication.secret import apply_secret
 from core.marts import Mart
 from core.warehouse import transaction

@@ -13,8 +13,9 @@ config/vocabulaire.yaml):
 - with no value: `ligne rejetée` (a quarantined row would have fed it), `secret statistique`, `partenaire
   silencieux` (the partner left the value empty or did not report the line), `pas encore de donnée nouvelle`
   (a cohort has not reached the milestone yet), `non renseigné` otherwise (no file, indicator absent…);
-- a value that a quarantined row would have changed is `ligne rejetée` too: it is provisional, and its reason says
-  what the status would be without the rejected rows.
+- a value that a quarantined row would have changed is provisional: its status stands when the rejected rows
+  cannot change it (a sum of money with their amount added keeps its status), otherwise it is `ligne rejetée`, and
+  its reason says what the status would be without the rejected rows.
 The wording follows the indicator's direction: a rising one is "sous la cible", a falling one is "au-dessus de la
 cible : à réduire".
 """
@@ -47,6 +48,7 @@ STATUTS = (ATTEINT, BONNE_VOIE, RETARD, NON_SIGNIFICATIF, PAS_ENCORE, SILENCIEUX
            NON_RENSEIGNE)
 
 STABLE = 1e-9
+NON_NEGATIVE = ("nombre", "euros", "pourcentage", "ratio", "indice")
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class Jugement:
 
 def _fmt(v: float, unite: str | None = None) -> str:
     digits = 0 if unite in ("nombre", "euros") and abs(v - round(v)) < 1e-9 else (2 if unite == "ratio" else 1)
-    text = f"{v:,.{digits}f}".replace(",", " ").replace(".", ",")
+    text = f"{v:,.{digits}f}".replace(",", " ").replace(".", ",").replace("-", "\u2212")
     return text + {"pourcentage": " %", "euros": " €"}.get(unite or "", "")
 
 
@@ -118,6 +120,9 @@ def juger(ind: IndicateurReferentiel, valeur: float, annee_donnees: int, precede
                                 f"({_signed(change, unite)})")
     per_year = change / (annee_donnees - depart.annee)
     projection = valeur + per_year * max(cible.annee - annee_donnees, 0)
+    if ind.unite in NON_NEGATIVE:
+        # a count, an amount or a rate stops at zero: a trend of −2 a year from 3 is 0 in two years, not −1
+        projection = max(projection, 0.0)
     trend = (f"tendance {depart.annee}→{annee_donnees} : {_signed(per_year, unite)} par an, soit "
              f"{_fmt(projection, unite)} projeté en {cible.annee}")
     if _reached(ind, projection, cible.valeur):
@@ -126,21 +131,33 @@ def juger(ind: IndicateurReferentiel, valeur: float, annee_donnees: int, precede
 
 
 def avec_rejets(jugement: Jugement, lignes_rejetees: int, montant_rejete: float | None = None,
-                lignes: str | None = None, sans_valeur: bool = False) -> Jugement:
-    """A value that quarantined rows would have fed is provisional, a missing one may be missing because of them:
-    `ligne rejetée`, with the status the value has without them."""
+                lignes: str | None = None, sans_valeur: bool = False,
+                avec_elles: Jugement | None = None) -> Jugement:
+    """A value that quarantined rows would have fed is provisional, a missing one may be missing because of them.
+    The status of the accepted data stands, marked provisional, when the rejected rows cannot change it
+    (`avec_elles`: the status with their amount added, known for a sum of money); otherwise it is withheld as
+    `ligne rejetée`, with the status the value has without them. The files and lines are not in the reason (the
+    bilan's body): each partner's correction list has them (feedback workbook, annex)."""
     if not lignes_rejetees or jugement.statut == REJETEE:
         return jugement
-    plural = "s" if lignes_rejetees > 1 else ""
-    what = f"{lignes_rejetees} ligne{plural} rejetée{plural}"
+    several = lignes_rejetees > 1
+    what = f"{lignes_rejetees} ligne{'s' if several else ''} rejetée{'s' if several else ''}"
     if montant_rejete:
         what += f" ({_fmt(montant_rejete, 'euros')})"
-    where = f" : {lignes}" if lignes else ""
+    # the verbs agree with the rows: « 1 ligne rejetée (…) qui ne changerait pas », « 4 lignes … changeraient »
     if sans_valeur:
-        return Jugement(REJETEE, f"aucune valeur retenue ; {what} en quarantaine l'auraient alimentée{where} — "
-                                 "à corriger par le partenaire")
-    return Jugement(REJETEE, f"provisoire : {what} en quarantaine alimenteraient cette valeur{where} — à corriger ; "
-                             f"sans elles : {jugement.statut} ({jugement.raison})", jugement.projection)
+        fed = "l'auraient" if several else "l'aurait"
+        return Jugement(REJETEE, f"aucune valeur retenue ; {what} en quarantaine {fed} alimentée — à corriger par "
+                                 "le partenaire")
+    if avec_elles is not None and avec_elles.statut == jugement.statut:
+        return Jugement(jugement.statut, f"{jugement.raison} — provisoire : {what} en quarantaine, qui ne "
+                                         f"{'changeraient' if several else 'changerait'} pas ce statut",
+                        jugement.projection)
+    return Jugement(REJETEE, f"provisoire : {what} en quarantaine "
+                             f"{'alimenteraient' if several else 'alimenterait'} cette valeur et "
+                             f"{'pourraient' if several else 'pourrait'} en changer le statut — à corriger ; "
+                             f"sans {'elles' if several else 'elle'} : {jugement.statut} ({jugement.raison})",
+                    jugement.projection)
 
 
 def _missing(con, config: ProjectConfig, territoire: str, annee: int, mesure: MesureDeclaree,
@@ -282,19 +299,23 @@ def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, t
             previous = _number(found.valeur_avant)
             previous_year = None if previous is None else int(found.annee_donnees_avant)
         seuil = ref.seuil(ind)
+        before = None if previous is None or previous_year is None else Point(previous_year, previous)
         if value is None:
             jugement = _missing(con, config, territoire.code, annee, mesure, ind.cle, ind.perimetre,
                                 int(found.fichiers))
         else:
             assert data_year is not None  # a measure row always carries the year of its data
-            jugement = juger(ind, value, data_year,
-                             None if previous is None or previous_year is None else Point(previous_year, previous),
-                             target, seuil)
+            jugement = juger(ind, value, data_year, before, target, seuil)
         # what quarantined rows would have fed (marts.mesures_rejets, built from the quarantine)
         n_rejected = 0 if pd.isna(found.lignes_rejetees) else int(found.lignes_rejetees)
         if n_rejected:
-            jugement = avec_rejets(jugement, n_rejected, _number(found.montant_rejete),
-                                   None if pd.isna(found.lignes) else str(found.lignes), value is None)
+            money = _number(found.montant_rejete)
+            # a sum of money: the rejected rows would add their amount, so the status with them is known
+            with_them = (juger(ind, value + money, data_year, before, target, seuil)
+                         if value is not None and data_year is not None and money is not None
+                         and ind.unite == "euros" else None)
+            jugement = avec_rejets(jugement, n_rejected, money, None if pd.isna(found.lignes) else str(found.lignes),
+                                   value is None, with_them)
         rows.append({
             "territoire": territoire.code, "annee": annee, "referentiel_version": ref.version,
             "question": question.code, "question_intitule": question.intitule, "critere": question.critere,

@@ -11,6 +11,7 @@ from core.config.base import DEFAULT_CONFIG_DIR, ConfigurationError, load_docume
 from core.config.bilan import CONFIG_TEMPLATES, SECTION_TEMPLATES, Bilan
 from core.config.catalogue import Catalogue
 from core.config.contrats import Contrats, load_contrats
+from core.config.decisions import Decisions, check_against
 from core.config.glossaire import Glossaire
 from core.config.mesures import CatalogueMesures
 from core.config.referentiel import Referentiel
@@ -90,6 +91,17 @@ class ProjectConfig:
             raise ConfigurationError(
                 f"territoire « {code} » inconnu (configurés : {', '.join(self.territoires)})"
             ) from None
+
+    def decisions(self, territoire: str, annee: int) -> Decisions | None:
+        """The decisions of the COPIL that examined the bilan of `annee` (config/decisions/<territoire>/<annee>.yaml),
+        checked against the territory; None when the steward recorded none."""
+        path = self.dir / "decisions" / territoire / f"{annee}.yaml"
+        if not path.is_file():
+            return None
+        t = self.territoire(territoire)
+        decisions = load_document(Decisions, path, self.vocabulaire)
+        check_against(decisions, path, t, self.referentiel(t.referentiel))
+        return decisions
 
     def referentiel(self, code: str) -> Referentiel:
         return _cached(self, "referentiels", code, Referentiel)

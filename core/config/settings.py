@@ -81,6 +81,9 @@ class Seuils(StrictModel):
     part_cpo_visee: float = Field(50, ge=0, le=100)  # share of CPO the national circular aims at
     # written synthesis: a smaller change since last year is called "stable" (in %, or a fifth of it in points)
     evolution_notable: float = Field(5, ge=0)
+    # a count that was smaller than this last year changes by units, not by percent (1 → 3 is « +2 », not
+    # « +200 % »)
+    base_minimale_pourcentage: float = Field(20, ge=0)
 
 
 class Settings(StrictModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -70,6 +71,45 @@ class Copil(StrictModel):
     annee_bilan: int
 
 
+class Contribution(StrictModel):
+    """An opinion on the draft annual report (a conseil citoyen's, a municipal council's): a text or PDF file in
+    `<données>/contributions/<territoire>/<annee>/`, annexed to the report with the follow-up given to it."""
+
+    auteur: str = Field(min_length=3)
+    recue_le: dt.date
+    fichier: str = Field(pattern=r"^[\w][\w .'-]*\.(txt|md|pdf)$")
+    suite: str = ""  # the follow-up given to it: required in the final version
+
+
+class RapportAnnuel(StrictModel):
+    """The annual report on the politique de la ville (CGCT L. 1111-2, décret n° 2015-1118): the bilan of a year,
+    first as a draft submitted for at least a month to the conseils citoyens and the municipal councils, then final
+    with their contributions annexed and the follow-up given to each."""
+
+    annee_bilan: int
+    version: Literal["projet", "definitif"]
+    soumis_le: dt.date
+    avis_jusqu_au: dt.date
+    contributions: list[Contribution] = []
+
+    @model_validator(mode="after")
+    def _a_month_and_a_follow_up(self) -> RapportAnnuel:
+        month_later = (self.soumis_le.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        try:
+            month_later = month_later.replace(day=self.soumis_le.day)
+        except ValueError:  # 31 January → the last day of February
+            month_later = (month_later.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        if self.avis_jusqu_au < month_later:
+            raise ValueError(f"avis_jusqu_au : le projet est soumis pour avis au moins un mois (du "
+                             f"{self.soumis_le:%d/%m/%Y} au {month_later:%d/%m/%Y} au plus tôt)")
+        if self.version == "definitif":
+            silent = [c.auteur for c in self.contributions if not c.suite.strip()]
+            if silent:
+                raise ValueError("version définitive : la suite donnée manque pour la contribution de "
+                                 + ", ".join(silent))
+        return self
+
+
 class SourceHttp(StrictModel):
     famille: Famille
     url: str = Field(pattern=r"^https?://")
@@ -113,6 +153,7 @@ class Territoire(StrictModel):
     partenaires_attendus: list[PartenaireAttendu] = []
     bailleurs: list[str] = []
     copil: list[Copil] = []
+    rapports_annuels: list[RapportAnnuel] = []
     sources_http: list[SourceHttp] = []
     diffusion: Diffusion = Diffusion()
 

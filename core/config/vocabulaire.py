@@ -14,10 +14,13 @@ class Terme(StrictModel):
     libelle: str
     decalage_annee: int = 0  # familles: the year its measures describe, relative to the bilan year
     mois: int | None = None  # jalons: months after entry
-    positive: bool = False  # situations: counts as a positive exit
+    positive: bool = False  # situations: counts as a positive exit; etats_decision: the decision is closed
     # statuts_indicateur: how a status is drawn, so that no two look alike even without colour
     couleur: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$")
     symbole: str | None = Field(None, min_length=1, max_length=2)
+    # statuts_indicateur: the words after a count of indicators, singular then plural (« 1 atteint »,
+    # « 15 suspendus à des lignes rejetées »): a status is a label, a count needs a phrase that agrees
+    apres_un_nombre: tuple[str, str] | None = None
 
 
 class Vocabulaire(StrictModel):
@@ -28,6 +31,7 @@ class Vocabulaire(StrictModel):
     natures_credit: list[Terme] = Field(min_length=1)
     modes_financement: list[Terme] = Field(min_length=1)
     statuts_dossier: list[Terme] = Field(min_length=1)
+    etats_decision: list[Terme] = Field(min_length=1)
     types_partenaire: list[Terme] = Field(min_length=1)
     axes_tfpb: list[Terme] = Field(min_length=1)
     jalons: list[Terme] = Field(min_length=1)
@@ -46,9 +50,10 @@ class Vocabulaire(StrictModel):
             if dup:
                 raise ValueError(f"{domaine} : code(s) en double : {', '.join(dup)}")
         statuts = self.statuts_indicateur
-        bare = [t.code for t in statuts if t.couleur is None or t.symbole is None]
+        bare = [t.code for t in statuts if t.couleur is None or t.symbole is None or t.apres_un_nombre is None]
         if bare:
-            raise ValueError(f"statuts_indicateur : couleur et symbole obligatoires ({', '.join(bare)})")
+            raise ValueError(f"statuts_indicateur : couleur, symbole et apres_un_nombre obligatoires "
+                             f"({', '.join(bare)})")
         for attribut in ("libelle", "couleur", "symbole"):
             values = [str(getattr(t, attribut)).lower() for t in statuts]
             if len(set(values)) < len(values):
@@ -113,6 +118,9 @@ Unite = Annotated[str, _in_domain("unites")]
 
 
 Critere = Annotated[str, _in_domain("criteres")]
+
+
+EtatDecision = Annotated[str, _in_domain("etats_decision")]
 
 
 # Partners' commitments are matched by stable codes, never by the text a partner happens to write: each partner and

@@ -33,12 +33,14 @@ def _builder(code: str):
 
 def build_sections(data: BilanData, geography: Geography) -> tuple[list[dict], dict[str, dict]]:
     """Every section of the bilan in its order: (what the template's contents and loop read, each section's
-    context by code)."""
+    context by code). A section whose context says `hors_bilan` is left out; `titre_valeurs` fill its title."""
     parts, contexts = [], {}
     for section in data.sections:
         content = _builder(section.code)(data, section, geography)
         contexts[section.code] = content
-        title = section.intitule(annee=data.annee)
+        if content.get("hors_bilan"):
+            continue  # nothing to say this year (no decision recorded): neither the section nor its contents line
+        title = section.intitule(annee=data.annee, **content.get("titre_valeurs", {}))
         parts.append({"code": section.code, "titre": title, "ancre": section.ancre, "gabarit": section.gabarit,
                       "communes": section.communes,
                       # a section that is several pages (one per quartier) lists them in the contents itself

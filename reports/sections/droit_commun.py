@@ -10,7 +10,7 @@ from core.config.bilan import Section
 from reports import charts
 from reports.data import BilanData
 from reports.format import euros, nombre, pct, valeur
-from reports.plafonds import plafonner, plafonner_texte
+from reports.plafonds import plafonner
 from reports.rejets import note, provisoires, rejected_row
 from reports.sections.commun import manquants, moins_realises
 from reports.sections.commun import missing as missing_notice
@@ -78,6 +78,9 @@ def _provisoires(section: dict, data: BilanData) -> None:
         ("réalisation moyenne", "engagements.taux_realisation_moyen")])
     # a commitment whose only row was rejected is in no table: it is named here, with what it carried. Those the
     # table leaves out past its cap are in the annex, not missing.
+    if data.rejets.empty:
+        section["absents_rejetes"], section["absents_autres"] = [], ""
+        return
     engagements = data.table("engagements")
     e = engagements[engagements["perimetre"] == "territoire"] if len(engagements) else None
     published = set() if e is None else set(e["partenaire"] + " — " + e["indicateur"])
@@ -87,7 +90,8 @@ def _provisoires(section: dict, data: BilanData) -> None:
                      # the commitments that lost the most rows first
                      lambda f: f.sort_values("lignes_rejetees", ascending=False, kind="stable"))
     section["absents_rejetes"] = [
-        {"engagement": r.cle, "lignes": plafonner_texte(r.lignes, cap, ", "),
+        # the files and lines go to the partner's correction list (feedback workbook, annex), not to the body
+        {"engagement": r.cle,
          "note": note(data, "engagement.realise", cle=r.cle)
          + (f" ; droit commun : {money}" if (money := _money(data, r.cle)) else "")}
         for r in gone.elements.itertuples()]
@@ -99,8 +103,3 @@ def _money(data: BilanData, cle: str) -> str:
     r = rejected_row(data, "engagements.montant_droit_commun", "territoire", partner)
     return euros(r["montant_rejete"]) if r is not None and pd.notna(r["montant_rejete"]) else ""
 
-
-def _money(data: BilanData, cle: str) -> str:
-    partner = cle.split(" — ", 1)[0]
-    r = rejected_row(data, "engagements.montant_droit_commun", "territoire", partner)
-    return euros(r["montant_rejete"]) if r is not None and pd.notna(r["montant_rejete"]) else ""

@@ -83,8 +83,10 @@ def _provisoires(section: dict, data: BilanData) -> None:
         return
     where = {r.code_indicateur: (r.mesure, r.perimetre, None if pd.isna(r.cle) else r.cle)
              for r in data.referentiel.itertuples()}
-    for group in section.get("groupes", []):
-        for q in group["questions"]:
-            for i in q["indicateurs"]:
-                if i["code"] in where:
-                    i["provisoire"] = note(data, *where[i["code"]])
+    # the value of an indicator fed by rejected rows is marked provisional beside it, whatever its status
+    for nature in section["natures"]:
+        for group in nature["groupes"]:
+            for q in group["questions"]:
+                for i in q["indicateurs"]:
+                    if i["code"] in where:
+                        i["provisoire"] = note(data, *where[i["code"]])

@@ -11,16 +11,19 @@ from reports.sections import Geography
 from reports.synthese_ecrite import synthese_ecrite
 
 
-def _evolution(now, before, unite: str | None) -> str:
+def _evolution(now, before, unite: str | None, base_minimale: float) -> str:
+    """The change over a year: in points for a rate, in units for a count under `base_minimale` last year, in
+    percent otherwise."""
     if now is None or before is None:
         return ""
     if unite == "pourcentage":
         return points(now - before) + " sur un an"
+    if unite == "nombre" and abs(before) < base_minimale:
+        return signe(now - before, 0) + " sur un an"
     if before == 0:
         return ""
     change = 100 * (now / before - 1)
     return signe(change) + "\u00a0% sur un an"
-
 
 
 def build(data: BilanData, section: Section, geography: Geography) -> dict:
@@ -40,7 +43,8 @@ def build(data: BilanData, section: Section, geography: Geography) -> dict:
         ("Réalisation moyenne des engagements", "engagements.taux_realisation_moyen"),
     ]:
         now, before, unite = data.m(code), data.m(code, before=True), data.unite(code)
-        figures.append({"label": label, "valeur": valeur(now, unite), "evolution": _evolution(now, before, unite),
+        change = _evolution(now, before, unite, data.seuils["base_minimale_pourcentage"])
+        figures.append({"label": label, "valeur": valeur(now, unite), "evolution": change,
                         "mesure": code})
     out: dict = {"chiffres": figures, "statuts": statuts.comptes(data.referentiel, data.vocabulaire), "carte": None,
                  "carte_note": None, "ecrite": synthese_ecrite(data)}

@@ -8,7 +8,7 @@ import pandas as pd
 from core.config.bilan import Section
 from reports import charts
 from reports.data import BilanData
-from reports.format import compte, euros, nombre, pct
+from reports.format import accorde, compte, euros, nombre, pct
 from reports.plafonds import plafonner
 from reports.rejets import ALERTES_TFPB, alertes_dues, provisoires, tfpb_row
 from reports.sections.commun import manquants, moins_couverts
@@ -95,7 +95,8 @@ def _provisoires(section: dict, data: BilanData) -> None:
     for row in section["lignes"]:
         tfpb_row(row, data, codes.get(row["qpv"], row["qpv"]))
     caused = alertes_dues(data)
-    section["alertes_rejets"] = (f"dont {nombre(caused)} due{'s' if caused > 1 else ''} à des lignes rejetées"
+    # « dont » takes up the pairs just counted (« 3 couples bailleur-quartier sous 100 % »): masculine
+    section["alertes_rejets"] = (f"dont {nombre(caused)} {accorde(caused, 'dû', 'dus')} à des lignes rejetées"
                                  if caused else "")
     section["provisoires"] = provisoires(data, [
         ("abattement", "tfpb.abattement"), ("contreparties valorisées", "tfpb.valorise"),
