@@ -100,7 +100,7 @@ def _pseudonymiser(variable: str, file_variable: str, quiet: bool, *_environment
     return from_environment(variable, file_variable, quiet=quiet)
 
 
-class Entrepot(DuckDBResource):
+class WarehouseResource(DuckDBResource):
     """The warehouse, held by one run at a time: a Dagster run takes the warehouse lock (core/verrou.py) when
     its resources are set up and lets it go at the end, whoever launched it (`bilan run`, UI, schedule, sensor)."""
 
@@ -122,13 +122,13 @@ def default_lock_wait() -> float:
     return _project_config(str(PROJECT_ROOT / "config")).settings.entrepot.attente_verrou_s
 
 
-def warehouse(path: Path | str, attente_verrou_s: float | None = None) -> Entrepot:
+def warehouse(path: Path | str, attente_verrou_s: float | None = None) -> WarehouseResource:
     """The DuckDB warehouse of a deployment: one file per output folder, created with its folder."""
     path = Path(path)
     path = path if path.is_absolute() else PROJECT_ROOT / path
     path.parent.mkdir(parents=True, exist_ok=True)
     wait = default_lock_wait() if attente_verrou_s is None else attente_verrou_s
-    return Entrepot(database=str(path), attente_verrou_s=wait)
+    return WarehouseResource(database=str(path), attente_verrou_s=wait)
 
 
 def resources_from_environment() -> dict:

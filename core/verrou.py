@@ -27,7 +27,7 @@ LOCK_NAME = "entrepot.verrou"
 POLL_S = 0.2
 
 
-class EntrepotOccupe(RuntimeError):
+class WarehouseBusy(RuntimeError):
     """Another run still holds the warehouse after the configured wait (French message, for the data steward)."""
 
 
@@ -81,7 +81,7 @@ def _try_lock(fd: int) -> bool:
 
 def acquire(warehouse_path: Path | str, attente_s: float, log: Callable[[str], None] | None = None,
             clock: Callable[[], float] = time.monotonic) -> None:
-    """Take the warehouse lock, waiting at most `attente_s` seconds; raise EntrepotOccupe after that."""
+    """Take the warehouse lock, waiting at most `attente_s` seconds; raise WarehouseBusy after that."""
     path = lock_path(warehouse_path)
     key = str(path)
     with _guard:
@@ -99,7 +99,7 @@ def acquire(warehouse_path: Path | str, attente_s: float, log: Callable[[str], N
         told = False
         while not _try_lock(fd):
             if clock() >= deadline:
-                raise EntrepotOccupe(_busy_message(warehouse_path, attente_s))
+                raise WarehouseBusy(_busy_message(warehouse_path, attente_s))
             if not told and log is not None:
                 who = holder(warehouse_path)
                 log(f"Un autre run écrit dans l'entrepôt {Path(warehouse_path)}"

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from core.config.base import ConfigurationError
     from core.pseudonymisation import CleInvalide
     from core.resources import BilanSettings, warehouse
-    from core.verrou import EntrepotOccupe, verrou_entrepot
+    from core.verrou import WarehouseBusy, verrou_entrepot
 
     parametres = BilanSettings(racine_donnees=str(Path(args.donnees).resolve()),
                                sortie=str(Path(args.sortie).resolve()), dossier_config=str(Path(args.config).resolve()),
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         # held across the years and the summary; each run below takes it again through the `entrepot` resource
         with verrou_entrepot(parametres.warehouse_path, attente, log=lambda m: print(m, flush=True)):
             return _run_years(args, parametres, entrepot, configured, started)
-    except EntrepotOccupe as exc:
+    except WarehouseBusy as exc:
         print(f"\nRUN NON LANCÉ : {exc}", file=sys.stderr)
         return EXIT_BUSY
 

@@ -15,7 +15,7 @@ FRENCH_ERRORS = {
     "CleInvalide": "corrigez la clé de pseudonymisation (README, « Données personnelles »), puis relancez",
     "EnvironnementInvalide": "corrigez BILAN_ENVIRONNEMENT (README, « Données personnelles »), puis relancez",
     "ConfigurationError": "corrigez le fichier de configuration nommé, puis relancez",
-    "EntrepotOccupe": "attendez la fin de l'autre run, puis relancez",
+    "WarehouseBusy": "attendez la fin de l'autre run, puis relancez",
     "FichierIllisible": "faites corriger le fichier par le partenaire (`bilan verifier FICHIER` le contrôle avant "
                         "un run), puis relancez",
     "PdfError": "suivez le message, puis relancez",

@@ -16,6 +16,7 @@ import pandas as pd
 from core.config.bilan import FeuilleAnnexe, Section
 from core.config.decisions import Decisions
 from core.config.projet import ProjectConfig
+from core.config.referentiel import Orientations
 from core.config.settings import Rendu
 from core.config.territoire import RapportAnnuel, Territoire
 from core.config.vocabulaire import Vocabulaire
@@ -51,6 +52,7 @@ class BilanData:
     sections: list[Section] = field(default_factory=list)  # the bilan's parts, in order (config/bilan.yaml)
     annexe: list[FeuilleAnnexe] = field(default_factory=list)  # the XLSX annex's sheets (config/bilan.yaml)
     decisions: Decisions | None = None  # the last COPIL's decisions and their follow-up (config/decisions/)
+    orientations: Orientations | None = None  # who carries the proposals, the needs indicators (referential YAML)
     rapport_annuel: RapportAnnuel | None = None  # the year's annual report: draft or final (territory YAML)
     contributions: list[dict] = field(default_factory=list)  # the opinions received on its draft, read from disk
     familles_mesures: dict[str, str] = field(default_factory=dict)  # measure code → its family (config/mesures.yaml)
@@ -226,7 +228,7 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
         familles_mesures={code: m.famille for code, m in declared.items() if m.famille},
         sections=list(config.bilan.sections), annexe=list(config.bilan.annexe),
         # the COPIL that examined last year's bilan decided them; this bilan says what came of them
-        decisions=config.decisions(t, a - 1),
+        decisions=config.decisions(t, a - 1), orientations=referentiel.orientations,
         rapport_annuel=(rapport := next((r for r in territoire.rapports_annuels if r.annee_bilan == a), None)),
         contributions=_contributions(data_root, territoire, rapport),
     )

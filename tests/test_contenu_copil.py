@@ -39,8 +39,35 @@ def test_cover_gives_the_copil_date_and_the_date_data_stop_at(demo):
                        "AND actif").fetchone()[0] == last
     cover = html.split('<nav class="toc">')[0]
     assert f"Données arrêtées au {last:%d/%m/%Y}" in cover
-    assert "Présenté au comité de pilotage du 19/03/2026." in cover   # config/territoires/ccco.yaml, annee_bilan 2025
+    # config/territoires/ccco.yaml, annee_bilan 2025: a bilan made after its COPIL says it is an updated version
+    if dt.date.today() > dt.date(2026, 3, 19):
+        assert (f"Version du {dt.date.today():%d/%m/%Y}, mise à jour après le comité de pilotage du 19/03/2026."
+                in cover) and "Présenté au comité" not in cover
+    else:
+        assert "Présenté au comité de pilotage du 19/03/2026." in cover
     assert "Document produit par bilan-quartiers le" not in cover
+
+
+def test_the_cover_says_presented_before_the_copil_and_updated_after_it():
+    from reports.render import copil_mention
+
+    copil = dt.date(2026, 3, 19)
+    assert copil_mention(copil, dt.date(2026, 3, 1)) == {"date": "19/03/2026", "apres": False}
+    assert copil_mention(copil, dt.date(2026, 3, 19)) == {"date": "19/03/2026", "apres": False}
+    assert copil_mention(copil, dt.date(2026, 3, 20)) == {"date": "19/03/2026", "apres": True}
+    assert copil_mention(None, dt.date(2026, 3, 20)) is None
+
+
+def test_the_data_stop_at_the_last_accepted_file_not_a_refused_one():
+    import pandas as pd
+
+    from reports.render import arrete_au
+
+    sources = pd.DataFrame({"annee": [2025, 2025, 2024], "nom_fichier": ["a.csv", "refuse.xlsx", "old.csv"],
+                            "depose_le": pd.to_datetime(["2026-01-10", "2026-02-02", "2026-03-01"])})
+    qualite = pd.DataFrame({"fichier": ["a.csv", "refuse.xlsx"], "statut": ["accepte", "refuse"]})
+    assert arrete_au(sources, 2025, qualite) == "10/01/2026"
+    assert arrete_au(sources, 2025) == "02/02/2026"
 
 
 def test_evolution_since_last_year():

@@ -12,8 +12,8 @@ import pytest
 from dagster import DagsterInstance, asset, materialize
 
 from assets.staging.load import write_programmation_snapshot
-from core.resources import BilanSettings, Entrepot, warehouse
-from core.verrou import EntrepotOccupe, acquire, lock_path, release, verrou_entrepot
+from core.resources import BilanSettings, WarehouseResource, warehouse
+from core.verrou import WarehouseBusy, acquire, lock_path, release, verrou_entrepot
 from pipelines.cli import EXIT_BUSY, main
 from tests.conftest import DEMO_DATA, TEST_KEY
 
@@ -97,7 +97,7 @@ def test_dagster_run_takes_the_lock_through_the_entrepot_resource(tmp_path):
     path = tmp_path / "entrepot.duckdb"
 
     @asset
-    def ecrit(entrepot: Entrepot) -> None:
+    def ecrit(entrepot: WarehouseResource) -> None:
         with entrepot.get_connection() as con:
             con.execute("CREATE TABLE IF NOT EXISTS t AS SELECT 1 AS x")
 
@@ -107,7 +107,7 @@ def test_dagster_run_takes_the_lock_through_the_entrepot_resource(tmp_path):
         result = materialize([ecrit], instance=instance, raise_on_error=False,
                              resources={"entrepot": warehouse(path, attente_verrou_s=0.5)})
         assert not result.success
-        assert any("EntrepotOccupe" in str(e.event_specific_data) for e in result.all_events
+        assert any("WarehouseBusy" in str(e.event_specific_data) for e in result.all_events
                    if e.event_type_value == "RESOURCE_INIT_FAILURE")
         assert not path.exists() or not duckdb.connect(str(path), read_only=True).execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 't'").fetchall()[0][0]
@@ -137,7 +137,7 @@ def test_the_holder_s_own_processes_work_under_its_lock_and_no_other(tmp_path):
         assert holder.stdout.readline().strip() == "enfant : pris"
         assert holder.stdout.readline().strip() == "parent : toujours pris"
         # the child's release did not free the parent's lock: this process, not a descendant, is refused
-        with pytest.raises(EntrepotOccupe):
+        with pytest.raises(WarehouseBusy):
             acquire(warehouse_path, 0.5)
     finally:
         holder.kill()
@@ -150,7 +150,7 @@ def test_busy_message_names_the_setting(tmp_path):
     path = tmp_path / "entrepot.duckdb"
     holder = _hold_lock_in_other_process(path)
     try:
-        with pytest.raises(EntrepotOccupe, match="attente_verrou_s"):
+        with pytest.raises(WarehouseBusy, match="attente_verrou_s"):
             acquire(path, 0.3)
     finally:
         holder.kill()
@@ -209,7 +209,7 @@ def test_staging_parses_files_with_no_warehouse_connection_open(tmp_path, monkey
     open_connections: list[int] = [0]
     seen_while_parsing: list[int] = []
 
-    class Suivi(Entrepot):
+    class Suivi(WarehouseResource):
         @contextmanager
         def get_connection(self):
             with super().get_connection() as con:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from core.common import nearest
 from core.config.base import DEFAULT_CONFIG_DIR, ConfigurationError, load_document
 from core.config.bilan import CONFIG_TEMPLATES, SECTION_TEMPLATES, Bilan
 from core.config.catalogue import Catalogue
@@ -74,6 +75,8 @@ class ProjectConfig:
                 self.vocabulaire,
                 self.dir / "referentiels" / f"{territoire.referentiel}.yaml",
             )
+            _check_needs(self.referentiel(territoire.referentiel), self.catalogue(territoire.catalogue_indicateurs),
+                         self.dir / "referentiels" / f"{territoire.referentiel}.yaml")
             result[territoire.code] = territoire
         if not result:
             raise ConfigurationError(f"{folder} : aucun territoire configuré")
@@ -113,6 +116,20 @@ class ProjectConfig:
         """A path written in a settings file is relative to the project root."""
         p = Path(path)
         return p if p.is_absolute() else (self.dir.parent / p).resolve()
+
+
+def _check_needs(referentiel: Referentiel, catalogue: Catalogue, path: Path) -> None:
+    """The needs indicators of the referential's orientations are indicators of the territory's catalogue."""
+    if referentiel.orientations is None:
+        return
+    codes = set(catalogue.codes)
+    for i, besoin in enumerate(referentiel.orientations.besoins):
+        if besoin.indicateur not in codes:
+            guess = nearest(besoin.indicateur, sorted(codes))
+            raise ConfigurationError(
+                f"{path} : configuration invalide\n  - clé `orientations.besoins.{i}.indicateur` : « "
+                f"{besoin.indicateur} » n'est pas un indicateur du catalogue « {catalogue.code} »"
+                + (f" (vouliez-vous dire « {guess} » ?)" if guess else ""))
 
 
 def _cached(cfg: ProjectConfig, folder: str, code: str, model: type[BaseModel]):

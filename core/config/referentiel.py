@@ -118,6 +118,22 @@ def _alias_unique(partenaires: list[PartenaireEngagements]) -> list[PartenaireEn
     return partenaires
 
 
+class Besoin(StrictModel):
+    """A needs indicator of the catalogue on which the quartiers are ranked: `hausse`, the higher the value the
+    greater the need (poverty), `baisse` the lower (employment)."""
+
+    indicateur: str
+    sens: Literal["hausse", "baisse"]
+
+
+class Orientations(StrictModel):
+    """What the bilan proposes for the next call for projects (reports/sections/orientations.py): who carries the
+    proposals and the needs indicators the quartiers are ranked on."""
+
+    pilote: str = Field(min_length=3)
+    besoins: list[Besoin] = []
+
+
 class Referentiel(StrictModel):
     code: str
     version: str
@@ -127,6 +143,7 @@ class Referentiel(StrictModel):
     partenaires: Annotated[list[PartenaireEngagements], AfterValidator(_alias_unique)] = []
     # default significance threshold per unit, for an indicator that states none; an unlisted unit: 0 (any change)
     seuils_significativite: dict[Unite, float] = {}
+    orientations: Orientations | None = None
 
     @field_validator("seuils_significativite")
     @classmethod
