@@ -95,7 +95,7 @@ def _parse_communes(data: bytes) -> dict[str, CommuneReference]:
     return out
 
 
-def _read(local: str | None, url: str | None, timeout: float) -> tuple[bytes, str] | None:
+def read_source(local: str | None, url: str | None, timeout: float) -> tuple[bytes, str] | None:
     if local and Path(local).is_file():
         return Path(local).read_bytes(), str(local)
     if url:
@@ -109,13 +109,13 @@ def _read(local: str | None, url: str | None, timeout: float) -> tuple[bytes, st
 
 @lru_cache(maxsize=4)
 def _load_cached(local: str | None, url: str | None, timeout: float) -> ReferenceGeographie | None:
-    read = _read(local, url, timeout)
+    read = read_source(local, url, timeout)
     return _parse(*read) if read else None
 
 
 @lru_cache(maxsize=2)
 def _load_communes(local: str | None, url: str | None, timeout: float) -> dict[str, CommuneReference]:
-    read = _read(local, url, timeout)
+    read = read_source(local, url, timeout)
     return _parse_communes(read[0]) if read else {}
 
 

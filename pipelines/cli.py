@@ -89,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         configured = parametres.config.settings.annees
         parametres.territoires(log=print)
+        # the same checks as `bilan config verifier`: a territory contradicting the national references stops here
+        if _config_findings(parametres.config, None, quiet=True):
+            return EXIT_UNREADABLE
         parametres.pseudonymiser()  # before any file is touched: a key mistake stops the run here
     except ConfigurationError as exc:
         print(f"Configuration invalide :\n{exc}", file=sys.stderr)
@@ -359,10 +362,101 @@ def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
     return EXIT_ROW_ERRORS if args.commande == "run" else EXIT_UNREADABLE
 
 
+def _config_findings(config, territoires: list[str] | None, quiet: bool = False) -> int:
+    """Prints the configuration's findings against the national references; returns how many are errors. `quiet`:
+    only the errors and a count of the points to check (the start of a run)."""
+    from core.config_check import ERREUR, check_configuration
+
+    found, missing = check_configuration(config, territoires)
+    errors = [f for f in found if f.gravite == ERREUR]
+    for line in missing:
+        print(f"Non vérifié : {line}", file=sys.stderr)
+    for f in found if not quiet else errors:
+        print(f"{'Erreur' if f.gravite == ERREUR else 'À vérifier'} : {f}", file=sys.stderr if f in errors else
+              sys.stdout)
+    if quiet and len(found) > len(errors):
+        print(f"Configuration : {len(found) - len(errors)} point(s) à vérifier (`bilan config verifier` les "
+              "détaille).")
+    if errors:
+        print(f"Configuration en contradiction avec les références nationales : {len(errors)} erreur(s). Que faire : "
+              "corrigez les clés nommées, puis relancez.", file=sys.stderr)
+    return len(errors)
+
+
+def config_verifier(args: argparse.Namespace) -> int:
+    """`bilan config verifier`: every territory (or one) against the national references, nothing run."""
+    from core.config.base import ConfigurationError
+    from core.config.projet import ProjectConfig
+
+    try:
+        config = ProjectConfig(Path(args.config).resolve())
+        if args.territoire:
+            config.territoire(args.territoire)
+        errors = _config_findings(config, [args.territoire] if args.territoire else None)
+    except ConfigurationError as exc:
+        print(f"Configuration invalide :\n{exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    if not errors:
+        checked = [args.territoire] if args.territoire else list(config.territoires)
+        print(f"Aucune erreur : configuration conforme aux références nationales ({', '.join(checked)}).")
+    return EXIT_UNREADABLE if errors else 0
+
+
+def territoire_nouveau(args: argparse.Namespace) -> int:
+    """`bilan territoire nouveau`: a territory and its referential written from the national references."""
+    import datetime as dt
+
+    from core.config.base import ConfigurationError
+    from core.config.projet import ProjectConfig
+    from core.decoupage import load_decoupage
+    from core.reference import load_reference
+    from core.scaffold import TODO, territory_code, write_scaffold
+
+    config = ProjectConfig(Path(args.config).resolve())
+    try:
+        decoupage = load_decoupage(config)
+    except ConfigurationError as exc:
+        print(f"Configuration invalide :\n{exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    if decoupage is None:
+        print("Découpage administratif illisible (config/settings.yaml, `decoupage_administratif`) : ni la copie "
+              "locale ni l'adresse ne répondent. Que faire : déposez epci.json et communes.json d'Etalab à l'endroit "
+              "que nomme `fichier_local`, puis relancez.", file=sys.stderr)
+        return EXIT_UNREADABLE
+    if args.siren:
+        epci = decoupage.epci.get(args.siren)
+        if epci is None:
+            print(f"SIREN « {args.siren} » inconnu du découpage administratif {decoupage.millesime} (EPCI à "
+                  "fiscalité propre). Que faire : vérifiez-le sur annuaire-entreprises.data.gouv.fr, ou cherchez "
+                  "l'EPCI par son nom avec --epci.", file=sys.stderr)
+            return EXIT_UNREADABLE
+    else:
+        found = decoupage.search(args.epci)
+        if len(found) != 1:
+            names = "; ".join(f"{e.nom} (SIREN {e.siren})" for e in found[:10]) or "aucun"
+            print(f"« {args.epci} » désigne {len(found)} EPCI : {names}. Que faire : précisez le nom, ou donnez le "
+                  "SIREN avec --siren.", file=sys.stderr)
+            return EXIT_UNREADABLE
+        epci = found[0]
+    code = args.code or territory_code(epci)
+    try:
+        written = write_scaffold(config.dir, epci, code, decoupage, load_reference(config), dt.date.today(),
+                                 args.force)
+    except FileExistsError as exc:
+        print(f"Fichier(s) déjà présent(s) : {exc}. Que faire : choisissez un autre code avec --code, ou "
+              "remplacez-les avec --force.", file=sys.stderr)
+        return EXIT_UNREADABLE
+    print(f"{epci.nom} (SIREN {epci.siren}, {len(epci.membres)} communes) : " + ", ".join(str(p) for p in written))
+    print(f"À compléter là où il est écrit « {TODO} » (populations des QPV, cibles, partenaires, bailleurs, dates de "
+          f"COPIL), puis : bilan config verifier --territoire {code}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = FrenchParser(prog="bilan", description="Bilan annuel des contrats de ville.",
                           epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="commande", required=True, title="commandes", metavar="{run,verifier}")
+    sub = parser.add_subparsers(dest="commande", required=True, title="commandes",
+                                metavar="{run,verifier,config,territoire}")
     p_run = sub.add_parser("run", help="matérialise tout le graphe pour une année", epilog=EXIT_CODES,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     p_run.add_argument("--annee", type=year, required=True, help="l'année de programmation à produire, ex. 2025")
@@ -389,6 +483,31 @@ def main(argv: list[str] | None = None) -> int:
                        help="dossier de sortie du dernier run (programmation déjà connue) ; par défaut "
                             "BILAN_SORTIE, sinon sortie")
     p_ver.set_defaults(func=verifier)
+    p_conf = sub.add_parser("config", help="vérifie la configuration contre les références nationales",
+                            epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    conf_sub = p_conf.add_subparsers(dest="action", required=True, title="actions", metavar="{verifier}")
+    p_cv = conf_sub.add_parser("verifier", help="chaque territoire contre le découpage administratif et les QPV 2024 "
+                                                "(SIREN, communes, QPV), sans rien exécuter",
+                               epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_cv.add_argument("--territoire", metavar="CODE", help="un seul territoire (ex. ccco) ; par défaut tous")
+    p_cv.add_argument("--config", default=os.environ.get("BILAN_CONFIG", "config"), metavar="DOSSIER",
+                      help="dossier de configuration ; par défaut BILAN_CONFIG, sinon config/")
+    p_cv.set_defaults(func=config_verifier)
+    p_terr = sub.add_parser("territoire", help="écrit un nouveau territoire depuis les références nationales",
+                            epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    terr_sub = p_terr.add_subparsers(dest="action", required=True, title="actions", metavar="{nouveau}")
+    p_new = terr_sub.add_parser("nouveau", help="config/territoires/<code>.yaml et son référentiel, depuis le SIREN ou "
+                                                "le nom de l'EPCI : communes, QPV, priorités nationales",
+                                epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    which = p_new.add_mutually_exclusive_group(required=True)
+    which.add_argument("--siren", metavar="SIREN", help="le SIREN de l'EPCI (9 chiffres), ex. 200042190")
+    which.add_argument("--epci", metavar="NOM", help="des mots du nom de l'EPCI, ex. « porte du hainaut »")
+    p_new.add_argument("--code", metavar="CODE", help="le code du territoire (nom des fichiers) ; par défaut le sigle "
+                                                      "de l'EPCI en minuscules (caph)")
+    p_new.add_argument("--config", default=os.environ.get("BILAN_CONFIG", "config"), metavar="DOSSIER",
+                       help="dossier de configuration ; par défaut BILAN_CONFIG, sinon config/")
+    p_new.add_argument("--force", action="store_true", help="remplacer des fichiers déjà présents")
+    p_new.set_defaults(func=territoire_nouveau)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -10,6 +10,7 @@ import time
 from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
 from assets.sources import inbox_files
+from core.config_check import ERREUR, check_configuration
 from core.partitions import annee_partitions
 from core.resources import BilanSettings
 from pipelines.jobs import bilan_annuel
@@ -58,6 +59,12 @@ def boite_de_depot(context: SensorEvaluationContext, parametres: BilanSettings):
     cursor = json.loads(context.cursor) if context.cursor else {}
     requests, new_cursor, waiting = scan(parametres, cursor, time.time())
     if requests:
+        # the checks of `bilan config verifier` first: a configuration contradicting the national references
+        # launches nothing (the cursor is kept, the files are asked for again once it is corrected)
+        errors = [f for f in check_configuration(parametres.config)[0] if f.gravite == ERREUR]
+        if errors:
+            return SkipReason(f"configuration en contradiction avec les références nationales ({len(errors)} "
+                              f"erreur(s), `bilan config verifier`) : {errors[0]}")
         return SensorResult(run_requests=requests, cursor=json.dumps(new_cursor))
     reason = (f"en attente de fichiers stables : {', '.join(waiting[:5])}" if waiting
               else "aucun fichier nouveau ou modifié")

@@ -189,7 +189,7 @@ def test_html_opens_offline_in_chromium_without_errors_or_requests(demo, tmp_pat
     assert result["outside"] == [] and result["errors"] == []
     # the contents' title, then the sections in config/bilan.yaml's order: the last COPIL's decisions first
     assert result["headings"][:5] == ["Sommaire", "Suites données aux décisions du COPIL du 20/03/2025", "Synthèse",
-                                      "Le référentiel d'évaluation", "La programmation 2025"]
+                                      "Orientations proposées au comité de pilotage", "Le référentiel d'évaluation"]
     assert shot.stat().st_size > 20_000
     assert commune["outside"] == [] and commune["errors"] == []
 

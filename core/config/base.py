@@ -39,16 +39,49 @@ def read_yaml(path: Path) -> dict:
     return data
 
 
+def _french(err) -> str:
+    """Pydantic's message in French, with the value written (a person reads « une date attendue (AAAA-MM-JJ) :
+    « fin septembre » », never « Input should be a valid date »)."""
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    written = f" : « {value} »" if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
+    if kind == "missing":
+        return "clé obligatoire absente"
+    if kind == "extra_forbidden":
+        return "clé inconnue"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"nombre entier attendu{written}"
+    if kind in ("float_parsing", "float_type"):
+        return f"nombre attendu{written}"
+    if kind == "string_type":
+        return f"texte attendu{written} (entre guillemets dans le YAML, ex. siren_epci: \"200042190\")"
+    if kind == "string_pattern_mismatch":
+        return f"forme inattendue{written} (motif attendu : {ctx.get('pattern')})"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        word = {"greater_than": "supérieure à", "greater_than_equal": "au moins", "less_than": "inférieure à",
+                "less_than_equal": "au plus"}[kind]
+        bound = next(iter(ctx.values()), "")
+        return f"valeur {word} {bound} attendue{written}"
+    if kind in ("too_short", "too_long"):
+        n = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        return (f"au moins {n} élément(s) ou caractère(s) attendu(s)" if kind == "too_short"
+                else f"au plus {n} élément(s) ou caractère(s) attendu(s)") + written
+    if kind == "literal_error":
+        return f"valeur attendue parmi {str(ctx.get('expected', '')).replace(' or ', ', ')}{written}"
+    if kind.startswith(("date_", "datetime_")):
+        return f"date attendue (AAAA-MM-JJ){written}"
+    if kind.startswith("bool_"):
+        return f"true ou false attendu{written}"
+    if kind in ("list_type", "dict_type", "model_type", "model_attributes_type"):
+        return {"list_type": "liste attendue", "dict_type": "dictionnaire de clés attendu"}.get(
+            kind, "dictionnaire de clés attendu") + written
+    return err["msg"].removeprefix("Value error, ")
+
+
 def explain_error(path: Path, exc: ValidationError) -> ConfigurationError:
     lines = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(racine)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "missing":
-            msg = "clé obligatoire absente"
-        elif err["type"] == "extra_forbidden":
-            msg = "clé inconnue"
-        lines.append(f"  - clé `{key}` : {msg}")
+        lines.append(f"  - clé `{key}` : {_french(err)}")
     return ConfigurationError(f"{path} : configuration invalide\n" + "\n".join(lines))
 
 

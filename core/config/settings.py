@@ -24,6 +24,26 @@ class GeographieReference(StrictModel):
     contours_communes: ContoursCommunes | None = None
 
 
+class SourceReference(StrictModel):
+    """One file of a national reference: an external source, read from a local copy or downloaded, never
+    committed."""
+
+    url_telechargement: str | None = Field(None, pattern=r"^https://")
+    fichier_local: str | None = Field(None, pattern=r"\.json(\.gz)?$")
+
+
+class DecoupageAdministratif(StrictModel):
+    """The EPCI with their SIREN, type and member communes, and the communes with their INSEE code, name and
+    population (Etalab's « découpage administratif », INSEE's COG): what a territory is checked against and
+    scaffolded from."""
+
+    adresse_officielle: str
+    millesime: int
+    epci: SourceReference
+    communes: SourceReference
+    delai_telechargement_s: float = 20
+
+
 class Pseudonymisation(StrictModel):
     variable_cle: str = "BILAN_CLE_PSEUDONYMISATION"  # the key itself
     variable_fichier_cle: str = "BILAN_CLE_PSEUDONYMISATION_FICHIER"  # or the path of a file holding it
@@ -88,6 +108,7 @@ class Seuils(StrictModel):
 
 class Settings(StrictModel):
     geographie_reference: GeographieReference
+    decoupage_administratif: DecoupageAdministratif | None = None
     limites: Limites = Limites()
     planification: Planification = Planification()
     pseudonymisation: Pseudonymisation = Pseudonymisation()

@@ -22,6 +22,9 @@ class Commune(StrictModel):
     code_insee: str = Field(pattern=r"^\d[\dAB]\d{3}$")
     nom: str
     population: int | None = Field(None, ge=0)
+    # why a commune the national references place in another EPCI belongs to this contract (`bilan config
+    # verifier` accepts it then, and says so)
+    hors_epci: str | None = Field(None, min_length=10)
 
 
 class Qpv(StrictModel):

@@ -1,0 +1,121 @@
+"""`bilan config verifier` (issue 31, items 1 and 3): every territory checked against the national references —
+Etalab's « découpage administratif » (EPCI, SIREN, member communes) and the 2024 QPV layer — without running
+anything. A second territory, La Porte du Hainaut, is written the way a steward would, with the mistakes the issue
+found; each gets its French message naming the file, the key and the nearest valid value."""
+
+from __future__ import annotations
+
+import shutil
+
+from core.config.base import PROJECT_ROOT
+from core.config.projet import ProjectConfig
+from core.config_check import A_VERIFIER, ERREUR, check_configuration
+from core.decoupage import load_decoupage
+from pipelines.cli import main
+
+CAPH = """\
+code: caph
+nom: Communauté d'agglomération de la Porte du Hainaut
+nom_court: CAPH
+siren_epci: "{siren}"
+departement: "59"
+contrat: {{intitule: "Contrat de ville « Engagements Quartiers 2030 »", annee_debut: 2024, annee_fin: 2030}}
+referentiel: ccco
+catalogue_indicateurs: compas_qpv
+communes:
+  - {{code_insee: "59172", nom: Denain, population: 19000}}
+  - {{code_insee: "59205", nom: Escaudain, population: 9300}}
+  - {{code_insee: "59361", nom: Lourches, population: 3800}}
+  - {{code_insee: "59504", nom: Rœulx, population: 3500}}
+  - {{code_insee: "{wallers}", nom: Wallers, population: 5500}}
+qpv:
+  - {{code: QN05950M, nom: Denain, communes: ["59172"], population: 5200}}
+  - {{code: QN05952M, nom: Schneider, communes: {schneider}, population: 2100}}
+  - {{code: {typo}, nom: Couture Savonnerie, communes: ["59205"], population: 1500}}
+"""
+
+
+def _config(tmp_path, siren="200042190", wallers="59632", schneider='["59205", "59361", "59504"]',
+            typo="QN05953M") -> ProjectConfig:
+    folder = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", folder)
+    text = CAPH.format(siren=siren, wallers=wallers, schneider=schneider, typo=typo)
+    (folder / "territoires" / "caph.yaml").write_text(text, encoding="utf-8")
+    # the references' local copies are named relative to the project: the copied settings point to them
+    settings = folder / "settings.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        "../shared/", f"{PROJECT_ROOT.parent / 'shared'}/"), encoding="utf-8")
+    return ProjectConfig(folder)
+
+
+def _errors(config: ProjectConfig, territoire: str = "caph") -> list[str]:
+    found, missing = check_configuration(config, [territoire])
+    assert missing == []
+    return [f"{f.cle} : {f.message}" for f in found if f.gravite == ERREUR]
+
+
+def test_the_references_give_an_epci_its_siren_and_communes(config):
+    decoupage = load_decoupage(config)
+    assert decoupage is not None and decoupage.millesime == 2026
+    caph = decoupage.epci["200042190"]
+    assert caph.nom == "CA de la Porte du Hainaut" and len(caph.membres) == 47
+    assert [e.siren for e in decoupage.search("porte du hainaut")] == ["200042190"]
+    assert decoupage.communes["59172"].nom == "Denain"
+
+
+def test_a_territory_right_by_the_references_has_no_error(tmp_path):
+    config = _config(tmp_path)
+    assert _errors(config) == []
+    found, _ = check_configuration(config, ["caph"])
+    # the points to check are said: 43 communes of the EPCI not listed (those without a QPV may stay out)
+    assert [f.cle for f in found if f.gravite == A_VERIFIER] == ["communes"]
+
+
+def test_the_demo_territory_has_no_error_and_says_what_to_check(config):
+    found, missing = check_configuration(config)
+    assert missing == [] and [f for f in found if f.gravite == ERREUR] == []
+    keys = {f.cle for f in found}
+    # the EPCI became a communauté d'agglomération; Émerchicourt is declared out of it by the references, and why
+    assert {"nom", "communes.4"} <= keys
+
+
+def test_a_wrong_siren_names_the_epci_of_the_communes(tmp_path):
+    errors = _errors(_config(tmp_path, siren="245900410"))
+    assert errors == ["siren_epci : SIREN « 245900410 » inconnu du découpage administratif 2026 (EPCI à fiscalité "
+                      "propre) ; ses communes sont dans CA de la Porte du Hainaut (SIREN 200042190)"]
+
+
+def test_a_commune_outside_the_epci_is_refused_with_the_nearest_member(tmp_path):
+    errors = _errors(_config(tmp_path, wallers="59574"))   # Somain's code typed for Wallers
+    assert errors == ["communes.4.code_insee : « 59574 » (Wallers) n'est pas une commune de CA de la Porte du "
+                      "Hainaut : le découpage administratif la place dans CA Coeur d'Ostrevent — vouliez-vous "
+                      "dire « 59632 » (Wallers) ? ; si la commune est au contrat malgré tout, dites pourquoi avec "
+                      "`hors_epci`"]
+
+
+def test_a_qpv_of_another_territory_is_refused(tmp_path):
+    # QN05935M is a quartier of the CCCO (Auberchicourt, Écaillon, Masny), typed for Couture Savonnerie
+    errors = _errors(_config(tmp_path, typo="QN05935M"))
+    assert any(e.startswith("qpv.2.code : « QN05935M » (Quartier Prioritaire D'Auberchicourt Et Ecaillon) est un QPV "
+                            "d'autres communes") and "vouliez-vous dire « QN05953M » ?" in e for e in errors), errors
+
+
+def test_a_qpv_whose_communes_differ_from_the_layer_is_refused(tmp_path):
+    errors = _errors(_config(tmp_path, schneider='["59205"]'))
+    assert "qpv.1.communes : 59205 ; la couche nationale donne 59205, 59361, 59504 pour QN05952M" in errors
+
+
+def test_a_qpv_claimed_by_two_territories_is_refused(tmp_path):
+    config = _config(tmp_path, typo="QN05940M")   # Somain's QPV, a CCCO quartier
+    errors = _errors(config)
+    assert any(e.startswith("qpv.2.code : QN05940M est aussi déclaré par le territoire ccco") for e in errors)
+
+
+def test_the_command_prints_in_french_and_exits_2_on_an_error(tmp_path, capsys):
+    config = _config(tmp_path, typo="QN05935M")
+    assert main(["config", "verifier", "--config", str(config.dir), "--territoire", "caph"]) == 2
+    err = capsys.readouterr().err
+    assert "Erreur : " in err and "caph.yaml : clé `qpv.2.code`" in err
+    assert "Que faire : corrigez les clés nommées, puis relancez." in err
+    assert main(["config", "verifier", "--territoire", "ccco"]) == 0
+    assert "Aucune erreur : configuration conforme aux références nationales (ccco)." in capsys.readouterr().out
