@@ -13,6 +13,7 @@ from core.config.vocabulaire import Vocabulaire
 from reports.data import BilanData
 from reports.format import NBSP, accorde, compte, euros, liste, nombre, pct, pluriel, ratio, signe, valeur
 from reports.plafonds import plafonner
+from reports.rejets import cause_alerte_tfpb
 from reports.sections.commun import operateurs as operateurs_cpo
 
 # where each alert sends the reader (a section id of bilan.html.j2) and how the link reads
@@ -161,8 +162,10 @@ def _annee(data: BilanData, scope: _Scope, commune: str | None) -> list[str]:
                    f"{accorde(len(mine), 'le quartier prioritaire', 'les quartiers prioritaires')} "
                    f"de la commune ({liste([q.nom for q in mine])}) pour {euros(total)}, soit "
                    f"{euros(per_inhabitant, 2)} par habitant.")
-        out.append(f"S'y ajoutent {euros(scope.tous())} au titre des actions menées pour tous les quartiers du "
-                   "contrat, au prorata de la population.")
+        # the quartiers' credits already hold their share of the actions led for every quartier: said as a part
+        # of them, never added to them
+        out.append(f"Ce montant comprend {euros(scope.tous())} au titre des actions menées pour tous les quartiers "
+                   "du contrat, réparties au prorata de la population.")
     cpo, vise = d.m("prog.part_cpo_dossiers"), d.seuils["part_cpo_visee"]
     if cpo is not None and commune is None:
         out.append(f"Les conventions pluriannuelles d'objectifs (CPO) portent {pct(cpo)} des dossiers et "
@@ -280,10 +283,15 @@ def _alertes(data: BilanData, scope: _Scope, commune: str | None) -> list[dict]:
         under = t[t["alerte_couverture"].fillna(False).astype(bool)]
         if len(under):
             seuil = pct(d.seuils["couverture_tfpb"], 0)
+            # the same caveat as the TFPB page: an alert the counterparts of rejected rows would lift is said so
+            caused = sum(1 for r in under.itertuples() if cause_alerte_tfpb(
+                d, r.bailleur, r.code_qpv, r.montant_abattement, r.montant_valorise).startswith("alerte due"))
             out.append(_alerte(
                 f"{compte(len(under), 'couple bailleur-quartier', 'couples bailleur-quartier')} "
                 f"{accorde(len(under), 'couvre', 'couvrent')} moins de {seuil} de l'abattement de TFPB par des "
-                "actions valorisées.",
+                "actions valorisées"
+                + (f" (dont {nombre(caused)} {accorde(caused, 'dû', 'dus')} à des lignes rejetées)." if caused
+                   else "."),
                 "tfpb" if territory else f"qpv-{under['code_qpv'].iloc[0]}",
                 _details(d, under, lambda r: f"{r.bailleur} — {qpv_names.get(r.code_qpv, r.code_qpv)} : "
                                              f"{pct(r.taux_couverture, 0)} ({euros(r.montant_valorise)} pour "

@@ -84,3 +84,6 @@ def test_the_tfpb_alerts_caused_by_rejected_rows_agree_with_the_pairs(demo_run_p
     # « 3 couples bailleur-quartier sous 100 % (dont 2 dus à des lignes rejetées) »: the pairs are masculine
     assert re.search(r"couples? bailleur-quartier sous [^(]*\(dont \d+ dus? à des lignes rejetées\)", html)
     assert not re.search(r"dont \d+ dues? à des lignes rejetées", html)
+    # the synthesis's alert gives the same caveat as the TFPB page (issue 30, item 7)
+    assert re.search(r"couvrent moins de 100\xa0% de l&#39;abattement de TFPB par des actions valorisées \(dont \d+ "
+                     r"dus? à des lignes rejetées\)\.", html)

@@ -230,8 +230,8 @@ def test_commune_synthesis_reads_its_own_quartiers(config):
     assert out["annee"] == [
         "En 2025, 1 action accordée vise le quartier prioritaire de la commune (Les Argales) pour 3\u202f000\u00a0€, "
         "soit 3,00\u00a0€ par habitant.",
-        "S'y ajoutent 1\u202f000\u00a0€ au titre des actions menées pour tous les quartiers du contrat, au prorata de "
-        "la population.",
+        "Ce montant comprend 1\u202f000\u00a0€ au titre des actions menées pour tous les quartiers du contrat, "
+        "réparties au prorata de la population.",
         "Les bailleurs sociaux ont valorisé leur abattement de TFPB à hauteur de 90,0\u00a0% (Les Argales) ; 1 couple "
         "bailleur-quartier reste sous 100\u00a0%."]
     (tfpb,) = out["alertes"]  # the commune's landlord line only; the contract's CPO share is not the commune's

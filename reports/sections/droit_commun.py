@@ -20,7 +20,8 @@ def build(data: BilanData, section: Section, geography) -> dict:
     missing = missing_notice(data, section.famille)
     if missing:
         return {"absent": missing, "manquants": manquants(data, section.famille)}
-    e = data.table("engagements")[data.table("engagements")["perimetre"] == "territoire"]
+    engagements = data.table("engagements")
+    e = engagements[engagements["perimetre"] == "territoire"]
     alert = data.seuils["alerte_realisation_engagement"]
     shown = plafonner(e, data.rendu.lignes_par_tableau, moins_realises)
     rows = [{"partenaire": r.partenaire, "engagement": r.engagement, "indicateur": r.indicateur, "cle": r.cle,
@@ -49,6 +50,7 @@ def build(data: BilanData, section: Section, geography) -> dict:
        "total_droit_commun": euros(data.m("engagements.montant_droit_commun")),
        "non_renseignes": nombre(data.m("engagements.non_renseignes")),
        "nombre": nombre(data.m("engagements.nombre")),
+       "par_qpv": _qpv_only(engagements, e),
        "manquants": manquants(data, section.famille)}
     _provisoires(out, data)
     return out
@@ -59,10 +61,32 @@ def _realise(r) -> str:
 
 
 def _partiel(r) -> dict | None:
-    """« partiel : 7 QPV sur 8 »: a territory value summed over the QPV that reported, when some did not."""
+    """« partiel : 7 QPV sur 8 ; taux sur leur cible (569) »: a territory value summed over the QPV that reported,
+    when some did not — its rate is on those QPV's target, not the whole one the table shows, and says so."""
     if r.agregat != "somme" or not r.partiel:
         return None
-    return {"renseignes": nombre(r.qpv_renseignes), "engages": nombre(r.qpv_engages)}
+    target = (r.valeur_realisee * 100 / r.taux_realisation
+              if pd.notna(r.taux_realisation) and r.taux_realisation and pd.notna(r.valeur_realisee) else None)
+    return {"renseignes": nombre(r.qpv_renseignes), "engages": nombre(r.qpv_engages),
+            "cible_renseignes": None if target is None else valeur(target, r.unite)}
+
+
+def _qpv_only(engagements: pd.DataFrame, territory: pd.DataFrame) -> list[dict]:
+    """Commitments given QPV by QPV only (a rate is never summed across QPV): no territory value, so a line that
+    sends the reader to the quartiers' pages rather than a commitment missing from the table."""
+    if engagements.empty:
+        return []
+    known = set(zip(territory["partenaire"], territory["indicateur"]))
+    per_qpv = engagements[engagements["perimetre"] != "territoire"]
+    out = []
+    for (partenaire, indicateur), rows in per_qpv.groupby(["partenaire", "indicateur"], sort=True):
+        if (partenaire, indicateur) in known:
+            continue
+        first = rows.iloc[0]
+        given = int(rows["valeur_realisee"].notna().sum())
+        out.append({"partenaire": partenaire, "engagement": first["engagement"], "indicateur": indicateur,
+                    "qpv": nombre(len(rows)), "renseignes": nombre(given)})
+    return out
 
 
 
@@ -102,4 +126,3 @@ def _money(data: BilanData, cle: str) -> str:
     partner = cle.split(" — ", 1)[0]
     r = rejected_row(data, "engagements.montant_droit_commun", "territoire", partner)
     return euros(r["montant_rejete"]) if r is not None and pd.notna(r["montant_rejete"]) else ""
-

@@ -156,13 +156,19 @@ def conventions(data: BilanData) -> dict:
     for ref, c in rows.groupby("reference_cpo", sort=False):
         first = c.iloc[0]
         debut, fin = first.get("cpo_annee_debut"), first.get("cpo_annee_fin")
+        # a CPO's objective, said once: the first of its dossiers' objectives in the referential's order, as its
+        # cohorts carry it (assets/marts/cohortes.sql); the others it also funds are counted
+        objectifs = sorted(set(c["code_objectif"].dropna()))
+        principal = objectifs[0] if objectifs else None
+        others = len(objectifs) - 1
         out.append({"reference": ref, "operateur": ", ".join(sorted(set(c["porteur"].dropna()))),
-                    "objectif": titles.get(first["code_objectif"], first["code_objectif"]),
+                    "objectif": (titles.get(principal, principal) if principal else NON_RENSEIGNE)
+                    + (f" (et {others} autre{'s' if others > 1 else ''} objectif{'s' if others > 1 else ''})"
+                       if others > 0 else ""),
                     "periode": f"{int(debut)}-{int(fin)}" if pd.notna(debut) and pd.notna(fin) else NON_RENSEIGNE,
                     "montant": euros(granted[ref]), "valeur": granted[ref]})
     return {"lignes": sorted(out, key=lambda r: (-r["valeur"], r["reference"])),
             "plafond": kept.resume("CPO", "aux crédits les plus élevés")}
-
 
 
 
