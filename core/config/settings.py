@@ -91,6 +91,9 @@ class Rendu(StrictModel):
     lignes_par_tableau: int = Field(60, ge=1)  # rows of a table
     colonnes_par_tableau: int = Field(8, ge=1)  # items set side by side as columns (the landlords by axis)
     elements_par_liste: int = Field(20, ge=1)  # items listed in a sentence or a cell (an alert's, a check's)
+    # a quartier's page of the territory's bilan: its largest actions, the others counted (the commune bilans and
+    # the annex list them all, up to `lignes_par_tableau`): a bilan's length does not grow with the programming
+    actions_par_quartier: int = Field(8, ge=1)
 
 
 class Seuils(StrictModel):

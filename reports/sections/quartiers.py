@@ -88,6 +88,15 @@ def _pages(data: BilanData, geography: Geography, dep_label: str) -> list[dict]:
                                 "partage": d.qpv_cibles != q.code_qpv}
                                for n, montant in aimed.elements for d in [dossiers.loc[n]]]
             page["actions_plafond"] = aimed.resume("actions", "aux plus grandes parts du quartier")
+            # the territory's bilan: the largest actions only, the others in the commune bilan and the annex
+            short = plafonner(page["actions"], data.rendu.actions_par_quartier)
+            page["actions_bilan"] = short.elements
+            total, left = len(aimed.elements) + aimed.autres, short.autres + aimed.autres
+            page["actions_bilan_plafond"] = (
+                {"choix": f"Sur {nombre(total)} actions, les {nombre(len(short.elements))} aux plus grandes parts "
+                          "du quartier :",
+                 "autres": f"… et {nombre(left)} {pluriel(left, 'autre')} (voir le bilan communal et l'annexe XLSX)"}
+                if short.autres else None)
             page["actions_tous"] = {"nombre": nombre(data.m("prog.dossiers_tous_qpv") or 0),
                                     "montant": euros(data.m("prog.montant_tous_qpv", q.code_qpv) or 0)}
             page["montant"] = euros(data.m("prog.montant_accorde", q.code_qpv) or 0)
@@ -98,6 +107,7 @@ def _pages(data: BilanData, geography: Geography, dep_label: str) -> list[dict]:
             page["par_habitant"] = euros(data.m("prog.montant_par_habitant", q.code_qpv) or 0, 2)
         else:
             page["actions"], page["montant"], page["par_habitant"], page["actions_plafond"] = [], "—", "—", None
+            page["actions_bilan"], page["actions_bilan_plafond"] = [], None
             page["actions_tous"], page["avant"] = None, None
         tf = plafonner(tfpb[tfpb["code_qpv"] == q.code_qpv] if len(tfpb) else pd.DataFrame(),
                        data.rendu.lignes_par_tableau, moins_couverts)

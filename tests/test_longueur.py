@@ -1,0 +1,44 @@
+"""A length a COPIL reads (issue 30, item 5, in part): a quartier's page of the territory's bilan shows its largest
+actions and counts the others; its commune bilan and the XLSX annex list them all."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+
+import duckdb
+
+from core.config.projet import ProjectConfig
+
+
+def _actions(page: str) -> list[str]:
+    table = page[page.index("<h3>Actions programmées"):]
+    table = table[:table.index("</table>")]
+    return re.findall(r"<tr><td>(\d{4}-\d{5})</td>", table)
+
+
+def test_a_quartier_page_shows_its_largest_actions_and_the_commune_bilan_all(demo_run_partage):
+    cap = ProjectConfig().settings.rendu.actions_par_quartier
+    folder = demo_run_partage.sortie / "2025" / "ccco"
+    bilan = html_lib.unescape((folder / "bilan_ccco_2025.html").read_text(encoding="utf-8"))
+    with duckdb.connect(str(demo_run_partage.parametres.warehouse_path), read_only=True) as con:
+        aimed = dict(con.execute(
+            "SELECT m.perimetre, count(*) FROM publication.mesures m JOIN (SELECT DISTINCT numero_dossier, "
+            "qpv_cibles FROM publication.programmation WHERE annee = 2025 AND territoire = 'ccco') p "
+            "ON p.numero_dossier = m.cle WHERE m.annee = 2025 AND m.territoire = 'ccco' AND m.code_mesure = "
+            "'prog.montant_dossier' AND p.qpv_cibles <> 'TOUS' GROUP BY 1").fetchall())
+    capped = 0
+    for code, n in aimed.items():
+        page = bilan[bilan.index(f'<section id="qpv-{code}">'):]
+        page = page[:page.index("</section>")]
+        shown = _actions(page)
+        assert len(shown) == min(n, cap), code
+        if n > cap:
+            capped += 1
+            assert f"Sur {n} actions, les {cap} aux plus grandes parts du quartier :" in page
+            assert f"… et {n - cap} autre{'s' if n - cap > 1 else ''} (voir le bilan communal et l'annexe XLSX)" in page
+    assert capped >= 3
+    # Masny's commune bilan lists every action aimed at its quartier
+    commune = html_lib.unescape((folder / "communes" / "bilan_ccco_2025_masny.html").read_text(encoding="utf-8"))
+    page = commune[commune.index('<section id="qpv-QN05936M">'):]
+    assert len(_actions(page[:page.index("</section>")])) == aimed["QN05936M"]
