@@ -42,3 +42,14 @@ def test_a_quartier_page_shows_its_largest_actions_and_the_commune_bilan_all(dem
     commune = html_lib.unescape((folder / "communes" / "bilan_ccco_2025_masny.html").read_text(encoding="utf-8"))
     page = commune[commune.index('<section id="qpv-QN05936M">'):]
     assert len(_actions(page[:page.index("</section>")])) == aimed["QN05936M"]
+
+
+def test_a_quartier_map_has_a_legend(demo_run_partage):
+    bilan = (demo_run_partage.sortie / "2025" / "ccco" / "bilan_ccco_2025.html").read_text(encoding="utf-8")
+    page = bilan[bilan.index('<section id="qpv-QN05936M">'):]
+    page = page[:page.index("</section>")]
+    legend = page[page.index('class="note legende-carte"'):]
+    legend = legend[:legend.index("</p>")]
+    for words in ("Quartier Prioritaire de Masny", "les autres quartiers du contrat", "limites et noms des communes",
+                  "contour de l'intercommunalité"):
+        assert words in legend, words
