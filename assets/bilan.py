@@ -48,7 +48,7 @@ from core.logging import say
 from core.marts import Mart
 from core.partitions import annee_partitions
 from core.resources import BilanSettings
-from core.warehouse import insert_frame
+from core.warehouse import insert_frame, table_exists
 from reports.data import load_bilan_data
 from reports.render import build_context, commune_context, printer, render_html, render_xlsx, start_printer, submit_pdf
 
@@ -71,7 +71,25 @@ CREATE SCHEMA IF NOT EXISTS publication;
 CREATE TABLE IF NOT EXISTS publication.bilans_publies (
     territoire VARCHAR, annee INTEGER, empreinte_contenu VARCHAR, version_rapport VARCHAR, dossier VARCHAR,
     publie_le TIMESTAMP, run_id VARCHAR);
+CREATE TABLE IF NOT EXISTS publication.bilans_montres (
+    territoire VARCHAR, annee INTEGER, empreinte_contenu VARCHAR, publie_le TIMESTAMP, nature VARCHAR,
+    code VARCHAR, libelle VARCHAR, unite VARCHAR, valeur DOUBLE, statut VARCHAR, seuil DOUBLE,
+    annee_donnees INTEGER);
 """
+# what a published bilan showed, recorded when it was published: what the next year's bilan compares with (« Ce qui a
+# changé depuis le COPIL du … », reports/sections/depuis_copil.py) — its referential and its partners' commitments
+SHOWN = "bilans_montres"
+SHOWN_SQL = {
+    "referentiel": f"""INSERT INTO publication.{SHOWN}
+        SELECT territoire, annee, $empreinte, $publie_le, 'indicateur', code_indicateur, libelle, unite, valeur,
+               statut, seuil_significativite, annee_donnees
+        FROM publication.referentiel WHERE territoire = $territoire AND annee = $annee""",
+    "engagements": f"""INSERT INTO publication.{SHOWN}
+        SELECT territoire, annee, $empreinte, $publie_le, 'engagement', partenaire || ' — ' || indicateur, engagement,
+               unite, valeur_realisee, CASE WHEN valeur_realisee IS NULL THEN 'non renseigné' ELSE 'renseigné' END,
+               NULL, annee
+        FROM publication.engagements WHERE territoire = $territoire AND annee = $annee AND perimetre = 'territoire'""",
+}
 
 
 def content_fingerprint(data, report_version: str) -> str:
@@ -158,13 +176,15 @@ def inputs_by_table(con, parametres: BilanSettings, annee: int) -> dict[str, dic
             "ORDER BY table_name, ordinal_position").fetchall():
         if table not in LEDGERS | NOT_READ_BY_BILANS:
             columns.setdefault(table, []).append(column)
+    # what a bilan showed is an input of the later years' bilans, not of its own (recorded after it is rendered)
+    earlier = {SHOWN: f" WHERE annee < {int(annee)}"}
     parts: dict[str, dict[str, str]] = {}
     for table, names in columns.items():
         if "territoire" not in names:
             continue
         kept = ", ".join(f'"{c}"' for c in names if c not in _RUN_COLUMNS)
         for territoire, count, total in con.execute(
-                f"SELECT territoire, count(*), sum(hash(row({kept}))) FROM publication.{table} "
+                f"SELECT territoire, count(*), sum(hash(row({kept}))) FROM publication.{table}{earlier.get(table, '')} "
                 "GROUP BY territoire").fetchall():
             parts.setdefault(territoire, {_CONFIGURATION: hashlib.sha256(base.encode()).hexdigest()[:16]})[
                 table] = f"{count}|{total}"
@@ -372,6 +392,13 @@ def record_bilans(context: OpExecutionContext, parametres: BilanSettings, entrep
             # one insert of the frame (a statement per row took ≈ 1 ms each: half a second at national scale)
             insert_frame(con, "publication.bilans_publies", pd.DataFrame(rows, columns=[
                 "territoire", "annee", "empreinte_contenu", "version_rapport", "dossier", "publie_le", "run_id"]))
+            for territoire, _, empreinte, _, _, publie_le, _ in rows:
+                con.execute(f"DELETE FROM publication.{SHOWN} WHERE territoire = ? AND annee = ? AND "
+                            "empreinte_contenu = ?", [territoire, annee, empreinte])
+                for table, sql in SHOWN_SQL.items():
+                    if table_exists(con, "publication", table):
+                        con.execute(sql, {"territoire": territoire, "annee": annee, "empreinte": empreinte,
+                                          "publie_le": publie_le})
         record_inputs(con, annee, outputs, inputs["by_table"], context.run_id)
         for code in inputs["unchanged"]:
             paths = bilan_paths(parametres, code, annee)

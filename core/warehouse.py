@@ -70,3 +70,8 @@ def table_schema(con: duckdb.DuckDBPyConnection, table: str):
 
     described = con.execute(f"DESCRIBE {table}").fetchall()
     return TableSchema(columns=[TableColumn(name, kind) for name, kind, *_ in described])
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND "
+                            "table_name = ?", [schema, table]).fetchall()[0][0])

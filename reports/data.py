@@ -55,6 +55,12 @@ class BilanData:
     orientations: Orientations | None = None  # who carries the proposals, the needs indicators (referential YAML)
     rapport_annuel: RapportAnnuel | None = None  # the year's annual report: draft or final (territory YAML)
     contributions: list[dict] = field(default_factory=list)  # the opinions received on its draft, read from disk
+    # what the last COPIL was shown: last year's bilan as published before that COPIL (publication.bilans_montres),
+    # and last year's referential as published now (late or corrected files revise it)
+    copil_precedent: dt.date | None = None
+    montre_au_copil: pd.DataFrame = field(default_factory=pd.DataFrame)
+    montre_le: str | None = None
+    referentiel_avant: pd.DataFrame = field(default_factory=pd.DataFrame)
     familles_mesures: dict[str, str] = field(default_factory=dict)  # measure code → its family (config/mesures.yaml)
 
     def table(self, name: str) -> pd.DataFrame:
@@ -175,6 +181,23 @@ def _contributions(data_root: Path | None, territoire: Territoire, rapport: Rapp
     return out
 
 
+def _shown_at_copil(con, territoire: Territoire, annee: int) -> tuple[dt.date | None, pd.DataFrame, str | None]:
+    """(the COPIL that examined last year's bilan, what that bilan showed — the last version published by the
+    COPIL's day —, when that version was published); nothing shown when no version was published by then."""
+    copil = next((c.date for c in territoire.copil if c.annee_bilan == annee - 1), None)
+    if copil is None or not _table_exists(con, "publication", "bilans_montres"):
+        return copil, pd.DataFrame(), None
+    version = con.execute("SELECT empreinte_contenu, max(publie_le) FROM publication.bilans_montres WHERE "
+                          "territoire = ? AND annee = ? AND publie_le < ? GROUP BY ALL ORDER BY 2 DESC LIMIT 1",
+                          [territoire.code, annee - 1, copil + dt.timedelta(days=1)]).fetchall()
+    if not version:
+        return copil, pd.DataFrame(), None
+    rows = con.execute("SELECT nature, code, libelle, unite, valeur, statut, seuil, annee_donnees FROM "
+                       "publication.bilans_montres WHERE territoire = ? AND annee = ? AND empreinte_contenu = ? "
+                       "ORDER BY nature, code", [territoire.code, annee - 1, version[0][0]]).df()
+    return copil, rows, pd.Timestamp(version[0][1]).strftime("%d/%m/%Y")
+
+
 def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, territoire: Territoire, annee: int,
                     run_id: str, data_root: Path | None = None) -> BilanData:
     t, a = territoire.code, annee
@@ -192,6 +215,7 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
                   "FROM publication.erreurs WHERE territoire = ? AND annee_boite = ? GROUP BY ALL "
                   "ORDER BY fichier, n DESC, regle, gravite", [t, a])
     declared = config.mesures.declarees(config.vocabulaire, config.catalogue(territoire.catalogue_indicateurs))
+    copil_before, shown, shown_on = _shown_at_copil(con, territoire, a)
     return BilanData(
         territoire=territoire, annee=a, referentiel_version=referentiel.version, run_id=run_id,
         genere_le=dt.date.today().strftime("%d/%m/%Y"), families_present=present,
@@ -231,4 +255,7 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
         decisions=config.decisions(t, a - 1), orientations=referentiel.orientations,
         rapport_annuel=(rapport := next((r for r in territoire.rapports_annuels if r.annee_bilan == a), None)),
         contributions=_contributions(data_root, territoire, rapport),
+        copil_precedent=copil_before, montre_au_copil=shown, montre_le=shown_on,
+        referentiel_avant=_df(con, "publication", "referentiel", "SELECT * FROM publication.referentiel WHERE "
+                              "territoire = ? AND annee = ? ORDER BY question, code_indicateur", [t, a - 1]),
     )

@@ -14,7 +14,7 @@ from core.config.projet import ProjectConfig
 def test_the_project_bilan_lists_its_sections_in_reading_order(config):
     codes = [s.code for s in config.bilan.sections]
     # the follow-up of the last COPIL's decisions opens the bilan, before its synthesis
-    assert codes[:3] == ["decisions", "synthese", "orientations"] and codes[-1] == "annexe"
+    assert codes[:4] == ["decisions", "depuis_copil", "synthese", "orientations"] and codes[-1] == "annexe"
     assert "droit_commun" in codes and codes.index("avis") == len(codes) - 2
     assert next(s for s in config.bilan.sections if s.code == "droit_commun").ancre == "droit-commun"
     assert [s.code for s in config.bilan.sections if s.communes] == ["synthese", "quartiers", "glossaire", "annexe"]
@@ -35,17 +35,17 @@ def _edited(tmp_path, old: str, new: str) -> ProjectConfig:
 
 @pytest.mark.parametrize("old, new, message", [
     ("gabarit: tfpb.html.j2", "gabarit: tfpb_ancien.html.j2",
-     r"bilan\.yaml : configuration invalide\n  - clé `sections\.6\.gabarit` : « tfpb_ancien\.html\.j2 » introuvable"),
-    ("famille: tfpb\n", "famille: bailleurs\n", r"clé `sections\.6\.famille` : famille « bailleurs » inconnue"),
+     r"bilan\.yaml : configuration invalide\n  - clé `sections\.7\.gabarit` : « tfpb_ancien\.html\.j2 » introuvable"),
+    ("famille: tfpb\n", "famille: bailleurs\n", r"clé `sections\.7\.famille` : famille « bailleurs » inconnue"),
     ("presente_avec: [cohortes_jalons]", "presente_avec: [cohortes]",
-     r"clé `sections\.8` : presente_avec : cohortes n'est pas dans `tables`"),
+     r"clé `sections\.9` : presente_avec : cohortes n'est pas dans `tables`"),
     ("  - code: methode\n", "  - code: qualite\n",
      r"partie\(s\) citée\(s\) deux fois : qualite"),
     ("    table: tfpb\n", "    table: tfpb_axes\n",
      r"annexe : tfpb_axes n'est lue par aucune partie"),
     ('      alerte_couverture: ["Alerte", b]', '      alerte_couverture: ["Alerte", x]',
      r"clé `annexe\.4\.colonnes` : nature de colonne inconnue : alerte_couverture \(x\)"),
-    ("  - code: referentiel\n", "  - code: Référentiel\n", r"clé `sections\.3\.code` : "),
+    ("  - code: referentiel\n", "  - code: Référentiel\n", r"clé `sections\.4\.code` : "),
 ])
 def test_a_mistake_in_bilan_yaml_is_refused_in_french(tmp_path, old, new, message):
     with pytest.raises(ConfigurationError, match=message):
