@@ -58,19 +58,23 @@ def test_a_partial_commitment_says_its_rate_is_on_the_reporting_qpv_target(demo_
     assert re.search(r"taux sur leur cible \(569\)", row) and re.search(r">94\xa0%<", row)
 
 
-def test_a_commune_bilan_never_adds_a_share_its_total_already_holds(demo_run_partage):
+def test_a_commune_bilan_never_adds_a_share_its_total_already_holds(demo_run_partage, config):
     import duckdb
 
     from reports.format import euros
 
+    # Masny hosts two quartiers; their credits hold their share of the actions for every quartier (the sum of
+    # their dossiers' shares)
+    masny = [q.code for q in config.territoire("ccco").qpv if "59390" in q.communes]
+    assert len(masny) == 2
     with duckdb.connect(str(demo_run_partage.parametres.warehouse_path), read_only=True) as con:
         accorde, tous = con.execute(
-            "SELECT max(valeur) FILTER (WHERE code_mesure = 'prog.montant_accorde' AND cle IS NULL), "
-            "max(valeur) FILTER (WHERE code_mesure = 'prog.montant_tous_qpv') FROM publication.mesures "
-            "WHERE annee = 2025 AND territoire = 'ccco' AND perimetre = 'QN05936M'").fetchone()
-    # Masny's credits hold its share of the actions for every quartier (the sum of its dossiers' shares)
+            "SELECT sum(valeur) FILTER (WHERE code_mesure = 'prog.montant_accorde' AND cle IS NULL), "
+            "sum(valeur) FILTER (WHERE code_mesure = 'prog.montant_tous_qpv') FROM publication.mesures "
+            "WHERE annee = 2025 AND territoire = 'ccco' AND list_contains(?, perimetre)", [masny]).fetchone()
     commune = (demo_run_partage.sortie / "2025" / "ccco" / "communes" / "bilan_ccco_2025_masny.html")
     text = html_lib.unescape(commune.read_text(encoding="utf-8"))
     assert "S'y ajoutent" not in text
+    assert f"pour {euros(accorde)}, soit" in text
     assert f"Ce montant comprend {euros(tous)} au titre des actions menées pour tous les quartiers" in text
-    assert tous < accorde
+    assert 0 < tous < accorde
