@@ -278,7 +278,7 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
     contours = reference.commune_features(list(communes)) if reference is not None else None
     context = build_context(data, features, communes, copil, contours or None)
     section_templates = tuple(config.section_templates)
-    hosts = sorted({c for q in territoire.qpv for c in q.communes})
+    hosts = territoire.communes_avec_qpv
     with folder_to_publish(published) as folder:
         # the PDFs print in the background while the annex and the commune bilans are built
         pdfs: dict[Path, Future[bytes]] = {}

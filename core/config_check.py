@@ -128,11 +128,16 @@ def _qpv(t: Territoire, path: str, reference: ReferenceGeographie, decoupage: De
                                A_VERIFIER))
         if epci is not None:
             shared = [c for c in layer.communes if c not in epci.codes_communes]
-            if shared:
+            if shared and q.partage is None:
                 others = sorted({e.nom for c in shared for e in decoupage.epci_of_commune(c)} if decoupage else [])
                 out.append(Constat(path, f"qpv.{i}", f"{q.code} ({q.nom}) s'étend sur {', '.join(shared)}, hors de "
                                                      f"{epci.nom}" + (f" ({', '.join(others)})" if others else "")
-                                                     + " : QPV intercommunal", A_VERIFIER))
+                                                     + " : QPV intercommunal, à déclarer avec `partage` (avec qui, "
+                                                       "part de sa population dans le contrat)", A_VERIFIER))
+            elif not shared and q.partage is not None:
+                out.append(Constat(path, f"qpv.{i}.partage", f"{q.code} est déclaré partagé avec {q.partage.avec}, "
+                                                             f"mais la couche nationale le place tout entier dans "
+                                                             f"{epci.nom}", A_VERIFIER))
     return out
 
 

@@ -50,7 +50,6 @@ def _qpv_of(epci: Epci, reference: ReferenceGeographie | None) -> list:
 def territory_yaml(epci: Epci, code: str, decoupage: Decoupage, reference: ReferenceGeographie | None,
                    today: dt.date) -> str:
     qpv = _qpv_of(epci, reference)
-    outside = sorted({c for q in qpv for c in q.communes if c not in epci.codes_communes})
     departement = next((c.departement for c in epci.membres if c.departement), TODO)
     lines = [
         f"# Territoire écrit par `bilan territoire nouveau --siren {epci.siren}` le {today:%d/%m/%Y}, depuis",
@@ -76,14 +75,6 @@ def territory_yaml(epci: Epci, code: str, decoupage: Decoupage, reference: Refer
     for c in sorted(epci.membres, key=lambda c: c.code):
         population = f", population: {c.population}" if c.population is not None else ""
         lines.append(f"  - {{code_insee: \"{c.code}\", nom: {_q(c.nom)}{population}}}")
-    for code_insee in outside:
-        owner = decoupage.epci_of_commune(code_insee)
-        commune = decoupage.communes.get(code_insee)
-        why = (f"commune d'un QPV intercommunal, membre de {owner[0].nom if owner else 'un autre EPCI'} : à confirmer "
-               "ou à retirer avec le QPV")
-        population = f", population: {commune.population}" if commune and commune.population is not None else ""
-        lines.append(f"  - {{code_insee: \"{code_insee}\", nom: {_q(commune.nom if commune else code_insee)}"
-                     f"{population},\n     hors_epci: {_q(why)}}}")
     lines += ["", "# QPV 2024 dont une commune est dans l'EPCI (couche nationale de l'ANCT). Population : la",
               "# population municipale de chaque QPV (INSEE, « population des quartiers prioritaires », ou le contrat",
               f"# de ville) : {TODO}.",
@@ -92,10 +83,14 @@ def territory_yaml(epci: Epci, code: str, decoupage: Decoupage, reference: Refer
         lines.append(f"  []  # {TODO} : aucun QPV trouvé (couche nationale illisible ou EPCI sans QPV)")
     for q in qpv:
         shared = [c for c in q.communes if c not in epci.codes_communes]
+        communes = ", ".join(f"\"{c}\"" for c in q.communes)
         if shared:
             others = sorted({e.nom for c in shared for e in decoupage.epci_of_commune(c)})
-            lines.append(f"  # QPV intercommunal : s'étend aussi sur {', '.join(shared)} ({', '.join(others)})")
-        communes = ", ".join(f"\"{c}\"" for c in q.communes)
+            lines.append(f"  # QPV intercommunal : s'étend aussi sur {', '.join(shared)} ({', '.join(others)}) ; "
+                         "population : celle de tout le quartier")
+            lines.append(f"  - {{code: {q.code}, nom: {_q(q.nom)}, communes: [{communes}], population: {TODO},\n"
+                         f"     partage: {{avec: {_q(', '.join(others) or TODO)}, part_population: {TODO}}}}}")
+            continue
         lines.append(f"  - {{code: {q.code}, nom: {_q(q.nom)}, communes: [{communes}], population: {TODO}}}")
     lines += ["", "niveaux_comparaison:",
               f"  - {{niveau_geo: qpv_departement, code_geo: \"{departement}\", libelle: QP du département}}",

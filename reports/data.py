@@ -235,7 +235,8 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
                     "depose_le FROM publication.sources WHERE territoire = ? AND annee <= ? AND actif "
                     "ORDER BY annee, famille, nom_fichier", [t, a]),
         qpv=pd.DataFrame([{"code_qpv": q.code, "nom_qpv": q.nom, "population": q.population,
-                           "communes": q.communes} for q in territoire.qpv]),
+                           "communes": q.communes, "partage": q.partage.model_dump() if q.partage else None}
+                          for q in territoire.qpv]),
         controles=_df(con, "publication", "controles", "SELECT actif, controle, description, message, problemes, "
                       "detail FROM publication.controles WHERE annee = ? AND territoire = ? AND NOT reussi "
                       "AND NOT bloquant ORDER BY actif, controle", [a, t]),

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import shutil
 
-from core.config.base import PROJECT_ROOT
+import pytest
+
+from core.config.base import PROJECT_ROOT, ConfigurationError
 from core.config.projet import ProjectConfig
 from core.config_check import A_VERIFIER, ERREUR, check_configuration
 from core.decoupage import load_decoupage
@@ -119,3 +121,40 @@ def test_the_command_prints_in_french_and_exits_2_on_an_error(tmp_path, capsys):
     assert "Que faire : corrigez les clés nommées, puis relancez." in err
     assert main(["config", "verifier", "--territoire", "ccco"]) == 0
     assert "Aucune erreur : configuration conforme aux références nationales (ccco)." in capsys.readouterr().out
+
+
+SHARED = """
+  - {{code: QN05920M, nom: "Verrerie - Square République", communes: ["59014", "59491"], population: 2400{partage}}}
+"""
+
+
+def _with_shared(tmp_path, partage: str) -> ProjectConfig:
+    config = _config(tmp_path)
+    path = config.dir / "territoires" / "caph.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        '  - {code_insee: "59504", nom: Rœulx, population: 3500}\n',
+        '  - {code_insee: "59504", nom: Rœulx, population: 3500}\n  - {code_insee: "59491", nom: Raismes, '
+        'population: 12600}\n')
+    path.write_text(text + SHARED.format(partage=partage).lstrip("\n"), encoding="utf-8")
+    return ProjectConfig(config.dir)
+
+
+def test_a_qpv_shared_with_another_epci_is_declared_as_such(tmp_path):
+    # Verrerie spans Anzin (Valenciennes Métropole) and Raismes (CAPH): undeclared, Anzin is not the contract's
+    with pytest.raises(ConfigurationError, match=r"qpv QN05920M : commune\(s\) 59014 absente\(s\) de la liste "
+                                                 r"`communes` \(un QPV partagé avec un autre EPCI le déclare avec "
+                                                 r"`partage`\)"):
+        assert _with_shared(tmp_path / "a", "").territoires is None
+    config = _with_shared(tmp_path / "b", ", partage: {avec: CA Valenciennes Métropole, part_population: 0.4}")
+    found, _ = check_configuration(config, ["caph"])
+    assert [f for f in found if f.gravite == ERREUR] == [] and not [f for f in found if f.cle == "qpv.3"]
+    caph = config.territoire("caph")
+    assert "59014" not in caph.communes_avec_qpv and "59491" in caph.communes_avec_qpv
+    # declared shared while the layer puts it inside the EPCI: a point to check
+    config = _config(tmp_path / "c", typo="QN05953M")
+    path = config.dir / "territoires" / "caph.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        'communes: ["59205"], population: 1500}', 'communes: ["59205"], population: 1500, partage: {avec: '
+        'CA Valenciennes Métropole, part_population: 0.5}}'), encoding="utf-8")
+    found, _ = check_configuration(ProjectConfig(config.dir), ["caph"])
+    assert [f.cle for f in found if f.gravite == A_VERIFIER and "partagé" in f.message] == ["qpv.2.partage"]

@@ -53,3 +53,25 @@ def test_a_quartier_map_has_a_legend(demo_run_partage):
     for words in ("Quartier Prioritaire de Masny", "les autres quartiers du contrat", "limites et noms des communes",
                   "contour de l'intercommunalité"):
         assert words in legend, words
+
+
+def test_a_shared_quartier_says_so_and_names_only_the_contract_s_communes(config):
+    import dataclasses
+
+    import pandas as pd
+
+    from reports.sections import Geography, section_of
+    from reports.sections.quartiers import build
+    from tests.test_synthese import A, make_data
+
+    data = make_data(config)
+    qpv = data.qpv.copy()
+    qpv["communes"] = [["59008", "59014"], ["59024"]]
+    qpv["partage"] = [{"avec": "CA Valenciennes Métropole", "part_population": 0.4}, None]
+    data = dataclasses.replace(data, qpv=qpv, tables={**data.tables, "indicateurs": pd.DataFrame()})
+    pages = build(data, section_of(data, "quartiers"),
+                  Geography(None, {"59008": "Aniche", "59024": "Auberchicourt"}, None))["pages"]
+    shared = next(p for p in pages if p["code"] == A)
+    assert shared["communes"] == "Aniche" and shared["communes_mot"] == "commune"
+    assert shared["partage"] == {"avec": "CA Valenciennes Métropole", "part": "40\u00a0%", "hors": 1}
+    assert [p["partage"] for p in pages if p["code"] != A] == [None]

@@ -29,6 +29,7 @@ def config_dir(tmp_path):
 def _fill(path, populations: int = 1500, target: int = 100_000) -> None:
     """What the steward writes: the QPV populations and the targets."""
     text = path.read_text(encoding="utf-8")
+    text = text.replace("part_population: À RENSEIGNER", "part_population: 0.5")
     text = text.replace("population: À RENSEIGNER", f"population: {populations}")
     text = text.replace("valeur: À RENSEIGNER", f"valeur: {target}")
     path.write_text(text, encoding="utf-8")
@@ -42,11 +43,13 @@ def test_the_porte_du_hainaut_from_its_siren(config_dir, capsys):
     assert 'siren_epci: "200042190"' in territory and "nom_court: CAPH" in territory
     assert len(re.findall(r'^  - \{code_insee: "\d{5}"', territory, re.M)) >= 47
     assert '{code_insee: "59172", nom: "Denain"' in territory
-    # the QPV of its communes, Denain's among them; one spanning Valenciennes Métropole is flagged, its other
-    # communes listed as outside the EPCI, to confirm
+    # the QPV of its communes, Denain's among them; those spanning Valenciennes Métropole are declared shared with
+    # it, the share of their population in the contract left to write; the other EPCI's communes are not the
+    # contract's
     assert '{code: QN05950M, nom: "Denain", communes: ["59172"], population: À RENSEIGNER}' in territory
     assert "# QPV intercommunal : s'étend aussi sur 59014 (CA Valenciennes Métropole)" in territory
-    assert "hors_epci: \"commune d'un QPV intercommunal, membre de CA Valenciennes Métropole" in territory
+    assert ('partage: {avec: "CA Valenciennes Métropole", part_population: À RENSEIGNER}' in territory)
+    assert '{code_insee: "59014"' not in territory and "hors_epci" not in territory
     # until the steward writes the populations, the territory does not load — in French, naming the key
     with pytest.raises(ConfigurationError, match=r"caph\.yaml : configuration invalide\n  - clé `qpv\.0\.population` "
                                                  r": nombre entier attendu : « À RENSEIGNER »"):
@@ -61,6 +64,10 @@ def test_the_porte_du_hainaut_from_its_siren(config_dir, capsys):
     assert [a.code for a in config.referentiel("caph").axes] == ["1", "2", "3", "4"]
     found, missing = check_configuration(config, ["caph"])
     assert missing == [] and [str(f) for f in found if f.gravite == ERREUR] == []
+    # the shared QPV are declared: no point to check about them; the commune bilans keep to the contract's communes
+    assert not [f for f in found if "intercommunal" in f.message]
+    caph = config.territoire("caph")
+    assert "59014" not in caph.communes_avec_qpv and "59491" in caph.communes_avec_qpv
     assert main(["config", "verifier", "--config", str(config_dir), "--territoire", "caph"]) == 0
 
 

@@ -27,12 +27,22 @@ class Commune(StrictModel):
     hors_epci: str | None = Field(None, min_length=10)
 
 
+class Partage(StrictModel):
+    """A QPV that spans this contract's EPCI and another: with whom, and the share of its population living in this
+    contract's communes. Its figures are the whole quartier's; maps and commune bilans keep to this contract's
+    communes."""
+
+    avec: str = Field(min_length=3)  # the other EPCI (or contract), as the steward names it
+    part_population: float = Field(gt=0, lt=1)
+
+
 class Qpv(StrictModel):
     code: str
     code_2015: str | None = None
     nom: str
-    communes: list[str] = Field(min_length=1)
+    communes: list[str] = Field(min_length=1)  # every commune the QPV spans, the other EPCI's too when shared
     population: int = Field(gt=0)
+    partage: Partage | None = None
 
     @field_validator("code")
     @classmethod
@@ -168,9 +178,19 @@ class Territoire(StrictModel):
         known = {c.code_insee for c in self.communes}
         for q in self.qpv:
             missing = [c for c in q.communes if c not in known]
-            if missing:
-                raise ValueError(f"qpv {q.code} : commune(s) {', '.join(missing)} absente(s) de la liste `communes`")
+            if missing and q.partage is None:
+                raise ValueError(f"qpv {q.code} : commune(s) {', '.join(missing)} absente(s) de la liste `communes` "
+                                 "(un QPV partagé avec un autre EPCI le déclare avec `partage`)")
+            if len(missing) == len(q.communes):
+                raise ValueError(f"qpv {q.code} : aucune de ses communes n'est dans la liste `communes`")
         return self
+
+    @property
+    def communes_avec_qpv(self) -> list[str]:
+        """The contract's communes that host a QPV: those that get a commune bilan and are drawn on its maps (the
+        other EPCI's communes of a shared QPV are not)."""
+        own = {c.code_insee for c in self.communes}
+        return sorted({c for q in self.qpv for c in q.communes if c in own})
 
     @property
     def codes_qpv(self) -> list[str]:

@@ -59,10 +59,17 @@ def _pages(data: BilanData, geography: Geography, dep_label: str) -> list[dict]:
     whole = indicateurs[indicateurs["perimetre"] == "territoire"] if len(indicateurs) else pd.DataFrame()
     ensemble = {r.code_indicateur: SECRET if r.secret else valeur(r.valeur, r.unite) for r in whole.itertuples()}
     for q in data.qpv.itertuples():
+        # a QPV shared with another EPCI: its communes in this contract named, the others counted, its figures
+        # said to be the whole quartier's
+        own = [c for c in q.communes if c in commune_names] or list(q.communes)
+        shared = getattr(q, "partage", None) if isinstance(getattr(q, "partage", None), dict) else None
         page = {"code": q.code_qpv, "nom": q.nom_qpv, "population": nombre(data.m("prog.population", q.code_qpv)),
                 "dep_label": dep_label,
-                "communes": ", ".join(commune_names.get(c, c) for c in q.communes), "carte": None,
-                "communes_mot": pluriel(len(q.communes), "commune")}
+                "communes": ", ".join(commune_names.get(c, c) for c in own), "carte": None,
+                "communes_mot": pluriel(len(own), "commune"),
+                "partage": None if shared is None else {
+                    "avec": shared["avec"], "part": pct(100 * shared["part_population"], 0),
+                    "hors": len([c for c in q.communes if c not in own])}}
         if features:
             page["carte"] = charts.qpv_map(features, f"{q.nom_qpv} dans le territoire", "contours des QPV 2024 (ANCT)",
                                            highlight=q.code_qpv, communes=communes)
