@@ -16,7 +16,7 @@ from great_expectations.expectations.expectation import Expectation
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from checks.outcomes import STRUCTURAL, Verification
-from core.config.base import DEFAULT_CONFIG_DIR, StrictModel, explain_error, read_yaml
+from core.config.base import DEFAULT_CONFIG_DIR, StrictModel, cited_twice, explain_error, read_yaml
 from core.config.projet import ProjectConfig
 from core.config.vocabulaire import Vocabulaire
 from core.familles.family import Family
@@ -190,7 +190,7 @@ class Registre(StrictModel):
     @model_validator(mode="after")
     def _unique(self) -> Registre:
         names = [c.nom for c in self.controles]
-        dup = sorted({n for n in names if names.count(n) > 1})
+        dup = cited_twice(names)
         if dup:
             raise ValueError(f"nom(s) de contrôle en double : {', '.join(dup)}")
         taken = [n for n in names if n.startswith(STRUCTURAL)]

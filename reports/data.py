@@ -20,6 +20,7 @@ from core.config.referentiel import Orientations
 from core.config.settings import Rendu
 from core.config.territoire import RapportAnnuel, Territoire
 from core.config.vocabulaire import Vocabulaire
+from core.warehouse import table_exists
 
 
 @dataclass
@@ -126,13 +127,8 @@ def _first_values(frame: pd.DataFrame) -> dict[tuple[str, str, str | None], floa
             for c, p, k, v in zip(first["code_mesure"], first["perimetre"], keys, values)}
 
 
-def _table_exists(con, schema: str, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                            [schema, table]).fetchone()[0])
-
-
 def _df(con, schema: str, table: str, sql: str, params: list) -> pd.DataFrame:
-    if not _table_exists(con, schema, table):
+    if not table_exists(con, schema, table):
         return pd.DataFrame()
     return con.execute(sql, params).df()
 
@@ -185,7 +181,7 @@ def _shown_at_copil(con, territoire: Territoire, annee: int) -> tuple[dt.date | 
     """(the COPIL that examined last year's bilan, what that bilan showed — the last version published by the
     COPIL's day —, when that version was published); nothing shown when no version was published by then."""
     copil = next((c.date for c in territoire.copil if c.annee_bilan == annee - 1), None)
-    if copil is None or not _table_exists(con, "publication", "bilans_montres"):
+    if copil is None or not table_exists(con, "publication", "bilans_montres"):
         return copil, pd.DataFrame(), None
     version = con.execute("SELECT empreinte_contenu, max(publie_le) FROM publication.bilans_montres WHERE "
                           "territoire = ? AND annee = ? AND publie_le < ? GROUP BY ALL ORDER BY 2 DESC LIMIT 1",

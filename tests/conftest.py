@@ -158,3 +158,25 @@ def marts_run_2025(tmp_path_factory) -> MartsRun:
                          raise_on_error=False,
                          resources={"parametres": parametres, "entrepot": warehouse(parametres.warehouse_path)})
     return MartsRun(parametres=parametres, result=result)
+
+
+def config_copy(tmp_path: Path, edits: dict[str, tuple[str, str]] | None = None):
+    """The project's configuration copied into `tmp_path/config`, its settings pointing to the shared reference files
+    (named relative to the project), with `edits`: document → (text found once, its replacement), as an evaluator
+    edits a YAML file."""
+    import shutil
+
+    from core.config.base import PROJECT_ROOT
+    from core.config.projet import ProjectConfig
+
+    folder = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", folder)
+    settings = folder / "settings.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        "../shared/", f"{PROJECT_ROOT.parent / 'shared'}/"), encoding="utf-8")
+    for document, (old, new) in (edits or {}).items():
+        path = folder / document
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) == 1, old
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    return ProjectConfig(folder)

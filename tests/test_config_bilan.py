@@ -3,12 +3,10 @@ evaluator may make is refused at load time, in French, naming the file and the k
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from core.config.base import PROJECT_ROOT, ConfigurationError
-from core.config.projet import ProjectConfig
+from core.config.base import ConfigurationError
+from tests.conftest import config_copy
 
 
 def test_the_project_bilan_lists_its_sections_in_reading_order(config):
@@ -21,16 +19,6 @@ def test_the_project_bilan_lists_its_sections_in_reading_order(config):
     # every published table a section reads, once, and every annex sheet shows a table a bilan reads
     assert set(config.bilan.tables()) == {"programmation", "engagements", "tfpb", "indicateurs", "cohortes_jalons"}
     assert config.bilan.presente_avec("cohortes") == ["cohortes_jalons"]
-
-
-def _edited(tmp_path, old: str, new: str) -> ProjectConfig:
-    folder = tmp_path / "config"
-    shutil.copytree(PROJECT_ROOT / "config", folder)
-    path = folder / "bilan.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return ProjectConfig(folder)
 
 
 @pytest.mark.parametrize("old, new, message", [
@@ -49,4 +37,4 @@ def _edited(tmp_path, old: str, new: str) -> ProjectConfig:
 ])
 def test_a_mistake_in_bilan_yaml_is_refused_in_french(tmp_path, old, new, message):
     with pytest.raises(ConfigurationError, match=message):
-        assert _edited(tmp_path, old, new).bilan is None  # never reached: loading raises
+        assert config_copy(tmp_path, {"bilan.yaml": (old, new)}).bilan is None  # never reached: loading raises

@@ -3,22 +3,10 @@ string », « String should match pattern '^\\d$' » leaked from pydantic)."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from core.config.base import PROJECT_ROOT, ConfigurationError
-from core.config.projet import ProjectConfig
-
-
-def _edited(tmp_path, document: str, old: str, new: str) -> ProjectConfig:
-    folder = tmp_path / "config"
-    shutil.copytree(PROJECT_ROOT / "config", folder)
-    path = folder / document
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return ProjectConfig(folder)
+from core.config.base import ConfigurationError
+from tests.conftest import config_copy
 
 
 @pytest.mark.parametrize("document, old, new, message", [
@@ -37,7 +25,7 @@ def _edited(tmp_path, document: str, old: str, new: str) -> ProjectConfig:
      r"clé `orientations\.besoins\.0\.sens` : valeur attendue parmi 'hausse', 'baisse' : « monter »"),
 ])
 def test_a_mistake_reads_in_french_with_the_value_written(tmp_path, document, old, new, message):
-    config = _edited(tmp_path, document, old, new)
+    config = config_copy(tmp_path, {document: (old, new)})
     with pytest.raises(ConfigurationError) as raised:
         assert config.territoires is None  # never reached: loading raises
     text = str(raised.value)

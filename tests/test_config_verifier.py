@@ -5,15 +5,14 @@ found; each gets its French message naming the file, the key and the nearest val
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from core.config.base import PROJECT_ROOT, ConfigurationError
+from core.config.base import ConfigurationError
 from core.config.projet import ProjectConfig
 from core.config_check import A_VERIFIER, ERREUR, check_configuration
 from core.decoupage import load_decoupage
 from pipelines.cli import main
+from tests.conftest import config_copy
 
 CAPH = """\
 code: caph
@@ -39,15 +38,10 @@ qpv:
 
 def _config(tmp_path, siren="200042190", wallers="59632", schneider='["59205", "59361", "59504"]',
             typo="QN05953M") -> ProjectConfig:
-    folder = tmp_path / "config"
-    shutil.copytree(PROJECT_ROOT / "config", folder)
+    config = config_copy(tmp_path)
     text = CAPH.format(siren=siren, wallers=wallers, schneider=schneider, typo=typo)
-    (folder / "territoires" / "caph.yaml").write_text(text, encoding="utf-8")
-    # the references' local copies are named relative to the project: the copied settings point to them
-    settings = folder / "settings.yaml"
-    settings.write_text(settings.read_text(encoding="utf-8").replace(
-        "../shared/", f"{PROJECT_ROOT.parent / 'shared'}/"), encoding="utf-8")
-    return ProjectConfig(folder)
+    (config.dir / "territoires" / "caph.yaml").write_text(text, encoding="utf-8")
+    return ProjectConfig(config.dir)
 
 
 def _errors(config: ProjectConfig, territoire: str = "caph") -> list[str]:

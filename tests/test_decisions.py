@@ -5,12 +5,11 @@ file and the key), and shown at the opening of the next bilan with their state a
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
-from core.config.base import PROJECT_ROOT, ConfigurationError
-from core.config.projet import ProjectConfig
+from core.config.base import ConfigurationError
+from tests.conftest import config_copy
 
 
 def test_the_demo_records_the_decisions_of_the_copil_of_the_2024_bilan(config):
@@ -18,16 +17,6 @@ def test_the_demo_records_the_decisions_of_the_copil_of_the_2024_bilan(config):
     assert d is not None and d.copil.isoformat() == "2025-03-20"
     assert [x.code for x in d.decisions] == ["D1", "D2", "D3", "D4"]
     assert config.decisions("ccco", 2023) is None   # no file: nothing recorded, no error
-
-
-def _edited(tmp_path, old: str, new: str) -> ProjectConfig:
-    folder = tmp_path / "config"
-    shutil.copytree(PROJECT_ROOT / "config", folder)
-    path = folder / "decisions" / "ccco" / "2024.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return ProjectConfig(folder)
 
 
 @pytest.mark.parametrize("old, new, message", [
@@ -47,7 +36,8 @@ def _edited(tmp_path, old: str, new: str) -> ProjectConfig:
 ])
 def test_a_mistake_in_a_decisions_file_is_refused_in_french(tmp_path, old, new, message):
     with pytest.raises(ConfigurationError, match=message):
-        assert _edited(tmp_path, old, new).decisions("ccco", 2024) is None  # never reached: loading raises
+        config = config_copy(tmp_path, {"decisions/ccco/2024.yaml": (old, new)})
+        assert config.decisions("ccco", 2024) is None  # never reached: loading raises
 
 
 def test_the_next_bilan_opens_with_their_follow_up(demo_run_partage):

@@ -5,25 +5,14 @@ annexed and the follow-up given to each. Declared in the territory's YAML, check
 from __future__ import annotations
 
 import re
-import shutil
 
 import duckdb
 import pytest
 
-from core.config.base import PROJECT_ROOT, ConfigurationError
-from core.config.projet import ProjectConfig
+from core.config.base import ConfigurationError
 from reports.data import load_bilan_data
 from reports.render import build_context, render_html
-
-
-def _edited(tmp_path, old: str, new: str) -> ProjectConfig:
-    folder = tmp_path / "config"
-    shutil.copytree(PROJECT_ROOT / "config", folder)
-    path = folder / "territoires" / "ccco.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return ProjectConfig(folder)
+from tests.conftest import config_copy
 
 
 @pytest.mark.parametrize("old, new, message", [
@@ -37,12 +26,13 @@ def _edited(tmp_path, old: str, new: str) -> ProjectConfig:
 ])
 def test_a_mistake_in_the_annual_report_is_refused_in_french(tmp_path, old, new, message):
     with pytest.raises(ConfigurationError, match=message):
-        assert _edited(tmp_path, old, new).territoires is None  # never reached: loading raises
+        assert config_copy(tmp_path, {"territoires/ccco.yaml": (old, new)}).territoires is None  # never reached
 
 
 def test_the_final_version_needs_the_follow_up_given_to_each_contribution(tmp_path):
-    config = _edited(tmp_path, '          la commune."\n', '          la commune."\n      - {auteur: "Conseil '
-                     'citoyen de Masny", recue_le: 2026-02-19, fichier: masny.pdf}\n')
+    config = config_copy(tmp_path, {"territoires/ccco.yaml": (
+        '          la commune."\n', '          la commune."\n      - {auteur: "Conseil citoyen de Masny", '
+        'recue_le: 2026-02-19, fichier: masny.pdf}\n')})
     with pytest.raises(ConfigurationError, match=r"version définitive : la suite donnée manque pour la contribution "
                                                  r"de Conseil citoyen de Masny"):
         assert config.territoires is None

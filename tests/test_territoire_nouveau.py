@@ -6,24 +6,19 @@ finds no error."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
-from core.config.base import PROJECT_ROOT, ConfigurationError
+from core.config.base import ConfigurationError
 from core.config.projet import ProjectConfig
 from core.config_check import ERREUR, check_configuration
 from pipelines.cli import main
+from tests.conftest import config_copy
 
 
 @pytest.fixture
 def config_dir(tmp_path):
-    folder = tmp_path / "config"
-    shutil.copytree(PROJECT_ROOT / "config", folder)
-    settings = folder / "settings.yaml"
-    settings.write_text(settings.read_text(encoding="utf-8").replace(
-        "../shared/", f"{PROJECT_ROOT.parent / 'shared'}/"), encoding="utf-8")
-    return folder
+    return config_copy(tmp_path).dir
 
 
 def _fill(path, populations: int = 1500, target: int = 100_000) -> None:

@@ -14,7 +14,7 @@ from assets.marts.sql import run_script
 from assets.publication.colonnes_cohortes import RATES, CohortColumns
 from assets.publication.secret import apply_secret
 from core.marts import Mart
-from core.warehouse import transaction
+from core.warehouse import table_exists, transaction
 
 HERE = Path(__file__).parent
 ROW = ["territoire", "reference_cpo", "cohorte", "jalon", "dimension", "modalite"]
@@ -43,11 +43,6 @@ def _withheld(con, name: str) -> str:
             else "*")
 
 
-def _exists(con, schema: str, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-                            "AND table_name = ?", [schema, table]).fetchall()[0][0])
-
-
 def published_tables(con: duckdb.DuckDBPyConnection, annee: int, columns: CohortColumns, effectif_minimal: int,
                      denominateur_minimal: int, marts: Iterable[Mart] = ()
                      ) -> dict[str, pd.DataFrame | duckdb.DuckDBPyRelation]:
@@ -56,7 +51,8 @@ def published_tables(con: duckdb.DuckDBPyConnection, annee: int, columns: Cohort
     apply_secret(con, annee, RATES, effectif_minimal, denominateur_minimal)
     # a people measure of last year counts as secret there unless it was published and shown
     published_before = ("SELECT territoire, code_mesure, perimetre, cle, secret, true AS publie "
-                        "FROM publication.mesures WHERE annee = $avant" if _exists(con, "publication", "mesures") else
+                        "FROM publication.mesures WHERE annee = $avant"
+                        if table_exists(con, "publication", "mesures") else
                         "SELECT NULL::VARCHAR AS territoire, NULL::VARCHAR AS code_mesure, NULL::VARCHAR AS perimetre, "
                         "NULL::VARCHAR AS cle, NULL::VARCHAR AS secret, NULL::BOOLEAN AS publie WHERE false")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _mesures_avant AS
@@ -71,7 +67,7 @@ def published_tables(con: duckdb.DuckDBPyConnection, annee: int, columns: Cohort
     # DuckDB, never through pandas: marts.lignes_mesures alone is millions of rows at national scale
     out: dict[str, pd.DataFrame | duckdb.DuckDBPyRelation] = {}
     for name, sql in copied_tables(marts).items():
-        if _exists(con, "marts", name):
+        if table_exists(con, "marts", name):
             sql = sql.replace("SELECT *", f"SELECT {_withheld(con, name)}", 1)
             con.execute(f"CREATE OR REPLACE TEMP TABLE _copie_{name} AS {sql}", [annee])
             out[name] = con.table(f"_copie_{name}")
@@ -113,7 +109,7 @@ def write_year(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame | 
         for name, frame in tables.items():
             con.register("_annee", frame)
             try:
-                if not _exists(con, "publication", name):
+                if not table_exists(con, "publication", name):
                     con.execute(f"CREATE TABLE publication.{name} AS SELECT * FROM _annee")
                 elif _same_columns(con, name):
                     # the year's rows only: the other years stay where they are (rewriting the whole table

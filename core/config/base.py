@@ -18,6 +18,13 @@ class ConfigurationError(ValueError):
     """A configuration file is missing or invalid; the message is for the person who edits it."""
 
 
+def cited_twice(values: list[str]) -> list[str]:
+    """The values a document lists more than once, sorted (codes, names, sheets)."""
+    from collections import Counter
+
+    return sorted(v for v, n in Counter(values).items() if n > 1)
+
+
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -7,7 +7,7 @@ import re
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from core.config.base import PROJECT_ROOT, StrictModel
+from core.config.base import PROJECT_ROOT, StrictModel, cited_twice
 
 # where a section's template is looked for: the project's, then a config folder's own (`gabarits/`)
 SECTION_TEMPLATES = PROJECT_ROOT / "reports" / "templates" / "sections"
@@ -99,7 +99,7 @@ class Bilan(StrictModel):
     @model_validator(mode="after")
     def _unique(self) -> Bilan:
         codes = [s.code for s in self.sections]
-        dup = sorted({c for c in codes if codes.count(c) > 1})
+        dup = cited_twice(codes)
         if dup:
             raise ValueError(f"partie(s) citée(s) deux fois : {', '.join(dup)}")
         return self
@@ -107,7 +107,7 @@ class Bilan(StrictModel):
     @model_validator(mode="after")
     def _sheets(self) -> Bilan:
         names = [f.feuille for f in self.annexe]
-        dup = sorted({n for n in names if names.count(n) > 1})
+        dup = cited_twice(names)
         if dup:
             raise ValueError(f"annexe : feuille(s) citée(s) deux fois : {', '.join(dup)}")
         read = set(self.tables()) | set(COMMON_TABLES)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from core.config.base import ConfigurationError, StrictModel, load_document
+from core.config.base import ConfigurationError, StrictModel, cited_twice, load_document
 from core.config.vocabulaire import Famille, Vocabulaire
 
 REGLES_COMMUNES = "_regles_communes.yaml"
@@ -124,11 +124,11 @@ class TableContrat(StrictModel):
     @model_validator(mode="after")
     def _coherent(self) -> TableContrat:
         names = [c.nom for c in self.colonnes]
-        dup = sorted({n for n in names if names.count(n) > 1})
+        dup = cited_twice(names)
         if dup:
             raise ValueError(f"table « {self.table} » : colonne(s) en double : {', '.join(dup)}")
         headers = names + [a for c in self.colonnes for a in c.alias]
-        clash = sorted({h for h in headers if headers.count(h) > 1})
+        clash = cited_twice(headers)
         if clash:
             raise ValueError(f"table « {self.table} » : nom ou alias cité deux fois : {', '.join(clash)}")
         names = names + [c.cle_normalisee for c in self.colonnes if c.cle_normalisee]

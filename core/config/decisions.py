@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from core.config.base import ConfigurationError, StrictModel
+from core.config.base import ConfigurationError, StrictModel, cited_twice
 from core.config.referentiel import Referentiel
 from core.config.territoire import Territoire
 from core.config.vocabulaire import EtatDecision
@@ -38,7 +38,7 @@ class Decisions(StrictModel):
     @model_validator(mode="after")
     def _unique(self) -> Decisions:
         codes = [d.code for d in self.decisions]
-        dup = sorted({c for c in codes if codes.count(c) > 1})
+        dup = cited_twice(codes)
         if dup:
             raise ValueError(f"décision(s) citée(s) deux fois : {', '.join(dup)}")
         return self

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from core.config.base import StrictModel
+from core.config.base import StrictModel, cited_twice
 
 
 class Sigle(StrictModel):
@@ -28,7 +28,7 @@ class Glossaire(StrictModel):
     @model_validator(mode="after")
     def _unique(self) -> Glossaire:
         names = [s.sigle for s in self.sigles]
-        dup = sorted({n for n in names if names.count(n) > 1})
+        dup = cited_twice(names)
         if dup:
             raise ValueError(f"sigle(s) en double : {', '.join(dup)}")
         return self

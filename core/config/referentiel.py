@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from core.common import normalise_header
-from core.config.base import StrictModel
+from core.config.base import StrictModel, cited_twice
 from core.config.vocabulaire import CodeEngagement, Critere, Unite
 
 OBJECTIF = re.compile(r"^OG\.\d\.\d$")
@@ -112,7 +112,7 @@ def _alias_unique(partenaires: list[PartenaireEngagements]) -> list[PartenaireEn
                         f"déjà l'indicateur « {other} »"
                     )
     codes = [p.code for p in partenaires]
-    problems += [f"partenaires : code « {c} » en double" for c in sorted({c for c in codes if codes.count(c) > 1})]
+    problems += [f"partenaires : code « {c} » en double" for c in cited_twice(codes)]
     if problems:
         raise ValueError("; ".join(dict.fromkeys(problems)))
     return partenaires
@@ -162,7 +162,7 @@ class Referentiel(StrictModel):
     @model_validator(mode="after")
     def _unique(self) -> Referentiel:
         codes = [o.code for a in self.axes for o in a.objectifs]
-        dup = sorted({c for c in codes if codes.count(c) > 1})
+        dup = cited_twice(codes)
         if dup:
             raise ValueError(f"objectif(s) en double : {', '.join(dup)}")
         known = set(codes) | {a.code for a in self.axes}
@@ -171,7 +171,7 @@ class Referentiel(StrictModel):
             if unknown:
                 raise ValueError(f"questions.{i} ({q.code}) : objectif(s) inconnu(s) : {', '.join(unknown)}")
         ind = [x.code for q in self.questions for x in q.indicateurs]
-        dup = sorted({c for c in ind if ind.count(c) > 1})
+        dup = cited_twice(ind)
         if dup:
             raise ValueError(f"code(s) d'indicateur en double : {', '.join(dup)}")
         return self

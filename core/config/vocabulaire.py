@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationInfo, model_validator
 
-from core.config.base import StrictModel
+from core.config.base import StrictModel, cited_twice
 
 
 class Terme(StrictModel):
@@ -46,7 +46,7 @@ class Vocabulaire(StrictModel):
     def _unique_codes(self) -> Vocabulaire:
         for domaine in type(self).model_fields:
             codes = self.codes(domaine)
-            dup = sorted({c for c in codes if codes.count(c) > 1})
+            dup = cited_twice(codes)
             if dup:
                 raise ValueError(f"{domaine} : code(s) en double : {', '.join(dup)}")
         statuts = self.statuts_indicateur
