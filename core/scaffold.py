@@ -92,7 +92,16 @@ def territory_yaml(epci: Epci, code: str, decoupage: Decoupage, reference: Refer
                          f"     partage: {{avec: {_q(', '.join(others) or TODO)}, part_population: {TODO}}}}}")
             continue
         lines.append(f"  - {{code: {q.code}, nom: {_q(q.nom)}, communes: [{communes}], population: {TODO}}}")
-    lines += ["", "niveaux_comparaison:",
+    lines += ["",
+              "# Géographie complémentaire, si le contrat en retient (poches de pauvreté, quartiers de veille active,",
+              "# quartiers vécus) : un code local, le type (types_quartier_complementaire de vocabulaire.yaml), les",
+              "# communes, la population et, s'il existe, un contour GeoJSON déposé dans <données>/contours/"
+              f"{code}/ ; par exemple",
+              "# - {code: PP-CENTRE, type: poche_pauvrete, nom: \"Centre\", communes: [\"59000\"], population: 800,",
+              "#    contour: centre.geojson}",
+              "# La programmation et les indicateurs les visent par ce code ; le bilan les rend à part des QPV.",
+              "quartiers_complementaires: []",
+              "", "niveaux_comparaison:",
               f"  - {{niveau_geo: qpv_departement, code_geo: \"{departement}\", libelle: QP du département}}",
               f"  - {{niveau_geo: epci, code_geo: \"{epci.siren}\", libelle: {short_name(epci)}}}",
               "",
@@ -124,7 +133,12 @@ def referentiel_yaml(epci: Epci, code: str, today: dt.date) -> str:
         lines += [f"  - code: \"{axe}\"", f"    intitule: {_q(intitule)}", "    objectifs:",
                   f"      - {{code: OG.{axe}.1, intitule: \"{TODO} : l'objectif général du contrat pour cette "
                   "priorité\"}"]
-    lines += ["seuils_significativite:", "  pourcentage: 1.0", "orientations:",
+    lines += ["# Axes transversaux, si le contrat en a (participation, illectronisme, égalité femmes-hommes…) : un",
+              "# code T1, T2…, un intitulé ; un objectif qui en sert un le dit par `transversaux: [T1]`, un",
+              "# dossier de la programmation par sa colonne « axes transversaux ». Par exemple",
+              "# - {code: T1, intitule: Encourager la participation citoyenne}",
+              "axes_transversaux: []",
+              "seuils_significativite:", "  pourcentage: 1.0", "orientations:",
               f"  pilote: {_q(short_name(epci) + ' — service politique de la ville')}",
               "  besoins:", "    - {indicateur: taux_pauvrete, sens: hausse}",
               "    - {indicateur: part_sans_diplome, sens: hausse}",

@@ -290,7 +290,7 @@ def verifier(args: argparse.Namespace) -> int:
         print(f"{path.name} : famille inconnue — le nom doit commencer par "
               f"{', '.join(sorted(FAMILIES))}", file=sys.stderr)
         return EXIT_UNREADABLE
-    parametres = BilanSettings(sortie=str(Path(args.sortie).resolve()))
+    parametres = BilanSettings(sortie=str(Path(args.sortie).resolve()), dossier_config=str(Path(args.config).resolve()))
     try:
         territoires = parametres.config.territoires
         code, annee = _guess(path, args, territoires)
@@ -482,6 +482,8 @@ def main(argv: list[str] | None = None) -> int:
     p_ver.add_argument("--sortie", default=os.environ.get("BILAN_SORTIE", "sortie"), metavar="DOSSIER",
                        help="dossier de sortie du dernier run (programmation déjà connue) ; par défaut "
                             "BILAN_SORTIE, sinon sortie")
+    p_ver.add_argument("--config", default=os.environ.get("BILAN_CONFIG", "config"), metavar="DOSSIER",
+                       help="dossier de configuration ; par défaut BILAN_CONFIG, sinon config/")
     p_ver.set_defaults(func=verifier)
     p_conf = sub.add_parser("config", help="vérifie la configuration contre les références nationales",
                             epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)

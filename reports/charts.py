@@ -310,3 +310,59 @@ def qpv_map(features: list[dict], title: str, source: str, value: str | None = N
     # one projection for every layer, fitted once on the frame (set on each layer, its GeoJSON was copied into the
     # spec as many times, and went through Altair's objects each time)
     return svg(chart, projection=projection, datasets=datasets)
+
+
+def _signed_area(ring: list) -> float:
+    return sum(x1 * y2 - x2 * y1 for (x1, y1, *_), (x2, y2, *_) in zip(ring, ring[1:]))
+
+
+def d3_winding(feature: dict) -> dict:
+    """The feature with its rings as Vega's spherical geometry (d3-geo) reads them: an outer ring clockwise, a hole
+    counter-clockwise. A file deposited by a territory may follow RFC 7946 (the reverse), and d3 then fills the
+    whole sphere but the quartier."""
+    geometry = feature["geometry"]
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    wound = [[ring if (_signed_area(ring) < 0) == (i == 0) else ring[::-1] for i, ring in enumerate(polygon)]
+             for polygon in polygons]
+    coordinates = wound if geometry["type"] == "MultiPolygon" else wound[0]
+    return {**feature, "geometry": {"type": geometry["type"], "coordinates": coordinates}}
+
+
+def complementary_map(quartiers: list[dict], features: list[dict] | None, communes: list[dict] | None, title: str,
+                      source: str) -> str:
+    """The complementary geography's outlines (orange) beside the regulatory QPV (grey), over the communes of the
+    territory (named, with the EPCI's outline): where the poches are, and that they are not QPV."""
+    quartiers = [d3_winding(f) for f in quartiers]
+    # framed on the quartiers and the QPV: the territory's other communes are clipped at the frame
+    context = quartiers + (features or [])
+    clip = bool(communes)
+    projection = {"type": "mercator", "fit": {"type": "FeatureCollection", "features": context}}
+    datasets: dict[str, list] = {"quartiers": quartiers}
+    layers = []
+    if communes:
+        datasets["communes"] = communes
+        layers.append(alt.Chart(alt.Data(name="communes")).mark_geoshape(
+            fill="#f2f2f2", stroke="#8c8c8c", strokeWidth=0.5, clip=clip))
+    kinds = ["géographie complémentaire"] + (["QPV"] if features else [])
+    colour = alt.Color("genre:N", title=None, scale=alt.Scale(domain=kinds, range=["#D55E00", "#bdbdbd"][:len(kinds)]),
+                       legend=alt.Legend(orient="right", symbolType="square", symbolSize=180, labelLimit=200))
+    if features:
+        datasets["qpv"] = features
+        layers.append(alt.Chart(alt.Data(name="qpv")).mark_geoshape(stroke="#333333", strokeWidth=0.5,
+                                                                    clip=clip).transform_calculate(
+            genre="'QPV'").encode(color=colour, tooltip=[alt.Tooltip("properties.nom:N", title="QPV")]))
+    layers.append(alt.Chart(alt.Data(name="quartiers")).mark_geoshape(stroke="#333333", strokeWidth=0.7, clip=clip)
+                  .transform_calculate(genre="'géographie complémentaire'")
+                  .encode(color=colour, tooltip=[alt.Tooltip("properties.nom:N", title="Quartier")]))
+    if communes:
+        datasets["contour"] = [outline(communes)]
+        layers.append(alt.Chart(alt.Data(name="contour")).mark_geoshape(filled=False, stroke="#0b3d66",
+                                                                        strokeWidth=1.6, clip=clip))
+        layers += _names(communes, context, clip)
+    bar, label = scale_bar(context)
+    datasets["echelle"] = [bar]
+    layers.append(alt.Chart(alt.Data(name="echelle")).mark_geoshape(filled=False, stroke="#1a1a1a", strokeWidth=2.5))
+    layers.append(alt.Chart(pd.DataFrame([label])).mark_text(fontSize=9, color="#1a1a1a").encode(
+        longitude="lon:Q", latitude="lat:Q", text="texte:N"))
+    chart = alt.layer(*layers).properties(width=WIDTH - 120, height=330, title=_title(title, source))
+    return svg(chart, projection=projection, datasets=datasets)

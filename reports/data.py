@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -63,6 +64,11 @@ class BilanData:
     montre_le: str | None = None
     referentiel_avant: pd.DataFrame = field(default_factory=pd.DataFrame)
     familles_mesures: dict[str, str] = field(default_factory=dict)  # measure code → its family (config/mesures.yaml)
+    # the referential's transversal axes, each with the objectives that serve it
+    transversaux: list[dict] = field(default_factory=list)
+    # the complementary quartiers' outlines the territory declares (<données>/contours/<territoire>/): code →
+    # GeoJSON features, or the error that keeps one from the map
+    contours_complementaires: dict[str, list | str] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame:
         """A published table a section declares in config/bilan.yaml (empty when not published this year)."""
@@ -194,6 +200,32 @@ def _shown_at_copil(con, territoire: Territoire, annee: int) -> tuple[dt.date | 
     return copil, rows, pd.Timestamp(version[0][1]).strftime("%d/%m/%Y")
 
 
+def _contours(data_root: Path | None, territoire: Territoire) -> dict[str, list | str]:
+    """Each declared outline of a complementary quartier, read from <données>/contours/<territoire>/: its features,
+    or why it cannot be drawn (missing, unreadable, not polygons)."""
+    out: dict[str, list | str] = {}
+    for q in territoire.quartiers_complementaires:
+        if q.contour is None:
+            continue
+        path = (data_root / "contours" / territoire.code / q.contour) if data_root else None
+        if path is None or not path.is_file():
+            out[q.code] = f"fichier « {q.contour} » introuvable dans contours/{territoire.code}/"
+            continue
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            features = document["features"] if document.get("type") == "FeatureCollection" else [document]
+            shapes = [f for f in features if f.get("geometry", {}).get("type") in ("Polygon", "MultiPolygon")]
+        except (ValueError, AttributeError, KeyError, TypeError) as exc:
+            out[q.code] = f"fichier « {q.contour} » illisible ({type(exc).__name__}) : un GeoJSON est attendu"
+            continue
+        if not shapes:
+            out[q.code] = f"fichier « {q.contour} » sans polygone"
+            continue
+        out[q.code] = [{"type": "Feature", "geometry": f["geometry"], "properties": {"code": q.code, "nom": q.nom}}
+                       for f in shapes]
+    return out
+
+
 def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, territoire: Territoire, annee: int,
                     run_id: str, data_root: Path | None = None) -> BilanData:
     t, a = territoire.code, annee
@@ -221,6 +253,9 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
         measures_before=_df(con, "publication", "mesures", "SELECT * FROM publication.mesures WHERE territoire = ? "
                             "AND annee = ? ORDER BY ALL", [t, a - 1]),
         referentiel=ref_rows, axes=axes,
+        transversaux=[{"code": x.code, "intitule": x.intitule,
+                       "objectifs": [o.code for a in referentiel.axes for o in a.objectifs if x.code in o.transversaux]}
+                      for x in referentiel.axes_transversaux],
         tables=tables,
         qualite=quality,
         erreurs_par_regle=erreurs,
@@ -252,6 +287,7 @@ def load_bilan_data(con: duckdb.DuckDBPyConnection, config: ProjectConfig, terri
         decisions=config.decisions(t, a - 1), orientations=referentiel.orientations,
         rapport_annuel=(rapport := next((r for r in territoire.rapports_annuels if r.annee_bilan == a), None)),
         contributions=_contributions(data_root, territoire, rapport),
+        contours_complementaires=_contours(data_root, territoire),
         copil_precedent=copil_before, montre_au_copil=shown, montre_le=shown_on,
         referentiel_avant=_df(con, "publication", "referentiel", "SELECT * FROM publication.referentiel WHERE "
                               "territoire = ? AND annee = ? ORDER BY question, code_indicateur", [t, a - 1]),

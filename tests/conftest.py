@@ -58,7 +58,7 @@ def write_xlsx(path: Path, sheets: dict[str, list[dict]]) -> Path:
 
 
 # the session fixtures that run the pipeline once for several tests, and the xdist group of those tests
-SHARED_RUNS = {"demo_run_partage": "demo", "demo_run_second": "demo", "marts_run_2025": "marts"}
+SHARED_RUNS = {"demo_run_partage": "demo", "demo_run_second": "demo", "marts_run_2025": "marts", "caph_run": "caph"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group marks

@@ -1,5 +1,6 @@
 -- Indicators known at $annee (inboxes up to $annee; a later inbox's row replaces an earlier one), per territory,
--- indicator and perimeter ('territoire' = all QPV of the contract, or one QPV), at the latest millésime, with the
+-- indicator and perimeter ('territoire' = all QPV of the contract, one QPV, or one quartier of the complementary
+-- geography, whose rows never enter the contract's value), at the latest millésime, with the
 -- previous millésime and the gaps to the department's QPV and the whole EPCI at the same millésime.
 -- Rates are never summed: the territory's value is the published `qpv_epci` row, or Σ numerator / Σ denominator
 -- when every QPV of the territory gives both; otherwise it is not computed.
@@ -38,7 +39,7 @@ UNION ALL SELECT * FROM computed
 UNION ALL
 SELECT territoire, code_indicateur, code_geo, millesime, valeur, coalesce(secret, false), false, source, unite,
        libelle_indicateur
-FROM _ind WHERE niveau_geo = 'qpv';
+FROM _ind WHERE niveau_geo IN ('qpv', 'quartier_complementaire');
 
 CREATE OR REPLACE TEMP VIEW _comparateurs AS
 SELECT i.territoire, i.code_indicateur, i.millesime,

@@ -2,15 +2,25 @@
 -- when one of its financeurs granted it: every measure reads the rows `r` of granted dossiers, so totals, breakdowns
 -- by financeur, objective and QPV add up. What was asked is read on every dossier received (`d`), what was paid
 -- on the granted ones, counted only where the file says it. Units: config/mesures.yaml.
-WITH r AS (  -- rows (dossier × financeur × QPV share) of the granted dossiers; money as DECIMAL so that every sum
-            -- is exact whatever order the threads add it in (two runs give the same figures to the last digit)
+-- The shares of a dossier that went to the complementary geography (poches de pauvreté…, `rc`) are in no QPV
+-- total: they have measures of their own (prog.*_complementaire).
+WITH ra AS (  -- rows (dossier × financeur × quartier share) of the granted dossiers; money as DECIMAL so that every
+              -- sum is exact whatever order the threads add it in (two runs give the same figures to the last digit)
     SELECT * EXCLUDE (est_accorde) REPLACE (montant_accorde::DECIMAL(38, 6) AS montant_accorde) FROM (
         SELECT *, bool_or(statut = 'accorde') OVER (PARTITION BY territoire, numero_dossier) AS est_accorde
         FROM marts.programmation WHERE annee = $annee)
     WHERE est_accorde
+), r AS (
+    SELECT * FROM ra WHERE coalesce(geographie, 'qpv') = 'qpv'
+), rc AS (
+    SELECT * FROM ra WHERE geographie <> 'qpv'
 ), d AS (  -- every row received: what was asked, whatever became of it
     SELECT territoire, financeur, montant_demande::DECIMAL(38, 6) AS montant_demande
-    FROM marts.programmation WHERE annee = $annee
+    FROM marts.programmation WHERE annee = $annee AND coalesce(geographie, 'qpv') = 'qpv'
+), tx AS (  -- each granted dossier's QPV share once per transversal axis it serves
+    SELECT territoire, numero_dossier, unnest(string_split(axes, ';')) AS code_transversal, accorde FROM (
+        SELECT territoire, numero_dossier, min(axes_transversaux) AS axes, sum(montant_accorde) AS accorde
+        FROM r WHERE axes_transversaux IS NOT NULL GROUP BY ALL)
 ), g AS (  -- one row per granted dossier
     SELECT territoire, numero_dossier, min(mode_financement) AS mode, min(code_objectif) AS objectif,
            min(axe) AS axe, sum(montant_accorde) AS accorde,
@@ -96,6 +106,38 @@ FROM r JOIN ref.qpv q USING (territoire, code_qpv) GROUP BY ALL
 UNION ALL
 SELECT r.territoire, 'territoire', NULL, 'prog.montant_par_habitant', sum(r.montant_accorde) / min(p.population_qpv)
 FROM r JOIN ref.territoires p USING (territoire) GROUP BY ALL
+UNION ALL  -- the complementary geography, each quartier and in all: never inside the QPV figures above
+SELECT territoire, 'territoire', code_qpv, 'prog.montant_complementaire', sum(montant_accorde) FROM rc GROUP BY ALL
+UNION ALL
+SELECT territoire, 'territoire', NULL, 'prog.montant_complementaire', sum(montant_accorde) FROM rc GROUP BY ALL
+UNION ALL
+SELECT territoire, 'territoire', code_qpv, 'prog.dossiers_complementaire', count(DISTINCT numero_dossier)
+FROM rc GROUP BY ALL
+UNION ALL
+SELECT territoire, 'territoire', NULL, 'prog.dossiers_complementaire', count(DISTINCT numero_dossier)
+FROM rc GROUP BY ALL
+UNION ALL
+SELECT territoire, 'territoire', NULL, 'prog.montant_bop147_complementaire',
+       coalesce(sum(montant_accorde) FILTER (WHERE financeur = 'etat_bop147'), 0) FROM rc GROUP BY ALL
+UNION ALL
+SELECT rc.territoire, 'territoire', rc.code_qpv, 'prog.montant_par_habitant_complementaire',
+       sum(rc.montant_accorde) / min(q.population)
+FROM rc JOIN ref.quartiers_complementaires q ON q.territoire = rc.territoire AND q.code_quartier = rc.code_qpv
+GROUP BY ALL
+UNION ALL
+SELECT territoire, 'territoire', code_quartier, 'prog.population_complementaire', population
+FROM ref.quartiers_complementaires
+UNION ALL  -- per transversal axis (a dossier counts once in each axis it serves), and the dossiers serving any
+SELECT territoire, 'territoire', code_transversal, 'prog.montant_transversal', sum(accorde) FROM tx GROUP BY ALL
+UNION ALL
+SELECT territoire, 'territoire', code_transversal, 'prog.dossiers_transversal', count(DISTINCT numero_dossier)
+FROM tx GROUP BY ALL
+UNION ALL
+SELECT territoire, 'territoire', NULL, 'prog.montant_transversal', sum(accorde)
+FROM (SELECT DISTINCT territoire, numero_dossier, accorde FROM tx) GROUP BY ALL
+UNION ALL
+SELECT territoire, 'territoire', NULL, 'prog.dossiers_transversal', count(DISTINCT numero_dossier) FROM tx
+GROUP BY ALL
 UNION ALL  -- the one population of each perimeter: the contract's (config/territoires, seed 001 III.2), per-capita base
 SELECT territoire, code_qpv, NULL, 'prog.population', population FROM ref.qpv
 UNION ALL

@@ -42,6 +42,19 @@ def sync_reference_tables(con: duckdb.DuckDBPyConnection, config: ProjectConfig,
     tables = {
         "qpv": pd.DataFrame([{"territoire": t.code, "code_qpv": q.code, "nom_qpv": q.nom, "population": q.population,
                               "communes": ";".join(q.communes)} for t in territoires for q in t.qpv]),
+        # the complementary geography (poches de pauvreté…): a table of its own so that no QPV total can take it in
+        "quartiers_complementaires": pd.DataFrame(
+            [{"territoire": t.code, "code_quartier": q.code, "type": q.type, "nom": q.nom, "population": q.population,
+              "communes": ";".join(q.communes)} for t in territoires for q in t.quartiers_complementaires],
+            columns=["territoire", "code_quartier", "type", "nom", "population", "communes"],
+        ).astype({"territoire": "string", "code_quartier": "string", "type": "string", "nom": "string",
+                  "population": "Int64", "communes": "string"}),
+        # the transversal axes each objective serves (config/referentiels): a dossier serves its objective's and its own
+        "objectifs_transversaux": pd.DataFrame(
+            [{"territoire": t.code, "code_objectif": o.code, "code_transversal": x}
+             for t in territoires for a in config.referentiel(t.referentiel).axes for o in a.objectifs
+             for x in o.transversaux],
+            columns=["territoire", "code_objectif", "code_transversal"]).astype("string"),
         "territoires": pd.DataFrame([{"territoire": t.code, "nom": t.nom, "nom_court": t.nom_court,
                                       "siren_epci": t.siren_epci, "departement": t.departement,
                                       "population_qpv": sum(q.population for q in t.qpv)} for t in territoires]),

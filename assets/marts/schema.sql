@@ -9,6 +9,10 @@ CREATE TABLE IF NOT EXISTS marts.programmation (
 ALTER TABLE marts.programmation ADD COLUMN IF NOT EXISTS montant_verse DOUBLE;
 ALTER TABLE marts.programmation ADD COLUMN IF NOT EXISTS cpo_annee_debut INTEGER;
 ALTER TABLE marts.programmation ADD COLUMN IF NOT EXISTS cpo_annee_fin INTEGER;
+-- 'qpv', or the type of a quartier of the complementary geography (never in a QPV total)
+ALTER TABLE marts.programmation ADD COLUMN IF NOT EXISTS geographie VARCHAR;
+-- the transversal axes the dossier serves (its own and its objective's), `T1;T3`
+ALTER TABLE marts.programmation ADD COLUMN IF NOT EXISTS axes_transversaux VARCHAR;
 CREATE TABLE IF NOT EXISTS marts.bilans_actions (
     territoire VARCHAR, annee INTEGER, annee_action INTEGER, numero_dossier VARCHAR, code_objectif VARCHAR,
     porteur VARCHAR, intitule_action VARCHAR, realisation VARCHAR, beneficiaires_total BIGINT,

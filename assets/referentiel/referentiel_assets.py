@@ -34,8 +34,11 @@ def apply_catalogue(frame: pd.DataFrame, config: ProjectConfig, territoires: lis
                 for t in territoires}
     qpv = {f"{t.code}|{q}" for t in territoires for q in t.codes_qpv}
     frame["_catalogue"] = frame["territoire"].map({t.code: t.catalogue_indicateurs for t in territoires})
-    in_qpv = (frame["territoire"].astype(str) + "|" + frame["perimetre"].astype(str)).isin(qpv)
-    frame["_genre"] = np.where(frame["perimetre"] == "territoire", "territoire", np.where(in_qpv, "qpv", "autre"))
+    local = {f"{t.code}|{q}" for t in territoires for q in t.codes_complementaires}
+    at = frame["territoire"].astype(str) + "|" + frame["perimetre"].astype(str)
+    frame["_genre"] = np.where(frame["perimetre"] == "territoire", "territoire",
+                               np.where(at.isin(qpv), "qpv", np.where(at.isin(local), "quartier_complementaire",
+                                                                       "autre")))
     keys = ["_catalogue", "code_mesure", "cle", "_genre", "source"]
     # one row per combination, with a territory and a perimeter of its own to name in a message
     combinations = frame.groupby(keys, dropna=False, sort=False)[["territoire", "perimetre", "unite"]].first() \
@@ -50,7 +53,8 @@ def apply_catalogue(frame: pd.DataFrame, config: ProjectConfig, territoires: lis
             problems.append(f"{where} : mesure « {c.code_mesure} » absente de config/mesures.yaml")
             continue
         cle = None if pd.isna(c.cle) else c.cle
-        why = config.mesures.refus(mesure, cle, c.perimetre, by_territory[c.territoire].codes_qpv, config.vocabulaire)
+        t = by_territory[c.territoire]
+        why = config.mesures.refus(mesure, cle, c.perimetre, t.codes_qpv, config.vocabulaire, t.codes_complementaires)
         if why:
             problems.append(f"{where} : mesure « {c.code_mesure} » : {why}")
         units[(c.catalogue, c.code_mesure)] = mesure.unite

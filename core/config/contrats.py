@@ -30,6 +30,9 @@ class RegleQpv(StrictModel):
     liste: bool = False  # several codes separated by `;` or `,`
     tous: str | None = None  # the value that means every QPV of the territory
     hors: str | None = None  # the value that means outside any QPV
+    # the column may also name a quartier of the territory's complementary geography (a poche de pauvreté…): it
+    # is never one of `tous`, and the marts keep it apart from the QPV
+    complementaires: bool = False
 
 
 class MotifsSelon(StrictModel):
@@ -40,7 +43,7 @@ class MotifsSelon(StrictModel):
     qpv_si: list[str] = []  # values of `colonne` for which this column holds a QPV code of the territory
     # values of `colonne` for which this column holds the territory's own code: its SIREN, its department or one of
     # its communes (rule hors_territoire) — another territory's rows are never taken for this one's
-    territoire_si: dict[str, Literal["siren_epci", "departement", "communes"]] = {}
+    territoire_si: dict[str, Literal["siren_epci", "departement", "communes", "quartiers_complementaires"]] = {}
 
     @field_validator("motifs")
     @classmethod
@@ -67,6 +70,8 @@ class Colonne(StrictModel):
     annee_boite: bool = False  # must equal the inbox year: rule annee_boite
     qpv: RegleQpv | None = None
     objectif: Literal["objectif", "objectif_ou_axe"] | None = None  # a code of the referential: objectif_inconnu
+    # codes of the referential's transversal axes, separated by `;` or `,` (rule transversal_inconnu)
+    transversaux: bool = False
     motifs_selon: MotifsSelon | None = None
     # also stored, normalised (accents, case, punctuation: core.common.normalise_header), in this column: the
     # one key every join, check and report uses for a name partners spell several ways (« Bailleur-A », « BAILLEUR A »)
@@ -105,10 +110,11 @@ class Colonne(StrictModel):
             raise ValueError(f"colonne « {self.nom} » : `minimum_strict` sans `minimum`")
         if self.annee_boite and self.type != "entier":
             raise ValueError(f"colonne « {self.nom} » : `annee_boite` est réservé au type `entier`")
-        textual = (self.casse, self.qpv, self.objectif, self.motifs_selon)
+        textual = (self.casse, self.qpv, self.objectif, self.motifs_selon, self.transversaux or None)
         if self.type != "texte" and any(x is not None for x in textual):
             raise ValueError(
-                f"colonne « {self.nom} » : `casse`, `qpv`, `objectif` et `motifs_selon` sont réservés au type `texte`"
+                f"colonne « {self.nom} » : `casse`, `qpv`, `objectif`, `transversaux` et `motifs_selon` sont réservés "
+                "au type `texte`"
             )
         return self
 

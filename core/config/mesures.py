@@ -41,7 +41,8 @@ class Mesure(StrictModel):
     famille: Famille
     nature: Literal["moyens", "resultats"]
     cles: list[str] = Field(["aucune"], min_length=1)
-    perimetres: list[Literal["territoire", "qpv"]] = Field(["territoire"], min_length=1)
+    # `quartier_complementaire`: a quartier of the territory's complementary geography, never inside a QPV figure
+    perimetres: list[Literal["territoire", "qpv", "quartier_complementaire"]] = Field(["territoire"], min_length=1)
     pour_chaque: str | None = None
     sauf: list[str] = []
     ecart: bool = False
@@ -156,14 +157,18 @@ class CatalogueMesures(StrictModel):
         return next(c for c in self.cles if c.code == code)
 
     def refus(
-        self, mesure: MesureDeclaree, cle: str | None, perimetre: str, qpv: list[str], vocabulaire: Vocabulaire
+        self, mesure: MesureDeclaree, cle: str | None, perimetre: str, qpv: list[str], vocabulaire: Vocabulaire,
+        complementaires: list[str] | tuple[str, ...] = (),
     ) -> str | None:
         """Why a (key, perimeter) does not fit a measure, or None when it does."""
-        kind = "territoire" if perimetre == "territoire" else ("qpv" if perimetre in qpv else None)
+        kind = ("territoire" if perimetre == "territoire" else "qpv" if perimetre in qpv
+                else "quartier_complementaire" if perimetre in complementaires else None)
         if kind not in mesure.perimetres:
+            said = {"qpv": "un code QPV du territoire",
+                    "quartier_complementaire": "un quartier de la géographie complémentaire du territoire"}
             return (
                 f"périmètre « {perimetre} » non accepté (accepte : "
-                f"{', '.join('un code QPV du territoire' if p == 'qpv' else p for p in mesure.perimetres)})"
+                f"{', '.join(said.get(p, p) for p in mesure.perimetres)})"
             )
         if cle is None:
             return None if "aucune" in mesure.cles else f"clé obligatoire ({', '.join(mesure.cles)})"
@@ -190,7 +195,8 @@ class CatalogueMesures(StrictModel):
                         f"  - clé `{key}.mesure` ({ind.code}) : mesure inconnue « {ind.mesure} » (config/mesures.yaml)"
                     )
                     continue
-                why = self.refus(mesure, ind.cle, ind.perimetre, territoire.codes_qpv, vocabulaire)
+                why = self.refus(mesure, ind.cle, ind.perimetre, territoire.codes_qpv, vocabulaire,
+                                 territoire.codes_complementaires)
                 if why:
                     problems.append(f"  - clé `{key}` ({ind.code}) : mesure « {ind.mesure} » : {why}")
                 elif "engagement" in mesure.cles and ind.cle not in referentiel.codes_engagements:

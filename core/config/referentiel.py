@@ -15,10 +15,21 @@ from core.config.vocabulaire import CodeEngagement, Critere, Unite
 OBJECTIF = re.compile(r"^OG\.\d\.\d$")
 
 
+class AxeTransversal(StrictModel):
+    """An axis that crosses the thematic ones (participation, illectronisme, égalité femmes-hommes…): objectives and
+    dossiers carry it besides their objective, and the bilan counts each dossier once per transversal axis, never
+    twice in a total."""
+
+    code: str = Field(pattern=r"^T\d{1,2}$")
+    intitule: str = Field(min_length=3)
+
+
 class Objectif(StrictModel):
     code: str
     intitule: str
     objectifs_operationnels: list[str] = []
+    # transversal axes every dossier of this objective serves (a dossier may add its own in the programming)
+    transversaux: list[str] = []
 
     @field_validator("code")
     @classmethod
@@ -139,6 +150,7 @@ class Referentiel(StrictModel):
     version: str
     intitule: str
     axes: list[Axe] = Field(min_length=1)
+    axes_transversaux: list[AxeTransversal] = []
     questions: list[Question] = []
     partenaires: Annotated[list[PartenaireEngagements], AfterValidator(_alias_unique)] = []
     # default significance threshold per unit, for an indicator that states none; an unlisted unit: 0 (any change)
@@ -165,6 +177,16 @@ class Referentiel(StrictModel):
         dup = cited_twice(codes)
         if dup:
             raise ValueError(f"objectif(s) en double : {', '.join(dup)}")
+        transversaux = [t.code for t in self.axes_transversaux]
+        dup = cited_twice(transversaux)
+        if dup:
+            raise ValueError(f"axes_transversaux : code(s) en double : {', '.join(dup)}")
+        for a in self.axes:
+            for o in a.objectifs:
+                unknown = [t for t in o.transversaux if t not in transversaux]
+                if unknown:
+                    raise ValueError(f"objectif {o.code} : axe(s) transversal(aux) inconnu(s) : {', '.join(unknown)} "
+                                     f"(déclarés : {', '.join(transversaux) or 'aucun'})")
         known = set(codes) | {a.code for a in self.axes}
         for i, q in enumerate(self.questions):
             unknown = [o for o in q.objectifs if o not in known]
@@ -187,6 +209,10 @@ class Referentiel(StrictModel):
     @property
     def codes_axes(self) -> list[str]:
         return [a.code for a in self.axes]
+
+    @property
+    def codes_transversaux(self) -> list[str]:
+        return [t.code for t in self.axes_transversaux]
 
     @property
     def codes_engagements(self) -> list[str]:

@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from core.config.base import StrictModel
-from core.config.vocabulaire import Famille, NiveauGeo, TypePartenaire
+from core.config.base import StrictModel, cited_twice
+from core.config.vocabulaire import Famille, NiveauGeo, TypePartenaire, TypeQuartierComplementaire
 
 QPV_2024 = re.compile(r"^QN(\d{3}|02A|02B)\d{2}[A-Z]$")
 
@@ -56,6 +56,35 @@ class Qpv(StrictModel):
     def _code_2015(cls, v: str | None) -> str | None:
         if v is not None and not QPV_2015.match(v):
             raise ValueError(f"« {v} » n'est pas un code QPV 2015 (forme QP059034)")
+        return v
+
+
+# a local code: letters, digits and dashes, never the form of a QPV code (a poche is not a QPV)
+CODE_COMPLEMENTAIRE = re.compile(r"^[A-Z][A-Z0-9-]{1,19}$")
+
+
+class QuartierComplementaire(StrictModel):
+    """A quartier the contract retains besides the regulatory QPV (a poche de pauvreté, a quartier de veille active,
+    a quartier vécu): programming rows and indicator rows may target it under its local code; the bilan reports it
+    apart, never inside a QPV total."""
+
+    code: str
+    type: TypeQuartierComplementaire
+    nom: str = Field(min_length=2)
+    communes: list[str] = Field(min_length=1)
+    population: int = Field(gt=0)
+    # its outline, a GeoJSON file in <données>/contours/<territoire>/ (drawn on the territory's map when given)
+    contour: str | None = Field(None, pattern=r"^[\w][\w .'-]*\.(geojson|json)$")
+
+    @field_validator("code")
+    @classmethod
+    def _local_code(cls, v: str) -> str:
+        if QPV_2024.match(v) or QPV_2015.match(v):
+            raise ValueError(f"« {v} » a la forme d'un code QPV : un quartier de la géographie complémentaire a un "
+                             "code local (par exemple PP-ESCAUDAIN)")
+        if not CODE_COMPLEMENTAIRE.match(v):
+            raise ValueError(f"« {v} » : un code local est fait de majuscules, chiffres et tirets (2 à 20 "
+                             "caractères, par exemple PP-ESCAUDAIN)")
         return v
 
 
@@ -162,6 +191,7 @@ class Territoire(StrictModel):
     catalogue_indicateurs: str
     communes: list[Commune]
     qpv: list[Qpv] = Field(min_length=1)
+    quartiers_complementaires: list[QuartierComplementaire] = []
     niveaux_comparaison: list[NiveauComparaison] = []
     partenaires_attendus: list[PartenaireAttendu] = []
     bailleurs: list[str] = []
@@ -183,6 +213,16 @@ class Territoire(StrictModel):
                                  "(un QPV partagé avec un autre EPCI le déclare avec `partage`)")
             if len(missing) == len(q.communes):
                 raise ValueError(f"qpv {q.code} : aucune de ses communes n'est dans la liste `communes`")
+        local = [p.code for p in self.quartiers_complementaires]
+        twice = cited_twice(codes + local)
+        if twice:
+            raise ValueError(f"quartiers_complementaires : code(s) {', '.join(twice)} en double (un code désigne un "
+                             "seul quartier, QPV ou complémentaire)")
+        for p in self.quartiers_complementaires:
+            missing = [c for c in p.communes if c not in known]
+            if missing:
+                raise ValueError(f"quartiers_complementaires {p.code} : commune(s) {', '.join(missing)} absente(s) "
+                                 "de la liste `communes`")
         return self
 
     @property
@@ -195,6 +235,10 @@ class Territoire(StrictModel):
     @property
     def codes_qpv(self) -> list[str]:
         return [q.code for q in self.qpv]
+
+    @property
+    def codes_complementaires(self) -> list[str]:
+        return [q.code for q in self.quartiers_complementaires]
 
     @property
     def codes_2015(self) -> dict[str, str]:

@@ -41,6 +41,7 @@ class Vocabulaire(StrictModel):
     statuts_indicateur: list[Terme] = Field(min_length=1)
     criteres: list[Terme] = Field(min_length=1)
     niveaux_geo: list[Terme] = Field(min_length=1)
+    types_quartier_complementaire: list[Terme] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique_codes(self) -> Vocabulaire:
@@ -106,6 +107,9 @@ def _in_domain(domaine: str):
 
 
 NiveauGeo = Annotated[str, _in_domain("niveaux_geo")]
+
+
+TypeQuartierComplementaire = Annotated[str, _in_domain("types_quartier_complementaire")]
 
 
 TypePartenaire = Annotated[str, _in_domain("types_partenaire")]

@@ -43,6 +43,7 @@ class Col:
     inbox_year: bool = False              # must equal the inbox year (rule annee_boite)
     qpv: RegleQpv | None = None           # a QPV code of the territory (rule qpv_inconnu)
     objectif: Literal["objectif", "objectif_ou_axe"] | None = None   # rule objectif_inconnu
+    transversaux: bool = False            # codes of the referential's transversal axes (rule transversal_inconnu)
     patterns: MotifsSelon | None = None   # the form depends on another column's value
     key_column: str | None = None         # also stored normalised under this name
 
@@ -87,7 +88,8 @@ class TableContract:
             columns=tuple(Col(name=c.nom, kind=c.type, required=c.obligatoire, choices=choices(c),
                               minimum=c.minimum, minimum_strict=c.minimum_strict, maximum=c.maximum,
                               aliases=tuple(c.alias), case=c.casse, inbox_year=c.annee_boite, qpv=c.qpv,
-                              objectif=c.objectif, patterns=c.motifs_selon, key_column=c.cle_normalisee)
+                              objectif=c.objectif,
+                              transversaux=c.transversaux, patterns=c.motifs_selon, key_column=c.cle_normalisee)
                           for c in table.colonnes))
 
 

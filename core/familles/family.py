@@ -115,6 +115,10 @@ class Lot:
         return key_set((t, q) for t, c in self.contexts.items() for q in c.territoire.codes_qpv)
 
     @cached_property
+    def quartiers_complementaires(self) -> set[str]:
+        return key_set((t, q) for t, c in self.contexts.items() for q in c.territoire.codes_complementaires)
+
+    @cached_property
     def qpv_2015(self) -> dict[str, str]:
         return {f"{t}{SEP}{old}": new for t, c in self.contexts.items() for old, new in c.territoire.codes_2015.items()}
 
@@ -125,6 +129,10 @@ class Lot:
     @cached_property
     def axes(self) -> set[str]:
         return key_set((t, a) for t, c in self.contexts.items() for a in c.referentiel.codes_axes)
+
+    @cached_property
+    def transversaux(self) -> set[str]:
+        return key_set((t, a) for t, c in self.contexts.items() for a in c.referentiel.codes_transversaux)
 
     @cached_property
     def indicateurs(self) -> set[str]:
@@ -400,16 +408,19 @@ def inbox_year_rule(frame: pd.DataFrame, lot: Lot, column: str = "annee") -> pd.
                 "l'année " + frame[column].astype("string") + f" ne correspond pas à la boîte de dépôt {lot.annee}")
 
 
-def normalise_qpv(codes: pd.Series, territoires: pd.Series, lot: Lot) -> tuple[pd.Series, pd.Series]:
-    """2024 codes pass, 2015 codes the row's territory maps are translated; returns (code, is_unknown)."""
+def normalise_qpv(codes: pd.Series, territoires: pd.Series, lot: Lot,
+                  complementaires: bool = False) -> tuple[pd.Series, pd.Series]:
+    """2024 codes pass, 2015 codes the row's territory maps are translated; returns (code, is_unknown). With
+    `complementaires`, the territory's complementary quartiers are known codes too."""
     upper = codes.astype("string").str.strip().str.upper().str.replace(" ", "", regex=True)
     territoires = territoires.reindex(codes.index) if not territoires.index.equals(codes.index) else territoires
     mapped = keys(territoires, upper).map(lot.qpv_2015).astype("string").fillna(upper)
-    unknown = mapped.notna() & ~keys(territoires, mapped).isin(lot.qpv)
+    known = lot.qpv | lot.quartiers_complementaires if complementaires else lot.qpv
+    unknown = mapped.notna() & ~keys(territoires, mapped).isin(known)
     return mapped, unknown
 
 
-def qpv_message(values: pd.Series, territoires: pd.Series, lot: Lot) -> pd.Series:
+def qpv_message(values: pd.Series, territoires: pd.Series, lot: Lot, complementaires: bool = False) -> pd.Series:
     """One message per distinct wrong code of a territory (the rows in error only)."""
     territoires = territoires.reindex(values.index)
 
@@ -417,11 +428,13 @@ def qpv_message(values: pd.Series, territoires: pd.Series, lot: Lot) -> pd.Serie
         if not isinstance(v, str):
             return "code QPV manquant"
         territoire = lot.territory(t)
-        candidates = territoire.codes_qpv + list(territoire.codes_2015)
+        local = territoire.codes_complementaires if complementaires else []
+        candidates = territoire.codes_qpv + list(territoire.codes_2015) + local
         guess = nearest(v.upper(), candidates)
         guess = territoire.codes_2015.get(guess, guess) if guess else None
         hint = f" — vouliez-vous dire {guess} ?" if guess else ""
-        return f"« {v} » n'est pas un QPV du territoire {territoire.code}{hint}"
+        what = "un QPV ni un quartier de la géographie complémentaire" if local else "un QPV"
+        return f"« {v} » n'est pas {what} du territoire {territoire.code}{hint}"
 
     pairs = list(zip(territoires, values))
     messages = {p: one(*p) for p in set(pairs)}
@@ -443,13 +456,14 @@ def _is(values: pd.Series, word: str | None) -> pd.Series:
 
 
 def qpv_list_rule(frame: pd.DataFrame, raw: pd.DataFrame, lot: Lot, column: str,
-                  every: str | None) -> pd.DataFrame:
-    """`QN05934M;QN05938M` or the word for every QPV; each code checked; stored canonical and sorted."""
+                  every: str | None, complementaires: bool = False) -> pd.DataFrame:
+    """`QN05934M;QN05938M` or the word for every QPV; each code checked; stored canonical and sorted. With
+    `complementaires`, a code of the territory's complementary geography is accepted too."""
     text = frame[column].str.upper().str.strip()
     is_all = _is(text, every)
     codes = text.where(~is_all).str.split(r"[;,]").explode().str.strip()
     codes = codes[codes.notna() & (codes != "")]
-    mapped, unknown = normalise_qpv(codes, frame[TERRITORY_COLUMN], lot)
+    mapped, unknown = normalise_qpv(codes, frame[TERRITORY_COLUMN], lot, complementaires)
     first_bad = raw[column].where(pd.Series(False, index=frame.index))
     bad_codes = codes[unknown.fillna(False)]
     bad_rows = bad_codes.groupby(level=0).first()
@@ -457,7 +471,7 @@ def qpv_list_rule(frame: pd.DataFrame, raw: pd.DataFrame, lot: Lot, column: str,
     canonical = mapped.groupby(level=0).agg(lambda c: ";".join(sorted(set(c))))
     frame[column] = canonical.reindex(frame.index).astype("string").where(~is_all, every)
     has_bad = frame.index.isin(bad_rows.index)
-    msg = qpv_message(first_bad[has_bad], frame[TERRITORY_COLUMN], lot) if has_bad.any() else ""
+    msg = qpv_message(first_bad[has_bad], frame[TERRITORY_COLUMN], lot, complementaires) if has_bad.any() else ""
     return flag(frame, pd.Series(has_bad, index=frame.index), column, "qpv_inconnu", msg, value=raw[column])
 
 
@@ -483,6 +497,21 @@ def objectif_rule(frame: pd.DataFrame, raw: pd.DataFrame, lot: Lot, column: str,
                 + lot.per_territory(frame[TERRITORY_COLUMN], lambda c: c.referentiel.code), value=raw[column])
 
 
+def transversal_rule(frame: pd.DataFrame, raw: pd.DataFrame, lot: Lot, column: str) -> pd.DataFrame:
+    """`T1;T3` (or `t1, T3`): each code a transversal axis of the row's referential; stored canonical and sorted."""
+    codes = frame[column].str.upper().str.split(r"[;,]").explode().str.strip()
+    codes = codes[codes.notna() & (codes != "")]
+    unknown = ~keys(frame[TERRITORY_COLUMN].reindex(codes.index), codes).isin(lot.transversaux)
+    canonical = codes.groupby(level=0).agg(lambda c: ";".join(sorted(set(c))))
+    frame[column] = canonical.reindex(frame.index).astype("string")
+    bad = pd.Series(frame.index.isin(codes[unknown].index), index=frame.index)
+    declared = lot.per_territory(frame[TERRITORY_COLUMN],
+                                 lambda c: ", ".join(c.referentiel.codes_transversaux) or "aucun")
+    return flag(frame, bad, column, "transversal_inconnu",
+                "« " + raw[column].astype("string") + " » : axe(s) transversal(aux) inconnu(s) du référentiel "
+                "(déclarés : " + declared + ")", value=raw[column])
+
+
 def declared_rules(contract: TableContract, frame: pd.DataFrame, raw: pd.DataFrame,
                    lot: Lot) -> list[pd.DataFrame]:
     """The rules the contract's column attributes declare; codes are normalised in place first, so that the
@@ -496,10 +525,12 @@ def declared_rules(contract: TableContract, frame: pd.DataFrame, raw: pd.DataFra
     for col in contract.columns:
         if col.inbox_year:
             errors.append(inbox_year_rule(frame, lot, col.name))
+        if col.transversaux:
+            errors.append(transversal_rule(frame, raw, lot, col.name))
         if col.objectif:
             errors.append(objectif_rule(frame, raw, lot, col.name, allow_axes=col.objectif == "objectif_ou_axe"))
         if col.qpv and col.qpv.liste:
-            errors.append(qpv_list_rule(frame, raw, lot, col.name, col.qpv.tous))
+            errors.append(qpv_list_rule(frame, raw, lot, col.name, col.qpv.tous, col.qpv.complementaires))
         elif col.qpv:
             outside = _is(frame[col.name], col.qpv.hors)
             code, qpv_errors = qpv_rule(frame.assign(**{col.name: frame[col.name].where(~outside)}), raw, lot,

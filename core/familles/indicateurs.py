@@ -19,6 +19,8 @@ _OWN = {
     "siren_epci": ("le SIREN de l'EPCI", lambda t: [t.siren_epci]),
     "departement": ("le département", lambda t: [t.departement]),
     "communes": ("une commune", lambda t: [c.code_insee for c in t.communes]),
+    "quartiers_complementaires": ("un quartier de la géographie complémentaire",
+                                  lambda t: t.codes_complementaires),
 }
 
 
@@ -30,7 +32,8 @@ def outside_message(code: str, kind: str, territoire: Territoire) -> str:
     """« 200041234 » n'est pas le SIREN de l'EPCI du territoire ccco (attendu : 245901152)."""
     what, _ = _OWN[kind]
     valid = own_codes(territoire, kind)
-    expected = valid[0] if len(valid) == 1 else f"l'une de ses {len(valid)} communes"
+    expected = (valid[0] if len(valid) == 1 else "aucun n'est déclaré" if not valid
+                else f"l'une de ses {len(valid)} communes" if kind == "communes" else f"l'un de ses {len(valid)} codes")
     guess = nearest(code, valid) if len(valid) > 1 else None
     hint = f" ; la plus proche : {guess}" if guess else ""
     return (f"« {code} » n'est pas {what} du territoire {territoire.code} (attendu : {expected}{hint}) : "
