@@ -23,10 +23,10 @@ def test_the_project_bilan_lists_its_sections_in_reading_order(config):
 
 @pytest.mark.parametrize("old, new, message", [
     ("gabarit: tfpb.html.j2", "gabarit: tfpb_ancien.html.j2",
-     r"bilan\.yaml : configuration invalide\n  - clé `sections\.7\.gabarit` : « tfpb_ancien\.html\.j2 » introuvable"),
-    ("famille: tfpb\n", "famille: bailleurs\n", r"clé `sections\.7\.famille` : famille « bailleurs » inconnue"),
+     r"bilan\.yaml : configuration invalide\n  - clé `sections\.8\.gabarit` : « tfpb_ancien\.html\.j2 » introuvable"),
+    ("famille: tfpb\n", "famille: bailleurs\n", r"clé `sections\.8\.famille` : famille « bailleurs » inconnue"),
     ("presente_avec: [cohortes_jalons]", "presente_avec: [cohortes]",
-     r"clé `sections\.9` : presente_avec : cohortes n'est pas dans `tables`"),
+     r"clé `sections\.10` : presente_avec : cohortes n'est pas dans `tables`"),
     ("  - code: methode\n", "  - code: qualite\n",
      r"partie\(s\) citée\(s\) deux fois : qualite"),
     ("    table: tfpb\n", "    table: tfpb_axes\n",

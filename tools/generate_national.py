@@ -1,4 +1,4 @@
-"""Jeu de données national synthétique : jusqu'à 435 territoires construits sur les 1 584 QPV réels (couche ANCT 2024).
+"""Jeu de données national synthétique : les 1 584 QPV réels (couche ANCT 2024) dans leurs EPCI réels (355 territoires).
 
     .venv/bin/python tools/generate_national.py --racine /tmp/national [--echelle 435]
 
@@ -8,9 +8,14 @@
 - `inbox/<territoire>/<annee>/` pour 2024 et 2025 : les six familles, aux formats de la démo (mêmes écrivains) ;
 - `erreurs_attendues.csv` (les quelques lignes cassées exprès, avec leur territoire) et `comptes.json` (volumes).
 
-Les territoires : les QPV de la couche nationale, groupés par département puis par communes (un QPV qui s'étend sur
-plusieurs communes reste entier) en groupes de communes façon EPCI ; SIREN inventé à clé de Luhn ; populations tirées
-au hasard (1 000 à 25 000 habitants par QPV, ≈ 5,4 millions au total). Les volumes d'une année pour les 435
+Les territoires : les EPCI réels (découpage administratif d'Etalab, millésime de config/settings.yaml) qui ont au
+moins un QPV, avec leur SIREN, leur nom et leurs communes membres (noms et populations du COG) ; un QPV qui s'étend
+sur deux EPCI va à celui qui a le plus de ses communes et y est déclaré partagé avec l'autre. Les métropoles du
+banc d'essai sont donc les vraies (la Métropole du Grand Paris : 174 QPV, Aix-Marseille-Provence : 66…). Les QPV
+dont aucune commune n'est dans un EPCI à fiscalité propre (Polynésie française, Saint-Martin) sont groupés par
+département en territoires façon EPCI, SIREN inventé à clé de Luhn. Sans le découpage administratif, tous les QPV
+le sont ainsi (`NB_TERRITOIRES` groupes). Les populations des QPV sont tirées au hasard (1 000 à 25 000 habitants
+par QPV, ≈ 5,4 millions au total) : l'INSEE les publie à part. Les volumes d'une année pour les 435
 territoires : ≈ 30 000 dossiers (≈ 90 000 lignes de programmation), ≈ 25 000 bilans d'actions, ≈ 10 000
 engagements, la TFPB de ≈ 700 bailleurs, ≈ 150 000 lignes d'indicateurs, des cohortes de ≈ 200 000 personnes.
 Chaque territoire est tiré de son propre générateur à graine fixe : à l'échelle N, les N territoires retenus ont
@@ -65,7 +70,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference"
 ANNEES = demo.ANNEES
 GRAINE = 2030
-NB_TERRITOIRES = 435
+NB_TERRITOIRES = 435       # without the administrative references: groups of QPV per department
 # national yearly volumes the generator aims at (435 territories); each territory gets its population's share
 DOSSIERS_AN = 30000
 ENTRANTS_AN = 100000       # CPO beneficiaries entering per year: two cohort years ≈ 200 000 people
@@ -88,6 +93,7 @@ class Territoire:
     communes: list[dict]
     qpv: list[dict]
     bailleurs: list[str] = field(default_factory=list)
+    reel: bool = False  # a real EPCI of the administrative references (its SIREN, name and communes)
 
     @property
     def population(self) -> int:
@@ -163,16 +169,74 @@ def _repartir_entier(total: int, poids: list[float], mini: list[int], maxi: list
     return out
 
 
-def construire_territoires(qpvs: list[dict], noms: dict[str, str]) -> list[Territoire]:
+def construire_territoires(qpvs: list[dict], noms: dict[str, str], decoupage=None) -> list[Territoire]:
+    """The real EPCI that have a QPV (`decoupage`: core.decoupage.Decoupage), and the QPV outside any EPCI grouped
+    per department; without the references, every QPV grouped per department into NB_TERRITOIRES territories."""
+    if decoupage is None:
+        territoires = _par_departement(qpvs, noms, NB_TERRITOIRES, set())
+    else:
+        noms = {**noms, **{c.code: c.nom for c in decoupage.communes.values()}}
+        territoires, hors_epci = _par_epci(qpvs, decoupage)
+        # about six QPV a group, as the overseas contracts without an EPCI à fiscalité propre go
+        nombre = sum(max(1, round(len(g) / 6)) for g in _par_dep(hors_epci).values())
+        territoires += _par_departement(hors_epci, noms, nombre, {t.siren for t in territoires}) if hors_epci else []
+    _attribuer_bailleurs(territoires, noms)
+    return sorted(territoires, key=lambda t: t.code)
+
+
+def _par_dep(qpvs: list[dict]) -> dict[str, list[dict]]:
     par_dep: dict[str, list[dict]] = defaultdict(list)
     for q in qpvs:
         par_dep[_departement(q["code"])].append(q)
+    return par_dep
+
+
+def _par_epci(qpvs: list[dict], decoupage) -> tuple[list[Territoire], list[dict]]:
+    """Each QPV to the EPCI holding most of its communes (ties: the lowest SIREN), shared with the others."""
+    epci_de: dict[str, str] = {}
+    for e in decoupage.epci.values():
+        for c in e.codes_communes:
+            epci_de[c] = e.siren
+    par_epci: dict[str, list[dict]] = defaultdict(list)
+    hors_epci = []
+    for q in qpvs:
+        comptes: dict[str, int] = defaultdict(int)
+        for c in q["communes"]:
+            if c in epci_de:
+                comptes[epci_de[c]] += 1
+        if not comptes:
+            hors_epci.append(q)
+            continue
+        siren = min(comptes, key=lambda s: (-comptes[s], s))
+        autres = sorted({epci_de[c] for c in q["communes"] if c in epci_de and epci_de[c] != siren}
+                        | ({"?"} if any(c not in epci_de for c in q["communes"]) else set()))
+        q = dict(q)
+        if autres:
+            noms_autres = [decoupage.epci[s].nom if s in decoupage.epci else "commune hors EPCI" for s in autres]
+            q["partage"] = {"avec": ", ".join(noms_autres), "part_population": round(comptes[siren]
+                                                                                     / len(q["communes"]), 2)}
+        par_epci[siren].append(q)
+    territoires = []
+    for siren, groupe in sorted(par_epci.items()):
+        e = decoupage.epci[siren]
+        deps = sorted(_departement(q["code"]) for q in groupe)
+        dep = max(set(deps), key=lambda d: (deps.count(d), d))
+        qpv = [{**q, "population": _population_qpv(q["code"])} for q in sorted(groupe, key=lambda q: q["code"])]
+        communes = [{"code_insee": m.code, "nom": m.nom, "population": m.population or 0}
+                    for m in sorted(e.membres, key=lambda m: m.code)]
+        court = re.sub(r"^(CA|CC|CU|Métropole|Metropole)\b\s*(de la |de l'|du |des |de |d')?", "", e.nom).strip()
+        territoires.append(Territoire(f"e{siren}", dep, siren, e.nom, (court or e.nom)[:40], communes, qpv,
+                                      reel=True))
+    return territoires, hors_epci
+
+
+def _par_departement(qpvs: list[dict], noms: dict[str, str], total: int, sirens: set[str]) -> list[Territoire]:
+    par_dep = _par_dep(qpvs)
     deps = sorted(par_dep)
     composantes = {d: _composantes(par_dep[d]) for d in deps}
-    nombre = dict(zip(deps, _repartir_entier(NB_TERRITOIRES, [len(par_dep[d]) for d in deps], [1] * len(deps),
+    nombre = dict(zip(deps, _repartir_entier(total, [len(par_dep[d]) for d in deps], [1] * len(deps),
                                              [len(composantes[d]) for d in deps])))
     territoires: list[Territoire] = []
-    sirens: set[str] = set()
     for dep in deps:
         groupes: list[list[dict]] = [[] for _ in range(nombre[dep])]
         cible = len(par_dep[dep]) / nombre[dep]
@@ -185,7 +249,6 @@ def construire_territoires(qpvs: list[dict], noms: dict[str, str]) -> list[Terri
             groupes[k].extend(comp)
         for i, groupe in enumerate(groupes, start=1):
             territoires.append(_territoire(dep, i, groupe, noms, sirens))
-    _attribuer_bailleurs(territoires, noms)
     return territoires
 
 
@@ -244,9 +307,19 @@ def _attribuer_bailleurs(territoires: list[Territoire], noms: dict[str, str]) ->
             pool.append(nom)
         k = 0
         for t in par_dep[dep]:
-            voulu = min(len(pool), max(1, min(6, round(1 + 0.8 * len(t.qpv)))))
+            # a metropolis works with dozens of landlords, a small town with one or two
+            voulu = min(len(pool), max(1, min(30, round(1 + 0.8 * len(t.qpv)))))
             t.bailleurs = [pool[(k + j) % len(pool)] for j in range(voulu)]
             k += voulu
+
+
+def references():
+    """The administrative references the project's settings name (core.decoupage), or None when unreadable."""
+    sys.path.insert(0, str(ROOT))
+    from core.config.projet import ProjectConfig
+    from core.decoupage import load_decoupage
+
+    return load_decoupage(ProjectConfig(ROOT / "config"))
 
 
 def selection(territoires: list[Territoire], echelle: int) -> list[Territoire]:
@@ -271,16 +344,20 @@ def ecrire_config(dest: Path, territoires: list[Territoire], config_source: Path
     # a relative path in settings is read from the config folder's parent: the copy must point at the real layer
     settings_path = cible / "settings.yaml"
     settings = yaml.safe_load(settings_path.read_text(encoding="utf-8"))
-    local = settings.get("geographie_reference", {}).get("fichier_local")
-    if local and not Path(local).is_absolute():
-        settings["geographie_reference"]["fichier_local"] = str((config_source.parent / local).resolve())
-        settings_path.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    decoupage = settings.get("decoupage_administratif") or {}
+    sources = [settings.get("geographie_reference", {}), *(decoupage.get(k, {}) for k in ("epci", "communes"))]
+    for source in sources:
+        local = source.get("fichier_local") if isinstance(source, dict) else None
+        if local and not Path(local).is_absolute():
+            source["fichier_local"] = str((config_source.parent / local).resolve())
+    settings_path.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8")
     for t in territoires:
         doc = dict(modele)
         doc.update({
             "code": t.code, "nom": t.nom, "nom_court": t.nom_court, "siren_epci": t.siren,
             "departement": t.departement, "communes": t.communes,
-            "qpv": [{k: q[k] for k in ("code", "nom", "communes", "population")} for q in t.qpv],
+            "qpv": [{k: q[k] for k in ("code", "nom", "communes", "population", "partage") if k in q}
+                    for q in t.qpv],
             "niveaux_comparaison": [
                 {"niveau_geo": "qpv_departement", "code_geo": t.departement, "libelle": f"QP du {t.departement}"},
                 {"niveau_geo": "epci", "code_geo": t.siren, "libelle": t.nom_court}],
@@ -290,10 +367,11 @@ def ecrire_config(dest: Path, territoires: list[Territoire], config_source: Path
             "sources_http": [],
         })
         doc.pop("libelle_departement", None)
+        origine = (f"l'EPCI réel {t.siren} et ses {len(t.qpv)} QPV" if t.reel else
+                   f"{len(t.qpv)} QPV réels du département {t.departement}, hors de tout EPCI à fiscalité propre")
         (cible / "territoires" / f"{t.code}.yaml").write_text(
-            f"# Territoire synthétique (tools/generate_national.py) : {len(t.qpv)} QPV réels du département "
-            f"{t.departement}.\n" + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=200),
-            encoding="utf-8")
+            f"# Territoire synthétique (tools/generate_national.py) : {origine} ; fichiers synthétiques.\n"
+            + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=200), encoding="utf-8")
     return cible
 
 
@@ -845,7 +923,7 @@ def generer(racine: Path, echelle: int = NB_TERRITOIRES, log=print) -> dict:
     if (racine / "inbox").exists():
         shutil.rmtree(racine / "inbox")
     tous = construire_territoires(lire_qpv(REFERENCE / "qpv-2024.geojson.gz"),
-                                  lire_noms_communes(REFERENCE / "communes-2018.geojson.gz"))
+                                  lire_noms_communes(REFERENCE / "communes-2018.geojson.gz"), references())
     population = sum(t.population for t in tous)
     retenus = selection(tous, echelle)
     ecrire_config(racine, retenus)
@@ -899,7 +977,9 @@ def _engagements_annee(racine: Path, territoires: list[Territoire]) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--racine", required=True, help="dossier de sortie (temporaire ; jamais le dépôt)")
-    parser.add_argument("--echelle", type=int, default=NB_TERRITOIRES, help="nombre de territoires (1 à 435)")
+    parser.add_argument("--echelle", type=int, default=NB_TERRITOIRES,
+                        help="nombre de territoires (au-delà de leur nombre : tous ; 355 avec le découpage "
+                             "administratif)")
     args = parser.parse_args()
     racine = Path(args.racine).resolve()
     if ROOT in (racine, *racine.parents):
