@@ -434,7 +434,8 @@ def rediger(res: dict) -> str:
         L += ["## Le moteur PDF : Chromium face à WeasyPrint", "",
               "Le même HTML (le bilan de démo 2025), chaque moteur dans son propre processus, après une première "
               "impression d'échauffement (`bench/moteurs_pdf.py`). Temps CPU = le processus et ceux qu'il lance "
-              "(Chromium). Chromium imprime deux fois (numéros de page du sommaire et des renvois).", "",
+              "(Chromium). Chromium imprime le bilan une fois, puis ses pages de tête de nouveau (numéros de page du "
+              "sommaire et des renvois).", "",
               "| moteur | durée | temps CPU | pages |", "|---|---|---|---|",
               *(f"| {m['moteur']} | {_s(m['secondes'])} | {_s(m['cpu'])} | {m['pages']} |" for m in (chromium, weasy)),
               f"| **rapport WeasyPrint / Chromium (CPU)** | | "

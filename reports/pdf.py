@@ -5,10 +5,14 @@ WeasyPrint needs. What WeasyPrint's CSS does that Chromium's does not is done he
 for the PDF only:
 - the running header and the footer's date (`string-set` / `string()`): written into the `@page` margin boxes;
 - the page numbers of the table of contents and of the cross-references (`target-counter()`): the document is
-  printed twice; the first print carries an invisible marker at each target and fixed-width placeholders, the
-  pages the markers land on (read back with `pdftotext`) fill the second print. The numbers take the placeholders'
-  width, so the second print breaks its pages as the first did; this is checked. A document with no contents and
-  no cross-reference is printed once.
+  printed once, with fixed-width placeholders where the numbers go; the page of each target is read from the
+  PDF's named destinations (Chromium writes one for each link target); then only the front matter — the pages up
+  to the last contents or cross-reference, before a section that starts a page — is printed again with the
+  numbers and the document's page count, and its pages take the place of the first print's (pikepdf). The numbers
+  take the placeholders' width, so the front matter breaks its pages as in the whole print; this is checked page
+  by page (same page count, same marked-content sequence for the tags), and a document where it does not hold,
+  or whose front matter is most of it, is printed again whole. A document with no contents and no
+  cross-reference is printed once.
 Chromium prints several documents side by side (one per core), in the background: the caller builds the next HTML
 meanwhile (Python's work and Chromium's share the cores instead of taking turns).
 Nothing is fetched: every request the page makes is refused (the bilan is self-contained)."""
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import html as html_lib
+import io
 import os
 import re
 import subprocess
@@ -72,14 +77,18 @@ def _targets(html: str) -> list[str]:
     return list(dict.fromkeys(ids + [m.group(2) for m in _RENVOI.finditer(html)]))
 
 
-def for_print(html: str, pages: dict[str, int] | None) -> str:
+def for_print(html: str, pages: dict[str, int] | None, markers: bool = True, total: int | None = None) -> str:
     """The HTML Chromium prints: header and footer in the margin boxes, and the TOC and cross-reference page numbers
-    (`pages`: target id → page; None for the first print, with markers and placeholders)."""
+    (`pages`: target id → page; None for a first print, with placeholders, and with `markers`, an invisible text
+    marker at each target for `pages_of_markers`). `total`: the page count the footer gives, when this print is a
+    part of a longer document (its front matter)."""
     def page_of(target: str) -> str:
         return _PLACEHOLDER if pages is None else str(pages[target]).rjust(len(_PLACEHOLDER), "\u2007")
 
     css = _CHROMIUM_CSS.format(entete=_css_string(_span_text(html, "entete")),
                                date=_css_string(_span_text(html, "date")))
+    if total is not None:
+        css += '@page { @bottom-right { content: "Page " counter(page) " / ' + str(total) + '"; } }'
     out = html.replace("</head>", f"<style>{css}</style></head>", 1)
     toc = _TOC.search(out)
     if toc:
@@ -89,7 +98,7 @@ def for_print(html: str, pages: dict[str, int] | None) -> str:
     # in running text a number is not padded: one digit less does not move a line of a paragraph to another page
     out = _RENVOI.sub(lambda m: f"{m.group(1)}{m.group(3)}, p.\u00a0{page_of(m.group(2)).strip()}{m.group(4)}",
                       out)
-    if pages is None:
+    if pages is None and markers:
         targets = set(_targets(html))
 
         def mark(m: re.Match) -> str:
@@ -119,6 +128,79 @@ def pages_of_markers(pdf: bytes) -> tuple[dict[str, int], int]:
     return found, len(texts)
 
 
+def destination_pages(pdf: bytes) -> tuple[dict[str, int], int]:
+    """Target id → the page of its named destination (Chromium writes one per link target, in the catalog's
+    /Dests or its /Names tree); and the number of pages."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        root = doc.Root
+        named: dict = {}
+        if "/Dests" in root:
+            named = {str(k).lstrip("/"): v for k, v in root.Dests.items()}
+        elif "/Names" in root and "/Dests" in root.Names:
+            named = {str(k): v for k, v in pikepdf.NameTree(root.Names.Dests).items()}
+        index: dict[object, int] = {p.objgen: i for i, p in enumerate(doc.pages)}
+        pages = {}
+        for name, dest in named.items():
+            target = dest if isinstance(dest, pikepdf.Array) else dest.D
+            pages[name] = index[target[0].objgen] + 1
+        return pages, len(doc.pages)
+
+
+_SECTION = re.compile(r'<section id="([^"]+)"')
+
+
+def front_matter(html: str, pages: dict[str, int]) -> tuple[str, int] | None:
+    """The document cut before the first section after its last contents or cross-reference (a section starts a
+    page: bilan.css), and how many pages come before that section in the whole print; None when there is no such
+    section, or it is not a link target whose page is known."""
+    ends = [m.end() for m in (*_TOC.finditer(html), *_RENVOI.finditer(html))]
+    if not ends:
+        return None
+    following = _SECTION.search(html, max(ends))
+    if following is None or pages.get(following.group(1), 0) < 2:
+        return None
+    return html[:following.start()] + "</main></body></html>", pages[following.group(1)] - 1
+
+
+class FrontMismatch(Exception):
+    """The front matter printed alone does not lay out as in the whole document."""
+
+
+_MCID = re.compile(rb"/MCID\s+(\d+)")
+
+
+def with_front(whole: bytes, front: bytes, pages: int) -> bytes:
+    """`whole` with its first `pages` pages drawn as `front`'s (their contents and resources; the page objects,
+    their links and their place in the tags' structure stay). Each page must carry the same marked-content
+    sequence in both, or the tags would point at the wrong content."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(whole)) as doc, pikepdf.open(io.BytesIO(front)) as part:
+        if len(part.pages) != pages:
+            raise FrontMismatch(f"{len(part.pages)} page(s) au lieu de {pages}")
+        for i in range(pages):
+            source, target = part.pages[i].obj, doc.pages[i].obj
+            if _MCID.findall(_contents(source)) != _MCID.findall(_contents(target)):
+                raise FrontMismatch(f"page {i + 1} : contenu balisé différent")
+            for key in ("/Resources", "/Contents"):
+                value = source[key] if source[key].is_indirect else part.make_indirect(source[key])
+                target[key] = doc.copy_foreign(value)
+        out = io.BytesIO()
+        # the streams are kept as Chromium compressed them: nothing is decoded and encoded again
+        doc.save(out, stream_decode_level=pikepdf.StreamDecodeLevel.none,
+                 object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+        return out.getvalue()
+
+
+def _contents(page) -> bytes:
+    import pikepdf
+
+    streams = page.Contents if isinstance(page.Contents, pikepdf.Array) else [page.Contents]
+    return b"\n".join(s.read_bytes() for s in streams)
+
+
 def page_count(pdf: bytes) -> int:
     """The number of pages, read in the root of the PDF's page tree (Chromium writes it uncompressed); pdftotext
     counts them when the root cannot be read."""
@@ -141,6 +223,10 @@ class ChromiumPrinter:
         self._simultanees = simultanees or len(os.sched_getaffinity(0))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        # documents printed whole a second time, their front matter not laying out alone as in the whole print;
+        # and every page Chromium printed (a document's pages once, and its front matter's again)
+        self.reprinted_whole = 0
+        self.pages_printed = 0
         self._launched: Future[None]
 
     def __enter__(self) -> ChromiumPrinter:
@@ -215,17 +301,27 @@ class ChromiumPrinter:
                 await page.close()
             else:
                 self._idle.append(page)
+            self.pages_printed += page_count(pdf)
             return pdf
 
     async def _pdf(self, html: str) -> bytes:
         await asyncio.wrap_future(self._launched)
         if not _targets(html):  # no contents and no cross-reference (a commune without one): one print
             return await self._print(for_print(html, {}), final=True)
-        first = await self._print(for_print(html, None), final=False)
-        pages, count = await asyncio.to_thread(pages_of_markers, first)
+        whole = await self._print(for_print(html, None, markers=False), final=True)
+        pages, count = await asyncio.to_thread(destination_pages, whole)
         missing = [t for t in _targets(html) if t not in pages]
         if missing:
-            raise PdfError("PDF : repères de page introuvables pour " + ", ".join(missing))
+            raise PdfError("PDF : pages introuvables pour les renvois vers " + ", ".join(missing))
+        front = front_matter(html, pages)
+        # the front matter printed again and put in place, when it is the smaller part of the document
+        if front is not None and 2 * front[1] <= count:
+            printed = await self._print(for_print(front[0], pages, total=count), final=True)
+            try:
+                return await asyncio.to_thread(with_front, whole, printed, front[1])
+            except FrontMismatch:
+                pass   # printed again whole below
+        self.reprinted_whole += front is not None and 2 * front[1] <= count
         final = await self._print(for_print(html, pages), final=True)
         if page_count(final) != count:
             raise PdfError("PDF : le nombre de pages a changé entre les deux impressions (numéros du sommaire)")

@@ -1,6 +1,6 @@
 """The PDF printed by headless Chromium keeps what the bilan's print needs: a running header on every page but the
 cover, "Page N / M" and the data's date in the footer, and the page numbers of the table of contents and of the
-cross-references, right (reports/pdf.py prints twice to know them)."""
+cross-references, right (reports/pdf.py reads them from the PDF's destinations and prints the front matter again)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from reports.pdf import ChromiumPrinter, for_print, page_count, pages_of_markers, render_pdf, submit_pdf
+from reports.pdf import (
+    ChromiumPrinter,
+    FrontMismatch,
+    destination_pages,
+    for_print,
+    front_matter,
+    page_count,
+    pages_of_markers,
+    render_pdf,
+    submit_pdf,
+    with_front,
+)
 from reports.render import TEMPLATES
 
 CHAPTERS = {"alpha": "Premier chapitre", "beta": "Deuxième chapitre", "gamma": "Troisième chapitre"}
@@ -107,3 +118,41 @@ def test_documents_printed_side_by_side_each_get_their_own_pages(tmp_path):
 def test_submit_needs_an_open_printer():
     with pytest.raises(RuntimeError, match="printer"):
         submit_pdf("<html></html>")
+
+
+def test_a_document_is_printed_once_and_its_front_matter_again(tmp_path):
+    """Issue 32, item 4: the pages of the contents and of the cross-references come from the PDF's named
+    destinations; only the front matter is printed a second time, with the numbers and the total page count, and
+    its pages take the place of the first print's — no second print of the whole document."""
+    html = _bilan_like({"alpha": 3, "beta": 30, "gamma": 4})
+    with ChromiumPrinter(simultanees=1) as chromium:
+        pdf = chromium.pdf(html)
+        assert chromium.reprinted_whole == 0
+        front = front_matter(html, destination_pages(pdf)[0])
+        assert front is not None and front[1] == 1                 # the cover, contents and the cross-reference
+        assert chromium.pages_printed == page_count(pdf) + 1       # the document once, its first page again
+    path = tmp_path / "b.pdf"
+    path.write_bytes(pdf)
+    pages = _pages(path)
+    assert f"Page 1 / {len(pages)}" in pages[0]                     # the front's footer counts the whole document
+    gamma = next(n for n, p in enumerate(pages, 1) if re.search(r"^\s*Troisième chapitre\s*$", p, re.M))
+    assert re.search(rf"Troisième chapitre\s+{gamma}\s*$", pages[0], re.M)
+    assert re.search(rf"voir le troisième chapitre, p.\s{gamma}\)", pages[0])
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Tagged:\s+yes", info)                          # the tags survive the swap
+
+
+def test_a_front_matter_that_lays_out_otherwise_is_refused():
+    """Pages swapped only where the front matter printed alone has the whole print's pages and tags."""
+    html = _bilan_like({"alpha": 1, "beta": 1, "gamma": 1})
+    with ChromiumPrinter(simultanees=1) as chromium:
+        whole = chromium.pdf(html)
+        other = chromium.pdf(html.replace("<h1>", "<p>Un paragraphe de plus sur la couverture.</p><h1>"))
+        longer = chromium.pdf(_bilan_like({"alpha": 6, "beta": 1, "gamma": 1}))
+    count = page_count(whole)
+    assert page_count(other) == count
+    with pytest.raises(FrontMismatch, match="page 1 : contenu balisé différent"):
+        with_front(whole, other, count)
+    with pytest.raises(FrontMismatch, match=rf"{page_count(longer)} page\(s\) au lieu de 1"):
+        with_front(whole, longer, 1)
+    assert page_count(with_front(whole, whole, count)) == count
