@@ -363,7 +363,7 @@ def render_batch(context: OpExecutionContext, parametres: BilanSettings, batch: 
     if not last:
         return []
     territoires = {t.code: t for t in parametres.config.territoires.values()}
-    con = open_snapshot(Path(batch["snapshot"]), list(last))
+    con = open_snapshot(Path(batch["snapshot"]), list(last), parametres.config.settings.entrepot.duckdb())
     try:
         with (printer() if parametres.pdf else nullcontext()):
             return [render_territory(con, parametres, territoires[code], annee, context.run_id,

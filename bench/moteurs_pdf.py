@@ -1,7 +1,10 @@
 """The PDF engines side by side on one HTML (the demo bilan): prints one JSON line with the wall time, the CPU time
 of the process and of the processes it started (Chromium's), and the number of pages.
 
-    python bench/moteurs_pdf.py sortie/2025/ccco/bilan_ccco_2025.html --moteur chromium|weasyprint
+    python bench/moteurs_pdf.py sortie/2025/ccco/bilan_ccco_2025.html --moteur chromium|plancher|weasyprint
+
+`plancher`: the floor of the pipeline's printing, one Chromium print of the same pages (no page numbers to find,
+nothing printed again): the pipeline's `chromium` is compared with it (issue target: ≤ 1.5 ×).
 
 Run each engine in its own process (`bench/run_bench.py` does), so that the CPU of one is not counted for the other.
 WeasyPrint is installed by `make bench` only (extra `bench` of pyproject.toml): the pipeline prints with Chromium.
@@ -39,6 +42,18 @@ def chromium_pdf(html: str) -> bytes:
     return render_pdf(html)
 
 
+def chromium_floor(html: str) -> bytes:
+    import asyncio
+
+    from reports.pdf import ChromiumPrinter, for_print
+
+    with ChromiumPrinter(simultanees=1) as chromium:
+        chromium.start()
+        assert chromium._loop is not None
+        return asyncio.run_coroutine_threadsafe(chromium._print(for_print(html, None, markers=False), final=True),
+                                                chromium._loop).result()
+
+
 def pages(pdf: bytes) -> int:
     with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
         f.write(pdf)
@@ -50,10 +65,10 @@ def pages(pdf: bytes) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("html")
-    parser.add_argument("--moteur", choices=["chromium", "weasyprint"], required=True)
+    parser.add_argument("--moteur", choices=["chromium", "plancher", "weasyprint"], required=True)
     args = parser.parse_args()
     html = Path(args.html).read_text(encoding="utf-8")
-    render = chromium_pdf if args.moteur == "chromium" else weasyprint_pdf
+    render = {"chromium": chromium_pdf, "plancher": chromium_floor, "weasyprint": weasyprint_pdf}[args.moteur]
     render("<html><body><p>chauffe</p></body></html>")   # imports and fonts, as in a run that prints several PDFs
     started, cpu = time.perf_counter(), cpu_seconds()
     pdf = render(html)

@@ -222,7 +222,7 @@ def executer(echelles: list[int], sans_bilan: bool, travail: Path, demo: bool = 
             res["moteurs_pdf"] = [json.loads(subprocess.run(
                 [PYTHON, str(ROOT / "bench" / "moteurs_pdf.py"), str(html), "--moteur", moteur], cwd=ROOT,
                 capture_output=True, text=True, check=True).stdout.splitlines()[-1])
-                for moteur in ("chromium", "weasyprint")]
+                for moteur in ("chromium", "plancher", "weasyprint")]
     res["echelles_mesures"] = {}
     for n in echelles:
         print(f"Échelle {n} territoire(s)…", flush=True)
@@ -370,6 +370,11 @@ def objectifs(res: dict, plancher: float) -> list[str]:
     if "demo" in res:
         r = res["demo"]["secondes"] / plancher
         rows.append(("démo de bout en bout ≤ 3 × le plancher d'import", f"{r:.1f} ×", r <= 3))
+    if res.get("moteurs_pdf"):
+        chromium, floor = res["moteurs_pdf"][0], res["moteurs_pdf"][1]
+        r = chromium["cpu"] / max(floor["cpu"], 0.01)
+        rows.append(("impression du bilan de démo ≤ 1,5 × une impression des mêmes pages (CPU)", f"{r:.2f} ×",
+                     r <= 1.5))
     if "marts" in res:
         m = res["marts"]
         dag = sum(v for k, v in etapes_annee(m["dagster"]).items() if k.startswith("marts__"))
@@ -430,14 +435,18 @@ def rediger(res: dict) -> str:
     else:
         L += [f"Plancher d'import de la pile (meilleur de 2) : {_s(plancher)} ; démo non mesurée dans ce passage.", ""]
     if res.get("moteurs_pdf"):
-        chromium, weasy = res["moteurs_pdf"]
+        chromium, plancher_pdf, weasy = res["moteurs_pdf"]
         L += ["## Le moteur PDF : Chromium face à WeasyPrint", "",
               "Le même HTML (le bilan de démo 2025), chaque moteur dans son propre processus, après une première "
               "impression d'échauffement (`bench/moteurs_pdf.py`). Temps CPU = le processus et ceux qu'il lance "
               "(Chromium). Chromium imprime le bilan une fois, puis ses pages de tête de nouveau (numéros de page du "
               "sommaire et des renvois).", "",
               "| moteur | durée | temps CPU | pages |", "|---|---|---|---|",
-              *(f"| {m['moteur']} | {_s(m['secondes'])} | {_s(m['cpu'])} | {m['pages']} |" for m in (chromium, weasy)),
+              *(f"| {m['moteur']} | {_s(m['secondes'])} | {_s(m['cpu'])} | {m['pages']} |"
+                for m in (chromium, plancher_pdf, weasy)),
+              f"| **rapport Chromium du pipeline / plancher (une impression des mêmes pages)** | "
+              f"**{chromium['secondes'] / max(plancher_pdf['secondes'], 0.01):.2f} ×** | "
+              f"**{chromium['cpu'] / max(plancher_pdf['cpu'], 0.01):.2f} ×** | |",
               f"| **rapport WeasyPrint / Chromium (CPU)** | | "
               f"**{weasy['cpu'] / max(chromium['cpu'], 0.01):.1f} ×** | |",
               ""]

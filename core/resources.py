@@ -122,13 +122,16 @@ def default_lock_wait() -> float:
     return _project_config(str(PROJECT_ROOT / "config")).settings.entrepot.attente_verrou_s
 
 
-def warehouse(path: Path | str, attente_verrou_s: float | None = None) -> WarehouseResource:
-    """The DuckDB warehouse of a deployment: one file per output folder, created with its folder."""
+def warehouse(path: Path | str, attente_verrou_s: float | None = None,
+              config: ProjectConfig | None = None) -> WarehouseResource:
+    """The DuckDB warehouse of a deployment: one file per output folder, created with its folder; its memory and
+    threads as config/settings.yaml says (`entrepot`)."""
     path = Path(path)
     path = path if path.is_absolute() else PROJECT_ROOT / path
     path.parent.mkdir(parents=True, exist_ok=True)
-    wait = default_lock_wait() if attente_verrou_s is None else attente_verrou_s
-    return WarehouseResource(database=str(path), attente_verrou_s=wait)
+    reglages = (config or _project_config(str(PROJECT_ROOT / "config"))).settings.entrepot
+    wait = reglages.attente_verrou_s if attente_verrou_s is None else attente_verrou_s
+    return WarehouseResource(database=str(path), attente_verrou_s=wait, connection_config=reglages.duckdb())
 
 
 def resources_from_environment() -> dict:
@@ -136,11 +139,10 @@ def resources_from_environment() -> dict:
     otherwise. The step processes of a multiprocess run rebuild their resources here: `bilan run --processus` sets
     these variables for them."""
     sortie = os.environ.get("BILAN_SORTIE", "sortie")
-    return {
-        "parametres": BilanSettings(racine_donnees=os.environ.get("BILAN_DONNEES", "data/demo"), sortie=sortie,
-                                    dossier_config=os.environ.get("BILAN_CONFIG", "config"),
-                                    pdf=os.environ.get("BILAN_PDF", "oui").strip().lower() not in ("non", "0")),
-        "entrepot": warehouse(Path(sortie) / "entrepot.duckdb"),
-    }
+    parametres = BilanSettings(racine_donnees=os.environ.get("BILAN_DONNEES", "data/demo"), sortie=sortie,
+                               dossier_config=os.environ.get("BILAN_CONFIG", "config"),
+                               pdf=os.environ.get("BILAN_PDF", "oui").strip().lower() not in ("non", "0"))
+    return {"parametres": parametres,
+            "entrepot": warehouse(Path(sortie) / "entrepot.duckdb", config=parametres.config)}
 
 

@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"Année {args.annee} hors du contrat (années configurées : {configured})", file=sys.stderr)
         return EXIT_UNREADABLE
     attente = parametres.config.settings.entrepot.attente_verrou_s if args.attente is None else args.attente
-    entrepot = warehouse(parametres.warehouse_path, attente_verrou_s=attente)
+    entrepot = warehouse(parametres.warehouse_path, attente_verrou_s=attente, config=parametres.config)
     try:
         # held across the years and the summary; each run below takes it again through the `entrepot` resource
         with verrou_entrepot(parametres.warehouse_path, attente, log=lambda m: print(m, flush=True)):

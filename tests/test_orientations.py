@@ -80,3 +80,18 @@ def test_the_demo_bilan_proposes_orientations_after_its_synthesis(demo_run_parta
     assert "à débattre : le comité de pilotage les retient ou non" in text
     assert "P1. Renforcer les crédits vers Lemay Sainte-Marie" in text
     assert section.count("<strong>P") >= 4 and "COPIL du 18/03/2027" in section
+
+
+def test_the_lagging_indicators_are_one_proposal_that_refers_to_the_synthesis(config):
+    """Issue 30, item 5: the synthesis's « Points de vigilance » give each lagging indicator's gap and money; the
+    orientations name them once, without saying the figures again."""
+    rows = [{"code_indicateur": f"I{i}.1", "libelle": lib, "valeur": 10.0 * i, "cible": 100.0, "statut": "en retard",
+             "mesure": "prog.montant_accorde", "objectifs": "OG.1.1"}
+            for i, lib in enumerate(["Demandeurs d'emploi accompagnés", "Jeunes en service civique"], start=1)]
+    data = make_data(config, referentiel=_ref(rows))
+    lagging = [p for p in _proposals(data) if p["regle"] == "retard"]
+    assert [p["texte"] for p in lagging] == ["Cibler l'appel à projets sur les 2 indicateurs en retard"]
+    assert lagging[0]["chiffre"] == ("« Demandeurs d'emploi accompagnés » et « Jeunes en service civique » ; leur "
+                                     "écart à la cible et les crédits accordés à leurs objectifs en 2025 sont dans "
+                                     "les points de vigilance de la synthèse.")
+    assert "pour une cible" not in lagging[0]["chiffre"]             # the figures are the synthesis's, said once

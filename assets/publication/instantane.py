@@ -41,12 +41,14 @@ def write_snapshot(con: duckdb.DuckDBPyConnection, snapshot_dir: Path, annee: in
     return target
 
 
-def open_snapshot(folder: Path, territoires: list[str] | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB whose `publication` schema holds the snapshot's tables (only these territories' rows)."""
+def open_snapshot(folder: Path, territoires: list[str] | None = None,
+                  reglages: dict | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB whose `publication` schema holds the snapshot's tables (only these territories' rows);
+    `reglages`: its memory and threads (settings.yaml, `entrepot`)."""
     if not folder.is_dir():
         raise FileNotFoundError(f"instantané des tables publiées introuvable : {folder} (l'étape "
                                 "publication/tableaux de l'année l'écrit)")
-    con = duckdb.connect()
+    con = duckdb.connect(config=reglages or {})
     con.execute("CREATE SCHEMA publication")
     for path in sorted(folder.glob("*.parquet")):
         where = "" if territoires is None else " WHERE territoire IN (SELECT unnest($territoires::VARCHAR[]))"

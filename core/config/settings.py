@@ -75,6 +75,18 @@ class EntrepotReglages(StrictModel):
     """Runs that share a warehouse: the second one waits for the first at most this long, then stops."""
 
     attente_verrou_s: float = Field(900, ge=0)
+    # DuckDB's memory_limit and threads for the warehouse and the render snapshots (None: DuckDB's defaults)
+    memoire_max: str | None = Field(None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    fils: int | None = Field(None, ge=1)
+
+    def duckdb(self) -> dict[str, str | int]:
+        """The settings for duckdb.connect(config=…)."""
+        out: dict[str, str | int] = {}
+        if self.memoire_max:
+            out["memory_limit"] = self.memoire_max
+        if self.fils:
+            out["threads"] = self.fils
+        return out
 
 
 class Rendu(StrictModel):

@@ -5,7 +5,8 @@ never decisions: the COPIL adopts them or not, and the steward records what it d
 Rules, in this order:
 1. needs against means: the quartier ranked first on a needs indicator of the referential whose credits per
    inhabitant fell since last year or are under the contract's;
-2. lagging indicators (`en retard`) and what their objectives were granted;
+2. lagging indicators (`en retard`): one proposal that names them; their gaps and what their objectives were
+   granted are the synthesis's « Points de vigilance », never said twice;
 3. the CPO share, observed and projected, against the national aim;
 4. the landlords whose counterparts do not cover their TFPB abatement."""
 
@@ -17,7 +18,6 @@ from core.config.bilan import Section
 from reports.data import BilanData
 from reports.format import euros, liste, pct, valeur
 from reports.plafonds import plafonner
-from reports.sections.commun import objectif_titles
 
 
 def _rank(frame: pd.DataFrame, sens: str) -> pd.DataFrame:
@@ -65,16 +65,14 @@ def _lagging(data: BilanData) -> list[dict]:
     ref = data.referentiel
     if ref.empty:
         return []
-    titles = objectif_titles(data)
-    out = []
-    for r in ref[ref["statut"] == "en retard"].itertuples():
-        objectifs = [o for o in str(r.objectifs).split(", ") if o.startswith("OG.")]
-        granted = [(o, data.m("prog.montant_accorde", cle=o)) for o in objectifs]
-        money = " ; ".join(f"« {titles.get(o, o)} » : {euros(m or 0)} accordés en {data.annee}" for o, m in granted)
-        out.append({"regle": "retard", "texte": f"Cibler l'appel à projets sur l'indicateur « {r.libelle} »",
-                    "chiffre": f"{valeur(r.valeur, r.unite)} pour une cible de {valeur(r.cible, r.unite)} en "
-                               f"{int(r.annee_cible)}" + (f" ; {money}" if money else "") + "."})
-    return out
+    lagging = ref[ref["statut"] == "en retard"]
+    if lagging.empty:
+        return []
+    names = [f"« {r.libelle} »" for r in lagging.itertuples()]
+    what = "l'indicateur en retard" if len(names) == 1 else f"les {len(names)} indicateurs en retard"
+    return [{"regle": "retard", "texte": f"Cibler l'appel à projets sur {what}",
+             "chiffre": f"{liste(names)} ; leur écart à la cible et les crédits accordés à leurs objectifs en "
+                        f"{data.annee} sont dans les points de vigilance de la synthèse."}]
 
 
 def _cpo(data: BilanData) -> list[dict]:

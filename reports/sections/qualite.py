@@ -1,10 +1,12 @@
-"""Data quality: rows read, kept and quarantined, the automatic checks' warnings, file by file and rule by rule."""
+"""Data quality, as a COPIL reads it: rows read, kept and quarantined per family of files, the contract rules the
+rejected rows broke, the automatic checks' warnings. File names and line numbers stay out of the body: the file by
+file table is the XLSX annex's « Qualité » sheet, and each partner's rows to correct are in its feedback workbook."""
 
 from __future__ import annotations
 
 from core.config.bilan import Section
 from reports.data import BilanData
-from reports.format import nombre, texte_chiffres
+from reports.format import compte, nombre, texte_chiffres
 from reports.plafonds import plafonner, plafonner_texte
 from reports.sections.commun import manquants
 
@@ -12,33 +14,39 @@ from reports.sections.commun import manquants
 def build(data: BilanData, section: Section, geography) -> dict:
     q, cap = data.qualite, data.rendu
     familles = data.vocabulaire.libelles("familles")
-    # the files a steward must look at first: refused, then those with the most rows in quarantine
-    shown = plafonner(q, cap.lignes_par_tableau, lambda f: f.assign(
-        _refuse=f["statut"] == "refuse").sort_values(["_refuse", "lignes_quarantaine"], ascending=False,
-                                                     kind="stable"))
-    files = [{"famille": r.famille, "famille_libelle": familles.get(r.famille, r.famille), "fichier": r.fichier,
-              "statut": "refusé" if r.statut == "refuse" else "accepté",
-              "lues": nombre(r.lignes_lues), "retenues": nombre(r.lignes_retenues),
-              "quarantaine": nombre(r.lignes_quarantaine), "message": r.message or "",
-              "colonnes": ", ".join(x for x in [r.colonnes_inconnues, r.colonnes_supprimees] if x)}
-             for r in shown.elements.itertuples()] if len(q) else []
-    problems = plafonner(data.erreurs_par_regle, cap.lignes_par_tableau,
-                         lambda f: f.sort_values("n", ascending=False, kind="stable"))
-    rules = [{"fichier": r.fichier, "regle": r.regle, "regle_libelle": data.regles.get(r.regle, r.regle),
-              "gravite": r.gravite, "n": nombre(r.n)}
-             for r in problems.elements.itertuples()] if len(data.erreurs_par_regle) else []
+    by_family = []
+    if len(q):
+        grouped = q.assign(_refuse=q["statut"] == "refuse").groupby("famille", sort=False).agg(
+            fichiers=("fichier", "count"), refuses=("_refuse", "sum"), lues=("lignes_lues", "sum"),
+            retenues=("lignes_retenues", "sum"), quarantaine=("lignes_quarantaine", "sum"))
+        order = {code: i for i, code in enumerate(familles)}
+        for famille, r in sorted(grouped.iterrows(), key=lambda kv: order.get(kv[0], len(order))):
+            by_family.append({"famille": familles.get(famille, famille), "fichiers": nombre(r.fichiers),
+                              "refuses": int(r.refuses), "lues": nombre(r.lues), "retenues": nombre(r.retenues),
+                              "quarantaine": nombre(r.quarantaine)})
+    errors = data.erreurs_par_regle
+    rules = []
+    if len(errors):
+        grouped = errors.groupby(["regle", "gravite"], sort=False).agg(n=("n", "sum"), fichiers=("fichier", "nunique"))
+        grouped = grouped.reset_index().sort_values(["n", "regle"], ascending=[False, True], kind="stable")
+        shown = plafonner(grouped, cap.lignes_par_tableau)
+        rules = [{"regle": data.regles.get(r.regle, r.regle), "gravite": r.gravite, "n": nombre(r.n),
+                  "fichiers": compte(r.fichiers, "fichier")} for r in shown.elements.itertuples()]
+        rules_cap = shown.resume("règles", "aux lignes les plus nombreuses")
+    else:
+        rules_cap = None
     totals = {k: nombre(q[c].sum()) if len(q) else "0" for k, c in
               (("lues", "lignes_lues"), ("retenues", "lignes_retenues"), ("quarantaine", "lignes_quarantaine"))}
+    refused = int((q["statut"] == "refuse").sum()) if len(q) else 0
     warnings = [{"actif": r.actif, "controle": r.controle, "description": r.description, "message": r.message,
                  "n": nombre(r.problemes),
                  "detail": _names(data, texte_chiffres(plafonner_texte(r.detail or "", cap.elements_par_liste,
                                                                        total=r.problemes)))}
                 for r in data.controles.itertuples()] if len(data.controles) else []
-    return {"fichiers": files, "regles": rules, "manquants": manquants(data), "totaux": totals,
-            "avertissements": warnings,
-            "fichiers_plafond": shown.resume("fichiers", "refusés ou aux lignes en quarantaine les plus nombreuses, "
-                                             "par famille"),
-            "regles_plafond": problems.resume("couples fichier-règle", "aux problèmes les plus nombreux, par fichier")}
+    return {"familles": by_family, "regles": rules, "regles_plafond": rules_cap, "manquants": manquants(data),
+            "totaux": totals, "fichiers": compte(len(q), "fichier reçu", "fichiers reçus"),
+            "refuses": compte(refused, "fichier refusé", "fichiers refusés") if refused else None,
+            "avertissements": warnings}
 
 
 def _names(data: BilanData, text: str) -> str:
