@@ -235,23 +235,55 @@ def _around(target: list[dict], communes: list[dict]) -> list[dict]:
     return [c for c in communes for cw, cs, ce, cn in [_bbox([c])] if cw <= e and ce >= w and cs <= n and cn >= s]
 
 
-def _names(communes: list[dict], frame_of: list[dict], clip: bool) -> list:
+def _area(geometry: dict) -> float:
+    def shoelace(ring):
+        return abs(sum(x0 * y1 - x1 * y0 for (x0, y0, *_), (x1, y1, *_) in zip(ring, ring[1:]))) / 2
+    return max((shoelace(r) for r in _rings(geometry)), default=0.0)
+
+
+def _unclashed(rows: list[dict], frame: tuple[float, float, float, float], size: tuple[int, int],
+               font: int) -> list[dict]:
+    """The labels that do not run into one another, the largest communes first: a smaller commune's name that would
+    overlap a larger one's is left out (« Wavrechain-sous-Denain » written over « Denain » helped no reader).
+    Positions in pixels from the map's fit (an equirectangular estimate of its Mercator projection, close enough at
+    the scale of an EPCI); a label's box from its characters' average width."""
+    w, s, e, n = frame
+    cos = math.cos(math.radians((s + n) / 2))
+    k = min(size[0] / (((e - w) * cos) or 1), size[1] / ((n - s) or 1))
+    kept: list[tuple[float, float, float, float]] = []
+    out = []
+    for r in sorted(rows, key=lambda r: (-r["aire"], r["nom"])):
+        x, y = (r["lon"] - w) * cos * k, (n - r["lat"]) * k
+        width, height = 0.56 * font * len(r["nom"]), 1.2 * font
+        left = {"left": x - 6, "center": x - width / 2, "right": x + 6 - width}[r["align"]]
+        box = (left - 2, y - height / 2 - 1, left + width + 2, y + height / 2 + 1)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in kept):
+            continue
+        kept.append(box)
+        out.append(r)
+    return out
+
+
+def _names(communes: list[dict], frame_of: list[dict], clip: bool, size: tuple[int, int] = (WIDTH, 330)) -> list:
     """The names of the communes whose label point falls in the frame (the box of `frame_of`): those near its left
     or right edge run inwards, so that no name is cut by the frame (a cut name would still sit, hidden, outside
-    the PDF's margins)."""
+    the PDF's margins); a name that would overlap a larger commune's is left out."""
     w, s, e, n = _bbox(frame_of)
-    rows = [{"nom": f["properties"]["nom"], "lon": x, "lat": y, "rel": (x - w) / ((e - w) or 1)}
-            for f in communes for x, y in [label_point(f["geometry"])]
+    font = 8 if not clip else 10
+    rows = [{"nom": f["properties"]["nom"], "lon": x, "lat": y, "rel": rel, "aire": _area(f["geometry"]),
+             "align": "left" if rel < 0.3 else "right" if rel > 0.7 else "center"}
+            for f in communes for x, y in [label_point(f["geometry"])] for rel in [(x - w) / ((e - w) or 1)]
             if w <= x <= e and s + 0.04 * (n - s) <= y <= n - 0.04 * (n - s)]
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(_unclashed(rows, (w, s, e, n), size, font), columns=["nom", "lon", "lat", "rel", "aire",
+                                                                              "align"])
     layers = []
     parts: list[tuple[Literal["left", "center", "right"], pd.DataFrame]] = [
         ("left", frame[frame["rel"] < 0.3]), ("center", frame[frame["rel"].between(0.3, 0.7)]),
         ("right", frame[frame["rel"] > 0.7])]
     for align, part in parts:
         if len(part):
-            layers.append(alt.Chart(part).mark_text(
-                fontSize=8 if not clip else 10, color="#333333", fontStyle="italic", align=align,
+            layers.append(alt.Chart(part[["nom", "lon", "lat"]]).mark_text(
+                fontSize=font, color="#333333", fontStyle="italic", align=align,
                 dx={"left": -6, "center": 0, "right": 6}[align]).encode(
                 longitude="lon:Q", latitude="lat:Q", text="nom:N"))
     return layers
@@ -268,6 +300,7 @@ def qpv_map(features: list[dict], title: str, source: str, value: str | None = N
         context = _around([f for f in features if f["properties"]["code"] == highlight], communes) or communes
     projection = {"type": "mercator", "fit": {"type": "FeatureCollection", "features": context}}
     clip = bool(highlight and communes)
+    size = (WIDTH, 330) if not highlight else (WIDTH - 40, 340)
     # the GeoJSON goes to the spec's top-level `datasets`, named by the layers: Altair never walks nor copies it
     datasets: dict[str, list] = {"qpv": features}
     if communes:
@@ -298,15 +331,14 @@ def qpv_map(features: list[dict], title: str, source: str, value: str | None = N
         datasets["contour"] = [outline(communes)]
         layers.append(alt.Chart(alt.Data(name="contour")).mark_geoshape(
             filled=False, stroke="#0b3d66", strokeWidth=1.6, clip=clip))
-        layers += _names(communes, context, clip)
+        layers += _names(communes, context, clip, size)
     bar, label = scale_bar(context)
     datasets["echelle"] = [bar]
     layers.append(alt.Chart(alt.Data(name="echelle")).mark_geoshape(
         filled=False, stroke="#1a1a1a", strokeWidth=2.5))
     layers.append(alt.Chart(pd.DataFrame([label])).mark_text(fontSize=9, color="#1a1a1a").encode(
         longitude="lon:Q", latitude="lat:Q", text="texte:N"))
-    chart = alt.layer(*layers).properties(width=WIDTH if not highlight else WIDTH - 40,
-                                          height=330 if not highlight else 340, title=_title(title, source))
+    chart = alt.layer(*layers).properties(width=size[0], height=size[1], title=_title(title, source))
     # one projection for every layer, fitted once on the frame (set on each layer, its GeoJSON was copied into the
     # spec as many times, and went through Altair's objects each time)
     return svg(chart, projection=projection, datasets=datasets)
@@ -358,7 +390,7 @@ def complementary_map(quartiers: list[dict], features: list[dict] | None, commun
         datasets["contour"] = [outline(communes)]
         layers.append(alt.Chart(alt.Data(name="contour")).mark_geoshape(filled=False, stroke="#0b3d66",
                                                                         strokeWidth=1.6, clip=clip))
-        layers += _names(communes, context, clip)
+        layers += _names(communes, context, clip, (WIDTH - 120, 330))
     bar, label = scale_bar(context)
     datasets["echelle"] = [bar]
     layers.append(alt.Chart(alt.Data(name="echelle")).mark_geoshape(filled=False, stroke="#1a1a1a", strokeWidth=2.5))

@@ -134,3 +134,18 @@ def test_commune_contours_setting_is_validated(tmp_path):
                                   "fichier_local": "communes.csv"})
     with pytest.raises(ConfigurationError, match="contours_communes"):
         assert ProjectConfig(cfg).settings is None  # never reached: loading the settings raises
+
+
+def test_a_name_that_would_overlap_a_larger_commune_s_is_left_out():
+    """Issue 30, item 5: « Wavrechain-sous-Denain » written over « Denain » helped no reader. The larger commune
+    keeps its name; a name clear of every other is kept whatever its commune's size."""
+    from reports.charts import _unclashed
+
+    def row(nom, lon, lat, aire):
+        return {"nom": nom, "lon": lon, "lat": lat, "aire": aire, "align": "center", "rel": 0.5}
+
+    frame = (3.30, 50.30, 3.50, 50.40)          # about 14 × 11 km, drawn 500 × 330 px
+    rows = [row("Denain", 3.40, 50.33, 5.0), row("Wavrechain-sous-Denain", 3.41, 50.331, 1.0),
+            row("Haveluy", 3.40, 50.38, 2.0)]
+    kept = [r["nom"] for r in _unclashed(rows, frame, (500, 330), 8)]
+    assert kept == ["Denain", "Haveluy"]

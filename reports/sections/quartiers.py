@@ -104,7 +104,9 @@ def _pages(data: BilanData, geography: Geography, dep_label: str) -> list[dict]:
                           "du quartier :",
                  "autres": f"… et {nombre(left)} {pluriel(left, 'autre')} (voir le bilan communal et l'annexe XLSX)"}
                 if short.autres else None)
-            page["actions_tous"] = {"nombre": nombre(data.m("prog.dossiers_tous_qpv") or 0),
+            tous = data.m("prog.dossiers_tous_qpv") or 0
+            page["actions_tous"] = {"nombre": nombre(tous),
+                                    "part": "de l'action menée" if tous == 1 else f"des {nombre(tous)} actions menées",
                                     "montant": euros(data.m("prog.montant_tous_qpv", q.code_qpv) or 0)}
             page["montant"] = euros(data.m("prog.montant_accorde", q.code_qpv) or 0)
             before = data.m("prog.montant_accorde", q.code_qpv, before=True)
