@@ -170,8 +170,8 @@ def test_demo_bilan_fingerprints_are_one_short_line_each(demo_pdf):
 
 
 def test_demo_contents_give_the_page_each_chapter_starts_on(demo_pdf):
-    """The table of contents' numbers (the PDF engine prints twice to know them) are the pages the chapters' titles
-    are printed on."""
+    """The table of contents' numbers (read from the first print's destinations, the front matter printed again with
+    them) are the pages the chapters' titles are printed on."""
     folder, _, html = demo_pdf
     text = subprocess.run(["pdftotext", "-layout", str(folder / "bilan_ccco_2025.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
@@ -188,3 +188,18 @@ def test_demo_contents_give_the_page_each_chapter_starts_on(demo_pdf):
         # the first page after the cover (which lists every title) with the title on a line of its own
         printed_on = next(i for i, p in enumerate(pages[1:], start=2) if _plain(title.group(1)) in p)
         assert printed_on == page, (target, page, printed_on)
+
+
+def test_the_demo_bilan_is_printed_once_and_its_front_matter_again(demo_pdf):
+    """Issue 32, item 4: the demo bilan's pages go through Chromium once, and only its front matter (cover,
+    contents, synthesis with its cross-references) a second time; its pages replace the first print's."""
+    from reports.pdf import ChromiumPrinter, destination_pages, front_matter, page_count
+
+    folder, pages, html = demo_pdf
+    with ChromiumPrinter(simultanees=1) as chromium:
+        pdf = chromium.pdf(html)
+        assert chromium.reprinted_whole == 0
+        front = front_matter(html, destination_pages(pdf)[0])
+        assert front is not None and 2 <= front[1] <= 6
+        assert chromium.pages_printed == page_count(pdf) + front[1]
+    assert page_count(pdf) == len(pages)           # the same document as the pipeline's
