@@ -89,8 +89,9 @@ def commune_context(data: BilanData, context: dict, commune: str, qpv: list[str]
            "quartiers_mot": compte(len(qpv), "quartier prioritaire", "quartiers prioritaires"),
            "sections": [s for s in context["sections"] if s["communes"]]}
     if "quartiers" in context:
-        out["quartiers"] = {**context["quartiers"], "pages": [p for p in context["quartiers"]["pages"]
-                                                              if p["code"] in qpv]}
+        # a commune bilan always has its quartiers' pages, even where the territory's gives them as a table
+        out["quartiers"] = {**context["quartiers"], "tableau": None,
+                            "pages": [p for p in context["quartiers"]["pages"] if p["code"] in qpv]}
     if "synthese" in context:
         out["synthese"] = {**context["synthese"], "ecrite": synthese_ecrite(data, qpv=qpv, commune=commune)}
     return out

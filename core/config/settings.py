@@ -106,6 +106,9 @@ class Rendu(StrictModel):
     # a quartier's page of the territory's bilan: its largest actions, the others counted (the commune bilans and
     # the annex list them all, up to `lignes_par_tableau`): a bilan's length does not grow with the programming
     actions_par_quartier: int = Field(8, ge=1)
+    # past this many quartiers, the territory's bilan gives them as one table (a page each would outgrow what a
+    # COPIL reads: a metropolis has 60); each quartier's page is in the bilan of its commune
+    quartiers_en_pages: int = Field(12, ge=1)
 
 
 class Seuils(StrictModel):

@@ -1,5 +1,8 @@
 """One page per quartier: its map, its indicators beside the contract's QPV, its rank and the department's QP, the
-actions aimed at it and its share of the credits, its landlords' TFPB and its partners' commitments."""
+actions aimed at it and its share of the credits, its landlords' TFPB and its partners' commitments. Past
+`rendu.quartiers_en_pages` quartiers, the territory's bilan gives them as one table instead (population, credits,
+credits per inhabitant, the needs indicators of the referential's orientations), and each page goes to the bilan of
+its commune only: a bilan's length does not grow with the number of quartiers."""
 
 from __future__ import annotations
 
@@ -38,10 +41,30 @@ def _ranks(indicateurs: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
 
 
 def build(data: BilanData, section: Section, geography: Geography) -> dict:
-    """One page per quartier; the contents list each of them."""
+    """One page per quartier, the contents listing each of them; or, past the cap, one table."""
     pages = _pages(data, geography, comparison_labels(data.territoire)[0])
-    return {"pages": pages, "sommaire": [{"ancre": f"qpv-{p['code']}", "titre": section.intitule(nom=p["nom"])}
-                                         for p in pages]}
+    if len(pages) <= data.rendu.quartiers_en_pages:
+        return {"pages": pages, "tableau": None,
+                "sommaire": [{"ancre": f"qpv-{p['code']}", "titre": section.intitule(nom=p["nom"])} for p in pages]}
+    return {"pages": pages, "tableau": _table(data, pages),
+            "sommaire": [{"ancre": "quartiers", "titre": "Les quartiers prioritaires"}]}
+
+
+def _table(data: BilanData, pages: list[dict]) -> dict:
+    """One row per quartier; the needs indicators of the orientations as columns, at their latest millésime."""
+    indicateurs = data.table("indicateurs")
+    besoins = [b.indicateur for b in data.orientations.besoins] if data.orientations else []
+    labels: list[str] = []
+    values: list[dict[str, str]] = []
+    for code in besoins:
+        rows = indicateurs[indicateurs["code_indicateur"] == code] if len(indicateurs) else indicateurs
+        if len(rows):
+            labels.append(str(rows.iloc[0]["libelle_indicateur"] or code))
+            values.append({r.perimetre: SECRET if r.secret else valeur(r.valeur, r.unite) for r in rows.itertuples()})
+    return {"colonnes": labels, "nombre": nombre(len(pages)),
+            "lignes": [{"code": p["code"], "nom": p["nom"], "communes": p["communes"], "population": p["population"],
+                        "montant": p["montant"], "par_habitant": p["par_habitant"],
+                        "besoins": [v.get(p["code"], "—") for v in values]} for p in pages]}
 
 
 def _pages(data: BilanData, geography: Geography, dep_label: str) -> list[dict]:
