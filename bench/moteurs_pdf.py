@@ -43,15 +43,11 @@ def chromium_pdf(html: str) -> bytes:
 
 
 def chromium_floor(html: str) -> bytes:
-    import asyncio
-
+    """One Chromium print of the same pages (its own Chromium, as `render_pdf` starts one)."""
     from reports.pdf import ChromiumPrinter, for_print
 
-    with ChromiumPrinter(simultanees=1) as chromium:
-        chromium.start()
-        assert chromium._loop is not None
-        return asyncio.run_coroutine_threadsafe(chromium._print(for_print(html, None, markers=False), final=True),
-                                                chromium._loop).result()
+    with ChromiumPrinter() as chromium:
+        return chromium.print_once(for_print(html, None, markers=False))
 
 
 def pages(pdf: bytes) -> int:

@@ -336,6 +336,17 @@ class ChromiumPrinter:
     def pdf(self, html: str) -> bytes:
         return self.submit(html).result()
 
+    def print_once(self, html: str) -> bytes:
+        """One print of `html` as it is, no page number to find: the floor `bench/moteurs_pdf.py` compares with."""
+        self.start()
+        assert self._loop is not None
+
+        async def once() -> bytes:
+            await asyncio.wrap_future(self._launched)
+            return await self._print(html, final=True)
+
+        return asyncio.run_coroutine_threadsafe(once(), self._loop).result()
+
 
 _active: ContextVar[ChromiumPrinter | None] = ContextVar("chromium_printer", default=None)
 

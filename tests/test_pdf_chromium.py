@@ -156,3 +156,12 @@ def test_a_front_matter_that_lays_out_otherwise_is_refused():
     with pytest.raises(FrontMismatch, match=rf"{page_count(longer)} page\(s\) au lieu de 1"):
         with_front(whole, longer, 1)
     assert page_count(with_front(whole, whole, count)) == count
+
+
+def test_the_benchmark_floor_is_one_print_of_the_same_pages():
+    """`bench/moteurs_pdf.py --moteur plancher`: one print, placeholders where the numbers go, the same pages."""
+    html = _bilan_like({"alpha": 2, "beta": 12, "gamma": 2})
+    with ChromiumPrinter(simultanees=1) as chromium:
+        floor = chromium.print_once(for_print(html, None, markers=False))
+        assert chromium.pages_printed == page_count(floor)
+        assert page_count(chromium.pdf(html)) == page_count(floor)
