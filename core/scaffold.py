@@ -77,7 +77,9 @@ def territory_yaml(epci: Epci, code: str, decoupage: Decoupage, reference: Refer
         lines.append(f"  - {{code_insee: \"{c.code}\", nom: {_q(c.nom)}{population}}}")
     lines += ["", "# QPV 2024 dont une commune est dans l'EPCI (couche nationale de l'ANCT). Population : la",
               "# population municipale de chaque QPV (INSEE, « population des quartiers prioritaires », ou le contrat",
-              f"# de ville) : {TODO}.",
+              f"# de ville) : {TODO}. La source, telle que les pages des quartiers la citent, dans",
+              "# `source_population_qpv`, par exemple « population réestimée, Filosofi 2019 ».",
+              "# source_population_qpv: \"…\"",
               "qpv:"]
     if not qpv:
         lines.append(f"  []  # {TODO} : aucun QPV trouvé (couche nationale illisible ou EPCI sans QPV)")

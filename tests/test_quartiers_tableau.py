@@ -66,3 +66,19 @@ def test_the_table_is_rendered_and_a_commune_bilan_keeps_its_pages(config):
     assert 'id="qpv-' not in territory
     commune = commune_context(data, {"quartiers": quartiers, "sections": []}, "Aniche", [A])
     assert commune["quartiers"]["tableau"] is None and [p["code"] for p in commune["quartiers"]["pages"]] == [A]
+
+
+def test_a_quartier_page_names_the_source_of_its_population_as_the_territory_declares_it(config):
+    """The source of the QPV populations is the territory's (`source_population_qpv`), never one territory's
+    wording for all: CCCO's come from the Filosofi 2019 re-estimate, another contract's may not."""
+    data = _data(config, cap=12)
+    section = {"code": "quartiers", "gabarit": "quartiers.html.j2", "ancre": "quartiers", "titre": "",
+               "communes": True}
+
+    def first_page(d) -> str:
+        quartiers = build(d, section_of(d, "quartiers"), Geography())
+        return render_html({"annee": 2025, "quartiers": quartiers, "section": section}, template="quartiers.html.j2")
+
+    assert "habitants (population réestimée, Filosofi 2019) — commune" in first_page(data)
+    unsaid = dataclasses.replace(data, territoire=data.territoire.model_copy(update={"source_population_qpv": None}))
+    assert "habitants — commune" in first_page(unsaid) and "Filosofi" not in first_page(unsaid)

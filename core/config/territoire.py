@@ -191,6 +191,8 @@ class Territoire(StrictModel):
     catalogue_indicateurs: str
     communes: list[Commune]
     qpv: list[Qpv] = Field(min_length=1)
+    # where the QPV populations come from, as the quartier pages say it (« population réestimée, Filosofi 2019 »)
+    source_population_qpv: str | None = Field(None, min_length=3)
     quartiers_complementaires: list[QuartierComplementaire] = []
     niveaux_comparaison: list[NiveauComparaison] = []
     partenaires_attendus: list[PartenaireAttendu] = []

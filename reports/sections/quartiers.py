@@ -87,7 +87,7 @@ def _pages(data: BilanData, geography: Geography, dep_label: str) -> list[dict]:
         own = [c for c in q.communes if c in commune_names] or list(q.communes)
         shared = getattr(q, "partage", None) if isinstance(getattr(q, "partage", None), dict) else None
         page = {"code": q.code_qpv, "nom": q.nom_qpv, "population": nombre(data.m("prog.population", q.code_qpv)),
-                "dep_label": dep_label,
+                "dep_label": dep_label, "source_population": data.territoire.source_population_qpv,
                 "communes": ", ".join(commune_names.get(c, c) for c in own), "carte": None,
                 "communes_mot": pluriel(len(own), "commune"),
                 "partage": None if shared is None else {
