@@ -452,6 +452,13 @@ def territoire_nouveau(args: argparse.Namespace) -> int:
     return 0
 
 
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    """--config, the same for every command that reads the configuration."""
+    parser.add_argument("--config", default=os.environ.get("BILAN_CONFIG", "config"), metavar="DOSSIER",
+                        help="dossier de configuration (territoires, référentiels, réglages) ; par défaut "
+                             "BILAN_CONFIG, sinon config/")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = FrenchParser(prog="bilan", description="Bilan annuel des contrats de ville.",
                           epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -467,8 +474,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="dossier des données (boîte de dépôt inbox/) ; par défaut BILAN_DONNEES, sinon data/demo")
     p_run.add_argument("--sortie", default=os.environ.get("BILAN_SORTIE", "sortie"), metavar="DOSSIER",
                        help="dossier de sortie (entrepôt, bilans, journaux) ; par défaut BILAN_SORTIE, sinon sortie")
-    p_run.add_argument("--config", default=os.environ.get("BILAN_CONFIG", "config"), metavar="DOSSIER",
-                       help="dossier de configuration (territoires, référentiels, réglages) ; par défaut config/")
+    _config_option(p_run)
     p_run.add_argument("--processus", type=count, default=1, metavar="N",
                        help="rendre les bilans par N processus à la fois (exécuteur multiprocessus de Dagster, "
                             "lots de rendu.territoires_par_lot territoires) ; par défaut 1, tout dans ce processus")
@@ -482,8 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     p_ver.add_argument("--sortie", default=os.environ.get("BILAN_SORTIE", "sortie"), metavar="DOSSIER",
                        help="dossier de sortie du dernier run (programmation déjà connue) ; par défaut "
                             "BILAN_SORTIE, sinon sortie")
-    p_ver.add_argument("--config", default=os.environ.get("BILAN_CONFIG", "config"), metavar="DOSSIER",
-                       help="dossier de configuration ; par défaut BILAN_CONFIG, sinon config/")
+    _config_option(p_ver)
     p_ver.set_defaults(func=verifier)
     p_conf = sub.add_parser("config", help="vérifie la configuration contre les références nationales",
                             epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -492,8 +497,7 @@ def main(argv: list[str] | None = None) -> int:
                                                 "(SIREN, communes, QPV), sans rien exécuter",
                                epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p_cv.add_argument("--territoire", metavar="CODE", help="un seul territoire (ex. ccco) ; par défaut tous")
-    p_cv.add_argument("--config", default=os.environ.get("BILAN_CONFIG", "config"), metavar="DOSSIER",
-                      help="dossier de configuration ; par défaut BILAN_CONFIG, sinon config/")
+    _config_option(p_cv)
     p_cv.set_defaults(func=config_verifier)
     p_terr = sub.add_parser("territoire", help="écrit un nouveau territoire depuis les références nationales",
                             epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -506,8 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     which.add_argument("--epci", metavar="NOM", help="des mots du nom de l'EPCI, ex. « porte du hainaut »")
     p_new.add_argument("--code", metavar="CODE", help="le code du territoire (nom des fichiers) ; par défaut le sigle "
                                                       "de l'EPCI en minuscules (caph)")
-    p_new.add_argument("--config", default=os.environ.get("BILAN_CONFIG", "config"), metavar="DOSSIER",
-                       help="dossier de configuration ; par défaut BILAN_CONFIG, sinon config/")
+    _config_option(p_new)
     p_new.add_argument("--force", action="store_true", help="remplacer des fichiers déjà présents")
     p_new.set_defaults(func=territoire_nouveau)
     args = parser.parse_args(argv)

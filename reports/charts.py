@@ -293,20 +293,12 @@ def qpv_map(features: list[dict], title: str, source: str, value: str | None = N
             highlight: str | None = None, communes: list[dict] | None = None) -> str:
     """The territory's QPV from the national contours, over the territory's communes (named, with the EPCI's
     outline) and with a scale bar: shaded by a figure in classes, or one QPV highlighted."""
-    layers = []
     context = communes or features
     if highlight and communes:
         # one QPV's page: zoomed on the communes it spans, the rest of the territory clipped at the frame
         context = _around([f for f in features if f["properties"]["code"] == highlight], communes) or communes
-    projection = {"type": "mercator", "fit": {"type": "FeatureCollection", "features": context}}
     clip = bool(highlight and communes)
     size = (WIDTH, 330) if not highlight else (WIDTH - 40, 340)
-    # the GeoJSON goes to the spec's top-level `datasets`, named by the layers: Altair never walks nor copies it
-    datasets: dict[str, list] = {"qpv": features}
-    if communes:
-        datasets["communes"] = communes
-        layers.append(alt.Chart(alt.Data(name="communes")).mark_geoshape(
-            fill="#f2f2f2", stroke="#8c8c8c", strokeWidth=0.5, clip=clip))
     qpv = alt.Chart(alt.Data(name="qpv")).mark_geoshape(stroke="#333333", strokeWidth=0.7, clip=clip)
     if highlight:
         qpv = qpv.encode(
@@ -326,21 +318,33 @@ def qpv_map(features: list[dict], title: str, source: str, value: str | None = N
                                               **label_options(domain, LEGEND_LIMIT))),
             tooltip=[alt.Tooltip("properties.nom:N", title="QPV"),
                      alt.Tooltip(f"properties.{value}:Q", title=value_title, format=",.1f")])
-    layers.append(qpv)
+    return _map({"qpv": features}, [qpv], communes, context, clip, size, title, source)
+
+
+def _map(datasets: dict[str, list], shapes: list, communes: list[dict] | None, context: list[dict], clip: bool,
+         size: tuple[int, int], title: str, source: str) -> str:
+    """A map's frame around its `shapes`: the communes under them, the EPCI's outline and the communes' names
+    over them, a scale bar; one Mercator projection fitted on `context`. The GeoJSON goes to the spec's top-level
+    `datasets`, named by the layers: Altair never walks nor copies it (set on each layer, it was copied into the
+    spec as many times)."""
+    layers = []
     if communes:
-        datasets["contour"] = [outline(communes)]
+        datasets = {**datasets, "communes": communes, "contour": [outline(communes)]}
+        layers.append(alt.Chart(alt.Data(name="communes")).mark_geoshape(
+            fill="#f2f2f2", stroke="#8c8c8c", strokeWidth=0.5, clip=clip))
+    layers += shapes
+    if communes:
         layers.append(alt.Chart(alt.Data(name="contour")).mark_geoshape(
             filled=False, stroke="#0b3d66", strokeWidth=1.6, clip=clip))
         layers += _names(communes, context, clip, size)
     bar, label = scale_bar(context)
-    datasets["echelle"] = [bar]
+    datasets = {**datasets, "echelle": [bar]}
     layers.append(alt.Chart(alt.Data(name="echelle")).mark_geoshape(
         filled=False, stroke="#1a1a1a", strokeWidth=2.5))
     layers.append(alt.Chart(pd.DataFrame([label])).mark_text(fontSize=9, color="#1a1a1a").encode(
         longitude="lon:Q", latitude="lat:Q", text="texte:N"))
     chart = alt.layer(*layers).properties(width=size[0], height=size[1], title=_title(title, source))
-    # one projection for every layer, fitted once on the frame (set on each layer, its GeoJSON was copied into the
-    # spec as many times, and went through Altair's objects each time)
+    projection = {"type": "mercator", "fit": {"type": "FeatureCollection", "features": context}}
     return svg(chart, projection=projection, datasets=datasets)
 
 
@@ -368,13 +372,8 @@ def complementary_map(quartiers: list[dict], features: list[dict] | None, commun
     # framed on the quartiers and the QPV: the territory's other communes are clipped at the frame
     context = quartiers + (features or [])
     clip = bool(communes)
-    projection = {"type": "mercator", "fit": {"type": "FeatureCollection", "features": context}}
     datasets: dict[str, list] = {"quartiers": quartiers}
     layers = []
-    if communes:
-        datasets["communes"] = communes
-        layers.append(alt.Chart(alt.Data(name="communes")).mark_geoshape(
-            fill="#f2f2f2", stroke="#8c8c8c", strokeWidth=0.5, clip=clip))
     kinds = ["géographie complémentaire"] + (["QPV"] if features else [])
     colour = alt.Color("genre:N", title=None, scale=alt.Scale(domain=kinds, range=["#D55E00", "#bdbdbd"][:len(kinds)]),
                        legend=alt.Legend(orient="right", symbolType="square", symbolSize=180, labelLimit=200))
@@ -386,15 +385,4 @@ def complementary_map(quartiers: list[dict], features: list[dict] | None, commun
     layers.append(alt.Chart(alt.Data(name="quartiers")).mark_geoshape(stroke="#333333", strokeWidth=0.7, clip=clip)
                   .transform_calculate(genre="'géographie complémentaire'")
                   .encode(color=colour, tooltip=[alt.Tooltip("properties.nom:N", title="Quartier")]))
-    if communes:
-        datasets["contour"] = [outline(communes)]
-        layers.append(alt.Chart(alt.Data(name="contour")).mark_geoshape(filled=False, stroke="#0b3d66",
-                                                                        strokeWidth=1.6, clip=clip))
-        layers += _names(communes, context, clip, (WIDTH - 120, 330))
-    bar, label = scale_bar(context)
-    datasets["echelle"] = [bar]
-    layers.append(alt.Chart(alt.Data(name="echelle")).mark_geoshape(filled=False, stroke="#1a1a1a", strokeWidth=2.5))
-    layers.append(alt.Chart(pd.DataFrame([label])).mark_text(fontSize=9, color="#1a1a1a").encode(
-        longitude="lon:Q", latitude="lat:Q", text="texte:N"))
-    chart = alt.layer(*layers).properties(width=WIDTH - 120, height=330, title=_title(title, source))
-    return svg(chart, projection=projection, datasets=datasets)
+    return _map(datasets, layers, communes, context, clip, (WIDTH - 120, 330), title, source)

@@ -320,8 +320,7 @@ class ChromiumPrinter:
             try:
                 return await asyncio.to_thread(with_front, whole, printed, front[1])
             except FrontMismatch:
-                pass   # printed again whole below
-        self.reprinted_whole += front is not None and 2 * front[1] <= count
+                self.reprinted_whole += 1   # printed again whole below
         final = await self._print(for_print(html, pages), final=True)
         if page_count(final) != count:
             raise PdfError("PDF : le nombre de pages a changé entre les deux impressions (numéros du sommaire)")
