@@ -235,6 +235,19 @@ def _around(target: list[dict], communes: list[dict]) -> list[dict]:
     return [c for c in communes for cw, cs, ce, cn in [_bbox([c])] if cw <= e and ce >= w and cs <= n and cn >= s]
 
 
+def _covers(geometry: dict, point: tuple[float, float]) -> bool:
+    """Whether the point is inside one of the geometry's rings (ray casting; holes aside: a commune has none)."""
+    x, y = point
+    for ring in _rings(geometry):
+        inside = False
+        for (x0, y0, *_), (x1, y1, *_) in zip(ring, ring[1:]):
+            if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
+                inside = not inside
+        if inside:
+            return True
+    return False
+
+
 def _area(geometry: dict) -> float:
     def shoelace(ring):
         return abs(sum(x0 * y1 - x1 * y0 for (x0, y0, *_), (x1, y1, *_) in zip(ring, ring[1:]))) / 2
@@ -242,17 +255,18 @@ def _area(geometry: dict) -> float:
 
 
 def _unclashed(rows: list[dict], frame: tuple[float, float, float, float], size: tuple[int, int],
-               font: int) -> list[dict]:
-    """The labels that do not run into one another, the largest communes first: a smaller commune's name that would
-    overlap a larger one's is left out (« Wavrechain-sous-Denain » written over « Denain » helped no reader).
-    Positions in pixels from the map's fit (an equirectangular estimate of its Mercator projection, close enough at
-    the scale of an EPCI); a label's box from its characters' average width."""
+               font: int, first: frozenset[str] | set[str] = frozenset()) -> list[dict]:
+    """The labels that do not run into one another: the communes in `first` (those under the quartier a map
+    is about), then the largest; a name that would overlap one already placed is left out (« Wavrechain-sous-Denain »
+    written over « Denain » helped no reader). Positions in pixels from the map's fit (an equirectangular estimate
+    of its Mercator projection, close enough at the scale of an EPCI); a label's box from its characters' average
+    width."""
     w, s, e, n = frame
     cos = math.cos(math.radians((s + n) / 2))
     k = min(size[0] / (((e - w) * cos) or 1), size[1] / ((n - s) or 1))
     kept: list[tuple[float, float, float, float]] = []
     out = []
-    for r in sorted(rows, key=lambda r: (-r["aire"], r["nom"])):
+    for r in sorted(rows, key=lambda r: (r["nom"] not in first, -r["aire"], r["nom"])):
         x, y = (r["lon"] - w) * cos * k, (n - r["lat"]) * k
         width, height = 0.56 * font * len(r["nom"]), 1.2 * font
         left = {"left": x - 6, "center": x - width / 2, "right": x + 6 - width}[r["align"]]
@@ -264,7 +278,8 @@ def _unclashed(rows: list[dict], frame: tuple[float, float, float, float], size:
     return out
 
 
-def _names(communes: list[dict], frame_of: list[dict], clip: bool, size: tuple[int, int] = (WIDTH, 330)) -> list:
+def _names(communes: list[dict], frame_of: list[dict], clip: bool, size: tuple[int, int] = (WIDTH, 330),
+           first: frozenset[str] | set[str] = frozenset()) -> list:
     """The names of the communes whose label point falls in the frame (the box of `frame_of`): those near its left
     or right edge run inwards, so that no name is cut by the frame (a cut name would still sit, hidden, outside
     the PDF's margins); a name that would overlap a larger commune's is left out."""
@@ -274,7 +289,7 @@ def _names(communes: list[dict], frame_of: list[dict], clip: bool, size: tuple[i
              "align": "left" if rel < 0.3 else "right" if rel > 0.7 else "center"}
             for f in communes for x, y in [label_point(f["geometry"])] for rel in [(x - w) / ((e - w) or 1)]
             if w <= x <= e and s + 0.04 * (n - s) <= y <= n - 0.04 * (n - s)]
-    frame = pd.DataFrame(_unclashed(rows, (w, s, e, n), size, font), columns=["nom", "lon", "lat", "rel", "aire",
+    frame = pd.DataFrame(_unclashed(rows, (w, s, e, n), size, font, first), columns=["nom", "lon", "lat", "rel", "aire",
                                                                               "align"])
     layers = []
     parts: list[tuple[Literal["left", "center", "right"], pd.DataFrame]] = [
@@ -318,11 +333,15 @@ def qpv_map(features: list[dict], title: str, source: str, value: str | None = N
                                               **label_options(domain, LEGEND_LIMIT))),
             tooltip=[alt.Tooltip("properties.nom:N", title="QPV"),
                      alt.Tooltip(f"properties.{value}:Q", title=value_title, format=",.1f")])
-    return _map({"qpv": features}, [qpv], communes, context, clip, size, title, source)
+    # on a quartier's page, the communes under it are named before any other
+    target = [f for f in features if f["properties"]["code"] == highlight]
+    first = ({c["properties"]["nom"] for c in communes if _covers(c["geometry"], label_point(target[0]["geometry"]))}
+             if target and communes else set())
+    return _map({"qpv": features}, [qpv], communes, context, clip, size, title, source, first)
 
 
 def _map(datasets: dict[str, list], shapes: list, communes: list[dict] | None, context: list[dict], clip: bool,
-         size: tuple[int, int], title: str, source: str) -> str:
+         size: tuple[int, int], title: str, source: str, first: frozenset[str] | set[str] = frozenset()) -> str:
     """A map's frame around its `shapes`: the communes under them, the EPCI's outline and the communes' names
     over them, a scale bar; one Mercator projection fitted on `context`. The GeoJSON goes to the spec's top-level
     `datasets`, named by the layers: Altair never walks nor copies it (set on each layer, it was copied into the
@@ -336,7 +355,7 @@ def _map(datasets: dict[str, list], shapes: list, communes: list[dict] | None, c
     if communes:
         layers.append(alt.Chart(alt.Data(name="contour")).mark_geoshape(
             filled=False, stroke="#0b3d66", strokeWidth=1.6, clip=clip))
-        layers += _names(communes, context, clip, size)
+        layers += _names(communes, context, clip, size, first)
     bar, label = scale_bar(context)
     datasets = {**datasets, "echelle": [bar]}
     layers.append(alt.Chart(alt.Data(name="echelle")).mark_geoshape(

@@ -149,3 +149,6 @@ def test_a_name_that_would_overlap_a_larger_commune_s_is_left_out():
             row("Haveluy", 3.40, 50.38, 2.0)]
     kept = [r["nom"] for r in _unclashed(rows, frame, (500, 330), 8)]
     assert kept == ["Denain", "Haveluy"]
+    # on a quartier's page, its own commune is named first, whatever its size
+    kept = [r["nom"] for r in _unclashed(rows, frame, (500, 330), 8, first={"Wavrechain-sous-Denain"})]
+    assert kept == ["Wavrechain-sous-Denain", "Haveluy"]
