@@ -47,6 +47,7 @@ from core.config.bilan import CONFIG_TEMPLATES
 from core.logging import say
 from core.marts import Mart
 from core.partitions import annee_partitions
+from core.portee import NATIONALE, Portee
 from core.resources import BilanSettings
 from core.warehouse import insert_frame, table_exists
 from reports.data import load_bilan_data
@@ -165,10 +166,11 @@ def _configuration_identity(parametres: BilanSettings) -> str:
     return digest.hexdigest()
 
 
-def inputs_by_table(con, parametres: BilanSettings, annee: int) -> dict[str, dict[str, str]]:
-    """Per territory, what its bilan is made from, part by part: every row of every published table and view of its
-    territory (all years; run ids and dates aside) as one grouped hash per table, and the configuration with the
-    report's code version. Set-based: one query per table."""
+def inputs_by_table(con, parametres: BilanSettings, annee: int,
+                    portee: Portee = NATIONALE) -> dict[str, dict[str, str]]:
+    """Per territory (of the scope), what its bilan is made from, part by part: every row of every published table
+    and view of its territory (all years; run ids and dates aside) as one grouped hash per table, and the
+    configuration with the report's code version. Set-based: one query per table."""
     base = f"{REPORT_VERSION}|{annee}|{_configuration_identity(parametres)}"
     columns: dict[str, list[str]] = {}
     for table, column in con.execute(
@@ -177,15 +179,15 @@ def inputs_by_table(con, parametres: BilanSettings, annee: int) -> dict[str, dic
         if table not in LEDGERS | NOT_READ_BY_BILANS:
             columns.setdefault(table, []).append(column)
     # what a bilan showed is an input of the later years' bilans, not of its own (recorded after it is rendered)
-    earlier = {SHOWN: f" WHERE annee < {int(annee)}"}
+    earlier = {SHOWN: f" AND annee < {int(annee)}"}
     parts: dict[str, dict[str, str]] = {}
     for table, names in columns.items():
         if "territoire" not in names:
             continue
         kept = ", ".join(f'"{c}"' for c in names if c not in _RUN_COLUMNS)
         for territoire, count, total in con.execute(
-                f"SELECT territoire, count(*), sum(hash(row({kept}))) FROM publication.{table}{earlier.get(table, '')} "
-                "GROUP BY territoire").fetchall():
+                f"SELECT territoire, count(*), sum(hash(row({kept}))) FROM publication.{table} "
+                f"WHERE {portee.predicate()}{earlier.get(table, '')} GROUP BY territoire").fetchall():
             parts.setdefault(territoire, {_CONFIGURATION: hashlib.sha256(base.encode()).hexdigest()[:16]})[
                 table] = f"{count}|{total}"
     return parts
@@ -225,14 +227,16 @@ def changed_since_recorded(con, annee: int, by_table: dict[str, dict[str, str]])
     return changed
 
 
-def territories_to_render(con, parametres: BilanSettings, annee: int) -> dict[str, list[str]]:
-    """The configured territories whose bilan the year's published tables may change, each with the parts of its
-    inputs that changed (none known: never rendered, or its files are missing). A launcher with nothing to render
-    runs the bilan step in its own process rather than start render processes for nothing."""
-    by_table = inputs_by_table(con, parametres, annee)
+def territories_to_render(con, parametres: BilanSettings, annee: int,
+                          portee: Portee = NATIONALE) -> dict[str, list[str]]:
+    """The configured territories (of the scope) whose bilan the year's published tables may change, each with the
+    parts of its inputs that changed (none known: never rendered, or its files are missing). A launcher with nothing
+    to render runs the bilan step in its own process rather than start render processes for nothing."""
+    by_table = inputs_by_table(con, parametres, annee, portee)
     unchanged = unchanged_since_published(con, parametres, annee, {t: fingerprint_of(p) for t, p in by_table.items()})
     changed = changed_since_recorded(con, annee, by_table)
-    return {t.code: changed.get(t.code, []) for t in parametres.config.territoires.values() if t.code not in unchanged}
+    return {t.code: changed.get(t.code, []) for t in parametres.config.territoires.values()
+            if t.code not in unchanged and portee.keeps(t.code)}
 
 
 def record_inputs(con, annee: int, outcomes: dict[str, dict], by_table: dict[str, dict[str, str]],
@@ -316,15 +320,16 @@ def snapshot_and_batches(context: OpExecutionContext, parametres: BilanSettings,
     aside those whose bilan was last published from the same inputs, and cuts the others into batches
     (`rendu.territoires_par_lot`), each with the fingerprint last published."""
     annee = int(context.partition_key)
+    portee = parametres.portee_du_run(context)
     held: dict[str, list] = {}
     to_render: list[tuple[str, str | None]] = []
     with entrepot.get_connection() as con:
-        by_table = inputs_by_table(con, parametres, annee)
+        by_table = inputs_by_table(con, parametres, annee, portee)
         fingerprints = {t: fingerprint_of(p) for t, p in by_table.items()}
         unchanged = unchanged_since_published(con, parametres, annee, fingerprints)
         changed = changed_since_recorded(con, annee, by_table)
         snapshot = write_snapshot(con, parametres.snapshot_dir, annee)
-        for territoire in parametres.territoires(log=lambda m: say(context, m)):
+        for territoire in parametres.territoires_du_run(context, log=lambda m: say(context, m)):
             # a territory whose data fail a blocking check is held back alone: the others publish
             failures = blocking_failures(con, territoire.code, annee)
             if failures:
@@ -343,8 +348,9 @@ def snapshot_and_batches(context: OpExecutionContext, parametres: BilanSettings,
     # as even as can be, in the configured order
     batches = [to_render[i * len(to_render) // count:(i + 1) * len(to_render) // count] for i in range(count)]
     kept = sorted(set(fingerprints) & unchanged - set(held))
-    say(context, f"bilan {annee} : {len(to_render)} territoire(s) à rendre en {len(batches)} lot(s), "
-                 f"{len(kept)} publié(s) des mêmes entrées et laissé(s) tel(s) quel(s), instantané {snapshot}")
+    say(context, f"bilan {annee} ({portee.label()}) : {len(to_render)} territoire(s) à rendre en "
+                 f"{len(batches)} lot(s), {len(kept)} publié(s) des mêmes entrées et laissé(s) tel(s) quel(s), "
+                 f"instantané {snapshot}")
     yield Output(held, "held")
     yield Output({"by_table": by_table, "unchanged": kept}, "inputs")
     # one empty batch when there is nothing to render: Dagster skips the collecting step of a fan-out that never

@@ -147,7 +147,7 @@ def diffusion(context: AssetExecutionContext, parametres: BilanSettings, entrepo
         return MaterializeResult(metadata={"envois": 0, "raison": "run hors COPIL"})
     smtp, done = Smtp.from_environment(), []
     with entrepot.get_connection() as con:
-        for territoire in parametres.territoires(log=lambda m: say(context, m)):
+        for territoire in parametres.territoires_du_run(context, log=lambda m: say(context, m)):
             folder = parametres.output_dir / str(annee) / territoire.code
             stem = f"bilan_{territoire.code}_{annee}"
             files = {kind: path for kind, path in (("pdf", folder / f"{stem}.pdf"), ("html", folder / f"{stem}.html"),

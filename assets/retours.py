@@ -18,6 +18,7 @@ from core.config.territoire import Territoire
 from core.familles.family import Family
 from core.logging import say
 from core.partitions import annee_partitions
+from core.portee import NATIONALE, Portee
 from core.reprise import digest_of
 from core.resources import BilanSettings
 from core.warehouse import insert_frame
@@ -122,7 +123,8 @@ def _xlsx(sheets: dict[str, tuple[list[str], list[list]]], title: str) -> bytes:
 
 
 def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, annee: int,
-                   families: dict[str, Family], run_id: str = "") -> dict:
+                   families: dict[str, Family], run_id: str = "", portee: Portee = NATIONALE) -> dict:
+    """The workbooks of the scope's territories; the list of missing files, every territory's."""
     folder = parametres.output_dir / str(annee) / "retours"
     publish_views(con)  # what leaves the pipeline is read from the publication schema only
     con.execute(WRITTEN_DDL)
@@ -132,6 +134,12 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
     unchanged = 0
     done = []
     for territoire in parametres.territoires(log=lambda m: None):
+        # written by staging/rapport_qualite (assets/staging/expected_files.py), read as the bilan reads it
+        missing_rows += [list(r) for r in con.execute(
+            "SELECT territoire, famille, attendu FROM publication.fichiers_manquants WHERE territoire = ? "
+            "AND annee = ? ORDER BY rang", [territoire.code, annee]).fetchall()]
+        if not portee.keeps(territoire.code):
+            continue
         done.append(territoire.code)
         files = con.execute("SELECT famille, fichier, version, sha256, statut, lignes_lues, lignes_retenues, "
                             "lignes_quarantaine, colonnes_inconnues, colonnes_supprimees, message "
@@ -198,10 +206,6 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
             else:
                 write_atomic(path, _xlsx(sheets, title), mode=0o644)
             written.append(path)
-        # written by staging/rapport_qualite (assets/staging/expected_files.py), read as the bilan reads it
-        missing_rows += [list(r) for r in con.execute(
-            "SELECT territoire, famille, attendu FROM publication.fichiers_manquants WHERE territoire = ? "
-            "AND annee = ? ORDER BY rang", [territoire.code, annee]).fetchall()]
     summary_path = folder / "fichiers_manquants.xlsx"
     write_atomic(summary_path, _xlsx({"Fichiers manquants": (["Territoire", "Famille", "Partenaire ou remarque"],
                                                              missing_rows)}, f"Fichiers attendus non reçus {annee}"),
@@ -213,7 +217,9 @@ def write_feedback(con: duckdb.DuckDBPyConnection, parametres: BilanSettings, an
     for code in done:
         for stale in sorted(p for p in (folder / code).glob("retour_*.xlsx") if p not in kept):
             stale.unlink(missing_ok=True)
-    con.execute("DELETE FROM journal.retours_ecrits WHERE annee = ?", [annee])
+    # the ledger's paths are <annee>/retours/<territoire>/<classeur>
+    con.execute("DELETE FROM journal.retours_ecrits WHERE annee = ? AND list_contains(?, split_part(chemin, '/', 3))",
+                [annee, done])
     insert_frame(con, "journal.retours_ecrits", pd.DataFrame(
         {"annee": annee, "chemin": list(fingerprints), "empreinte": list(fingerprints.values()), "run_id": run_id},
         columns=["annee", "chemin", "empreinte", "run_id"]))
@@ -239,7 +245,7 @@ def build_retours_partenaires(families: dict[str, Family]):
     def retours_partenaires(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
         with entrepot.get_connection() as con:
-            out = write_feedback(con, parametres, annee, families, context.run_id)
+            out = write_feedback(con, parametres, annee, families, context.run_id, parametres.portee_du_run(context))
         say(context, f"retours {annee} : {len(out['fichiers'])} classeurs, dont {out['inchanges']} inchangés et "
                      f"laissés tels quels, {len(out['manquants'])} fichier(s) manquant(s)")
         return MaterializeResult(metadata={

@@ -26,6 +26,7 @@ from core.familles.reading import refusal_before_archiving
 from core.familles.registry import family_of
 from core.logging import say
 from core.partitions import annee_partitions
+from core.portee import NATIONALE, Portee
 from core.resources import BilanSettings
 from core.warehouse import insert_frame, transaction
 
@@ -269,10 +270,11 @@ ALTER TABLE archive.depots ADD COLUMN IF NOT EXISTS refus VARCHAR;
 
 
 def record(con: duckdb.DuckDBPyConnection, famille: str, annee: int, deposits: list[Deposit],
-           run_id: str) -> list[Deposit]:
+           run_id: str, portee: Portee = NATIONALE) -> list[Deposit]:
     """Version each file by name: same content → same version; new content → next version. The files present
-    now are the active ones; a failed download keeps the last archived version active. A few statements whatever
-    the number of files (ten thousand a year at national scale)."""
+    now are the active ones (of the scope's territories: another territory's files stay as its last run saw them);
+    a failed download keeps the last archived version active. A few statements whatever the number of files (ten
+    thousand a year at national scale)."""
     con.execute(ARCHIVE_DDL)
     now = dt.datetime.now()
     latest = {(t, n): (v, sha, chemin, taille) for t, n, v, sha, chemin, taille in con.execute(
@@ -296,7 +298,8 @@ def record(con: duckdb.DuckDBPyConnection, famille: str, annee: int, deposits: l
             d.version = last[0]
         seen.append([d.territoire, d.nom_fichier, d.version])
     with transaction(con):
-        con.execute("UPDATE archive.depots SET actif = FALSE WHERE famille = ? AND annee = ?", [famille, annee])
+        con.execute(f"UPDATE archive.depots SET actif = FALSE WHERE famille = ? AND annee = ? AND "
+                    f"{portee.predicate()}", [famille, annee])
         if seen:
             con.register("_vus", pd.DataFrame(seen, columns=["territoire", "nom_fichier", "version"]))
             try:
@@ -341,18 +344,20 @@ def build_source_asset(famille: str, families: dict[str, Family]):
     def _source(context: AssetExecutionContext, parametres: BilanSettings,
                 entrepot: DuckDBResource) -> MaterializeResult:
         annee = int(context.partition_key)
-        territoires = parametres.territoires(log=lambda m: say(context, m))
+        portee = parametres.portee_du_run(context)
+        territoires = parametres.territoires_du_run(context, log=lambda m: say(context, m))
         deposits = collect(famille, annee, territoires, parametres.data_root, parametres.archive_dir,
                            log=lambda m: say(context, m), families=families,
                            limites=parametres.config.settings.limites)
         with entrepot.get_connection() as con:
-            deposits = record(con, famille, annee, deposits, context.run_id)
+            deposits = record(con, famille, annee, deposits, context.run_id, portee)
         new = [d for d in deposits if d.nouveau]
         say(context,
             f"sources/{famille} {annee} : {len(deposits)} fichier(s), dont {len(new)} nouveau(x) ou modifié(s)")
         return MaterializeResult(metadata={
             "fichiers": len(deposits),
             "nouveaux_ou_modifies": len(new),
+            "portee": portee.label(),
             "depots": MetadataValue.md(
                 "| territoire | fichier | version | sha256 | origine |\n|---|---|---|---|---|\n" + "\n".join(
                     f"| {d.territoire} | {d.nom_fichier} | {d.version} | `{d.sha256[:16]}…` | {d.origine} |"

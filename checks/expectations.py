@@ -319,14 +319,15 @@ def build_ge_check(level: str, asset_paths: list[str], registre: Registre):
     )
     def _check(context: AssetCheckExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
-        territoires = [t.code for t in parametres.territoires(log=context.log.info)]
+        portee = parametres.portee_du_run(context)
+        territoires = [t.code for t in parametres.territoires_du_run(context, log=context.log.info)]
         with entrepot.get_connection() as con:
             out = run_suites(con, registre, parametres.config.vocabulaire, parametres.output_dir, annee, level,
                              asset_paths)
             constats = {c.nom: per_territory(out["resultats"][c.nom][0], territoires) for c in checks}
             for actif in asset_paths:
                 record(con, annee, actif, [(c.verification, constats[c.nom]) for c in checks if c.actif == actif],
-                       context.run.run_id, registre.names(actif))
+                       context.run.run_id, registre.names(actif), portee)
         for c in checks:
             yield check_result(c.verification, AssetKey(c.actif.split("/")), constats[c.nom], {
                 "table": c.table, "attente": out["resultats"][c.nom][1],

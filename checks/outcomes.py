@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue
 
+from core.portee import NATIONALE, Portee
 from core.warehouse import insert_frame
 
 CONTROLES_DDL = """CREATE TABLE IF NOT EXISTS staging.controles (
@@ -65,19 +66,23 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def record(con: duckdb.DuckDBPyConnection, annee: int, actif: str,
-           outcomes: list[tuple[Verification, list[Constat]]], run_id: str, known: Iterable[str]) -> None:
-    """Replace the year's rows of these checks (every territory's); rows of this asset's checks no longer known
-    (`known`: the registry's names for the asset; contract-derived checks are always known) go too."""
+           outcomes: list[tuple[Verification, list[Constat]]], run_id: str, known: Iterable[str],
+           portee: Portee = NATIONALE) -> None:
+    """Replace the year's rows of these checks (every territory's in the scope); rows of this asset's checks no
+    longer known (`known`: the registry's names for the asset; contract-derived checks are always known) go too."""
     ensure_table(con)
     known = list(known)
-    stale = [n for (n,) in con.execute("SELECT DISTINCT controle FROM staging.controles WHERE annee = ? AND actif = ?",
-                                       [annee, actif]).fetchall()
+    scope = portee.predicate()
+    stale = [n for (n,) in con.execute("SELECT DISTINCT controle FROM staging.controles WHERE annee = ? AND actif = ? "
+                                       f"AND {scope}", [annee, actif]).fetchall()
              if n not in known and not n.startswith(STRUCTURAL)]
-    con.execute("DELETE FROM staging.controles WHERE annee = ? AND actif = ? AND list_contains(?, controle)",
-                [annee, actif, stale + [v.nom for v, _ in outcomes]])
+    con.execute(f"DELETE FROM staging.controles WHERE annee = ? AND actif = ? AND list_contains(?, controle) AND "
+                f"{scope}", [annee, actif, stale + [v.nom for v, _ in outcomes]])
     now = dt.datetime.now()
     rows = [[annee, c.territoire, actif, v.nom, v.bloquant, c.problemes == 0, c.problemes, v.description, v.message,
-             c.detail, now, run_id] for v, constats in outcomes for c in constats]
+             c.detail, now, run_id] for v, constats in outcomes for c in constats
+            # a check over the whole table finds other territories too: a scoped run records its own only
+            if portee.national or (c.territoire is not None and portee.keeps(c.territoire))]
     if rows:
         # one insert of the whole frame: a statement per row (executemany) cost ≈ 1 ms each, and a national
         # run records thousands of rows per step (checks × territories)

@@ -9,6 +9,7 @@ from dagster import AssetCheckResult, AssetCheckSpec, AssetKey
 
 from checks.controles import Controle, Registre
 from checks.outcomes import Constat, check_result, per_territory, record
+from core.portee import NATIONALE, Portee
 
 COLUMNS = ["territoire", "problemes", "detail"]
 
@@ -33,10 +34,10 @@ def run_check(con: duckdb.DuckDBPyConnection, c: Controle, annee: int, territoir
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, key: AssetKey, annee: int, run_id: str, registre: Registre,
-             territoires: list[str]) -> list[AssetCheckResult]:
-    """`territoires`: the codes of the run's territories (each gets its row, passed or not)."""
+             territoires: list[str], portee: Portee = NATIONALE) -> list[AssetCheckResult]:
+    """`territoires`: the codes of the run's territories (each gets its row, passed or not), those of `portee`."""
     actif = key.to_user_string()
     outcomes = [(c, run_check(con, c, annee, territoires)) for c in registre.sql(actif)]
     record(con, annee, actif, [(c.verification, constats) for c, constats in outcomes], run_id,
-           registre.names(actif))
+           registre.names(actif), portee)
     return [check_result(c.verification, key, constats, {"table": c.table}) for c, constats in outcomes]

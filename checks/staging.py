@@ -16,6 +16,7 @@ from checks import sql as sql_checks
 from checks.controles import Registre
 from checks.outcomes import Constat, Verification, check_result, per_territory, record
 from core.familles.family import Family
+from core.portee import NATIONALE, Portee
 
 CONSERVATION = Verification(
     "conservation_des_lignes", True, "Chaque ligne lue est retenue ou en quarantaine, fichier par fichier.",
@@ -39,8 +40,8 @@ def specs(family: Family, key: AssetKey, registre: Registre) -> list[AssetCheckS
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, family: Family, key: AssetKey, annee: int, run_id: str,
-             registre: Registre, territoires: list[str]) -> list[AssetCheckResult]:
-    """`territoires`: the codes of the run's territories (each gets its row, passed or not)."""
+             registre: Registre, territoires: list[str], portee: Portee = NATIONALE) -> list[AssetCheckResult]:
+    """`territoires`: the codes of the run's territories (each gets its row, passed or not), those of `portee`."""
     conservation, totals = _conservation(con, family, annee, territoires)
     outcomes = [(CONSERVATION, conservation)]
     for t in family.tables:
@@ -52,17 +53,18 @@ def evaluate(con: duckdb.DuckDBPyConnection, family: Family, key: AssetKey, anne
                            f"WHERE annee_boite = ? GROUP BY territoire, {cols} HAVING count(*) > 1) GROUP BY ALL",
                            [annee]).fetchall()
         outcomes.append((unique_key(t), per_territory({r[0]: (r[1], r[2]) for r in rows}, territoires)))
-    record(con, annee, key.to_user_string(), outcomes, run_id, registre.names(key.to_user_string()))
+    record(con, annee, key.to_user_string(), outcomes, run_id, registre.names(key.to_user_string()), portee)
     results = [check_result(v, key, constats, totals if v is CONSERVATION else {}) for v, constats in outcomes]
     refused = con.execute("SELECT territoire, fichier, message FROM staging.qualite_fichiers WHERE famille = ? "
-                          "AND annee_boite = ? AND statut = 'refuse' ORDER BY territoire, fichier",
+                          f"AND annee_boite = ? AND statut = 'refuse' AND {portee.predicate()} "
+                          "ORDER BY territoire, fichier",
                           [family.name, annee]).fetchall()
     results.append(AssetCheckResult(
         check_name="fichiers_lisibles", asset_key=key, passed=not refused, severity=AssetCheckSeverity.WARN,
         metadata={"territoires_en_echec": ", ".join(dict.fromkeys(t for t, _, _ in refused)) or "aucun",
                   "fichiers_refuses": MetadataValue.md("\n".join(f"- {t}/{f} : {m}" for t, f, m in refused)
                                                        or "aucun")}))
-    return results + sql_checks.evaluate(con, key, annee, run_id, registre, territoires)
+    return results + sql_checks.evaluate(con, key, annee, run_id, registre, territoires, portee)
 
 
 def _conservation(con, family: Family, annee: int, territoires: list[str]) -> tuple[list[Constat], dict]:

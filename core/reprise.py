@@ -8,7 +8,11 @@ result, the row counts of the tables it wrote (`sorties`) and its metadata. The 
 tables still holding as many rows, mean the result is there: the step takes it as it is and says from which run.
 
 The ledger is never an input: no fingerprint reads the `journal` schema, and the render snapshot holds only the
-`publication` schema."""
+`publication` schema.
+
+A run scoped to some territories (core/portee.py) computes and counts their rows only: its entry is kept under its
+scope, and replaces every other entry of the step and year, whose rows it may have changed. A result is taken as it
+is only by a run of the same scope as the last one that wrote it."""
 
 from __future__ import annotations
 
@@ -19,9 +23,13 @@ from dataclasses import dataclass
 
 import duckdb
 
+from core.portee import NATIONALE, Portee
+
 LEDGER_DDL = ("CREATE SCHEMA IF NOT EXISTS journal; CREATE TABLE IF NOT EXISTS journal.calculs (etape VARCHAR, "
               "annee INTEGER, empreinte VARCHAR, run_id VARCHAR, calcule_le TIMESTAMP, sorties JSON, "
-              "metadonnees JSON)")
+              "metadonnees JSON); "
+              # ledgers written before scoped runs: their entries were national
+              "ALTER TABLE journal.calculs ADD COLUMN IF NOT EXISTS portee VARCHAR DEFAULT '*'")
 
 
 def digest_of(*parts: object) -> hashlib._Hash:
@@ -47,13 +55,15 @@ def _counts(con: duckdb.DuckDBPyConnection, outputs: dict[str, str]) -> dict[str
     return {name: int(con.execute(sql).fetchall()[0][0]) for name, sql in outputs.items()}
 
 
-def reusable(con: duckdb.DuckDBPyConnection, etape: str, annee: int, fingerprint: str) -> Reprise | None:
-    """The step's last result for the year when it had this fingerprint and its tables still hold as many rows as
-    it wrote; None otherwise (never computed, inputs or code changed, a table emptied or dropped since)."""
+def reusable(con: duckdb.DuckDBPyConnection, etape: str, annee: int, fingerprint: str,
+             portee: Portee = NATIONALE) -> Reprise | None:
+    """The step's last result for the year when it had this fingerprint and scope, and its tables still hold as
+    many rows as it wrote; None otherwise (never computed, inputs or code changed, another scope written since, a
+    table emptied or dropped since)."""
     con.execute(LEDGER_DDL)
-    last = con.execute("SELECT empreinte, run_id, sorties, metadonnees FROM journal.calculs WHERE etape = ? AND "
-                       "annee = ? ORDER BY calcule_le DESC LIMIT 1", [etape, annee]).fetchall()
-    if not last or last[0][0] != fingerprint:
+    last = con.execute("SELECT empreinte, run_id, sorties, metadonnees, portee FROM journal.calculs WHERE etape = ? "
+                       "AND annee = ? ORDER BY calcule_le DESC LIMIT 1", [etape, annee]).fetchall()
+    if not last or last[0][0] != fingerprint or last[0][4] != portee.key:
         return None
     written = json.loads(last[0][2])
     try:
@@ -66,15 +76,16 @@ def reusable(con: duckdb.DuckDBPyConnection, etape: str, annee: int, fingerprint
 
 
 def record(con: duckdb.DuckDBPyConnection, etape: str, annee: int, fingerprint: str, run_id: str,
-           outputs: dict[str, str], metadata: dict) -> None:
-    """What the step just computed: its fingerprint, and for each table it wrote (name → `SELECT count(*)` of the
-    year's rows) the rows it holds now."""
+           outputs: dict[str, str], metadata: dict, portee: Portee = NATIONALE) -> None:
+    """What the step just computed: its fingerprint and scope, and for each table it wrote (name → `SELECT count(*)`
+    of the year's rows in the scope) the rows it holds now."""
     con.execute(LEDGER_DDL)
     written = {name: (sql, rows) for (name, sql), rows in zip(outputs.items(), _counts(con, outputs).values())}
     con.execute("DELETE FROM journal.calculs WHERE etape = ? AND annee = ?", [etape, annee])
-    con.execute("INSERT INTO journal.calculs VALUES (?, ?, ?, ?, ?, ?, ?)",
+    con.execute("INSERT INTO journal.calculs BY NAME SELECT ? AS etape, ? AS annee, ? AS empreinte, ? AS run_id, "
+                "? AS calcule_le, ? AS sorties, ? AS metadonnees, ? AS portee",
                 [etape, annee, fingerprint, run_id, dt.datetime.now(), json.dumps(written, ensure_ascii=False),
-                 json.dumps(metadata, ensure_ascii=False, default=str)])
+                 json.dumps(metadata, ensure_ascii=False, default=str), portee.key])
 
 
 def taken_from(reprise: Reprise) -> str:

@@ -12,6 +12,8 @@ from dagster_duckdb import DuckDBResource
 
 from core.config.base import PROJECT_ROOT
 from core.config.projet import ProjectConfig
+from core.config.territoire import Territoire
+from core.portee import Portee, of_tags
 from core.pseudonymisation import Pseudonymiser, from_environment
 from core.reference import ReferenceGeographie, load_reference
 from core.verrou import acquire, release
@@ -85,6 +87,19 @@ class BilanSettings(ConfigurableResource):
         # inbox, on an unknown BILAN_ENVIRONNEMENT or a key that is not right, in any environment; the demo key is
         # announced by the step that uses it
         self.pseudonymiser(quiet=True)
+        # and on a scope naming a territory that is not configured
+        run = getattr(context, "dagster_run", None)
+        if run is not None:
+            of_tags(run.tags, self.config.territoires)
+
+    def portee_du_run(self, context) -> Portee:
+        """The territories the run reads and writes: its tag `bilan/territoires`, every territory without it."""
+        return of_tags(context.run.tags, self.config.territoires)
+
+    def territoires_du_run(self, context, log=print) -> list[Territoire]:
+        """The configured territories in the run's scope (`territoires` checks them all)."""
+        portee = self.portee_du_run(context)
+        return [t for t in self.territoires(log) if portee.keeps(t.code)]
 
     def pseudonymiser(self, quiet: bool = False) -> Pseudonymiser:
         """Raises CleInvalide (French message) when the key is missing in production, unreadable or unsafe, or

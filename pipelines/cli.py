@@ -86,9 +86,12 @@ def run(args: argparse.Namespace) -> int:
     # the step processes of a multiprocess run (`--processus`) build their resources from these
     os.environ.update(BILAN_DONNEES=parametres.racine_donnees, BILAN_SORTIE=parametres.sortie,
                       BILAN_CONFIG=parametres.dossier_config)
+    from core.portee import PorteeInvalide, parse
+
     try:
         configured = parametres.config.settings.annees
         parametres.territoires(log=print)
+        args.portee = parse(args.territoire, parametres.config.territoires)
         # the same checks as `bilan config verifier`: a territory contradicting the national references stops here
         if _config_findings(parametres.config, None, quiet=True):
             return EXIT_UNREADABLE
@@ -98,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     except CleInvalide as exc:
         print(f"{_key_title(exc)} : {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except PorteeInvalide as exc:
+        print(f"--territoire : {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
     if args.annee not in configured:
         print(f"Année {args.annee} hors du contrat (années configurées : {configured})", file=sys.stderr)
@@ -120,21 +126,23 @@ def _run_years(args, parametres, entrepot, configured: list[int], started: float
 
     instance = _instance()
     parallel = args.processus > 1
+    portee = args.portee
     for annee in years_to_run(args.annee, parametres.data_root, configured):
-        print(f"\n=== Année {annee} — données {parametres.data_root}, sortie {parametres.output_dir}", flush=True)
+        print(f"\n=== Année {annee} — {portee.label()} — données {parametres.data_root}, sortie "
+              f"{parametres.output_dir}", flush=True)
         # earlier years are loaded for what later years refer to; only the requested year's bilan is published
         selection = None if annee == args.annee and not parallel else WITHOUT_BILAN
         result = materialize(
             [*ALL_ASSETS, *ALL_CHECKS], partition_key=str(annee), instance=instance, selection=selection,
             resources={"parametres": parametres, "entrepot": entrepot}, run_config=QUIET_CONSOLE,
-            raise_on_error=False,
+            raise_on_error=False, tags=portee.tags(),
         )
         if not _succeeded(result, parametres.output_dir):
             return EXIT_ROW_ERRORS
         if annee == args.annee and parallel and not _succeeded(run_bilans(parametres, entrepot, annee, args.processus,
-                                                                      instance), parametres.output_dir):
+                                                                      instance, portee), parametres.output_dir):
             return EXIT_ROW_ERRORS
-    _summary(entrepot, parametres, args.annee)
+    _summary(entrepot, parametres, args.annee, portee)
     print(f"\nTerminé en {time.perf_counter() - started:.1f} s.")
     return EXIT_OK
 
@@ -162,23 +170,25 @@ def _succeeded(result, output_dir: Path) -> bool:
     return False
 
 
-def run_bilans(parametres, entrepot, annee: int, processus: int, instance):
+def run_bilans(parametres, entrepot, annee: int, processus: int, instance, portee=None):
     """The year's bilans on Dagster's multiprocess executor (job `bilans_en_parallele`): `processus` render
     batches at once, each in its own process, working under this run's warehouse lock. With nothing to render (every
     bilan was last published from the same tables), in this process: starting render processes costs more."""
     from dagster import DagsterInstance, execute_job, materialize, reconstructable
 
     from assets.bilan import territories_to_render
+    from core.portee import NATIONALE
     from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, ONLY_BILAN, parallel_bilans_job
     from pipelines.jobs import bilans_run_config
 
+    portee = portee or NATIONALE
     with entrepot.get_connection() as con:
-        pending = territories_to_render(con, parametres, annee)
+        pending = territories_to_render(con, parametres, annee, portee)
     if not pending:
         print(f"Bilans {annee} : tous publiés des mêmes tables, rien à rendre (dans ce processus)", flush=True)
         return materialize([*ALL_ASSETS, *ALL_CHECKS], partition_key=str(annee), instance=instance,
                            selection=ONLY_BILAN, resources={"parametres": parametres, "entrepot": entrepot},
-                           run_config=QUIET_CONSOLE, raise_on_error=False)
+                           run_config=QUIET_CONSOLE, raise_on_error=False, tags=portee.tags())
     reasons = Counter(part for parts in pending.values() for part in parts)
     first = sum(1 for parts in pending.values() if not parts)
     print(f"Bilans {annee} : {len(pending)} territoire(s) à revoir ("
@@ -189,16 +199,17 @@ def run_bilans(parametres, entrepot, annee: int, processus: int, instance):
     instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.local_temp()
     with instance:
         return execute_job(
-            reconstructable(parallel_bilans_job), instance=instance, tags={"dagster/partition": str(annee)},
+            reconstructable(parallel_bilans_job), instance=instance,
+            tags={"dagster/partition": str(annee), **portee.tags()},
             run_config={**bilans_run_config(processus), **QUIET_CONSOLE}, raise_on_error=False)
 
 
-def _summary(entrepot, parametres, annee: int) -> None:
+def _summary(entrepot, parametres, annee: int, portee) -> None:
     with entrepot.get_connection() as con:
         files = con.execute(
             "SELECT famille, territoire, fichier, statut, lignes_lues, lignes_retenues, lignes_quarantaine, "
-            "lu_depuis FROM staging.qualite_fichiers WHERE annee_boite = ? ORDER BY famille, territoire, fichier",
-            [annee]).df()
+            f"lu_depuis FROM staging.qualite_fichiers WHERE annee_boite = ? AND {portee.predicate()} "
+            "ORDER BY famille, territoire, fichier", [annee]).df()
     files.columns = ["famille", "territoire", "fichier", "statut", "lues", "retenues", "quarantaine", "lu depuis"]
     print(f"\nRésumé {annee} — par famille et fichier :")
     print(files.to_string(index=False))
@@ -220,7 +231,8 @@ def _summary(entrepot, parametres, annee: int) -> None:
     print(f"Qualité par fichier : {out / str(annee) / 'qualite_fichiers.csv'}")
     print(f"Quarantaine : {out / str(annee) / 'quarantaine.csv'}")
     for bilan in sorted((out / str(annee)).glob("*/bilan_*")):
-        print(f"Bilan : {bilan}")
+        if portee.keeps(bilan.parent.name):
+            print(f"Bilan : {bilan}")
 
 
 # --- bilan verifier -------------------------------------------------------------------------------
@@ -475,6 +487,9 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--sortie", default=os.environ.get("BILAN_SORTIE", "sortie"), metavar="DOSSIER",
                        help="dossier de sortie (entrepôt, bilans, journaux) ; par défaut BILAN_SORTIE, sinon sortie")
     _config_option(p_run)
+    p_run.add_argument("--territoire", action="append", metavar="CODE",
+                       help="ne lire et n'écrire que ce territoire (ses fichiers, ses lignes, ses bilans ; les autres "
+                            "restent tels quels) ; répétable, ou codes séparés par des virgules ; par défaut tous")
     p_run.add_argument("--processus", type=count, default=1, metavar="N",
                        help="rendre les bilans par N processus à la fois (exécuteur multiprocessus de Dagster, "
                             "lots de rendu.territoires_par_lot territoires) ; par défaut 1, tout dans ce processus")

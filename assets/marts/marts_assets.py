@@ -65,17 +65,20 @@ def build_mart_asset(mart: Mart, registre: Registre):
     )
     def _mart(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
+        portee = parametres.portee_du_run(context)
         with entrepot.get_connection() as con:
-            territoires = parametres.territoires(log=lambda m: say(context, m))
-            sync_reference_tables(con, parametres.config, territoires)
+            # the reference tables hold every territory: a scoped run reads its own rows of them
+            sync_reference_tables(con, parametres.config, parametres.territoires(log=lambda m: say(context, m)))
+            territoires = parametres.territoires_du_run(context, log=lambda m: None)
             run_script(con, SCHEMA)
             with transaction(con):
-                run_script(con, mart.sql.name, annee, folder=mart.folder)
+                run_script(con, mart.sql.name, annee, folder=mart.folder, portee=portee)
             counts = {t: con.execute(f"SELECT count(*) FROM marts.{t} WHERE annee = ?", [annee]).fetchone()[0]
                       for t in mart.tables}
             schema = table_schema(con, f"marts.{mart.tables[0]}")
             preview = con.execute(f"SELECT * FROM marts.{mart.tables[0]} WHERE annee = ? LIMIT 8", [annee]).df()
-            checks = sql_checks.evaluate(con, key, annee, context.run_id, registre, [t.code for t in territoires])
+            checks = sql_checks.evaluate(con, key, annee, context.run_id, registre, [t.code for t in territoires],
+                                         portee)
         say(context, f"marts/{mart.name} {annee} : " + ", ".join(f"{t} {n} lignes" for t, n in counts.items()))
         return MaterializeResult(metadata={
             "dagster/row_count": counts[mart.tables[0]],

@@ -16,6 +16,7 @@ from core.familles.family import Family
 from core.logging import say
 from core.marts import SQL_DIR
 from core.partitions import annee_partitions
+from core.portee import NATIONALE, Portee
 from core.reprise import add_rows, digest_of, record, reusable, taken_from
 from core.resources import BilanSettings
 from core.warehouse import transaction
@@ -31,16 +32,18 @@ def _existing(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
                                       [schema]).fetchall()}
 
 
-def rows_view(con: duckdb.DuckDBPyConnection, families: dict[str, Family], annee: int) -> None:
-    """The temp view `_lignes`: the year's clean rows of every family's staging tables and its quarantined rows,
-    each as its family, file, line and data as JSON."""
+def rows_view(con: duckdb.DuckDBPyConnection, families: dict[str, Family], annee: int,
+              portee: Portee = NATIONALE) -> None:
+    """The temp view `_lignes`: the year's clean rows of every family's staging tables and its quarantined rows
+    (of the scope's territories), each as its family, file, line and data as JSON."""
     staged = _existing(con, "staging")
+    year = f"annee_boite = {int(annee)} AND {portee.predicate()}"
     parts = [f"SELECT territoire, '{f.name}' AS famille, '{t.name}' AS table_contrat, fichier, feuille, ligne, "
-             f"false AS rejetee, to_json(s) AS donnees FROM staging.{t.name} s WHERE annee_boite = {int(annee)}"
+             f"false AS rejetee, to_json(s) AS donnees FROM staging.{t.name} s WHERE {year}"
              for f in families.values() for t in f.tables if t.name in staged]
     if "lignes" in _existing(con, "quarantine"):
         parts.append("SELECT territoire, famille, table_contrat, fichier, feuille, ligne, true AS rejetee, donnees "
-                     f"FROM quarantine.lignes WHERE annee_boite = {int(annee)}")
+                     f"FROM quarantine.lignes WHERE {year}")
     if not parts:
         parts.append("SELECT NULL::VARCHAR AS territoire, NULL::VARCHAR AS famille, NULL::VARCHAR AS table_contrat, "
                      "NULL::VARCHAR AS fichier, NULL::VARCHAR AS feuille, "
@@ -48,17 +51,19 @@ def rows_view(con: duckdb.DuckDBPyConnection, families: dict[str, Family], annee
     con.execute("CREATE OR REPLACE TEMP VIEW _lignes AS " + " UNION ALL BY NAME ".join(parts))
 
 
-def compute_rejets(con: duckdb.DuckDBPyConnection, families: dict[str, Family], annee: int) -> None:
-    """Replace the year's rows of marts.lignes_mesures and marts.mesures_rejets (ref.mesures must be in sync)."""
+def compute_rejets(con: duckdb.DuckDBPyConnection, families: dict[str, Family], annee: int,
+                   portee: Portee = NATIONALE) -> None:
+    """Replace the year's rows (the scope's) of marts.lignes_mesures and marts.mesures_rejets (ref.mesures must be
+    in sync)."""
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
-    rows_view(con, families, annee)
+    rows_view(con, families, annee, portee)
     # a rejected row's landlord gets the key staging gives a clean one: the same Python rule, called from SQL
     con.create_function("cle_normalisee", normalise_header, ["VARCHAR"], "VARCHAR")  # NULL in, NULL out
     try:
         # the rows' fields as temp tables first, outside the transaction (champs.sql says why)
         run_script(con, FIELDS_SCRIPT, annee, folder=FOLDER)
         with transaction(con):
-            run_script(con, SCRIPT, annee, folder=FOLDER)
+            run_script(con, SCRIPT, annee, folder=FOLDER, portee=portee)
     finally:
         for table in FIELDS_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -66,15 +71,17 @@ def compute_rejets(con: duckdb.DuckDBPyConnection, families: dict[str, Family], 
         con.remove_function("cle_normalisee")
 
 
-def inputs_fingerprint(con: duckdb.DuckDBPyConnection, families: dict[str, Family], annee: int, code: str) -> str:
-    """The year's staged and quarantined rows of every family and the reference tables (in sync): all the
-    attribution reads."""
+def inputs_fingerprint(con: duckdb.DuckDBPyConnection, families: dict[str, Family], annee: int, code: str,
+                       portee: Portee = NATIONALE) -> str:
+    """The year's staged and quarantined rows of every family (the scope's) and the reference tables (in sync):
+    all the attribution reads."""
     digest = digest_of(annee, code)
     staged = _existing(con, "staging")
-    sources = [(f"staging.{t.name}", f"SELECT * FROM staging.{t.name} WHERE annee_boite = {int(annee)}")
+    year = f"annee_boite = {int(annee)} AND {portee.predicate()}"
+    sources = [(f"staging.{t.name}", f"SELECT * FROM staging.{t.name} WHERE {year}")
                for f in families.values() for t in f.tables if t.name in staged]
     if "lignes" in _existing(con, "quarantine"):
-        sources.append(("quarantine.lignes", f"SELECT * FROM quarantine.lignes WHERE annee_boite = {int(annee)}"))
+        sources.append(("quarantine.lignes", f"SELECT * FROM quarantine.lignes WHERE {year}"))
     sources += [(f"ref.{t}", f"SELECT * FROM ref.{t}") for t in sorted(_existing(con, "ref"))]
     add_rows(digest, con, sources)
     return digest.hexdigest()
@@ -98,20 +105,21 @@ def build_mesures_rejets_asset(families: dict[str, Family]):
     )
     def mesures_rejets(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
+        portee = parametres.portee_du_run(context)
         with entrepot.get_connection() as con:
             sync_reference_tables(con, parametres.config, parametres.territoires(log=lambda m: say(context, m)))
-            fingerprint = inputs_fingerprint(con, families, annee, version)
-            last = reusable(con, ETAPE, annee, fingerprint)
+            fingerprint = inputs_fingerprint(con, families, annee, version, portee)
+            last = reusable(con, ETAPE, annee, fingerprint, portee)
             if last is None:
-                compute_rejets(con, families, annee)
+                compute_rejets(con, families, annee, portee)
                 impact = con.execute("SELECT code_mesure, perimetre, cle, lignes_rejetees, montant_rejete "
-                                     "FROM marts.mesures_rejets WHERE annee = ? ORDER BY code_mesure, perimetre, cle",
-                                     [annee]).df()
+                                     f"FROM marts.mesures_rejets WHERE annee = ? AND {portee.predicate()} "
+                                     "ORDER BY code_mesure, perimetre, cle", [annee]).df()
                 facts: dict = {"dagster/row_count": len(impact),
                          "apercu": impact.head(20).to_markdown(index=False) if len(impact) else "_aucune_"}
                 record(con, ETAPE, annee, fingerprint, context.run_id,
-                       {f"marts.{t}": f"SELECT count(*) FROM marts.{t} WHERE annee = {annee}"
-                        for t in ("mesures_rejets", "lignes_mesures")}, facts)
+                       {f"marts.{t}": f"SELECT count(*) FROM marts.{t} WHERE annee = {annee} AND {portee.predicate()}"
+                        for t in ("mesures_rejets", "lignes_mesures")}, facts, portee)
             else:
                 facts = last.metadonnees
         say(context, f"marts/mesures_rejets {annee} : {facts['dagster/row_count']} mesures touchées par des lignes "

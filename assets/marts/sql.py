@@ -5,7 +5,13 @@ literal; `int()` keeps anything else from reaching the SQL.
 
 Lists of values are read from `ref.vocabulaire` in SQL. Where a list becomes columns (one count per cohort
 situation), the file is a Jinja template rendered with the vocabulary as the warehouse holds it
-(`{% for s in vocabulaire.situations %}…{% endfor %}`), so the columns follow config/vocabulaire.yaml."""
+(`{% for s in vocabulaire.situations %}…{% endfor %}`), so the columns follow config/vocabulaire.yaml.
+
+A run scoped to some territories (core/portee.py) replaces their rows only. The SQL says it once, here, for every
+script: a `DELETE FROM <schema>.<table> WHERE annee = $annee` deletes the scope's rows of the year, and an
+`INSERT INTO <schema>.<table> BY NAME <query>` inserts the scope's rows of its query (DuckDB pushes the condition on
+`territoire` down to the staging tables it reads). Any other write to a warehouse table is refused in a scoped run:
+it could touch another territory's rows."""
 
 from __future__ import annotations
 
@@ -18,8 +24,12 @@ import jinja2
 import pandas as pd
 
 from core.marts import SQL_DIR
+from core.portee import NATIONALE, Portee
 
 _TEMPLATE = re.compile(r"{%|{{")
+_YEAR_DELETE = re.compile(r"^DELETE FROM (\w+\.\w+) WHERE annee = \$annee$")
+_INSERT = re.compile(r"^INSERT INTO (\w+\.\w+) BY NAME\s+(.*)$", re.S)
+_WRITE = re.compile(r"^(?:DELETE FROM|INSERT INTO|UPDATE)\s+(\w+\.\w+)", re.I)
 
 
 def _vocabulary(con: duckdb.DuckDBPyConnection) -> SimpleNamespace:
@@ -55,11 +65,32 @@ def _bind(statement: str, annee: int | None) -> str:
     return statement if annee is None else statement.replace("$annee", str(int(annee)))
 
 
-def run_script(con: duckdb.DuckDBPyConnection, name: str, annee: int | None = None, folder: Path = SQL_DIR) -> None:
+def scoped(statement: str, portee: Portee, name: str = "") -> str:
+    """`statement` writing only the scope's rows (see the module's docstring)."""
+    if portee.national:
+        return statement
+    if _YEAR_DELETE.match(statement):
+        return f"{statement} AND {portee.predicate()}"
+    if insert := _INSERT.match(statement):
+        return (f"INSERT INTO {insert.group(1)} BY NAME SELECT * FROM (\n{insert.group(2)}\n) "
+                f"WHERE {portee.predicate()}")
+    if write := _WRITE.match(statement):
+        raise ValueError(f"{name} : écriture dans {write.group(1)} qu'un run limité à des territoires ne sait pas "
+                         "restreindre à eux (seuls `DELETE FROM t WHERE annee = $annee` et `INSERT INTO t BY NAME "
+                         "…` le sont)")
+    return statement
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str, annee: int | None = None, folder: Path = SQL_DIR,
+               portee: Portee = NATIONALE) -> None:
     for statement in statements(name, con, folder):
-        con.execute(_bind(statement, annee))
+        con.execute(_bind(scoped(statement, portee, name), annee))
 
 
-def query(con: duckdb.DuckDBPyConnection, name: str, annee: int, folder: Path = SQL_DIR) -> pd.DataFrame:
+def query(con: duckdb.DuckDBPyConnection, name: str, annee: int, folder: Path = SQL_DIR,
+          portee: Portee = NATIONALE) -> pd.DataFrame:
+    """The script's one query for the year; a scoped run gets its territories' rows."""
     (statement,) = statements(name, con, folder)
+    if not portee.national:
+        statement = f"SELECT * FROM (\n{statement}\n) WHERE {portee.predicate()}"
     return con.execute(_bind(statement, annee)).df()

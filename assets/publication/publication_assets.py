@@ -46,13 +46,14 @@ def build_publication_asset(marts: tuple[Mart, ...]):
     )
     def tableaux(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
+        portee = parametres.portee_du_run(context)
         secret = parametres.config.settings.secret_statistique
         thresholds = {"seuil_effectif": secret.effectif_minimal, "seuil_denominateur": secret.denominateur_minimal}
         with entrepot.get_connection() as con:
             # the ledger of earlier versions, before `journal.calculs`
             con.execute("DROP TABLE IF EXISTS publication.calculs_publication")
-            fingerprint = reprise.inputs_fingerprint(con, annee, thresholds, CODE_VERSION)
-            last = reusable(con, reprise.ETAPE, annee, fingerprint)
+            fingerprint = reprise.inputs_fingerprint(con, annee, thresholds, CODE_VERSION, portee)
+            last = reusable(con, reprise.ETAPE, annee, fingerprint, portee)
             if last is not None:
                 views = publish_views(con)
                 schema = table_schema(con, "publication.mesures")
@@ -63,18 +64,19 @@ def build_publication_asset(marts: tuple[Mart, ...]):
                     "calcul": taken_from(last)})
             tables = published_tables(con, annee, CohortColumns.of(parametres.config.vocabulaire),
                                       secret.effectif_minimal, secret.denominateur_minimal, marts)
-            write_year(con, tables, annee)
+            write_year(con, tables, annee, portee)
             # published by earlier versions; no output shows it, and with the cohort table it gave cells back
             con.execute("DROP TABLE IF EXISTS publication.cohortes_transitions")
             views = publish_views(con)
-            hidden = dict(con.execute("SELECT etat, count(*) FROM _etat GROUP BY ALL").fetchall())
+            hidden = dict(con.execute(f"SELECT etat, count(*) FROM _etat WHERE {portee.predicate()} GROUP BY ALL")
+                          .fetchall())
             schema = table_schema(con, "publication.mesures")
             metadata = {
                 **{f"lignes/{name}": len(frame) for name, frame in tables.items()},
                 "cellules_sous_le_seuil": int(hidden.get("primaire", 0)),
                 "cellules_secret_secondaire": int(hidden.get("secondaire", 0)), **thresholds}
-            record(con, reprise.ETAPE, annee, fingerprint, context.run.run_id, reprise.outputs(tables, annee),
-                   metadata)
+            record(con, reprise.ETAPE, annee, fingerprint, context.run.run_id,
+                   reprise.outputs(tables, annee, portee), metadata, portee)
         say(context, f"publication {annee} : {len(tables)} tables, {hidden.get('primaire', 0)} cellules sous le seuil, "
                      f"{hidden.get('secondaire', 0)} masquées en secret secondaire")
         return MaterializeResult(metadata={**metadata, "dagster/column_schema": schema, "vues": ", ".join(views),

@@ -14,6 +14,7 @@ from assets.marts.sql import run_script
 from assets.publication.colonnes_cohortes import RATES, CohortColumns
 from assets.publication.secret import apply_secret
 from core.marts import Mart
+from core.portee import NATIONALE, Portee
 from core.warehouse import table_exists, transaction
 
 HERE = Path(__file__).parent
@@ -102,27 +103,32 @@ def _cohortes_jalons(con, annee: int, columns: CohortColumns, denominateur_minim
 
 
 def write_year(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame | duckdb.DuckDBPyRelation],
-               annee: int) -> None:
-    """Each table's rows of the year replaced, in one transaction; a column added upstream widens the table."""
+               annee: int, portee: Portee = NATIONALE) -> None:
+    """Each table's rows of the year (of the scope's territories) replaced, in one transaction; a column added
+    upstream widens the table."""
     con.execute("CREATE SCHEMA IF NOT EXISTS publication")
+    scope = portee.predicate()
     with transaction(con):
         for name, frame in tables.items():
-            con.register("_annee", frame)
+            con.register("_calcule", frame)
             try:
+                # every published table is per territory: a scoped run writes its territories' rows only
+                con.execute(f"CREATE OR REPLACE TEMP VIEW _annee AS SELECT * FROM _calcule WHERE {scope}")
                 if not table_exists(con, "publication", name):
                     con.execute(f"CREATE TABLE publication.{name} AS SELECT * FROM _annee")
                 elif _same_columns(con, name):
                     # the year's rows only: the other years stay where they are (rewriting the whole table
                     # through a temp table copied every year's rows, millions at national scale)
-                    con.execute(f"DELETE FROM publication.{name} WHERE annee = ?", [annee])
+                    con.execute(f"DELETE FROM publication.{name} WHERE annee = ? AND {scope}", [annee])
                     con.execute(f"INSERT INTO publication.{name} BY NAME SELECT * FROM _annee")
                 else:
                     con.execute(f"CREATE OR REPLACE TEMP TABLE _garde AS SELECT * FROM publication.{name} "
-                                "WHERE annee <> ? UNION ALL BY NAME SELECT * FROM _annee", [annee])
+                                f"WHERE NOT (annee = ? AND {scope}) UNION ALL BY NAME SELECT * FROM _annee", [annee])
                     con.execute(f"CREATE OR REPLACE TABLE publication.{name} AS SELECT * FROM _garde")
                     con.execute("DROP TABLE _garde")
             finally:
-                con.unregister("_annee")
+                con.execute("DROP VIEW IF EXISTS _annee")
+                con.unregister("_calcule")
 
 
 def _same_columns(con: duckdb.DuckDBPyConnection, name: str) -> bool:

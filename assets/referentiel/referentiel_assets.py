@@ -94,20 +94,21 @@ def build_mesures_asset(marts: tuple[Mart, ...]):
     )
     def mesures(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
+        portee = parametres.portee_du_run(context)
         with entrepot.get_connection() as con:
             run_script(con, SCHEMA)
             parts = []
             for mart, sql in measured:
-                frame = query(con, sql.name, annee, folder=sql.parent)
+                frame = query(con, sql.name, annee, folder=sql.parent, portee=portee)
                 if "annee_donnees" not in frame:
                     frame["annee_donnees"] = annee + mart.data_year_offset
                 parts.append(frame.assign(annee=annee, source=f"marts/{mart.name}"))
             frame = pd.concat(parts, ignore_index=True)
             frame = frame[frame["valeur"].notna()]
-            frame = apply_catalogue(frame, parametres.config, parametres.territoires(log=lambda m: say(context, m)),
-                                    sql_files)
+            frame = apply_catalogue(frame, parametres.config,
+                                    parametres.territoires_du_run(context, log=lambda m: say(context, m)), sql_files)
             with transaction(con):
-                con.execute("DELETE FROM referentiel.mesures WHERE annee = ?", [annee])
+                con.execute(f"DELETE FROM referentiel.mesures WHERE annee = ? AND {portee.predicate()}", [annee])
                 insert_frame(con, "referentiel.mesures", frame)
             schema = table_schema(con, "referentiel.mesures")
         by_source = frame.groupby("source").size()
@@ -138,11 +139,12 @@ def build_mesures_asset(marts: tuple[Mart, ...]):
 )
 def referentiel(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
     annee = int(context.partition_key)
-    territoires = parametres.territoires(log=lambda m: say(context, m))
+    portee = parametres.portee_du_run(context)
+    territoires = parametres.territoires_du_run(context, log=lambda m: say(context, m))
     with entrepot.get_connection() as con:
         frame = compute_referentiel(con, parametres.config, territoires, annee)
         with transaction(con):
-            con.execute("DELETE FROM referentiel.indicateurs WHERE annee = ?", [annee])
+            con.execute(f"DELETE FROM referentiel.indicateurs WHERE annee = ? AND {portee.predicate()}", [annee])
             insert_frame(con, "referentiel.indicateurs", frame)
         schema = table_schema(con, "referentiel.indicateurs")
     statuses = frame["statut"].value_counts()

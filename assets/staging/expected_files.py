@@ -9,6 +9,7 @@ import pandas as pd
 
 from core.common import normalise_header
 from core.config.territoire import Territoire
+from core.portee import NATIONALE, Portee
 from core.warehouse import insert_frame, transaction
 
 
@@ -41,8 +42,9 @@ def missing_files(con: duckdb.DuckDBPyConnection, territoire: Territoire, annee:
 
 
 def write_missing_files(con: duckdb.DuckDBPyConnection, territoires: list[Territoire], families: list[str],
-                        annee: int) -> pd.DataFrame:
-    """Replace the year's rows of `staging.fichiers_manquants` (territoire, annee, rang, famille, attendu)."""
+                        annee: int, portee: Portee = NATIONALE) -> pd.DataFrame:
+    """Replace the year's rows of `staging.fichiers_manquants` (territoire, annee, rang, famille, attendu) of the
+    scope's territories, `territoires`."""
     rows = []
     for territoire in territoires:
         present = {f: bool(con.execute("SELECT count(*) FROM staging.qualite_fichiers WHERE territoire = ? AND "
@@ -54,6 +56,6 @@ def write_missing_files(con: duckdb.DuckDBPyConnection, territoires: list[Territ
     con.execute("CREATE TABLE IF NOT EXISTS staging.fichiers_manquants (territoire VARCHAR, annee INTEGER, "
                 "rang INTEGER, famille VARCHAR, attendu VARCHAR)")
     with transaction(con):
-        con.execute("DELETE FROM staging.fichiers_manquants WHERE annee = ?", [annee])
+        con.execute(f"DELETE FROM staging.fichiers_manquants WHERE annee = ? AND {portee.predicate()}", [annee])
         insert_frame(con, "staging.fichiers_manquants", frame)
     return frame

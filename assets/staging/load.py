@@ -21,6 +21,7 @@ from core.config.referentiel import Referentiel
 from core.familles.contract import AVERTISSEMENT, FILE_COLUMN, HASH_COLUMN, SQL_TYPES, TERRITORY_COLUMN, TableContract
 from core.familles.family import Context, Family, Lot, MappedFile, read_mapped, validate_lot, with_provenance
 from core.familles.reading import LINE_COLUMN, SHEET_COLUMN, FichierIllisible
+from core.portee import NATIONALE, Portee
 from core.reprise import digest_of
 from core.warehouse import insert_frame, transaction
 
@@ -221,11 +222,11 @@ def inputs_fingerprint(family: Family, annee: int, contexts: dict[str, Context],
     return digest.hexdigest()
 
 
-def outputs(family: Family, annee: int) -> dict[str, str]:
-    """The family's rows of the year in every table staging writes: what a reuse must still find."""
-    year = int(annee)
-    mine = f"famille = '{family.name}' AND annee_boite = {year}"
-    return {**{f"staging.{t.name}": f"SELECT count(*) FROM staging.{t.name} WHERE annee_boite = {year}"
+def outputs(family: Family, annee: int, portee: Portee = NATIONALE) -> dict[str, str]:
+    """The family's rows of the year (the scope's) in every table staging writes: what a reuse must still find."""
+    year = f"annee_boite = {int(annee)} AND {portee.predicate()}"
+    mine = f"famille = '{family.name}' AND {year}"
+    return {**{f"staging.{t.name}": f"SELECT count(*) FROM staging.{t.name} WHERE {year}"
                for t in family.tables},
             **{f"{table}": f"SELECT count(*) FROM {table} WHERE {mine}"
                for table in ("quarantine.lignes", "quarantine.erreurs", "staging.qualite_fichiers")}}
@@ -265,11 +266,13 @@ def prepare_family(family: Family, annee: int, contexts: dict[str, Context], inp
                           StagingSummary(family.name, annee, quality))
 
 
-def write_family(con: duckdb.DuckDBPyConnection, prepared: PreparedFamily) -> StagingSummary:
+def write_family(con: duckdb.DuckDBPyConnection, prepared: PreparedFamily,
+                 portee: Portee = NATIONALE) -> StagingSummary:
+    """The family's year written, replacing the rows of the scope's territories (the only ones it read)."""
     p = prepared
     ensure_tables(con, p.family)
     _write(con, p.family, p.annee, p.clean_parts, p.quarantine_parts, p.errors, p.summary.quality, p.run_id,
-           p.summary)
+           p.summary, portee)
     return p.summary
 
 
@@ -339,22 +342,27 @@ def _clean_frame(parts: list[pd.DataFrame], contract: TableContract, annee: int,
 
 
 def _write(con, family: Family, annee: int, clean_parts, quarantine_parts, errors: pd.DataFrame,
-           quality: pd.DataFrame, run_id: str, summary: StagingSummary) -> None:
-    """Replace this family's year in one transaction: readers see the old tables or the new, never a mix."""
+           quality: pd.DataFrame, run_id: str, summary: StagingSummary, portee: Portee = NATIONALE) -> None:
+    """Replace this family's year (the scope's territories) in one transaction: readers see the old tables or the
+    new, never a mix."""
+    scope = portee.predicate()
     with transaction(con):
         for contract in family.tables:
             frame = _clean_frame(clean_parts[contract.name], contract, annee, run_id)
-            con.execute(f"DELETE FROM staging.{contract.name} WHERE annee_boite = ?", [annee])
+            con.execute(f"DELETE FROM staging.{contract.name} WHERE annee_boite = ? AND {scope}", [annee])
             insert_frame(con, f"staging.{contract.name}", frame)
             summary.tables[f"staging.{contract.name}"] = len(frame)
-        con.execute("DELETE FROM quarantine.lignes WHERE famille = ? AND annee_boite = ?", [family.name, annee])
+        con.execute(f"DELETE FROM quarantine.lignes WHERE famille = ? AND annee_boite = ? AND {scope}",
+                    [family.name, annee])
         if quarantine_parts:
             insert_frame(con, "quarantine.lignes", pd.concat(quarantine_parts, ignore_index=True))
-        con.execute("DELETE FROM quarantine.erreurs WHERE famille = ? AND annee_boite = ?", [family.name, annee])
+        con.execute(f"DELETE FROM quarantine.erreurs WHERE famille = ? AND annee_boite = ? AND {scope}",
+                    [family.name, annee])
         if len(errors):
             columns = ["famille", "territoire", "annee_boite", "fichier", "feuille", "ligne", "colonne", "valeur",
                        "regle", "gravite", "message", "run_id"]
             insert_frame(con, "quarantine.erreurs",
                          errors.assign(famille=family.name, annee_boite=annee, run_id=run_id)[columns])
-        con.execute("DELETE FROM staging.qualite_fichiers WHERE famille = ? AND annee_boite = ?", [family.name, annee])
+        con.execute(f"DELETE FROM staging.qualite_fichiers WHERE famille = ? AND annee_boite = ? AND {scope}",
+                    [family.name, annee])
         insert_frame(con, "staging.qualite_fichiers", quality)

@@ -55,6 +55,8 @@ def build_rapport_qualite(families: dict[str, Family]):
     )
     def rapport_qualite(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
+        # the year's CSV lists every territory's files: a scoped run lists the inbox folders again (no file is
+        # read) so that the other territories' lines stay as they were
         territoires = list(parametres.config.territoires)
         unknown = (unknown_inbox_files(parametres.data_root, territoires, annee, families)
                    + unknown_territory_folders(parametres.data_root, territoires, annee))
@@ -62,8 +64,9 @@ def build_rapport_qualite(families: dict[str, Family]):
             say(context, f"  {territoire}/{annee}/{name} : {message}")
         with entrepot.get_connection() as con:
             out = export_quality(con, parametres.output_dir, annee, unknown, families)
-            missing = write_missing_files(con, list(parametres.config.territoires.values()),
-                                          parametres.config.vocabulaire.codes("familles"), annee)
+            missing = write_missing_files(con, parametres.territoires_du_run(context, log=lambda m: None),
+                                          parametres.config.vocabulaire.codes("familles"), annee,
+                                          parametres.portee_du_run(context))
         q = out["quality"]
         return MaterializeResult(metadata={
             "fichiers": len(q), "lignes_lues": int(q["lignes_lues"].fillna(0).sum()),

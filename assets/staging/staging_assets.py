@@ -15,6 +15,7 @@ from assets.staging.load import (
 )
 from checks import staging as staging_checks
 from checks.controles import Registre
+from core.config.territoire import Territoire
 from core.familles.contract import SQL_TYPES
 from core.familles.family import Context, Family
 from core.logging import progress_logger, say
@@ -34,15 +35,15 @@ def _schema(family: Family) -> TableSchema:
     return TableSchema(columns=cols)
 
 
-def validation_contexts(parametres: BilanSettings, annee: int, log=print) -> dict[str, Context]:
-    """One validation context per configured territory: what its families' rules may look at."""
+def validation_contexts(parametres: BilanSettings, annee: int, territoires: list[Territoire]) -> dict[str, Context]:
+    """One validation context per territory: what its families' rules may look at."""
     cfg = parametres.config
     return {
         t.code: Context(territoire=t, annee=annee, referentiel=cfg.referentiel(t.referentiel),
                         catalogue=cfg.catalogue(t.catalogue_indicateurs),
                         tolerance_ratio=cfg.settings.tolerance_ratio_points, pseudonymise=parametres.pseudonymiser(),
                         limites=cfg.settings.limites)
-        for t in parametres.territoires(log)
+        for t in territoires
     }
 
 
@@ -83,12 +84,14 @@ def build_staging_asset(family: Family, registre: Registre):
     def _staging(context: AssetExecutionContext, parametres: BilanSettings, entrepot: DuckDBResource):
         annee = int(context.partition_key)
         etape = f"staging/{family.name}"
-        contexts = validation_contexts(parametres, annee, log=lambda m: say(context, m))
+        portee = parametres.portee_du_run(context)
+        contexts = validation_contexts(parametres, annee,
+                                       parametres.territoires_du_run(context, log=lambda m: say(context, m)))
         # the warehouse is open only to read what parsing needs, then to write: never while files are parsed
         with entrepot.get_connection() as con:
             inputs = staging_inputs(con, family, annee, list(contexts))
             fingerprint = inputs_fingerprint(family, annee, contexts, inputs)
-            last = reusable(con, etape, annee, fingerprint)
+            last = reusable(con, etape, annee, fingerprint, portee)
         if last is None:
             # a line per file goes to the console only: thousands of files make as many events in the run's log,
             # and the step's metadata lists every file with its counts
@@ -96,19 +99,21 @@ def build_staging_asset(family: Family, registre: Registre):
                                       log=lambda m: say(context, m), detail=progress_logger.info)
         with entrepot.get_connection() as con:
             if last is None:
-                summary = write_family(con, prepared)
+                summary = write_family(con, prepared, portee)
                 by_rule = con.execute("SELECT regle, count(*) FROM quarantine.erreurs WHERE famille = ? AND "
-                                      "annee_boite = ? GROUP BY regle ORDER BY 2 DESC",
+                                      f"annee_boite = ? AND {portee.predicate()} GROUP BY regle ORDER BY 2 DESC",
                                       [family.name, annee]).fetchall()
                 facts = _facts(family, summary, by_rule)
-                record(con, etape, annee, fingerprint, context.run_id, outputs(family, annee), facts)
+                record(con, etape, annee, fingerprint, context.run_id, outputs(family, annee, portee), facts,
+                       portee)
             else:
                 facts = last.metadonnees
             if family.name == "programmation":
                 # `bilan verifier` reads the known programming from this snapshot, never from the warehouse a run
                 # may be writing
                 write_programmation_snapshot(con, parametres.snapshot_dir)
-            checks = staging_checks.evaluate(con, family, key, annee, context.run_id, registre, list(contexts))
+            checks = staging_checks.evaluate(con, family, key, annee, context.run_id, registre, list(contexts),
+                                             portee)
         how = "lues" if last is None else f"reprises du run {last.run_id} (mêmes fichiers, même contrat)"
         say(context, f"staging/{family.name} {annee} : {facts['lignes_lues']} lignes {how}, "
                      f"{facts['lignes_retenues']} retenues, {facts['lignes_quarantaine']} en quarantaine")
