@@ -1,4 +1,5 @@
-"""Programming years are the only partition: territories are a column of the data, not a partition."""
+"""Programming years are the only partition: territories are a column of the data, and a run's scope among them is
+its tag `bilan/territoires` (core/portee.py)."""
 
 from dagster import StaticPartitionsDefinition
 

@@ -11,7 +11,8 @@ bilan_annuel = define_asset_job(
     partitions_def=annee_partitions,
     executor_def=in_process_executor,
     description="Tout le graphe pour une année de programmation : sources, staging, marts, référentiel, cohortes, "
-                "bilan. Les territoires sont une colonne des données : un run les traite tous.",
+                "bilan. Les territoires sont une colonne des données : un run les traite tous, ou ceux de son "
+                "étiquette bilan/territoires (« ccco », « ccco,caph ») sans toucher aux autres.",
 )
 
 # each step process forks from one that imported the stack and the definitions once, instead of importing them

@@ -11,7 +11,8 @@ A run scoped to some territories (core/portee.py) replaces their rows only. The 
 script: a `DELETE FROM <schema>.<table> WHERE annee = $annee` deletes the scope's rows of the year, and an
 `INSERT INTO <schema>.<table> BY NAME <query>` inserts the scope's rows of its query (DuckDB pushes the condition on
 `territoire` down to the staging tables it reads). Any other write to a warehouse table is refused in a scoped run:
-it could touch another territory's rows."""
+it could touch another territory's rows. A script that only reads (temp tables of the publication) keeps to the
+scope with the macro `en_portee(territoire)`, true for every territory in a national run."""
 
 from __future__ import annotations
 
@@ -83,6 +84,7 @@ def scoped(statement: str, portee: Portee, name: str = "") -> str:
 
 def run_script(con: duckdb.DuckDBPyConnection, name: str, annee: int | None = None, folder: Path = SQL_DIR,
                portee: Portee = NATIONALE) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP MACRO en_portee(territoire) AS {portee.predicate()}")
     for statement in statements(name, con, folder):
         con.execute(_bind(scoped(statement, portee, name), annee))
 

@@ -2,6 +2,7 @@
 -- reader can use between them (total = Σ parts). Secrecy (secret.sql) is applied to these cells once; the published
 -- tables (tables.sql) are then read back from them, so a cell shown in two tables has one state.
 -- `_taux` (rate column or measure metric → the count it is the numerator of) is written by secret.py before this.
+-- A run scoped to some territories (`en_portee`) audits their cells only: no relation links two territories.
 
 -- The id of a cell, spelled once. Cohort table: one cell per row and count column.
 CREATE OR REPLACE TEMP MACRO cellule_jalon(t, cpo, cohorte, jalon, dimension, modalite, colonne) AS
@@ -18,7 +19,7 @@ LATERAL (VALUES ('attendus', attendus::DOUBLE), ('observes', observes::DOUBLE),
                 ('{{ s.code }}', {{ s.code }}::DOUBLE),
 {%- endfor %}
                 ('sorties_positives', sorties_positives::DOUBLE)) AS u(colonne, valeur)
-WHERE annee = $annee;
+WHERE annee = $annee AND en_portee(territoire);
 
 -- The cohort measures of referentiel.mesures (assets/marts/cohortes_mesures.sql: `<niveau>.<metrique>_<jalon>`,
 -- niveau `cohorte` per CPO, `cohortes_objectif` per objective), with what each one counts.
@@ -29,7 +30,7 @@ SELECT m.territoire, m.code_mesure, m.perimetre, m.cle, m.valeur, m.effectif, j.
            AS metrique
 FROM referentiel.mesures m
 JOIN ref.vocabulaire j ON j.domaine = 'jalons' AND suffix(m.code_mesure, '_' || j.code)
-WHERE m.annee = $annee AND m.effectif IS NOT NULL;
+WHERE m.annee = $annee AND m.effectif IS NOT NULL AND en_portee(m.territoire);
 
 CREATE OR REPLACE TEMP TABLE _mesures_comptes AS  -- one count cell per measure: itself, or its rate's numerator
 SELECT mc.*, coalesce(t.numerateur, mc.metrique) AS colonne, t.numerateur IS NOT NULL AS est_taux,

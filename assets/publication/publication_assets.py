@@ -63,7 +63,7 @@ def build_publication_asset(marts: tuple[Mart, ...]):
                     **last.metadonnees, "dagster/column_schema": schema, "vues": ", ".join(views),
                     "calcul": taken_from(last)})
             tables = published_tables(con, annee, CohortColumns.of(parametres.config.vocabulaire),
-                                      secret.effectif_minimal, secret.denominateur_minimal, marts)
+                                      secret.effectif_minimal, secret.denominateur_minimal, marts, portee)
             write_year(con, tables, annee, portee)
             # published by earlier versions; no output shows it, and with the cohort table it gave cells back
             con.execute("DROP TABLE IF EXISTS publication.cohortes_transitions")

@@ -23,6 +23,7 @@ import duckdb
 
 from assets.marts.sql import run_script, statements
 from assets.publication.audit import pinned_cells
+from core.portee import NATIONALE, Portee
 
 HERE = Path(__file__).parent
 SECONDARY = "secret statistique"
@@ -33,12 +34,12 @@ def primary_label(effectif_minimal: int) -> str:
 
 
 def apply_secret(con: duckdb.DuckDBPyConnection, annee: int, rates: dict[str, str], effectif_minimal: int,
-                 denominateur_minimal: int) -> int:
+                 denominateur_minimal: int, portee: Portee = NATIONALE) -> int:
     """Leaves `_etat` (cellule, valeur, etat) and the cells' sources as temp tables; returns the number of steps.
     `rates`: each rate (cohort column or measure metric) → the count it is the numerator of."""
     con.execute("CREATE OR REPLACE TEMP TABLE _taux (taux VARCHAR, numerateur VARCHAR)")
     con.executemany("INSERT INTO _taux VALUES (?, ?)", list(rates.items()))
-    run_script(con, "cellules.sql", annee, folder=HERE)
+    run_script(con, "cellules.sql", annee, folder=HERE, portee=portee)
     return suppress(con, effectif_minimal, denominateur_minimal)
 
 

@@ -26,13 +26,13 @@ ROW = ["territoire", "reference_cpo", "cohorte", "jalon", "dimension", "modalite
 LEDGERS = ("mesures_rejets", "lignes_mesures")
 
 
-def copied_tables(marts: Iterable[Mart]) -> dict[str, str]:
+def copied_tables(marts: Iterable[Mart], portee: Portee = NATIONALE) -> dict[str, str]:
     """Each table published as it is → the query that copies the year's rows, in one order (two runs of one inbox
     write the same tables row for row). A value its source marks secret (a `secret` column beside `valeur`, as an
     observatory's indicator carries) is published empty."""
     queries = {}
     for name in [t for m in marts for t in m.published] + list(LEDGERS):
-        queries[name] = f"SELECT * FROM marts.{name} WHERE annee = ? ORDER BY ALL"
+        queries[name] = f"SELECT * FROM marts.{name} WHERE annee = ? AND {portee.predicate()} ORDER BY ALL"
     return queries
 
 
@@ -45,11 +45,12 @@ def _withheld(con, name: str) -> str:
 
 
 def published_tables(con: duckdb.DuckDBPyConnection, annee: int, columns: CohortColumns, effectif_minimal: int,
-                     denominateur_minimal: int, marts: Iterable[Mart] = ()
+                     denominateur_minimal: int, marts: Iterable[Mart] = (), portee: Portee = NATIONALE
                      ) -> dict[str, pd.DataFrame | duckdb.DuckDBPyRelation]:
-    """The year's published tables: frames, or DuckDB relations for the marts copied as they are."""
+    """The year's published tables (the scope's rows): frames, or DuckDB relations for the marts copied as they
+    are."""
     # a measure's metric is named like the cohort table's rate column: one map serves both
-    apply_secret(con, annee, RATES, effectif_minimal, denominateur_minimal)
+    apply_secret(con, annee, RATES, effectif_minimal, denominateur_minimal, portee)
     # a people measure of last year counts as secret there unless it was published and shown
     published_before = ("SELECT territoire, code_mesure, perimetre, cle, secret, true AS publie "
                         "FROM publication.mesures WHERE annee = $avant"
@@ -61,25 +62,28 @@ def published_tables(con: duckdb.DuckDBPyConnection, annee: int, columns: Cohort
         FROM referentiel.mesures m
         LEFT JOIN ({published_before}) p ON p.territoire = m.territoire AND p.code_mesure = m.code_mesure
               AND p.perimetre = m.perimetre AND p.cle IS NOT DISTINCT FROM m.cle
-        WHERE m.annee = $avant AND m.effectif IS NOT NULL AND (p.publie IS NULL OR p.secret IS NOT NULL)""",
+        WHERE m.annee = $avant AND m.effectif IS NOT NULL AND (p.publie IS NULL OR p.secret IS NOT NULL)
+              AND {portee.predicate("m.territoire")}""",
                 {"avant": annee - 1})
-    run_script(con, "tables.sql", annee, folder=HERE)
+    run_script(con, "tables.sql", annee, folder=HERE, portee=portee)
     # a mart not built in this warehouse (a partial selection) publishes nothing rather than failing. Copied in
     # DuckDB, never through pandas: marts.lignes_mesures alone is millions of rows at national scale
     out: dict[str, pd.DataFrame | duckdb.DuckDBPyRelation] = {}
-    for name, sql in copied_tables(marts).items():
+    for name, sql in copied_tables(marts, portee).items():
         if table_exists(con, "marts", name):
             sql = sql.replace("SELECT *", f"SELECT {_withheld(con, name)}", 1)
             con.execute(f"CREATE OR REPLACE TEMP TABLE _copie_{name} AS {sql}", [annee])
             out[name] = con.table(f"_copie_{name}")
-    out["cohortes_jalons"] = _cohortes_jalons(con, annee, columns, denominateur_minimal)
+    out["cohortes_jalons"] = _cohortes_jalons(con, annee, columns, denominateur_minimal, portee)
     out["mesures"] = con.execute("SELECT * FROM _mesures_publiees ORDER BY ALL").df()
     out["referentiel"] = con.execute("SELECT * FROM _referentiel_publie ORDER BY ALL").df()
     return out
 
 
-def _cohortes_jalons(con, annee: int, columns: CohortColumns, denominateur_minimal: int) -> pd.DataFrame:
-    mart = con.execute("SELECT * FROM marts.cohortes_jalons WHERE annee = ? ORDER BY reference_cpo, cohorte, "
+def _cohortes_jalons(con, annee: int, columns: CohortColumns, denominateur_minimal: int,
+                     portee: Portee = NATIONALE) -> pd.DataFrame:
+    mart = con.execute(f"SELECT * FROM marts.cohortes_jalons WHERE annee = ? AND {portee.predicate()} "
+                       "ORDER BY reference_cpo, cohorte, "
                        "rang_jalon, dimension, modalite", [annee]).df()
     order = ["territoire", "annee", "reference_cpo", "code_objectif", "cohorte", "jalon", "rang_jalon", "dimension",
              "modalite", *columns.counts, *RATES, "cellules_masquees"]

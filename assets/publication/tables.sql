@@ -33,7 +33,7 @@ SELECT m.* EXCLUDE (effectif) REPLACE (CASE WHEN c.secret IS NULL THEN m.valeur 
 FROM referentiel.mesures m
 LEFT JOIN cohort c ON c.territoire = m.territoire AND c.code_mesure = m.code_mesure AND c.perimetre = m.perimetre
                   AND c.cle IS NOT DISTINCT FROM m.cle
-WHERE m.annee = $annee;
+WHERE m.annee = $annee AND en_portee(m.territoire);
 
 -- The referential as published: an indicator reads its measure as published, this year and the year before.
 CREATE OR REPLACE TEMP TABLE _referentiel_publie AS
@@ -59,4 +59,4 @@ LEFT JOIN published now ON now.annee = r.annee AND now.territoire = r.territoire
 LEFT JOIN published before ON before.annee = r.annee - 1 AND before.territoire = r.territoire
                           AND before.code_mesure = r.mesure AND before.perimetre = r.perimetre
                           AND before.cle IS NOT DISTINCT FROM r.cle
-WHERE r.annee = $annee;
+WHERE r.annee = $annee AND en_portee(r.territoire);
