@@ -204,7 +204,10 @@ def run_bilans(parametres, entrepot, annee: int, processus: int, instance, porte
             run_config={**bilans_run_config(processus), **QUIET_CONSOLE}, raise_on_error=False)
 
 
-def _summary(entrepot, parametres, annee: int, portee) -> None:
+def _summary(entrepot, parametres, annee: int, portee=None) -> None:
+    from core.portee import NATIONALE
+
+    portee = portee or NATIONALE
     with entrepot.get_connection() as con:
         files = con.execute(
             "SELECT famille, territoire, fichier, statut, lignes_lues, lignes_retenues, lignes_quarantaine, "
