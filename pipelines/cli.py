@@ -264,33 +264,10 @@ def _guess(path: Path, args: argparse.Namespace, territoires: dict) -> tuple[str
     return territoire, annee
 
 
-def _known_programmation(parametres, territoire: str) -> tuple[pd.DataFrame | None, str | None]:
-    """The programming the cross-family rules compare with, from the snapshot the last run left: a run in
-    progress holds the warehouse (DuckDB admits no reader beside a writer in another process), the snapshot is
-    always readable. A warehouse from before snapshots is read directly when no run holds it."""
-    import duckdb
-
-    from assets.staging.load import known_programmation, programmation_from_snapshot
-
-    known = programmation_from_snapshot(parametres.snapshot_dir, territoire)
-    if known is not None:
-        return known, None
-    if not parametres.warehouse_path.is_file():
-        return None, ("(règles croisées avec la programmation non vérifiées : aucun run dans "
-                      f"{parametres.output_dir} — lancez d'abord `bilan run`)")
-    try:
-        with duckdb.connect(str(parametres.warehouse_path), read_only=True) as con:
-            return known_programmation(con, territoire), None
-    except duckdb.IOException:
-        return None, ("(règles croisées avec la programmation non vérifiées : un run écrit dans l'entrepôt "
-                      "et aucun instantané n'existe encore — relancez `bilan verifier` après ce run)")
-
-
 def verifier(args: argparse.Namespace) -> int:
+    from assets.staging.verification import verify
     from core.config.base import ConfigurationError
-    from core.familles.contract import AVERTISSEMENT, ERREUR
-    from core.familles.family import Context, attach_provenance, parse_file, validate_set
-    from core.familles.reading import FichierIllisible
+    from core.familles.contract import AVERTISSEMENT
     from core.familles.registry import FAMILIES, family_of
     from core.pseudonymisation import CleInvalide
     from core.resources import BilanSettings
@@ -307,55 +284,39 @@ def verifier(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     parametres = BilanSettings(sortie=str(Path(args.sortie).resolve()), dossier_config=str(Path(args.config).resolve()))
     try:
-        territoires = parametres.config.territoires
-        code, annee = _guess(path, args, territoires)
-        territoire = parametres.config.territoire(code)
+        code, annee = _guess(path, args, parametres.config.territoires)
+        parametres.config.territoire(code)
         # checked for every family, as `bilan run` does: a key or environment mistake shows before the run
-        pseudonymiser = parametres.pseudonymiser(quiet=family.name != "cohortes")
-        pseudonymise = pseudonymiser if family.name == "cohortes" else None
+        parametres.pseudonymiser(quiet=family.name != "cohortes")
     except ConfigurationError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_UNREADABLE
     except CleInvalide as exc:
         print(f"{_key_title(exc)} : {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
-    cfg = parametres.config
-    ctx = Context(territoire=territoire, annee=annee, referentiel=cfg.referentiel(territoire.referentiel),
-                  catalogue=cfg.catalogue(territoire.catalogue_indicateurs),
-                  tolerance_ratio=cfg.settings.tolerance_ratio_points, pseudonymise=pseudonymise,
-                  limites=cfg.settings.limites)
-    print(f"Vérification de {path.name} — famille « {family.name} », territoire {territoire.code}, année {annee}")
-    cross_note = None
-    if "programmation" in family.depends_on:
-        ctx.programmation, cross_note = _known_programmation(parametres, territoire.code)
-    try:
-        parsed = parse_file(family, path, ctx)
-    except FichierIllisible as exc:
-        print(f"\nFICHIER REFUSÉ : {exc}")
+    print(f"Vérification de {path.name} — famille « {family.name} », territoire {code}, année {annee}")
+    verdict = verify(parametres, family, code, annee, path)
+    if verdict.refus is not None:
+        print(f"\nFICHIER REFUSÉ : {verdict.refus}")
         return EXIT_UNREADABLE
-    result = validate_set(family, [attach_provenance(parsed, "", 0)], ctx)
-    if parsed.encoding:
-        print(f"Lu en {parsed.encoding}, séparateur « {parsed.separator} »")
-    if parsed.unknown_columns:
-        print(f"Colonnes inconnues, ignorées : {', '.join(parsed.unknown_columns)}")
-    if parsed.dropped_columns:
+    if verdict.encodage:
+        print(f"Lu en {verdict.encodage}, séparateur « {verdict.separateur} »")
+    if verdict.colonnes_inconnues:
+        print(f"Colonnes inconnues, ignorées : {', '.join(verdict.colonnes_inconnues)}")
+    if verdict.colonnes_supprimees:
         print(f"Colonnes hors contrat supprimées à la lecture (données personnelles possibles) : "
-              f"{', '.join(parsed.dropped_columns)}")
-    errors = result.errors.sort_values(["feuille", "ligne", "colonne"], na_position="first")
-    for e in errors.itertuples():
-        sheet = f"feuille « {e.feuille} », " if isinstance(e.feuille, str) else ""
+              f"{', '.join(verdict.colonnes_supprimees)}")
+    for e in verdict.problemes:
+        sheet = f"feuille « {e.feuille} », " if e.feuille else ""
         level = "AVERTISSEMENT" if e.gravite == AVERTISSEMENT else "ERREUR"
         print(f"  {level} {sheet}ligne {e.ligne}, colonne « {e.colonne} » : {e.message} "
-              f"[{e.regle} : {family.describe(e.regle)}]")
-    bad_rows = sum(len(q) for q in result.quarantine.values())
-    kept = sum(len(c) for c in result.clean.values())
-    n_errors = int((errors["gravite"] == ERREUR).sum())
-    n_warnings = int((errors["gravite"] == AVERTISSEMENT).sum())
-    print(f"\nRésumé : {parsed.rows_read} lignes lues, {kept} correctes, {bad_rows} à corriger "
-          f"({n_errors} erreur(s)), {n_warnings} avertissement(s).")
-    if cross_note:
-        print(cross_note)
-    return EXIT_ROW_ERRORS if bad_rows else EXIT_OK
+              f"[{e.regle} : {e.regle_decrite}]")
+    print(f"\nRésumé : {verdict.lignes_lues} lignes lues, {verdict.lignes_correctes} correctes, "
+          f"{verdict.lignes_a_corriger} à corriger ({verdict.erreurs} erreur(s)), {verdict.avertissements} "
+          "avertissement(s).")
+    if verdict.note_croisee:
+        print(verdict.note_croisee)
+    return EXIT_ROW_ERRORS if verdict.lignes_a_corriger else EXIT_OK
 
 
 def _key_title(exc: Exception) -> str:
