@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installe
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: setup system run test ui demo bench clean
+.PHONY: setup system run test ui portail demo bench clean
 
 # Debian packages the project needs: Chromium prints the PDFs and checks the HTML bilan as a reader sees it,
 # DejaVu fonts, poppler-utils reads the PDFs back (page numbers of the contents, tests) and turns pages into images,
@@ -45,6 +45,10 @@ test: setup
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml
+
+# The partners' deposit portal on the demo campaign (CCCO 2025), on localhost: links and steward in sortie/portail/.
+portail: setup
+	$(BIN)/bilan portail servir --demo
 
 # Regenerates the committed demo inbox from the seeds' figures (deterministic).
 demo: setup

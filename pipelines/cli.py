@@ -439,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = FrenchParser(prog="bilan", description="Bilan annuel des contrats de ville.",
                           epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="commande", required=True, title="commandes",
-                                metavar="{run,verifier,config,territoire}")
+                                metavar="{run,verifier,config,territoire,portail}")
     p_run = sub.add_parser("run", help="matérialise tout le graphe pour une année", epilog=EXIT_CODES,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     p_run.add_argument("--annee", type=year, required=True, help="l'année de programmation à produire, ex. 2025")
@@ -478,6 +478,9 @@ def main(argv: list[str] | None = None) -> int:
     p_cv.add_argument("--territoire", metavar="CODE", help="un seul territoire (ex. ccco) ; par défaut tous")
     _config_option(p_cv)
     p_cv.set_defaults(func=config_verifier)
+    from portail.commandes import add_parser as add_portail_parser
+
+    add_portail_parser(sub, _config_option, year)
     p_terr = sub.add_parser("territoire", help="écrit un nouveau territoire depuis les références nationales",
                             epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     terr_sub = p_terr.add_subparsers(dest="action", required=True, title="actions", metavar="{nouveau}")

@@ -60,6 +60,15 @@ class Planification(StrictModel):
     date_bilan_annuel: str = Field("02-01", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
 
+class Portail(StrictModel):
+    """The deposit portal (`bilan portail`): how long a partner's link lasts, when the campaign closes (the COPIL's
+    date less this many days), how many requests a link may make per minute."""
+
+    validite_invitation_jours: int = Field(120, ge=1, le=730)
+    delai_avant_copil_jours: int = Field(30, ge=0, le=180)
+    requetes_par_minute: int = Field(30, ge=1)
+
+
 class Limites(StrictModel):
     """Bounds on one partner file, checked before it is parsed, so that one file cannot take the run down."""
 
@@ -135,4 +144,5 @@ class Settings(StrictModel):
     seuils: Seuils = Seuils()
     entrepot: EntrepotReglages = EntrepotReglages()
     rendu: Rendu = Rendu()
+    portail: Portail = Portail()
     annees: list[int]
