@@ -55,6 +55,13 @@ def _epci(t: Territoire, path: str, decoupage: Decoupage) -> list[Constat]:
                      key=lambda e: e.nom)
     hint = (" ; ses communes sont dans " + ", ".join(f"{e.nom} (SIREN {e.siren})" for e in guesses[:3])
             if guesses else "")
+    if not guesses and t.communes and all(c.code_insee in decoupage.communes for c in t.communes):
+        # communes known to the COG and in no EPCI à fiscalité propre (Saint-Martin, Polynésie française): the
+        # contract's signatory is another body, whose SIREN the EPCI list cannot confirm
+        return [Constat(path, "siren_epci", f"SIREN « {t.siren_epci} » non vérifiable : aucune des communes du "
+                                            f"territoire n'est dans un EPCI à fiscalité propre du découpage "
+                                            f"administratif {decoupage.millesime} (collectivité d'outre-mer) — "
+                                            "vérifiez le SIREN du signataire du contrat", A_VERIFIER)]
     return [Constat(path, "siren_epci", f"SIREN « {t.siren_epci} » inconnu du découpage administratif "
                                         f"{decoupage.millesime} (EPCI à fiscalité propre){hint}")]
 

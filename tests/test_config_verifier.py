@@ -152,3 +152,21 @@ def test_a_qpv_shared_with_another_epci_is_declared_as_such(tmp_path):
         'CA Valenciennes Métropole, part_population: 0.5}}'), encoding="utf-8")
     found, _ = check_configuration(ProjectConfig(config.dir), ["caph"])
     assert [f.cle for f in found if f.gravite == A_VERIFIER and "partagé" in f.message] == ["qpv.2.partage"]
+
+
+def test_a_territory_whose_communes_are_in_no_epci_gets_its_siren_to_check_not_an_error():
+    """Saint-Martin and the communes of French Polynesia belong to no EPCI à fiscalité propre: the contract's
+    signatory is another body, which the EPCI list cannot confirm."""
+    from types import SimpleNamespace
+
+    from core.config_check import _epci
+    from core.decoupage import CommuneCog, Decoupage
+
+    decoupage = Decoupage(origine="essai", millesime=2026, epci={},
+                          communes={"98735": CommuneCog("98735", "Papeete", "987", 26_000)})
+    papeete = SimpleNamespace(siren_epci="248755324", nom="Papeete", communes=[SimpleNamespace(code_insee="98735")])
+    (constat,) = _epci(papeete, "t987.yaml", decoupage)
+    assert constat.gravite == A_VERIFIER and "non vérifiable" in constat.message
+    unknown = SimpleNamespace(siren_epci="248755324", nom="X", communes=[SimpleNamespace(code_insee="93059")])
+    (constat,) = _epci(unknown, "t093.yaml", decoupage)     # a commune the references no longer know
+    assert constat.gravite == ERREUR and "inconnu du découpage administratif" in constat.message
