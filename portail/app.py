@@ -80,7 +80,12 @@ def create_app(parametres: BilanSettings, etat: Etat | None = None) -> Guard:
         retours = parametres.output_dir / str(invitation.annee) / "retours" / invitation.territoire
         for d in deposits:
             d["retour"] = bool(d["fichier_boite"]) and (retours / feedback_name(d["fichier_boite"])).is_file()
-        return _page(env, "depot.html.j2", status, invitation=invitation, territoire=territoire,
+        # what the latest accepted file of each kind fed, once the territory's run has published its feedback
+        used = {}
+        for d in deposits:
+            if d["retour"] and d["famille"] not in used:
+                used[d["famille"]] = figures_used(retours / feedback_name(d["fichier_boite"]))
+        return _page(env, "depot.html.j2", status, invitation=invitation, territoire=territoire, utilises=used,
                      sortes=sortes(parametres, invitation), depots=deposits, resultat=resultat, message=message,
                      jeton=request.path_params["jeton"], csrf=etat.csrf(invitation.empreinte_jeton),
                      echeance=deadline(parametres, invitation.territoire, invitation.annee))
@@ -206,6 +211,20 @@ def create_app(parametres: BilanSettings, etat: Etat | None = None) -> Guard:
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ], exception_handlers={HTTPException: erreur, Exception: erreur})
     return Guard(app, limit + ENVELOPE)
+
+
+def figures_used(workbook: Path, limit: int = 200) -> tuple[list[str], list[list]]:
+    """The « Données utilisées » sheet of a feedback workbook (assets/retours.py): the bilan's figures the file fed."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(workbook, read_only=True)
+    try:
+        if "Données utilisées" not in book.sheetnames:
+            return [], []
+        rows = [["" if v is None else v for v in r] for r in book["Données utilisées"].iter_rows(values_only=True)]
+    finally:
+        book.close()
+    return ([str(c) for c in rows[0]], rows[1:limit + 1]) if rows else ([], [])
 
 
 def _timestamp(value: str) -> str:

@@ -115,6 +115,34 @@ def test_a_partner_deposits_a_wrong_file_reads_the_refused_rows_corrects_it_and_
     page.close()
 
 
+def test_after_the_territorys_run_the_partner_reads_what_its_file_fed(portail, browser):
+    """The deposit reaches the inbox the pipeline reads: a run scoped to the territory publishes the partner's
+    feedback, which its page then shows (« Données utilisées ») and lets it download."""
+    from dagster import DagsterInstance, materialize
+
+    from core.portee import TAG
+    from core.resources import warehouse
+    from pipelines.definitions import ALL_ASSETS
+
+    parametres, _, links = portail
+    result = materialize(ALL_ASSETS, partition_key="2025", instance=DagsterInstance.ephemeral(),
+                         tags={TAG: "ccco"}, selection=[k for a in ALL_ASSETS for k in a.keys
+                                                       if k.path[0] != "bilan"],
+                         resources={"parametres": parametres, "entrepot": warehouse(parametres.warehouse_path)})
+    assert result.success
+    page = browser.new_page()
+    page.goto(links["CAF du Nord"])
+    fed = page.inner_text("table >> nth=-1")
+    assert "Ce que votre fichier engagements a alimenté dans le bilan" in page.inner_text("main")
+    # the CAF declared 97 920 € + 392 700 € of droit commun: the bilan's territory figure counts its file
+    assert re.search(r"engagements\.montant_droit_commun\tterritoire \(CCCO\)\tCAF du Nord", fed)
+    with page.expect_download() as download:
+        page.click("text=classeur de retour (données utilisées)")
+    assert download.value.suggested_filename == "retour_engagements_2025_caf-du-nord.csv.xlsx"
+    assert _serious(page) == []
+    page.close()
+
+
 def test_the_stewards_board_follows_the_deposits_and_needs_a_password(portail, browser):
     _, url, links = portail
     anonymous = browser.new_context()
