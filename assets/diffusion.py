@@ -49,6 +49,18 @@ class Smtp:
                    expediteur=os.environ.get("BILAN_SMTP_EXPEDITEUR", "bilan-quartiers@localhost"))
 
 
+def send(smtp: Smtp, message: EmailMessage) -> None:
+    """One message through the configured server (the bilan to the COPIL, the portal's links and reminders)."""
+    if not message["From"]:
+        message["From"] = smtp.expediteur
+    with smtplib.SMTP(smtp.hote, smtp.port, timeout=30) as client:
+        if smtp.starttls:
+            client.starttls()
+        if smtp.utilisateur:
+            client.login(smtp.utilisateur, smtp.mot_de_passe or "")
+        client.send_message(message)
+
+
 def _already(con, territoire: str, annee: int, canal: str, destinataire: str, sha: str) -> bool:
     return bool(con.execute("SELECT count(*) FROM publication.diffusions WHERE territoire = ? AND annee = ? AND "
                             "canal = ? AND destinataire = ? AND empreinte_contenu = ?",
@@ -103,12 +115,7 @@ def deliver(con: duckdb.DuckDBPyConnection, territoire, annee: int, files: dict[
             for path in attached:
                 maintype, subtype = types[path.suffix]
                 message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
-            with smtplib.SMTP(smtp.hote, smtp.port, timeout=30) as client:
-                if smtp.starttls:
-                    client.starttls()
-                if smtp.utilisateur:
-                    client.login(smtp.utilisateur, smtp.mot_de_passe or "")
-                client.send_message(message)
+            send(smtp, message)
             for d in pending:
                 _record(con, territoire.code, annee, "courriel", d, sha, attached, run_id)
                 done.append(("courriel", d))

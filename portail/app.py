@@ -27,10 +27,12 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from assets.diffusion import Smtp
 from assets.retours import feedback_name
 from core.familles.registry import build_families
 from core.resources import BilanSettings
 from portail.campagne import board_rows, deadline
+from portail.courriels import send_reminder
 from portail.depot import Sorte, deposit, sortes
 from portail.etat import Etat, Invitation
 from portail.modeles import csv_template, xlsx_template
@@ -49,8 +51,10 @@ class TooLarge(Exception):
     pass
 
 
-def create_app(parametres: BilanSettings, etat: Etat | None = None) -> Guard:
+def create_app(parametres: BilanSettings, etat: Etat | None = None, smtp: Smtp | None = None) -> Guard:
+    """The portal's application; `smtp`: the mail server for reminders (by default BILAN_SMTP_*, none if unset)."""
     etat = etat or Etat(parametres.output_dir / "portail" / "portail.sqlite")
+    smtp = smtp or Smtp.from_environment()
     settings = parametres.config.settings
     limit = int(settings.limites.taille_fichier_mo * 1024 * 1024)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
@@ -167,7 +171,7 @@ def create_app(parametres: BilanSettings, etat: Etat | None = None) -> Guard:
             form = await request.form(max_files=0, max_fields=4)
             if not hmac.compare_digest(str(form.get("csrf", "")), etat.csrf(f"referent|{user}")):
                 raise HTTPException(403)
-            sent = remind(parametres, etat, annee, user)
+            sent = remind(parametres, etat, annee, user, smtp)
             message = (f"{len(sent)} relance(s) enregistrée(s) : " + ", ".join(sent)) if sent else \
                 "Aucun partenaire à relancer."
         rows = board_rows(parametres, etat, annee)
@@ -240,15 +244,24 @@ def _year(request: Request, annees: list[int]) -> int:
     return this if this in annees else annees[0]
 
 
-def remind(parametres: BilanSettings, etat: Etat, annee: int, user: str) -> list[str]:
-    """A reminder to each partner silent or with a refused last deposit (recorded; sent by mail when the invitation
-    has an address and a mail server is configured)."""
-    sent = []
+def remind(parametres: BilanSettings, etat: Etat, annee: int, user: str, smtp: Smtp | None = None) -> list[str]:
+    """A reminder to each partner silent or whose last deposit was refused: mailed when its invitation has an
+    address and a mail server is configured (BILAN_SMTP_*), recorded in every case; what was done, per partner."""
+    done = []
     for row in board_rows(parametres, etat, annee):
-        if row["etat"] in ("silencieux", "refusé") and row["invitation"] is not None:
-            etat.record_reminder(row["invitation"], row["etat"], user)
-            sent.append(f"{row['partenaire']} ({row['territoire']}, {row['famille']})")
-    return sent
+        invitation = row["invitation"]
+        if row["etat"] not in ("silencieux", "refusé") or invitation is None:
+            continue
+        if smtp is not None and invitation.courriel:
+            send_reminder(smtp, parametres.config.territoire(invitation.territoire), annee, invitation.partenaire,
+                          row["famille"], row["etat"], invitation.courriel, invitation.expire_le,
+                          row["echeance"] or None)
+            how = "courriel envoyé"
+        else:
+            how = "sans adresse : à relancer par vos soins"
+        etat.record_reminder(invitation, f"{row['etat']} ({row['famille']}) — {how}", user)
+        done.append(f"{row['partenaire']} ({row['territoire']}, {row['famille']}, {how})")
+    return done
 
 
 class Guard:

@@ -34,13 +34,16 @@ def _state(parametres: BilanSettings) -> Etat:
 
 
 def issue(parametres: BilanSettings, etat: Etat, territoire: str, annee: int, base_url: str,
-          renew: bool = False) -> list[list[str]]:
+          renew: bool = False, courriels: dict[str, str] | None = None, smtp=None) -> list[list[str]]:
     """A link for each expected partner of the territory without a valid one (all of them with `renew`): rows
-    (partner, families, link, expiry). The token is in the link only: the state keeps its hash."""
+    (partner, families, link, expiry, how it was sent). The token is in the link only: the state keeps its hash.
+    A partner with an address in `courriels` gets its link by mail when `smtp` is given."""
     import datetime as dt
 
-    from portail.campagne import expected
+    from portail.campagne import deadline, expected
+    from portail.courriels import send_link
 
+    courriels = courriels or {}
     parametres.config.territoire(territoire)
     now = dt.datetime.now()
     valid = {i.partenaire for i in etat.invitations(territoire, annee) if i.valide(now)}
@@ -51,21 +54,39 @@ def issue(parametres: BilanSettings, etat: Etat, territoire: str, annee: int, ba
             continue
         if renew:
             etat.revoke(territoire, annee, partenaire)
-        jeton = etat.invite(territoire, annee, partenaire, familles, days)
-        rows.append([partenaire, ", ".join(familles), f"{base_url.rstrip('/')}/depot/{jeton}",
-                     (now + dt.timedelta(days=days)).date().isoformat()])
+        courriel = courriels.get(partenaire)
+        jeton = etat.invite(territoire, annee, partenaire, familles, days, courriel)
+        lien, expire_le = f"{base_url.rstrip('/')}/depot/{jeton}", (now + dt.timedelta(days=days)).date()
+        sent = ""
+        if smtp is not None and courriel:
+            send_link(smtp, parametres.config.territoire(territoire), annee, partenaire, familles, courriel, lien,
+                      expire_le, deadline(parametres, territoire, annee))
+            sent = f"envoyé à {courriel}"
+        rows.append([partenaire, ", ".join(familles), lien, expire_le.isoformat(), sent])
     return rows
 
 
+def read_contacts(path: Path) -> dict[str, str]:
+    """partenaire;courriel, one partner a line (a header line is allowed)."""
+    contacts = {}
+    for row in csv.reader(path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"):
+        if len(row) >= 2 and "@" in row[1]:
+            contacts[row[0].strip()] = row[1].strip()
+    return contacts
+
+
 def invitations(args: argparse.Namespace) -> int:
+    from assets.diffusion import Smtp
     from core.common import write_atomic
 
     parametres = _settings(args)
     etat = _state(parametres)
-    rows = issue(parametres, etat, args.territoire, args.annee, args.url, args.renouveler)
+    contacts = read_contacts(Path(args.courriels)) if args.courriels else {}
+    rows = issue(parametres, etat, args.territoire, args.annee, args.url, args.renouveler, contacts,
+                 Smtp.from_environment())
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["partenaire", "familles", "lien", "expire_le"])
+    writer.writerow(["partenaire", "familles", "lien", "expire_le", "courriel"])
     writer.writerows(rows)
     target = Path(args.csv) if args.csv else parametres.output_dir / "portail" / \
         f"invitations_{args.territoire}_{args.annee}.csv"
@@ -136,10 +157,10 @@ def _demo_campaign(parametres: BilanSettings, etat: Etat, url: str) -> None:
     if rows:
         out = io.StringIO()
         csv.writer(out, delimiter=";", lineterminator="\r\n").writerows([["partenaire", "familles", "lien",
-                                                                           "expire_le"], *rows])
+                                                                           "expire_le", "courriel"], *rows])
         write_atomic(path, ("\ufeff" + out.getvalue()).encode(), mode=0o600)
     print(f"Campagne de démonstration CCCO {annee} : liens des partenaires dans {path}")
-    for partenaire, _, lien, _ in rows[:3]:
+    for partenaire, _, lien, *_ in rows[:3]:
         print(f"  {partenaire} : {lien}")
     password_file = parametres.output_dir / "portail" / "referent_demo.txt"
     if not password_file.is_file():
@@ -178,6 +199,8 @@ def add_parser(sub, config_option, year) -> None:
     i.add_argument("--url", default="http://127.0.0.1:8765", help="l'adresse publique du portail")
     i.add_argument("--csv", metavar="FICHIER", help="où écrire les liens ; par défaut sortie/portail/")
     i.add_argument("--renouveler", action="store_true", help="révoquer les liens actifs et en émettre de nouveaux")
+    i.add_argument("--courriels", metavar="FICHIER", help="CSV « partenaire;courriel » : chaque lien est aussi envoyé "
+                                                         "par courriel (serveur BILAN_SMTP_*), et les relances")
     i.set_defaults(func=invitations)
     r = actions.add_parser("revoquer", help="révoque le lien d'un partenaire")
     common(r)
