@@ -307,8 +307,8 @@ def render_territory(con, parametres: BilanSettings, territoire, annee: int, run
                 (folder / "contributions" / c["fichier"]).write_bytes(Path(c["chemin"]).read_bytes())
         for path, printed in pdfs.items():
             path.write_bytes(printed.result())
-    log(f"bilan {territoire.code} {annee} : {paths['html'].name}, PDF, annexe et {len(hosts)} bilans communaux "
-        f"({time.perf_counter() - started:.1f} s)")
+    log(f"bilan {territoire.code} {annee} : {paths['html'].name}{', PDF' if parametres.pdf else ''}, annexe et "
+        f"{len(hosts)} bilans communaux ({time.perf_counter() - started:.1f} s)")
     return {**outcome, "communes": len(hosts), "rendu": True, "publie_le": dt.datetime.now().isoformat()}
 
 
