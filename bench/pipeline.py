@@ -64,6 +64,7 @@ def main() -> int:
     parser.add_argument("--sans-bilan", action="store_true")
     parser.add_argument("--seulement", choices=["marts"])
     parser.add_argument("--processus", type=int, default=1)
+    parser.add_argument("--territoire", action="append", help="run limité à ce territoire (bilan/territoires)")
     args = parser.parse_args()
     # what the step processes of the multiprocess executor build their resources from (core/resources.py)
     os.environ.update(BILAN_DONNEES=str(Path(args.donnees).resolve()), BILAN_SORTIE=str(Path(args.sortie).resolve()),
@@ -71,6 +72,7 @@ def main() -> int:
 
     from dagster import DagsterInstance, materialize
 
+    from core.portee import parse
     from core.resources import BilanSettings, warehouse
     from core.verrou import verrou_entrepot
     from pipelines.cli import run_bilans
@@ -81,6 +83,7 @@ def main() -> int:
                                sortie=str(Path(args.sortie).resolve()),
                                dossier_config=str(Path(args.config).resolve()))
     entrepot = warehouse(parametres.warehouse_path)
+    portee = parse(args.territoire, parametres.config.territoires)
     configured = parametres.config.settings.annees
     inbox = parametres.data_root / "inbox"
     earlier = sorted({int(p.name) for p in inbox.glob("*/*") if p.is_dir() and p.name.isdigit()
@@ -105,9 +108,9 @@ def main() -> int:
             results = [materialize([*ALL_ASSETS, *ALL_CHECKS], partition_key=str(annee), instance=instance,
                                    selection=selection, resources={"parametres": parametres, "entrepot": entrepot},
                                    run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-                                   raise_on_error=False)]
+                                   raise_on_error=False, tags=portee.tags())]
             if annee == args.annee and parallel and results[0].success:
-                results.append(run_bilans(parametres, entrepot, annee, args.processus, instance))
+                results.append(run_bilans(parametres, entrepot, annee, args.processus, instance, portee))
         duree = time.perf_counter() - t0
         echecs = [e.step_key for r in results for e in r.all_events if e.is_step_failure]
         for r in results:
