@@ -27,6 +27,7 @@ from core.familles.registry import family_of
 from core.logging import say
 from core.partitions import annee_partitions
 from core.portee import NATIONALE, Portee
+from core.reprise import forget_year
 from core.resources import BilanSettings
 from core.warehouse import insert_frame, transaction
 
@@ -350,6 +351,8 @@ def build_source_asset(famille: str, families: dict[str, Family]):
                            log=lambda m: say(context, m), families=families,
                            limites=parametres.config.settings.limites)
         with entrepot.get_connection() as con:
+            # whatever launched this run, the year's data may change: `bilan run` must not take it as unchanged
+            forget_year(con, annee)
             deposits = record(con, famille, annee, deposits, context.run_id, portee)
         new = [d for d in deposits if d.nouveau]
         say(context,

@@ -91,3 +91,30 @@ def record(con: duckdb.DuckDBPyConnection, etape: str, annee: int, fingerprint: 
 def taken_from(reprise: Reprise) -> str:
     """What the step's metadata says of a result taken as it is."""
     return f"repris du run {reprise.run_id} (mêmes entrées, même code)"
+
+
+# --- a whole year, for the years a `bilan run` loads before the one it publishes -----------------------------
+
+YEARS_DDL = ("CREATE SCHEMA IF NOT EXISTS journal; CREATE TABLE IF NOT EXISTS journal.annees (annee INTEGER, "
+             "portee VARCHAR, empreinte VARCHAR, run_id VARCHAR, le TIMESTAMP)")
+
+
+def year_unchanged(con: duckdb.DuckDBPyConnection, annee: int, portee: Portee, fingerprint: str) -> str | None:
+    """The run that last made the year's data from these very inputs, for this scope; None otherwise."""
+    con.execute(YEARS_DDL)
+    row = con.execute("SELECT run_id FROM journal.annees WHERE annee = ? AND portee = ? AND empreinte = ?",
+                      [annee, portee.key, fingerprint]).fetchone()
+    return None if row is None else row[0]
+
+
+def record_year(con: duckdb.DuckDBPyConnection, annee: int, portee: Portee, fingerprint: str, run_id: str) -> None:
+    con.execute(YEARS_DDL)
+    con.execute("DELETE FROM journal.annees WHERE annee = ?", [annee])
+    con.execute("INSERT INTO journal.annees VALUES (?, ?, ?, ?, ?)",
+                [annee, portee.key, fingerprint, run_id, dt.datetime.now()])
+
+
+def forget_year(con: duckdb.DuckDBPyConnection, annee: int) -> None:
+    """Any run of the year (UI, sensor, schedule, `bilan run`) may change its data: the record goes at its start."""
+    con.execute(YEARS_DDL)
+    con.execute("DELETE FROM journal.annees WHERE annee = ?", [annee])

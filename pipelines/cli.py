@@ -122,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
 def _run_years(args, parametres, entrepot, configured: list[int], started: float) -> int:
     from dagster import materialize
 
+    from core.reprise import record_year, year_unchanged
+    from pipelines.annees import year_fingerprint
     from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, WITHOUT_BILAN
 
     instance = _instance()
@@ -130,6 +132,14 @@ def _run_years(args, parametres, entrepot, configured: list[int], started: float
     for annee in years_to_run(args.annee, parametres.data_root, configured):
         print(f"\n=== Année {annee} — {portee.label()} — données {parametres.data_root}, sortie "
               f"{parametres.output_dir}", flush=True)
+        fingerprint = year_fingerprint(parametres, annee, portee)
+        if annee != args.annee:
+            with entrepot.get_connection() as con:
+                last = year_unchanged(con, annee, portee, fingerprint)
+            if last is not None:
+                print(f"Année {annee} : mêmes fichiers, même configuration et même code que le run {last}, "
+                      "reprise telle quelle (rien à refaire)", flush=True)
+                continue
         # earlier years are loaded for what later years refer to; only the requested year's bilan is published
         selection = None if annee == args.annee and not parallel else WITHOUT_BILAN
         result = materialize(
@@ -139,6 +149,8 @@ def _run_years(args, parametres, entrepot, configured: list[int], started: float
         )
         if not _succeeded(result, parametres.output_dir):
             return EXIT_ROW_ERRORS
+        with entrepot.get_connection() as con:
+            record_year(con, annee, portee, fingerprint, result.run_id)
         if annee == args.annee and parallel and not _succeeded(run_bilans(parametres, entrepot, annee, args.processus,
                                                                       instance, portee), parametres.output_dir):
             return EXIT_ROW_ERRORS
