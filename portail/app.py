@@ -61,6 +61,8 @@ def create_app(parametres: BilanSettings, etat: Etat | None = None, smtp: Smtp |
     env.globals["taille_max_mo"] = f"{settings.limites.taille_fichier_mo:g}".replace(".", ",")
     env.filters["horodatage"] = _timestamp
     requests: dict[str, deque[float]] = defaultdict(deque)
+    # the families from their contracts, read once: a page answers in milliseconds, not in a second
+    families = build_families(parametres.config)
 
     def invitation_of(request: Request) -> Invitation:
         jeton = request.path_params["jeton"]
@@ -90,7 +92,8 @@ def create_app(parametres: BilanSettings, etat: Etat | None = None, smtp: Smtp |
             if d["retour"] and d["famille"] not in used:
                 used[d["famille"]] = figures_used(retours / feedback_name(d["fichier_boite"]))
         return _page(env, "depot.html.j2", status, invitation=invitation, territoire=territoire, utilises=used,
-                     sortes=sortes(parametres, invitation), depots=deposits, resultat=resultat, message=message,
+                     sortes=sortes(parametres, invitation, families), depots=deposits, resultat=resultat,
+                     message=message,
                      jeton=request.path_params["jeton"], csrf=etat.csrf(invitation.empreinte_jeton),
                      echeance=deadline(parametres, invitation.territoire, invitation.annee))
 
@@ -106,14 +109,14 @@ def create_app(parametres: BilanSettings, etat: Etat | None = None, smtp: Smtp |
                 "dépôt. Déposez un fichier plus petit (un fichier par année et par famille)."))
         if not hmac.compare_digest(str(form.get("csrf", "")), etat.csrf(invitation.empreinte_jeton)):
             raise HTTPException(403)
-        choices = sortes(parametres, invitation)
+        choices = sortes(parametres, invitation, families)
         sorte: Sorte | None = choices.get(str(form.get("sorte", "")))
         upload = form.get("fichier")
         if sorte is None or upload is None or isinstance(upload, str) or not upload.filename:
             return partner_page(request, invitation, 400, message="Choisissez le type de fichier et le fichier "
                                                                   "à déposer.")
         data = await upload.read()
-        resultat = deposit(parametres, etat, invitation, sorte, upload.filename, data)
+        resultat = deposit(parametres, etat, invitation, sorte, upload.filename, data, families)
         log.info("depot territoire=%s annee=%s sorte=%s accepte=%s taille=%d", invitation.territoire,
                  invitation.annee, sorte.code, resultat.depose, len(data))
         return partner_page(request, invitation, 200 if resultat.depose else 422, resultat=resultat)
@@ -122,10 +125,10 @@ def create_app(parametres: BilanSettings, etat: Etat | None = None, smtp: Smtp |
         invitation = invitation_of(request)
         name = request.path_params["nom"]
         code, _, kind = name.rpartition(".")
-        sorte = sortes(parametres, invitation).get(code)
+        sorte = sortes(parametres, invitation, families).get(code)
         if sorte is None or f".{kind}" not in sorte.suffixes:
             raise HTTPException(404)
-        family = build_families(parametres.config)[sorte.famille]
+        family = families[sorte.famille]
         if kind == "xlsx":
             data = xlsx_template(family, parametres.config, invitation.territoire, invitation.annee)
             media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -32,8 +32,9 @@ class Sorte:
     suffixes: tuple[str, ...]
 
 
-def sortes(parametres: BilanSettings, invitation: Invitation) -> dict[str, Sorte]:
-    families = build_families(parametres.config)
+def sortes(parametres: BilanSettings, invitation: Invitation,
+           families: dict[str, Family] | None = None) -> dict[str, Sorte]:
+    families = families or build_families(parametres.config)
     out: dict[str, Sorte] = {}
     for name in invitation.familles:
         family = families[name]
@@ -62,9 +63,9 @@ class Resultat:
 
 
 def deposit(parametres: BilanSettings, etat: Etat, invitation: Invitation, sorte: Sorte, client_name: str,
-            data: bytes) -> Resultat:
+            data: bytes, families: dict[str, Family] | None = None) -> Resultat:
     suffix = Path(client_name).suffix.lower()
-    family: Family = build_families(parametres.config)[sorte.famille]
+    family: Family = (families or build_families(parametres.config))[sorte.famille]
     limites = parametres.config.settings.limites
     refus = None
     if suffix not in sorte.suffixes:

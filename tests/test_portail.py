@@ -254,3 +254,19 @@ def test_links_and_reminders_go_by_mail_where_the_steward_gave_an_address(tmp_pa
         assert len(inbox.messages) == 2
     finally:
         controller.stop()
+
+
+def test_the_log_never_names_a_token_and_a_link_is_rate_limited(portail, browser, caplog):
+    import logging
+
+    _, url, links = portail
+    caplog.set_level(logging.INFO, logger="bilan.portail")
+    link = links["Norévie"]
+    token = link.rsplit("/", 1)[1]
+    context = browser.new_context()
+    statuses = [context.request.get(link).status for _ in range(31)]   # portail.requetes_par_minute: 30
+    context.close()
+    assert statuses[:30] == [200] * 30 and statuses[30] == 429
+    lines = [r.getMessage() for r in caplog.records if r.name == "bilan.portail"]
+    assert any(line.startswith("GET /depot/… 429") for line in lines)
+    assert not any(token in line or "Norévie" in line for line in lines)
