@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import email
+import email.policy
 import io
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,3 +183,31 @@ def config_copy(tmp_path: Path, edits: dict[str, tuple[str, str]] | None = None)
         assert text.count(old) == 1, old
         path.write_text(text.replace(old, new), encoding="utf-8")
     return ProjectConfig(folder)
+
+
+# --- a real SMTP server on loopback (COPIL delivery, the portal's links and reminders) ----------------------
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    from assets.diffusion import Smtp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, Smtp(hote="127.0.0.1", port=port, starttls=False, expediteur="bilan@exemple.fr")
+    controller.stop()

@@ -47,9 +47,9 @@ class CaphRun:
         return (self.sortie / "2025" / territoire / f"bilan_{territoire}_2025.html").read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def caph_run(tmp_path_factory) -> CaphRun:
-    root = tmp_path_factory.mktemp("caph")
+def caph_beside_ccco(root: Path) -> BilanSettings:
+    """A deployment of two contracts in `root`: CAPH as its example configures it, with the fixture inbox, and
+    CCCO with the demo's programming files only (PDF off)."""
     config = config_copy(root)
     shutil.copy(EXEMPLE / "territoires" / "caph.yaml", config.dir / "territoires" / "caph.yaml")
     shutil.copy(EXEMPLE / "referentiels" / "caph.yaml", config.dir / "referentiels" / "caph.yaml")
@@ -60,8 +60,14 @@ def caph_run(tmp_path_factory) -> CaphRun:
     ccco.mkdir(parents=True)
     for f in (DEMO_DATA / "inbox" / "ccco" / "2025").glob("programmation_*"):
         shutil.copy(f, ccco / f.name)
-    parametres = BilanSettings(racine_donnees=str(donnees), sortie=str(root / "sortie"),
-                               dossier_config=str(config.dir), pdf=False)
+    return BilanSettings(racine_donnees=str(donnees), sortie=str(root / "sortie"), dossier_config=str(config.dir),
+                         pdf=False)
+
+
+@pytest.fixture(scope="module")
+def caph_run(tmp_path_factory) -> CaphRun:
+    root = tmp_path_factory.mktemp("caph")
+    parametres = caph_beside_ccco(root)
     result = materialize(ALL_ASSETS, partition_key="2025", instance=DagsterInstance.ephemeral(),
                          resources={"parametres": parametres, "entrepot": warehouse(parametres.warehouse_path)})
     assert result.success

@@ -2,38 +2,11 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
-
 import duckdb
 import pytest
 
-from assets.diffusion import Smtp, deliver
+from assets.diffusion import deliver
 from core.config.territoire import Diffusion
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, Smtp(hote="127.0.0.1", port=port, starttls=False, expediteur="bilan@exemple.fr")
-    controller.stop()
 
 
 def _files(tmp_path, pdf=b"%PDF-1.7 bilan v1"):

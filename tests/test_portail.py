@@ -213,47 +213,32 @@ def test_every_answer_carries_the_security_headers_and_forms_need_their_token(po
 
 
 
-def test_links_and_reminders_go_by_mail_where_the_steward_gave_an_address(tmp_path):
+def test_links_and_reminders_go_by_mail_where_the_steward_gave_an_address(tmp_path, smtp_server):
     """`bilan portail invitations --courriels` mails each link; a reminder goes to the partners still silent, by
     mail where there is an address, listed for the steward otherwise."""
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    from assets.diffusion import Smtp
     from portail.app import remind
     from portail.commandes import read_contacts
-    from tests.test_diffusion import Inbox
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        smtp = Smtp(hote="127.0.0.1", port=port, starttls=False, expediteur="bilan@exemple.fr")
-        parametres = BilanSettings(racine_donnees=str(tmp_path / "d"), sortie=str(tmp_path / "s"))
-        etat = Etat(parametres.output_dir / "portail" / "portail.sqlite")
-        contacts = tmp_path / "contacts.csv"
-        contacts.write_text("partenaire;courriel\nCAF du Nord;depots@caf.exemple.fr\n", encoding="utf-8")
-        rows = issue(parametres, etat, "ccco", 2025, "https://depot.exemple.fr", courriels=read_contacts(contacts),
-                     smtp=smtp)
-        caf = next(r for r in rows if r[0] == "CAF du Nord")
-        assert caf[4] == "envoyé à depots@caf.exemple.fr"
-        (link_mail,) = inbox.messages
-        assert link_mail["To"] == "depots@caf.exemple.fr"
-        assert caf[2] in link_mail.get_content() and "avant le 17/02/2026" in link_mail.get_content()
+    inbox, smtp = smtp_server
+    parametres = BilanSettings(racine_donnees=str(tmp_path / "d"), sortie=str(tmp_path / "s"))
+    etat = Etat(parametres.output_dir / "portail" / "portail.sqlite")
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("partenaire;courriel\nCAF du Nord;depots@caf.exemple.fr\n", encoding="utf-8")
+    rows = issue(parametres, etat, "ccco", 2025, "https://depot.exemple.fr", courriels=read_contacts(contacts),
+                 smtp=smtp)
+    caf = next(r for r in rows if r[0] == "CAF du Nord")
+    assert caf[4] == "envoyé à depots@caf.exemple.fr"
+    (link_mail,) = inbox.messages
+    assert link_mail["To"] == "depots@caf.exemple.fr"
+    assert caf[2] in link_mail.get_content() and "avant le 17/02/2026" in link_mail.get_content()
 
-        done = remind(parametres, etat, 2025, "referent", smtp)
-        assert "CAF du Nord (ccco, engagements, courriel envoyé)" in done
-        assert "SIGH (ccco, tfpb, sans adresse : à relancer par vos soins)" in done
-        reminder = inbox.messages[-1]
-        assert reminder["To"] == "depots@caf.exemple.fr" and "relance (engagements)" in reminder["Subject"]
-        assert caf[2] not in reminder.get_content()                     # a reminder never carries the link again
-        assert len(inbox.messages) == 2
-    finally:
-        controller.stop()
+    done = remind(parametres, etat, 2025, "referent", smtp)
+    assert "CAF du Nord (ccco, engagements, courriel envoyé)" in done
+    assert "SIGH (ccco, tfpb, sans adresse : à relancer par vos soins)" in done
+    reminder = inbox.messages[-1]
+    assert reminder["To"] == "depots@caf.exemple.fr" and "relance (engagements)" in reminder["Subject"]
+    assert caf[2] not in reminder.get_content()                         # a reminder never carries the link again
+    assert len(inbox.messages) == 2
 
 
 def test_the_log_never_names_a_token_and_a_link_is_rate_limited(portail, browser, caplog):

@@ -19,10 +19,10 @@ from core.portee import TAG, Portee, PorteeInvalide, of_tags, parse
 from core.resources import BilanSettings, warehouse
 from pipelines.definitions import ALL_ASSETS
 from pipelines.sensors import scan
-from tests.conftest import DEMO_DATA, config_copy
+from tests.conftest import config_copy
+from tests.test_caph import caph_beside_ccco
 
 EXEMPLE = PROJECT_ROOT / "config" / "exemples" / "caph"
-CAPH_INBOX = PROJECT_ROOT / "tests" / "fixtures" / "caph" / "inbox" / "caph" / "2025"
 SCHEMAS = ("archive", "staging", "quarantine", "marts", "referentiel", "publication", "journal")
 
 
@@ -109,19 +109,7 @@ def _files_of(sortie: Path, territoire: str) -> dict[str, tuple[str, int]]:
 
 @pytest.fixture(scope="module")
 def deux_territoires(tmp_path_factory):
-    root = tmp_path_factory.mktemp("portee")
-    config = config_copy(root)
-    shutil.copy(EXEMPLE / "territoires" / "caph.yaml", config.dir / "territoires" / "caph.yaml")
-    shutil.copy(EXEMPLE / "referentiels" / "caph.yaml", config.dir / "referentiels" / "caph.yaml")
-    donnees = root / "donnees"
-    shutil.copytree(CAPH_INBOX, donnees / "inbox" / "caph" / "2025")
-    shutil.copytree(CAPH_INBOX.parents[2] / "contours", donnees / "contours")
-    ccco = donnees / "inbox" / "ccco" / "2025"
-    ccco.mkdir(parents=True)
-    for f in (DEMO_DATA / "inbox" / "ccco" / "2025").glob("programmation_*"):
-        shutil.copy(f, ccco / f.name)
-    parametres = BilanSettings(racine_donnees=str(donnees), sortie=str(root / "sortie"),
-                               dossier_config=str(config.dir), pdf=False)
+    parametres = caph_beside_ccco(tmp_path_factory.mktemp("portee"))
     instance = DagsterInstance.ephemeral()
 
     def run(tags: dict | None = None):
