@@ -199,7 +199,7 @@ def create_app(parametres: BilanSettings, etat: Etat | None = None, smtp: Smtp |
         return _page(env, "accueil.html.j2")
 
     async def erreur(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        status = exc.status_code if isinstance(exc, HTTPException) else 413 if isinstance(exc, TooLarge) else 500
         if status == 500:
             log.error("erreur interne sur %s %s", request.method, request.scope.get("route_name", "?"),
                       exc_info=exc)
@@ -216,7 +216,7 @@ def create_app(parametres: BilanSettings, etat: Etat | None = None, smtp: Smtp |
         Route("/campagne", campagne, methods=["GET", "POST"]),
         Route("/campagne.csv", campagne_csv),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-    ], exception_handlers={HTTPException: erreur, Exception: erreur})
+    ], exception_handlers={HTTPException: erreur, TooLarge: erreur, Exception: erreur})
     return Guard(app, limit + ENVELOPE)
 
 

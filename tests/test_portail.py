@@ -209,6 +209,9 @@ def test_every_answer_carries_the_security_headers_and_forms_need_their_token(po
     basic = base64.b64encode(f"referent:{PASSWORD}".encode()).decode()
     assert context.request.post(f"{url}/campagne", headers={"Authorization": f"Basic {basic}"},
                                 form={"csrf": "faux"}).status == 403
+    huge = context.request.post(f"{url}/campagne", headers={"Authorization": f"Basic {basic}"},
+                                form={"csrf": "x" * 200_000})
+    assert huge.status == 413 and "dépasse 0,05 Mo" in huge.text()
     context.close()
 
 
