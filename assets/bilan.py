@@ -149,29 +149,12 @@ ALTER TABLE journal.bilans_entrees ADD COLUMN IF NOT EXISTS tables VARCHAR;
 _CONFIGURATION = "configuration"
 
 
-def _configuration_identity(parametres: BilanSettings) -> str:
-    """Every configuration file (a bilan reads the vocabulary, the glossary, its referential, its territory) and the
-    reference files it draws its maps from, by name, size and modification time."""
-    config = parametres.config
-    digest = hashlib.sha256()
-    folder = config.dir
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
-    geographie = config.settings.geographie_reference
-    for local in (geographie.fichier_local,
-                  geographie.contours_communes.fichier_local if geographie.contours_communes else None):
-        if local and config.resolve(local).is_file():
-            info = config.resolve(local).stat()
-            digest.update(f"{local}|{info.st_size}|{info.st_mtime_ns}".encode())
-    return digest.hexdigest()
-
-
 def inputs_by_table(con, parametres: BilanSettings, annee: int,
                     portee: Portee = NATIONALE) -> dict[str, dict[str, str]]:
     """Per territory (of the scope), what its bilan is made from, part by part: every row of every published table
     and view of its territory (all years; run ids and dates aside) as one grouped hash per table, and the
     configuration with the report's code version. Set-based: one query per table."""
-    base = f"{REPORT_VERSION}|{annee}|{_configuration_identity(parametres)}"
+    base = f"{REPORT_VERSION}|{annee}|{parametres.config.identity()}"
     columns: dict[str, list[str]] = {}
     for table, column in con.execute(
             "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'publication' "

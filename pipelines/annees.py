@@ -36,18 +36,10 @@ def year_fingerprint(parametres: BilanSettings, annee: int, portee: Portee) -> s
             for path in inbox_files(parametres.data_root, territoire, year):
                 info = path.stat()
                 digest.update(f"{territoire}|{year}|{path.name}|{info.st_size}|{info.st_mtime_ns}".encode())
-    _hash_files(digest, config.dir, [p for p in config.dir.rglob("*") if p.is_file()])
+    digest.update(config.identity().encode())
     _hash_files(digest, PROJECT_ROOT, [p for folder in CODE_FOLDERS for p in (PROJECT_ROOT / folder).rglob("*")
                                        if p.suffix in CODE_SUFFIXES and p.is_file()])
     settings = config.settings
-    locals_ = [settings.geographie_reference.fichier_local]
-    if settings.decoupage_administratif is not None:
-        locals_ += [settings.decoupage_administratif.epci.fichier_local,
-                    settings.decoupage_administratif.communes.fichier_local]
-    for local in locals_:
-        if local and config.resolve(local).is_file():
-            info = config.resolve(local).stat()
-            digest.update(f"{local}|{info.st_size}|{info.st_mtime_ns}".encode())
     names = settings.pseudonymisation
     key_file = os.environ.get(names.variable_fichier_cle, "")
     key = os.environ.get(names.variable_cle, "") + "|" + os.environ.get("BILAN_ENVIRONNEMENT", "")

@@ -108,16 +108,14 @@ def _cohortes_jalons(con, annee: int, columns: CohortColumns, denominateur_minim
 
 def write_year(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame | duckdb.DuckDBPyRelation],
                annee: int, portee: Portee = NATIONALE) -> None:
-    """Each table's rows of the year (of the scope's territories) replaced, in one transaction; a column added
-    upstream widens the table."""
+    """Each table's rows of the year (of the scope's territories: `tables` holds theirs only, published_tables
+    reads its inputs through the scope) replaced, in one transaction; a column added upstream widens the table."""
     con.execute("CREATE SCHEMA IF NOT EXISTS publication")
     scope = portee.predicate()
     with transaction(con):
         for name, frame in tables.items():
-            con.register("_calcule", frame)
+            con.register("_annee", frame)
             try:
-                # every published table is per territory: a scoped run writes its territories' rows only
-                con.execute(f"CREATE OR REPLACE TEMP VIEW _annee AS SELECT * FROM _calcule WHERE {scope}")
                 if not table_exists(con, "publication", name):
                     con.execute(f"CREATE TABLE publication.{name} AS SELECT * FROM _annee")
                 elif _same_columns(con, name):
@@ -131,8 +129,7 @@ def write_year(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame | 
                     con.execute(f"CREATE OR REPLACE TABLE publication.{name} AS SELECT * FROM _garde")
                     con.execute("DROP TABLE _garde")
             finally:
-                con.execute("DROP VIEW IF EXISTS _annee")
-                con.unregister("_calcule")
+                con.unregister("_annee")
 
 
 def _same_columns(con: duckdb.DuckDBPyConnection, name: str) -> bool:

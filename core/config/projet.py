@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import cached_property
 from pathlib import Path
 
@@ -111,6 +112,26 @@ class ProjectConfig:
 
     def catalogue(self, code: str) -> Catalogue:
         return _cached(self, "catalogues", code, Catalogue)
+
+    def identity(self) -> str:
+        """What a result made from this configuration depends on: every file of the folder, by content, and the
+        national reference files it names (QPV layer, commune contours, EPCI and communes), by name, size and
+        modification time. A bilan's inputs and an earlier year's skip both compare it."""
+        digest = hashlib.sha256()
+        for path in sorted(p for p in self.dir.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(self.dir)).encode() + b"\0" + path.read_bytes())
+        settings = self.settings
+        geographie = settings.geographie_reference
+        references = [geographie.fichier_local,
+                      geographie.contours_communes.fichier_local if geographie.contours_communes else None]
+        if settings.decoupage_administratif is not None:
+            references += [settings.decoupage_administratif.epci.fichier_local,
+                           settings.decoupage_administratif.communes.fichier_local]
+        for local in references:
+            if local and self.resolve(local).is_file():
+                info = self.resolve(local).stat()
+                digest.update(f"{local}|{info.st_size}|{info.st_mtime_ns}".encode())
+        return digest.hexdigest()
 
     def resolve(self, path: str) -> Path:
         """A path written in a settings file is relative to the project root."""
