@@ -106,12 +106,12 @@ def test_each_qpv_page_sets_the_quartier_beside_the_others_and_the_department(de
                        "FROM publication.indicateurs WHERE annee = 2025 AND territoire = 'ccco' AND unite = "
                        "'pourcentage' AND NOT coalesce(secret, false) AND valeur IS NOT NULL ORDER BY ALL").df()
     qpv = rows[rows["perimetre"] != "territoire"]
-    code = qpv["code_indicateur"].iloc[0]
+    code = "taux_pauvrete"          # a key indicator (a needs indicator of the orientations): on the short page
     one = qpv[qpv["code_indicateur"] == code].sort_values("valeur", ascending=False)
     top = one.iloc[0]
     assert top["valeur"] > one["valeur"].iloc[1]                            # a quartier alone at the top
     whole = rows[(rows["perimetre"] == "territoire") & (rows["code_indicateur"] == code)]["valeur"].iloc[0]
-    page = html.split(f'<section id="qpv-{top["perimetre"]}">')[1].split("</section>")[0]
+    page = html.split(f'<section id="qpv-{top["perimetre"]}" class="qpv-courte">')[1].split("</section>")[0]
     row = next(r for r in page.split("<tr>") if f"<td>{top['libelle_indicateur']}</td>" in r)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
     assert cells[2] == f"{french(top['valeur'], 1)}{NB}%"

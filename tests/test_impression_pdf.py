@@ -169,25 +169,45 @@ def test_demo_bilan_fingerprints_are_one_short_line_each(demo_pdf):
     assert n_files > 10 and len(short) == n_files
 
 
-def test_demo_contents_give_the_page_each_chapter_starts_on(demo_pdf):
-    """The table of contents' numbers (read from the first print's destinations, the front matter printed again with
-    them) are the pages the chapters' titles are printed on."""
-    folder, _, html = demo_pdf
+def _contents(folder) -> tuple[str, list[tuple[str, str]], list[int]]:
+    """The printed text, the contents' targets (anchor, title) and the page numbers the contents give them."""
     text = subprocess.run(["pdftotext", "-layout", str(folder / "bilan_ccco_2025.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
-    pages = [{re.sub(r"\s+", " ", ln).strip() for ln in p.splitlines()} for p in text.split("\f")]
-    toc = re.search(r'<nav class="toc">(.*?)</nav>', html, re.S)
+    toc = re.search(r'<nav class="toc">(.*?)</nav>', (folder / "bilan_ccco_2025.html").read_text("utf-8"), re.S)
     assert toc is not None
     targets = re.findall(r'<a href="#([^"]+)">(.*?)</a>', toc.group(1))
     contents = text.split("\f")[0].split("Sommaire", 1)[1]
     numbers = [int(n) for n in re.findall(r"^\s*\S.*?\s{2,}(\d+)\s*$", contents, re.M)]
     assert len(targets) > 10 and len(numbers) == len(targets)
+    return text, targets, numbers
+
+
+def test_demo_contents_give_the_page_each_chapter_starts_on(demo_pdf):
+    """The table of contents' numbers (read from the first print's destinations, the front matter printed again with
+    them) are the pages the chapters' titles are printed on."""
+    folder, _, html = demo_pdf
+    text, targets, numbers = _contents(folder)
+    pages = [{re.sub(r"\s+", " ", ln).strip() for ln in p.splitlines()} for p in text.split("\f")]
     for (target, _), page in zip(targets, numbers):
         title = re.search(rf'<section id="{re.escape(target)}"[^>]*>\s*<h2[^>]*>(.*?)</h2>', html, re.S)
         assert title is not None, target
         # the first page after the cover (which lists every title) with the title on a line of its own
         printed_on = next(i for i, p in enumerate(pages[1:], start=2) if _plain(title.group(1)) in p)
         assert printed_on == page, (target, page, printed_on)
+
+
+def test_the_demo_bilan_reads_in_about_forty_pages_a_quartier_on_one(demo_pdf):
+    """Issue 30, item 5: the bilan a COPIL reads stays within about 40 pages before its annexes (quality, method,
+    glossary, opinions, sources); each quartier of the territory's bilan holds on one page, its commune bilan has
+    the rest."""
+    folder, pages, _ = demo_pdf
+    _, targets, numbers = _contents(folder)
+    starts = dict(zip((anchor for anchor, _ in targets), numbers))
+    quartiers = [page for anchor, page in starts.items() if anchor.startswith("qpv-")]
+    assert len(quartiers) == 8
+    following = [page for anchor, page in starts.items() if page > quartiers[-1]][0]
+    assert [b - a for a, b in zip(quartiers, quartiers[1:] + [following])] == [1] * 8
+    assert starts["qualite"] - 1 <= 40 and len(pages) - starts["qualite"] + 1 <= 8
 
 
 def test_the_demo_bilan_is_printed_once_and_its_front_matter_again(demo_pdf):

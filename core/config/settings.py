@@ -114,7 +114,10 @@ class Rendu(StrictModel):
     elements_par_liste: int = Field(20, ge=1)  # items listed in a sentence or a cell (an alert's, a check's)
     # a quartier's page of the territory's bilan: its largest actions, the others counted (the commune bilans and
     # the annex list them all, up to `lignes_par_tableau`): a bilan's length does not grow with the programming
-    actions_par_quartier: int = Field(8, ge=1)
+    actions_par_quartier: int = Field(5, ge=1)
+    # and its key indicators: the referential's needs indicators, then those its evaluative questions cite (the
+    # commune bilan gives them all): with its map, credits and TFPB, a quartier holds on one page
+    indicateurs_par_quartier: int = Field(6, ge=1)
     # past this many quartiers, the territory's bilan gives them as one table (a page each would outgrow what a
     # COPIL reads: a metropolis has 60); each quartier's page is in the bilan of its commune
     quartiers_en_pages: int = Field(12, ge=1)

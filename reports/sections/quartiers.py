@@ -1,8 +1,10 @@
-"""One page per quartier: its map, its indicators beside the contract's QPV, its rank and the department's QP, the
-actions aimed at it and its share of the credits, its landlords' TFPB and its partners' commitments. Past
+"""A page per quartier. The commune bilan's is whole: its map, all its indicators beside the contract's QPV, its rank
+and the department's QP, the actions aimed at it and its share of the credits, its landlords' TFPB and its partners'
+commitments. The territory bilan's holds on one page: the map, its credits, its key indicators (`_key_indicators`),
+its largest actions and its TFPB in one sentence, the rest counted and sent to the commune bilan. Past
 `rendu.quartiers_en_pages` quartiers, the territory's bilan gives them as one table instead (population, credits,
-credits per inhabitant, the needs indicators of the referential's orientations), and each page goes to the bilan of
-its commune only: a bilan's length does not grow with the number of quartiers."""
+credits per inhabitant, the needs indicators of the referential's orientations): a bilan's length does not grow with
+the number of quartiers."""
 
 from __future__ import annotations
 
@@ -36,6 +38,29 @@ def _ranks(indicateurs: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
         ranks = group["valeur"].rank(method="min", ascending=False).astype(int)
         out.update({(code, q): (rank, len(group)) for q, rank in zip(group["perimetre"], ranks)})
     return out
+
+
+def _key_indicators(data: BilanData) -> list[str]:
+    """The indicators a quartier's page of the territory bilan shows, in this order: the needs indicators of the
+    referential's orientations, then those its evaluative questions cite; at most `rendu.indicateurs_par_quartier`."""
+    besoins = [b.indicateur for b in data.orientations.besoins] if data.orientations else []
+    cited = ([str(m).split(".", 1)[1] for m in data.referentiel["mesure"] if str(m).startswith("indicateur.")]
+             if "mesure" in data.referentiel else [])
+    return list(dict.fromkeys(besoins + cited))[:data.rendu.indicateurs_par_quartier]
+
+
+def _tfpb_summary(data: BilanData, code: str, rows: list[dict], landlords: int) -> dict | None:
+    """A quartier's TFPB in one sentence: its landlords' dwellings, abatement, valued actions and coverage (the
+    published QPV measures), and the landlords under full coverage by name (`rows`: the page's TFPB rows)."""
+    if data.m("tfpb.abattement", code) is None:
+        return None
+    return {"bailleurs": nombre(landlords), "bailleurs_mot": pluriel(landlords, "bailleur"),
+            "logements": nombre(data.m("tfpb.logements", code) or 0),
+            "abattement": euros(data.m("tfpb.abattement", code) or 0),
+            "valorise": euros(data.m("tfpb.valorise", code) or 0),
+            "couverture": pct(data.m("tfpb.taux_couverture", code), 0)
+            if data.m("tfpb.taux_couverture", code) is not None else "—",
+            "alertes": [r for r in rows if r["alerte"]]}
 
 
 
@@ -77,6 +102,7 @@ def _pages(data: BilanData, geography: Geography, dep_label: str) -> list[dict]:
                 if len(programmation) else pd.DataFrame())
     programmed = data.m("prog.montant_accorde") is not None
     titles = objectif_titles(data)
+    key_indicators = _key_indicators(data)
     cibles = dossiers["qpv_cibles"].to_dict() if len(dossiers) else {}
     ranks = _ranks(indicateurs) if len(indicateurs) else {}
     whole = indicateurs[indicateurs["perimetre"] == "territoire"] if len(indicateurs) else pd.DataFrame()
@@ -108,6 +134,11 @@ def _pages(data: BilanData, geography: Geography, dep_label: str) -> list[dict]:
                                 "dep": valeur(r.valeur_qpv_departement, r.unite),
                                 "ecart_dep": gap(r.ecart_qpv_departement, r.unite)}
                                for r in ind.sort_values("code_indicateur").itertuples()] if len(ind) else []
+        # the territory bilan's page: the key indicators in the referential's order, the others counted
+        by_code = dict(zip(ind.sort_values("code_indicateur")["code_indicateur"], page["indicateurs"])) if len(ind) \
+            else {}
+        page["indicateurs_cles"] = [by_code[c] for c in key_indicators if c in by_code]
+        page["indicateurs_autres"] = len(page["indicateurs"]) - len(page["indicateurs_cles"])
         if programmed:
             # actions for every QPV are summed in one line: the page lists what was aimed at this quartier
             shares = sorted(data.keyed("prog.montant_dossier", q.code_qpv).items(), key=lambda kv: (-kv[1], kv[0]))
@@ -158,5 +189,7 @@ def _pages(data: BilanData, geography: Geography, dep_label: str) -> list[dict]:
         page["provisoire"] = note(data, "prog.montant_accorde", page["code"])
         for t in page["tfpb"]:
             tfpb_row(t, data, page["code"])
+        page["tfpb_resume"] = _tfpb_summary(data, q.code_qpv, page["tfpb"], len(tf.elements) + tf.autres)
+        page["engagements_nombre"] = len(engagements[engagements["perimetre"] == q.code_qpv]) if len(engagements) else 0
         pages.append(page)
     return pages
