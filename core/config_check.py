@@ -114,8 +114,11 @@ def _qpv(t: Territoire, path: str, reference: ReferenceGeographie, decoupage: De
             out.append(Constat(path, f"qpv.{i}.code", f"« {q.code} » absent de la liste nationale des QPV 2024"
                                                       + (f" — vouliez-vous dire « {guess} » ?" if guess else "")))
             continue
-        outside = [c for c in layer.communes if c not in own]
-        if outside and not set(layer.communes) & own:
+        # the layer's communes as the COG of the references names them now (a commune merged since: its new one)
+        current = list(dict.fromkeys(decoupage.actuelle(c) for c in layer.communes)) if decoupage \
+            else list(layer.communes)
+        outside = [c for c in current if c not in own]
+        if outside and not set(current) & own:
             owners = {e.nom for c in layer.communes for e in (decoupage.epci_of_commune(c) if decoupage else [])}
             mine = sorted(c for c, r in reference.qpv.items() if set(r.communes) & own and c not in t.codes_qpv)
             # the quartier the steward meant: the one of that name, else of those communes, else the nearest code
@@ -127,14 +130,17 @@ def _qpv(t: Territoire, path: str, reference: ReferenceGeographie, decoupage: De
                                                       + (f", {', '.join(sorted(owners))}" if owners else "") + ")"
                                                       + (f" — vouliez-vous dire « {guess} » ?" if guess else "")))
             continue
-        if set(q.communes) != set(layer.communes):
+        if set(q.communes) not in (set(layer.communes), set(current)):
+            merged = [f"{c}, devenue {decoupage.actuelle(c)}" for c in layer.communes if decoupage
+                      and decoupage.actuelle(c) != c]
             out.append(Constat(path, f"qpv.{i}.communes", f"{', '.join(q.communes)} ; la couche nationale donne "
-                                                          f"{', '.join(layer.communes)} pour {q.code}"))
+                                                          f"{', '.join(layer.communes)} pour {q.code}"
+                                                          + (f" ({' ; '.join(merged)})" if merged else "")))
         if not _same(q.nom, layer.nom):
             out.append(Constat(path, f"qpv.{i}.nom", f"« {q.nom} » ; la couche nationale le nomme « {layer.nom} »",
                                A_VERIFIER))
         if epci is not None:
-            shared = [c for c in layer.communes if c not in epci.codes_communes]
+            shared = [c for c in current if c not in epci.codes_communes]
             if shared and q.partage is None:
                 others = sorted({e.nom for c in shared for e in decoupage.epci_of_commune(c)} if decoupage else [])
                 out.append(Constat(path, f"qpv.{i}", f"{q.code} ({q.nom}) s'étend sur {', '.join(shared)}, hors de "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from core.config.projet import ProjectConfig
@@ -49,6 +49,13 @@ class Decoupage:
     millesime: int
     epci: dict[str, Epci]
     communes: dict[str, CommuneCog]
+    # a commune merged since (a « commune déléguée » or « associée » of the COG) → the current commune it is part
+    # of: the 2024 QPV layer names Pierrefitte-sur-Seine (93059), part of Saint-Denis (93066) since 1 January 2025
+    fusions: dict[str, str] = field(default_factory=dict)
+
+    def actuelle(self, code: str) -> str:
+        """The current commune a commune code of an older geography is part of (itself when it still exists)."""
+        return code if code in self.communes else self.fusions.get(code, code)
 
     def epci_of_commune(self, code: str) -> list[Epci]:
         return [e for e in self.epci.values() if code in e.codes_communes]
@@ -73,17 +80,19 @@ def _load(epci_local: str | None, epci_url: str | None, communes_local: str | No
     communes_read = read_source(communes_local, communes_url, timeout)
     if epci_read is None or communes_read is None:
         return None
-    communes = {}
+    communes, fusions = {}, {}
     for c in _json(communes_read[0]):
         if c.get("type", "commune-actuelle") == "commune-actuelle":
             communes[c["code"]] = CommuneCog(c["code"], c["nom"], c.get("departement"), c.get("population"))
+        elif c.get("chefLieu") and c["chefLieu"] != c["code"]:
+            fusions[c["code"]] = c["chefLieu"]
     epci = {}
     for e in _json(epci_read[0]):
         membres = tuple(communes.get(m["code"]) or CommuneCog(m["code"], m["nom"], None, m.get("populationMunicipale"))
                         for m in e.get("membres", []))
         epci[e["code"]] = Epci(e["code"], e["nom"], e.get("type", ""), e.get("populationMunicipale"), membres)
     return Decoupage(origine=f"{epci_read[1]} ; {communes_read[1]}", millesime=millesime, epci=epci,
-                     communes=communes)
+                     communes=communes, fusions=fusions)
 
 
 def load_decoupage(config: ProjectConfig) -> Decoupage | None:

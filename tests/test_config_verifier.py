@@ -170,3 +170,28 @@ def test_a_territory_whose_communes_are_in_no_epci_gets_its_siren_to_check_not_a
     unknown = SimpleNamespace(siren_epci="248755324", nom="X", communes=[SimpleNamespace(code_insee="93059")])
     (constat,) = _epci(unknown, "t093.yaml", decoupage)     # a commune the references no longer know
     assert constat.gravite == ERREUR and "inconnu du découpage administratif" in constat.message
+
+
+def test_a_commune_merged_since_the_qpv_layer_is_read_as_its_new_commune(config):
+    """The 2024 QPV layer names Pierrefitte-sur-Seine (93059), part of Saint-Denis (93066) since 1 January 2025
+    (a « commune déléguée » of the COG 2026): a QPV declared on Saint-Denis is right, as is one that copies the
+    layer; another commune is refused, and the message says which commune the layer's became."""
+    from types import SimpleNamespace
+
+    from core.config_check import _qpv
+    from core.reference import load_reference
+
+    decoupage, reference = load_decoupage(config), load_reference(config)
+    assert decoupage.actuelle("93059") == "93066" and decoupage.actuelle("59008") == "59008"
+    mgp = decoupage.epci["200054781"]
+
+    def findings(communes: list[str]) -> list[str]:
+        t = SimpleNamespace(siren_epci=mgp.siren, codes_qpv={"QN09336I"},
+                            communes=[SimpleNamespace(code_insee=c) for c in sorted(mgp.codes_communes)],
+                            qpv=[SimpleNamespace(code="QN09336I", nom="Joncherolles - Fauvettes", communes=communes,
+                                                 partage=None)])
+        return [f"{c.cle} : {c.message}" for c in _qpv(t, "mgp.yaml", reference, decoupage)]
+
+    assert findings(["93066"]) == [] and findings(["93059"]) == []
+    assert findings(["93072"]) == ["qpv.0.communes : 93072 ; la couche nationale donne 93059 pour QN09336I "
+                                   "(93059, devenue 93066)"]

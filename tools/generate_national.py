@@ -1,4 +1,4 @@
-"""Jeu de données national synthétique : les 1 584 QPV réels (couche ANCT 2024) dans leurs EPCI réels (355 territoires).
+"""Jeu de données national synthétique : les 1 584 QPV réels (couche ANCT 2024) dans leurs EPCI réels (354 territoires).
 
     .venv/bin/python tools/generate_national.py --racine /tmp/national [--echelle 435]
 
@@ -11,7 +11,7 @@
 Les territoires : les EPCI réels (découpage administratif d'Etalab, millésime de config/settings.yaml) qui ont au
 moins un QPV, avec leur SIREN, leur nom et leurs communes membres (noms et populations du COG) ; un QPV qui s'étend
 sur deux EPCI va à celui qui a le plus de ses communes et y est déclaré partagé avec l'autre. Les métropoles du
-banc d'essai sont donc les vraies (la Métropole du Grand Paris : 174 QPV, Aix-Marseille-Provence : 66…). Les QPV
+banc d'essai sont donc les vraies (la Métropole du Grand Paris : 175 QPV, Aix-Marseille-Provence : 66…). Les QPV
 dont aucune commune n'est dans un EPCI à fiscalité propre (Polynésie française, Saint-Martin) sont groupés par
 département en territoires façon EPCI, SIREN inventé à clé de Luhn. Sans le découpage administratif, tous les QPV
 le sont ainsi (`NB_TERRITOIRES` groupes). Les populations des QPV sont tirées au hasard (1 000 à 25 000 habitants
@@ -200,6 +200,8 @@ def _par_epci(qpvs: list[dict], decoupage) -> tuple[list[Territoire], list[dict]
     par_epci: dict[str, list[dict]] = defaultdict(list)
     hors_epci = []
     for q in qpvs:
+        # the layer's communes as they are now: a commune merged since 2024 is part of its new one
+        q = {**q, "communes": list(dict.fromkeys(decoupage.actuelle(c) for c in q["communes"]))}
         comptes: dict[str, int] = defaultdict(int)
         for c in q["communes"]:
             if c in epci_de:
@@ -978,7 +980,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--racine", required=True, help="dossier de sortie (temporaire ; jamais le dépôt)")
     parser.add_argument("--echelle", type=int, default=NB_TERRITOIRES,
-                        help="nombre de territoires (au-delà de leur nombre : tous ; 355 avec le découpage "
+                        help="nombre de territoires (au-delà de leur nombre : tous ; 354 avec le découpage "
                              "administratif)")
     args = parser.parse_args()
     racine = Path(args.racine).resolve()
