@@ -173,6 +173,12 @@ def _measure(data, code):
     (lambda d: _measure(d, "prog.montant_{code}").update(pour_chaque="natures"), "`pour_chaque` « natures »"),
     (lambda d: _measure(d, "cohorte.observes_{code}").update(sauf=["entre"]), "`sauf` cite des termes absents"),
     (lambda d: _measure(d, "tfpb.logements").update(couleur="bleu"), "clé inconnue"),
+    (lambda d: _measure(d, "tfpb.logements").update(base={"mesure": "tfpb.abattement", "masse": "montant"}),
+     "`base` ne se déclare que pour une part (unite: pourcentage)"),
+    (lambda d: _measure(d, "prog.part_cpo_montant").update(base={"mesure": "prog.montant_acorde", "masse": "montant"}),
+     "`base.mesure` « prog.montant_acorde » n'est pas une mesure du catalogue"),
+    (lambda d: _measure(d, "prog.part_cpo_montant").update(base={"mesure": "prog.montant_accorde", "masse": "euros"}),
+     "masse"),
 ])
 def test_measure_catalogue_errors_name_the_file_and_the_key(tmp_path, change, message):
     cfg_dir, path = _edit_measures(tmp_path, change)

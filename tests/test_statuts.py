@@ -29,6 +29,8 @@ from assets.referentiel.compute import (
     avec_rejets,
     compute_referentiel,
     juger,
+    part_bornes,
+    statuts_entre,
 )
 from core.config.base import PROJECT_ROOT, ConfigurationError
 from core.config.projet import ProjectConfig
@@ -160,6 +162,30 @@ def test_a_sum_of_money_keeps_its_status_when_the_rejected_amount_cannot_change_
     over = juger(ind, 203_900, 2025, Point(2024, 180_000), target, seuil=0)
     j = avec_rejets(short, 1, 13_900.0, avec_elles=over)
     assert over.statut == ATTEINT and j.statut == REJETEE and "sans elle : en bonne voie" in j.raison
+
+
+def test_a_share_is_bounded_by_what_its_rejected_rows_weigh():
+    """A share of 14 dossiers in 38 (36,8 %) with 4 rejected rows: between 14 in 42 (none of them in the part) and
+    18 in 42 (all of them); with a rejected amount of 20 200 € against 200 000 €, between 0 and all of it."""
+    low, high = part_bornes(100 * 14 / 38, 38, 4)
+    assert (low, high) == (pytest.approx(100 * 14 / 42), pytest.approx(100 * 18 / 42))
+    low, high = part_bornes(40.0, 200_000, 20_200)
+    assert (low, high) == (pytest.approx(100 * 80_000 / 220_200), pytest.approx(100 * 100_200 / 220_200))
+    assert part_bornes(40.0, 0, 3) is None and part_bornes(40.0, 100, None) is None
+
+
+def test_a_share_keeps_its_status_only_when_it_is_the_same_over_the_whole_range():
+    ind = indicateur()
+    # a first value (no trend) under its target wherever the rejected rows fall: late either way
+    assert statuts_entre(ind, 38.1, 42.9, 2025, None, CIBLE_2027, seuil=1.0) == {RETARD}
+    # the demo's CPO share of dossiers, 36,8 % from 34,4 %: with 4 rejected rows of 95 it could be 35,4 % (under the
+    # threshold of significance from 34,4 %) or 39,4 % (late): withheld
+    assert statuts_entre(ind, 35.35, 39.39, 2025, Point(2024, 34.44), CIBLE_2027, seuil=1.0) == {NON_SIGNIFICATIF,
+                                                                                                     RETARD}
+    # a range crossing the target from below
+    assert ATTEINT in statuts_entre(ind, 48.0, 51.0, 2025, Point(2024, 47.0), CIBLE_2027, seuil=0.5)
+    # both ends late for the same reason, but the middle of the range not significant: seen at the threshold
+    assert NON_SIGNIFICATIF in statuts_entre(ind, 30.0, 40.0, 2025, Point(2024, 35.0), CIBLE_2027, seuil=1.0)
 
 
 def test_a_missing_value_with_rejected_rows_is_a_rejected_row():

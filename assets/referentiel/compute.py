@@ -14,8 +14,10 @@ config/vocabulaire.yaml):
   silencieux` (the partner left the value empty or did not report the line), `pas encore de donnée nouvelle`
   (a cohort has not reached the milestone yet), `non renseigné` otherwise (no file, indicator absent…);
 - a value that a quarantined row would have changed is provisional: its status stands when the rejected rows
-  cannot change it (a sum of money with their amount added keeps its status), otherwise it is `ligne rejetée`, and
-  its reason says what the status would be without the rejected rows.
+  cannot change it — a sum of money with their amount added keeps its status, or a share of a declared whole
+  (config/mesures.yaml `base`) keeps it over the whole range they could move it to — otherwise it is `ligne
+  rejetée`, and its reason says what the status would be without the rejected rows. Rows whose amount could not be
+  read weigh an unknown amount: they leave the status withheld.
 The wording follows the indicator's direction: a rising one is "sous la cible", a falling one is "au-dessus de la
 cible : à réduire".
 """
@@ -31,6 +33,7 @@ from core.config.mesures import MesureDeclaree
 from core.config.projet import ProjectConfig
 from core.config.referentiel import Cible, IndicateurReferentiel
 from core.config.territoire import Territoire
+from core.warehouse import table_exists
 
 ATTEINT = "atteint"
 BONNE_VOIE = "en bonne voie"
@@ -130,12 +133,36 @@ def juger(ind: IndicateurReferentiel, valeur: float, annee_donnees: int, precede
     return Jugement(RETARD, f"{gap} ; {trend}, cible non atteinte à ce rythme", projection)
 
 
+def part_bornes(valeur: float, base: float, masse: float | None) -> tuple[float, float] | None:
+    """The range a share (in %) of a whole `base` can take once rows weighing `masse` in all are added to the whole:
+    none of them in the part, or all of them. None when the whole is unknown or empty."""
+    if not base or base <= 0 or masse is None or masse < 0:
+        return None
+    part = valeur * base / 100
+    return 100 * part / (base + masse), 100 * (part + masse) / (base + masse)
+
+
+def statuts_entre(ind: IndicateurReferentiel, bas: float, haut: float, annee_donnees: int, precedent: Point | None,
+                  cible: Cible, seuil: float) -> set[str]:
+    """The statuses a value anywhere in [bas, haut] would have. `juger` is piecewise in the value — its statuses
+    change only at the target, at the starting value ± the threshold, and once where the projection crosses the
+    target, monotonic in between — so the ends and each side of those points give them all."""
+    depart = Point(ind.reference.annee, ind.reference.valeur) if ind.reference is not None else precedent
+    points = [bas, haut, cible.valeur]
+    if depart is not None:
+        points += [depart.valeur - seuil, depart.valeur + seuil, depart.valeur]
+    eps = 1e-9 * max(1.0, abs(haut))
+    probes = {min(max(x + d, bas), haut) for x in points for d in (-eps, 0.0, eps)}
+    return {juger(ind, v, annee_donnees, precedent, cible, seuil).statut for v in probes}
+
+
 def avec_rejets(jugement: Jugement, lignes_rejetees: int, montant_rejete: float | None = None,
                 lignes: str | None = None, sans_valeur: bool = False,
-                avec_elles: Jugement | None = None) -> Jugement:
+                avec_elles: Jugement | None = None, entre: tuple[str, str] | None = None) -> Jugement:
     """A value that quarantined rows would have fed is provisional, a missing one may be missing because of them.
     The status of the accepted data stands, marked provisional, when the rejected rows cannot change it
-    (`avec_elles`: the status with their amount added, known for a sum of money); otherwise it is withheld as
+    (`avec_elles`: the status with them, known for a sum of money, or over the range `entre` they could move a share
+    to: `statuts_entre`); otherwise it is withheld as
     `ligne rejetée`, with the status the value has without them. The files and lines are not in the reason (the
     bilan's body): each partner's correction list has them (feedback workbook, annex)."""
     if not lignes_rejetees or jugement.statut == REJETEE:
@@ -150,8 +177,10 @@ def avec_rejets(jugement: Jugement, lignes_rejetees: int, montant_rejete: float 
         return Jugement(REJETEE, f"aucune valeur retenue ; {what} en quarantaine {fed} alimentée — à corriger par "
                                  "le partenaire")
     if avec_elles is not None and avec_elles.statut == jugement.statut:
+        span = (f" (avec {'elles' if several else 'elle'}, la part serait entre {entre[0]} et {entre[1]})"
+                if entre else "")
         return Jugement(jugement.statut, f"{jugement.raison} — provisoire : {what} en quarantaine, qui ne "
-                                         f"{'changeraient' if several else 'changerait'} pas ce statut",
+                                         f"{'changeraient' if several else 'changerait'} pas ce statut{span}",
                         jugement.projection)
     return Jugement(REJETEE, f"provisoire : {what} en quarantaine "
                              f"{'alimenteraient' if several else 'alimenterait'} cette valeur et "
@@ -232,7 +261,8 @@ GATHER_SQL = """
 SELECT s.i, n.valeur, n.annee_donnees, n.source, n.effectif,
        b.valeur AS valeur_avant, b.annee_donnees AS annee_donnees_avant,
        p.valeur_precedente, p.millesime_precedent,
-       r.lignes_rejetees, r.montant_rejete, r.lignes,
+       r.lignes_rejetees, r.montant_rejete, r.lignes, w.valeur AS valeur_base,
+       coalesce(u.montants_illisibles, 0) AS montants_illisibles,
        coalesce(f.fichiers, 0) AS fichiers
 FROM _indicateurs s
 LEFT JOIN referentiel.mesures n ON n.territoire = s.territoire AND n.annee = $annee AND n.code_mesure = s.mesure
@@ -241,26 +271,34 @@ LEFT JOIN referentiel.mesures b ON b.territoire = s.territoire AND b.annee = $an
      AND b.perimetre = s.perimetre AND b.cle IS NOT DISTINCT FROM s.cle
 LEFT JOIN marts.indicateurs p ON s.millesime AND p.territoire = s.territoire AND p.annee = $annee
      AND p.code_indicateur = s.terme AND p.perimetre = s.perimetre
+LEFT JOIN referentiel.mesures w ON w.territoire = s.territoire AND w.annee = $annee AND w.code_mesure = s.base
+     AND w.perimetre = s.perimetre AND w.cle IS NOT DISTINCT FROM s.cle
 LEFT JOIN {rejets} r ON r.territoire = s.territoire AND r.annee = $annee AND r.code_mesure = s.mesure
      AND r.perimetre = s.perimetre AND r.cle IS NOT DISTINCT FROM s.cle AND r.lignes_rejetees > 0
+LEFT JOIN {illisibles} u ON u.territoire = s.territoire AND u.code_mesure = s.mesure
+     AND u.perimetre = s.perimetre AND u.cle IS NOT DISTINCT FROM s.cle
 LEFT JOIN (SELECT famille, territoire, count(*) AS fichiers FROM staging.qualite_fichiers
            WHERE annee_boite <= $annee AND statut = 'accepte' GROUP BY ALL) f
      ON f.famille = s.famille AND f.territoire = s.territoire
 QUALIFY row_number() OVER (PARTITION BY s.i) = 1
 ORDER BY s.i
 """
+# rejected rows whose amount could not be read: their sum says nothing of what they weigh
+ILLISIBLES = ("(SELECT territoire, code_mesure, perimetre, cle, count(*) - count(montant) AS montants_illisibles "
+              "FROM marts.lignes_mesures WHERE annee = $annee AND rejetee GROUP BY ALL)")
+ILLISIBLES_ABSENTS = ("(SELECT NULL::VARCHAR AS territoire, NULL::VARCHAR AS code_mesure, NULL::VARCHAR AS perimetre, "
+                      "NULL::VARCHAR AS cle, NULL::BIGINT AS montants_illisibles WHERE false)")
 REJETS_ABSENTS = ("(SELECT NULL::VARCHAR AS territoire, NULL::INTEGER AS annee, NULL::VARCHAR AS code_mesure, "
                   "NULL::VARCHAR AS perimetre, NULL::VARCHAR AS cle, NULL::BIGINT AS lignes_rejetees, "
                   "NULL::DOUBLE AS montant_rejete, NULL::VARCHAR AS lignes WHERE false)")
 
 
 def _gathered(con: duckdb.DuckDBPyConnection, indicateurs: pd.DataFrame, annee: int) -> pd.DataFrame:
-    has_rejets = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
-                             "AND table_name = 'mesures_rejets'").fetchall()[0][0]
-    rejets = "marts.mesures_rejets" if has_rejets else REJETS_ABSENTS
+    rejets = "marts.mesures_rejets" if table_exists(con, "marts", "mesures_rejets") else REJETS_ABSENTS
+    illisibles = ILLISIBLES if table_exists(con, "marts", "lignes_mesures") else ILLISIBLES_ABSENTS
     con.register("_indicateurs", indicateurs)
     try:
-        return con.execute(GATHER_SQL.format(rejets=rejets), {"annee": annee}).df()
+        return con.execute(GATHER_SQL.format(rejets=rejets, illisibles=illisibles), {"annee": annee}).df()
     finally:
         con.unregister("_indicateurs")
 
@@ -285,7 +323,9 @@ def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, t
         "famille": [m.famille for *_, m in specs], "terme": [m.terme for *_, m in specs],
         # an indicator's own value is compared with its previous millésime, not last year's run (a millésime can
         # stay put)
-        "millesime": [m.famille == "indicateurs" and not m.ecart for *_, m in specs]})
+        "millesime": [m.famille == "indicateurs" and not m.ecart for *_, m in specs],
+        # a share's whole (config/mesures.yaml `base`), to bound what its quarantined rows could change
+        "base": [m.base[0] if m.base else None for *_, m in specs]})
     gathered = _gathered(con, indicateurs.astype({"cle": "object"}), annee) if specs else pd.DataFrame()
     rows = []
     for (territoire, ref, question, ind, mesure), found in zip(specs, gathered.itertuples(index=False), strict=True):
@@ -309,13 +349,22 @@ def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, t
         # what quarantined rows would have fed (marts.mesures_rejets, built from the quarantine)
         n_rejected = 0 if pd.isna(found.lignes_rejetees) else int(found.lignes_rejetees)
         if n_rejected:
-            money = _number(found.montant_rejete)
-            # a sum of money: the rejected rows would add their amount, so the status with them is known
-            with_them = (juger(ind, value + money, data_year, before, target, seuil)
-                         if value is not None and data_year is not None and money is not None
-                         and ind.unite == "euros" else None)
+            # what the rejected rows weigh in money, when every one of them has a readable amount
+            money = _number(found.montant_rejete) if not found.montants_illisibles else None
+            # a sum of money: the rejected rows would add their amount, so the status with them is known; a share
+            # of a declared whole: they could move it between none of them in the part and all of them
+            with_them, span = None, None
+            if value is not None and data_year is not None and money is not None and ind.unite == "euros":
+                with_them = juger(ind, value + money, data_year, before, target, seuil)
+            elif value is not None and data_year is not None and mesure.base is not None:
+                bounds = part_bornes(value, _number(found.valeur_base) or 0.0,
+                                     money if mesure.base[1] == "montant" else n_rejected)
+                if bounds is not None and statuts_entre(ind, *bounds, data_year, before, target,
+                                                        seuil) == {jugement.statut}:
+                    with_them = jugement
+                    span = (_fmt(bounds[0], "pourcentage"), _fmt(bounds[1], "pourcentage"))
             jugement = avec_rejets(jugement, n_rejected, money, None if pd.isna(found.lignes) else str(found.lignes),
-                                   value is None, with_them)
+                                   value is None, with_them, span)
         rows.append({
             "territoire": territoire.code, "annee": annee, "referentiel_version": ref.version,
             "question": question.code, "question_intitule": question.intitule, "critere": question.critere,

@@ -32,6 +32,16 @@ class CleMesure(StrictModel):
         return bool(re.match(self.forme, value)) if self.forme else bool(value)
 
 
+class Base(StrictModel):
+    """What a share (a percentage of a whole) is taken of, so that the rows kept in quarantine can be bounded: the
+    measure of the whole (read at the share's perimeter and key), and what a rejected row could add to it — its
+    amount (`montant`: a share of credits) or one unit (`lignes`: a share of dossiers or persons, a row counting at
+    most one)."""
+
+    mesure: str = Field(pattern=r"^[a-z_]+\.[a-z0-9_.{}]+$")
+    masse: Literal["montant", "lignes"]
+
+
 class Mesure(StrictModel):
     """A measure code, or a pattern (`pour_chaque`) giving one measure per vocabulary term or catalogue indicator."""
 
@@ -46,6 +56,7 @@ class Mesure(StrictModel):
     pour_chaque: str | None = None
     sauf: list[str] = []
     ecart: bool = False
+    base: Base | None = None  # a share only (unite: pourcentage)
 
     @field_validator("unite")
     @classmethod
@@ -62,6 +73,8 @@ class Mesure(StrictModel):
     def _pattern(self, info: ValidationInfo) -> Mesure:
         if (self.pour_chaque is None) == ("{code}" in self.code):
             raise ValueError(f"{self.code} : `{{code}}` dans le code si et seulement si `pour_chaque` est donné")
+        if self.base is not None and self.unite != "pourcentage":
+            raise ValueError(f"{self.code} : `base` ne se déclare que pour une part (unite: pourcentage)")
         vocabulaire = (info.context or {}).get("vocabulaire")
         if vocabulaire is None or self.pour_chaque in (None, "indicateurs"):
             return self
@@ -91,6 +104,7 @@ class MesureDeclaree:
     perimetres: tuple[str, ...]
     terme: str | None  # the vocabulary term or catalogue indicator it was expanded from
     ecart: bool = False  # a gap to a comparison level, not the value itself
+    base: tuple[str, str] | None = None  # a share: (the measure of its whole, `montant` or `lignes`); see Base
 
 
 class CatalogueMesures(StrictModel):
@@ -119,6 +133,11 @@ class CatalogueMesures(StrictModel):
                     f"mesures.{i} ({m.code}) : sorte(s) de clé inconnue(s) : {', '.join(unknown)} "
                     f"(connues : {', '.join(sorted(kinds))})"
                 )
+        codes = {m.code for m in v}
+        for i, m in enumerate(v):
+            if m.base is not None and m.base.mesure not in codes:
+                raise ValueError(f"mesures.{i} ({m.code}) : `base.mesure` « {m.base.mesure} » n'est pas une mesure du "
+                                 "catalogue")
         return v
 
     def declarees(self, vocabulaire: Vocabulaire, catalogue: Catalogue) -> dict[str, MesureDeclaree]:
@@ -150,6 +169,7 @@ class CatalogueMesures(StrictModel):
                     tuple(m.perimetres),
                     code,
                     m.ecart,
+                    None if m.base is None else (m.base.mesure.replace("{code}", code or ""), m.base.masse),
                 )
         return out
 
