@@ -383,11 +383,20 @@ def d3_winding(feature: dict) -> dict:
     return {**feature, "geometry": {"type": geometry["type"], "coordinates": coordinates}}
 
 
+def wound(features: list[dict] | None) -> list[dict] | None:
+    """Every polygon of `features` wound as d3-geo reads it (`d3_winding`): 35 QPV of the national layer have an
+    outer ring the other way round, and one of them blanked a whole territory's map."""
+    if features is None:
+        return None
+    return [d3_winding(f) if f.get("geometry", {}).get("type") in ("Polygon", "MultiPolygon") else f
+            for f in features]
+
+
 def complementary_map(quartiers: list[dict], features: list[dict] | None, communes: list[dict] | None, title: str,
                       source: str) -> str:
     """The complementary geography's outlines (orange) beside the regulatory QPV (grey), over the communes of the
     territory (named, with the EPCI's outline): where the poches are, and that they are not QPV."""
-    quartiers = [d3_winding(f) for f in quartiers]
+    quartiers = wound(quartiers) or []
     # framed on the quartiers and the QPV: the territory's other communes are clipped at the frame
     context = quartiers + (features or [])
     clip = bool(communes)

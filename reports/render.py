@@ -11,7 +11,7 @@ import jinja2
 import pandas as pd
 
 from core.common import slug
-from reports import statuts
+from reports import charts, statuts
 from reports.annexe import render_xlsx  # noqa: F401  (assets/bilan.py writes the annex through render)
 from reports.data import BilanData
 from reports.format import compte, nombre
@@ -69,7 +69,7 @@ def build_context(data: BilanData, features: list[dict] | None, commune_names: d
     """`features`: the territory's QPV contours; `communes`: its communes' contours (None: maps without them).
     Each section's context is under its code (config/bilan.yaml), `sections` lists them in order."""
     t = data.territoire
-    parts, contexts = build_sections(data, Geography(features, commune_names, communes))
+    parts, contexts = build_sections(data, Geography(charts.wound(features), commune_names, charts.wound(communes)))
     return {
         "t": t, "annee": data.annee, "run_id": data.run_id, "referentiel_version": data.referentiel_version,
         "genere_le": data.genere_le, "couverture": {"arrete_au": arrete_au(data.sources, data.annee, data.qualite),

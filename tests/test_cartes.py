@@ -152,3 +152,25 @@ def test_a_name_that_would_overlap_a_larger_commune_s_is_left_out():
     # on a quartier's page, its own commune is named first, whatever its size
     kept = [r["nom"] for r in _unclashed(rows, frame, (500, 330), 8, first={"Wavrechain-sous-Denain"})]
     assert kept == ["Wavrechain-sous-Denain", "Haveluy"]
+
+
+def _scale_bar(svg: str) -> float:
+    """The length, in pixels, of the map's scale bar: a round number of kilometres at the projection fitted."""
+    path = re.findall(r'd="M(-?[\d.]+),[\d.]+L(-?[\d.]+),[\d.]+" stroke="#1a1a1a" stroke-width="2.5"', svg)[0]
+    return abs(float(path[1]) - float(path[0]))
+
+
+def test_a_qpv_whose_outer_ring_turns_the_other_way_is_drawn_not_the_whole_sphere():
+    """35 QPV of the national layer (QN05993N among them) have an outer ring counter-clockwise: d3-geo, under Vega,
+    reads it as the whole sphere but the quartier, and a metropolis's map came out as one blue rectangle. The maps'
+    geography is wound once (`charts.wound`), the layer's own rings as well as a deposited contour's."""
+    q = load_reference(ProjectConfig()).qpv["QN05993N"]
+    feature = {"type": "Feature", "geometry": q.geometry, "properties": {"code": q.code, "nom": q.nom, "v": 1.0}}
+    assert any(charts._signed_area(polygon[0]) > 0 for polygon in
+               (q.geometry["coordinates"] if q.geometry["type"] == "MultiPolygon" else [q.geometry["coordinates"]]))
+    fixed = charts.wound([feature])
+    assert all(charts._signed_area(ring) < 0 for polygon in fixed[0]["geometry"]["coordinates"]
+               for ring in polygon[:1])
+    # fitted on the whole sphere, the map is a blue frame and its scale bar a dot; fitted on the quartier, a bar
+    assert _scale_bar(charts.qpv_map([feature], "t", "s", value="v", value_title="x")) < 1
+    assert _scale_bar(charts.qpv_map(fixed, "t", "s", value="v", value_title="x")) > 40
