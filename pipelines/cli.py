@@ -120,26 +120,30 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_years(args, parametres, entrepot, configured: list[int], started: float) -> int:
-    from dagster import materialize
-
     from core.reprise import record_year, year_unchanged
     from pipelines.annees import year_fingerprint
-    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, WITHOUT_BILAN
 
-    instance = _instance()
+    instance = None  # Dagster and the definitions are imported for a year to run only: a no-op rerun takes seconds
     parallel = args.processus > 1
     portee = args.portee
     for annee in years_to_run(args.annee, parametres.data_root, configured):
         print(f"\n=== Année {annee} — {portee.label()} — données {parametres.data_root}, sortie "
               f"{parametres.output_dir}", flush=True)
-        fingerprint = year_fingerprint(parametres, annee, portee)
-        if annee != args.annee:
+        requested = annee == args.annee
+        fingerprint = year_fingerprint(parametres, annee, portee, outputs=requested)
+        if not (requested and args.forcer):
             with entrepot.get_connection() as con:
                 last = year_unchanged(con, annee, portee, fingerprint)
             if last is not None:
-                print(f"Année {annee} : mêmes fichiers, même configuration et même code que le run {last}, "
-                      "reprise telle quelle (rien à refaire)", flush=True)
+                print(f"Année {annee} : mêmes fichiers, même configuration et même code que le run {last}"
+                      + (", et ses bilans tels qu'il les a publiés : rien n'est relancé (--forcer pour le relancer)"
+                         if requested else ", reprise telle quelle (rien à refaire)"), flush=True)
                 continue
+        from dagster import materialize
+
+        from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, WITHOUT_BILAN
+
+        instance = instance or _instance()
         # earlier years are loaded for what later years refer to; only the requested year's bilan is published
         selection = None if annee == args.annee and not parallel else WITHOUT_BILAN
         result = materialize(
@@ -149,11 +153,13 @@ def _run_years(args, parametres, entrepot, configured: list[int], started: float
         )
         if not _succeeded(result, parametres.output_dir):
             return EXIT_ROW_ERRORS
-        with entrepot.get_connection() as con:
-            record_year(con, annee, portee, fingerprint, result.run_id)
-        if annee == args.annee and parallel and not _succeeded(run_bilans(parametres, entrepot, annee, args.processus,
-                                                                      instance, portee), parametres.output_dir):
+        if requested and parallel and not _succeeded(run_bilans(parametres, entrepot, annee, args.processus,
+                                                                instance, portee), parametres.output_dir):
             return EXIT_ROW_ERRORS
+        with entrepot.get_connection() as con:
+            # the requested year's record names what it published as it is now, after the run
+            record_year(con, annee, portee, year_fingerprint(parametres, annee, portee, outputs=True)
+                        if requested else fingerprint, result.run_id)
     _summary(entrepot, parametres, args.annee, portee)
     print(f"\nTerminé en {time.perf_counter() - started:.1f} s.")
     return EXIT_OK
@@ -466,6 +472,10 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--territoire", action="append", metavar="CODE",
                        help="ne lire et n'écrire que ce territoire (ses fichiers, ses lignes, ses bilans ; les autres "
                             "restent tels quels) ; répétable, ou codes séparés par des virgules ; par défaut tous")
+    p_run.add_argument("--forcer", action="store_true",
+                       help="relancer l'année demandée même si ni ses fichiers, ni la configuration, ni le code, "
+                            "ni ses bilans publiés n'ont changé depuis son dernier run (chaque étape reprend alors "
+                            "son résultat du journal des calculs)")
     p_run.add_argument("--processus", type=count, default=1, metavar="N",
                        help="rendre les bilans par N processus à la fois (exécuteur multiprocessus de Dagster, "
                             "lots de rendu.territoires_par_lot territoires) ; par défaut 1, tout dans ce processus")

@@ -60,3 +60,22 @@ def test_a_record_holds_for_its_scope_until_any_run_of_the_year_forgets_it():
     assert year_unchanged(con, 2024, caph, "xyz") == "run-2"
     forget_year(con, 2024)                                                         # the first step of any run
     assert year_unchanged(con, 2024, caph, "xyz") is None
+
+
+def test_the_requested_years_fingerprint_follows_what_it_published(tmp_path):
+    """The requested year is not run again when its inputs and what its last run published are unchanged: a bilan
+    removed or touched since, in the scope's territories, makes it run again; another territory's does not."""
+    parametres = _setup(tmp_path)
+    published = parametres.output_dir / "2025" / "ccco"
+    published.mkdir(parents=True)
+    (published / "bilan_ccco_2025.pdf").write_bytes(b"%PDF-1.7")
+    other = parametres.output_dir / "2025" / "caph"
+    other.mkdir()
+    (other / "bilan_caph_2025.pdf").write_bytes(b"%PDF-1.7")
+    ccco = Portee(("ccco",))
+    first = year_fingerprint(parametres, 2025, ccco, outputs=True)
+    assert first != year_fingerprint(parametres, 2025, ccco)                         # inputs alone: another print
+    (other / "bilan_caph_2025.pdf").write_bytes(b"%PDF-1.7 autre")
+    assert year_fingerprint(parametres, 2025, ccco, outputs=True) == first           # another territory's: no
+    (published / "bilan_ccco_2025.pdf").unlink()
+    assert year_fingerprint(parametres, 2025, ccco, outputs=True) != first           # its own bilan: yes

@@ -55,11 +55,16 @@ def test_a_few_national_territories_render_in_parallel_batches(tmp_path):
     assert (snapshot / "mesures.parquet").is_file() and not (snapshot / "bilans_publies.parquet").exists()
     assert not (snapshot / "lignes_mesures.parquet").exists()           # no bilan reads it
 
-    # the same command again, nothing changed: no file is staged again, no bilan rendered, no render process
+    # the same command again, nothing changed: no Dagster run at all (issue 32, item 3)
     first_runs = {r.run_id for r in instance.get_runs()}
-    again = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--annee", "2024", "--processus", "2",
-                            "--donnees", str(donnees), "--sortie", str(sortie), "--config", str(donnees / "config")],
-                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    command = [sys.executable, "-m", "pipelines.cli", "run", "--annee", "2024", "--processus", "2", "--donnees",
+               str(donnees), "--sortie", str(sortie), "--config", str(donnees / "config")]
+    idle = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert idle.returncode == 0, idle.stdout[-3000:] + idle.stderr[-3000:]
+    assert "rien n'est relancé (--forcer pour le relancer)" in idle.stdout
+    assert {r.run_id for r in instance.get_runs()} == first_runs
+    # forced: no file is staged again, no bilan rendered, no render process
+    again = subprocess.run([*command, "--forcer"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     nothing = "Bilans 2024 : tous publiés des mêmes tables, rien à rendre (dans ce processus)"
     assert nothing in again.stdout, again.stdout[-3000:]
