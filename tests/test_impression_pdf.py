@@ -81,8 +81,11 @@ def _plain(fragment: str) -> str:
 
 
 def headings(html: str) -> dict[str, list[str]]:
-    """h2/h3 texts and each table's header row (its cells), from the HTML the PDF was made of."""
+    """h2/h3 texts, the blocks that head what follows them (h4, an evaluative question's wording above its table)
+    and each table's header row (its cells), from the HTML the PDF was made of."""
     return {"titres": [_plain(h) for h in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", html, re.S)],
+            "blocs": [_plain(b) for b in re.findall(r"<h4[^>]*>(.*?)</h4>|<div class=\"question\">\s*<p>(.*?)</p>",
+                                                    html, re.S) for b in b if b],
             "entetes": [[_plain(c) for c in re.findall(r"<th[^>]*>(.*?)</th>", row, re.S)]
                         for row in re.findall(r"<tr>((?:\s*<th[^>]*>.*?</th>)+)\s*</tr>", html, re.S)]}
 
@@ -90,6 +93,8 @@ def headings(html: str) -> dict[str, list[str]]:
 def _is_heading(line: Line, found: dict[str, list[str]]) -> bool:
     text = line.text
     if line.height >= 12 and any(t.endswith(text) for t in found["titres"]):   # h3 is 11 pt, text 9.5 pt
+        return True
+    if len(text) >= 15 and any(text in b for b in found["blocs"]):   # a line of a question's wording, of an h4
         return True
     words = set(text.split())
     return any(sum(c in text for c in row if c) >= 2 and words <= set(" ".join(row).split())
