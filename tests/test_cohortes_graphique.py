@@ -75,3 +75,20 @@ def test_the_demo_bilan_shows_expected_consistent_with_observed(demo_run_partage
             assert expected in ("non échu", "sans objet") or expected.isdigit() and int(expected) >= int(observed), (
                 jalon, expected, observed)
     assert "Sorties positives à 12 mois, par sexe" in section
+
+
+def test_the_demo_chart_says_how_many_rates_secrecy_left_out(demo_run_partage):
+    """Issue 30: the demo's chart has four points because most cells are under secrecy; its source says so, with
+    the counts of the published table (a rate after entry, for each cohort and jalon it reached)."""
+    import html
+
+    import duckdb
+
+    with duckdb.connect(str(demo_run_partage.parametres.warehouse_path), read_only=True) as con:
+        followed, published = con.execute(
+            "SELECT count(*), count(taux_sortie_positive) FROM publication.cohortes_jalons WHERE annee = 2025 AND "
+            "territoire = 'ccco' AND dimension = 'ensemble' AND jalon <> 'entree'").fetchone()
+    assert 0 < published < followed
+    bilan = html.unescape((demo_run_partage.sortie / "2025" / "ccco" / "bilan_ccco_2025.html").read_text("utf-8"))
+    assert (f"{published} taux publiés sur {followed}, les autres couverts par le secret statistique (voir "
+            "« Méthode »)") in bilan

@@ -8,7 +8,7 @@ import pandas as pd
 from core.config.bilan import Section
 from reports import charts
 from reports.data import BilanData
-from reports.format import pct
+from reports.format import nombre, pct, pluriel
 from reports.plafonds import plafonner
 from reports.sections.commun import SECRET, objectif_titles
 from reports.sections.commun import missing as missing_notice
@@ -84,9 +84,14 @@ def build(data: BilanData, section: Section, geography) -> dict:
                "jalon": jalons[r.jalon],
                "taux": r.taux_sortie_positive}
               for r in overall.itertuples() if r.jalon in after_entry and pd.notna(r.taux_sortie_positive)]
+    # a chart of a few points says how many rates secrecy left out, not only the rule
+    followed = int(overall["jalon"].isin(after_entry).sum())
+    hidden = (f" ; {nombre(len(series))} {pluriel(len(series), 'taux publié', 'taux publiés')} sur "
+              f"{nombre(followed)}, les autres couverts par le secret statistique (voir « Méthode »)"
+              if followed > len(series) else "")
     chart = charts.cohort_rates(pd.DataFrame(series), "Sorties positives à chaque jalon, par CPO et cohorte",
-                                "suivi des bénéficiaires des CPO ; taux non publiés sous "
-                                f"{data.secret['denominateur_minimal']} personnes",
+                                f"suivi des bénéficiaires des CPO ; taux non publiés sous "
+                                f"{data.secret['denominateur_minimal']} personnes{hidden}",
                                 order=[jalons[j] for j in after_entry if j != exit_code],
                                 sortie=jalons[exit_code] if exit_code else None) if series else None
     twelve = c[(c["jalon"] == "12_mois") & (c["dimension"] != "ensemble")]
