@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, DataVersion, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
 from core.common import sha256_of, write_atomic
@@ -330,6 +330,16 @@ def active_deposits(con: duckdb.DuckDBPyConnection, famille: str, annee: int) ->
 # --- Dagster assets -------------------------------------------------------------------------------
 
 
+def deposits_version(deposits: list, portee: Portee) -> DataVersion:
+    """The family's files of the year, by content: Dagster's data version of the source. The same files give the
+    same version whichever run reads them, so what is computed from them is not shown as stale; a changed byte
+    gives another (a scoped run's version covers its territories' files)."""
+    digest = hashlib.sha256(portee.key.encode())
+    for d in sorted(deposits, key=lambda d: (d.territoire, d.nom_fichier, d.sha256)):
+        digest.update(f"|{d.territoire}|{d.nom_fichier}|{d.sha256}".encode())
+    return DataVersion(digest.hexdigest()[:24])
+
+
 def build_source_asset(famille: str, families: dict[str, Family]):
     @asset(
         key=AssetKey(["sources", famille]),
@@ -357,7 +367,7 @@ def build_source_asset(famille: str, families: dict[str, Family]):
         new = [d for d in deposits if d.nouveau]
         say(context,
             f"sources/{famille} {annee} : {len(deposits)} fichier(s), dont {len(new)} nouveau(x) ou modifié(s)")
-        return MaterializeResult(metadata={
+        return MaterializeResult(data_version=deposits_version(deposits, portee), metadata={
             "fichiers": len(deposits),
             "nouveaux_ou_modifies": len(new),
             "portee": portee.label(),

@@ -3,7 +3,7 @@ XLSX annex, partners' feedback). Secrecy is applied here, once, to all of it; th
 
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, DataVersion, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
 from assets.publication import reprise
@@ -59,7 +59,7 @@ def build_publication_asset(marts: tuple[Mart, ...]):
                 schema = table_schema(con, "publication.mesures")
                 say(context, f"publication {annee} : mêmes entrées que le run {last.run_id}, tables reprises "
                              "telles quelles (rien à recalculer)")
-                return MaterializeResult(metadata={
+                return MaterializeResult(data_version=DataVersion(fingerprint[:24]), metadata={
                     **last.metadonnees, "dagster/column_schema": schema, "vues": ", ".join(views),
                     "calcul": taken_from(last)})
             tables = published_tables(con, annee, CohortColumns.of(parametres.config.vocabulaire),
@@ -79,7 +79,8 @@ def build_publication_asset(marts: tuple[Mart, ...]):
                    reprise.outputs(tables, annee, portee), metadata, portee)
         say(context, f"publication {annee} : {len(tables)} tables, {hidden.get('primaire', 0)} cellules sous le seuil, "
                      f"{hidden.get('secondaire', 0)} masquées en secret secondaire")
-        return MaterializeResult(metadata={**metadata, "dagster/column_schema": schema, "vues": ", ".join(views),
+        return MaterializeResult(data_version=DataVersion(fingerprint[:24]),
+                                 metadata={**metadata, "dagster/column_schema": schema, "vues": ", ".join(views),
                                            "calcul": "exécuté"})
 
     return tableaux

@@ -1,7 +1,16 @@
 """Staging assets: one per family, reading its source asset's files and writing clean rows and quarantine."""
 
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TableColumn, TableSchema, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    DataVersion,
+    MaterializeResult,
+    MetadataValue,
+    TableColumn,
+    TableSchema,
+    asset,
+)
 from dagster_duckdb import DuckDBResource
 
 from assets.staging.load import (
@@ -118,6 +127,8 @@ def build_staging_asset(family: Family, registre: Registre):
         say(context, f"staging/{family.name} {annee} : {facts['lignes_lues']} lignes {how}, "
                      f"{facts['lignes_retenues']} retenues, {facts['lignes_quarantaine']} en quarantaine")
         return MaterializeResult(
+            # the ledger's fingerprint of what the family's tables are made of: the same inputs, the same version
+            data_version=DataVersion(fingerprint[:24]),
             metadata={
                 **{k: v for k, v in facts.items() if k not in ("fichiers", "sha256", "problemes_par_regle")},
                 "fichiers": MetadataValue.md(facts["fichiers"]),
