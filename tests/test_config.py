@@ -179,6 +179,8 @@ def _measure(data, code):
      "`base.mesure` « prog.montant_acorde » n'est pas une mesure du catalogue"),
     (lambda d: _measure(d, "prog.part_cpo_montant").update(base={"mesure": "prog.montant_accorde", "masse": "euros"}),
      "masse"),
+    (lambda d: _measure(d, "tfpb.taux_couverture")["base"].update(numerateur="tfpb.valorisee"),
+     "`base.numerateur` « tfpb.valorisee » n'est pas une mesure du catalogue"),
 ])
 def test_measure_catalogue_errors_name_the_file_and_the_key(tmp_path, change, message):
     cfg_dir, path = _edit_measures(tmp_path, change)

@@ -30,6 +30,7 @@ from assets.referentiel.compute import (
     compute_referentiel,
     juger,
     part_bornes,
+    rapport_bornes,
     statuts_entre,
 )
 from core.config.base import PROJECT_ROOT, ConfigurationError
@@ -172,6 +173,16 @@ def test_a_share_is_bounded_by_what_its_rejected_rows_weigh():
     low, high = part_bornes(40.0, 200_000, 20_200)
     assert (low, high) == (pytest.approx(100 * 80_000 / 220_200), pytest.approx(100 * 100_200 / 220_200))
     assert part_bornes(40.0, 0, 3) is None and part_bornes(40.0, 100, None) is None
+
+
+def test_a_ratio_of_two_sums_is_bounded_both_ways():
+    """The TFPB coverage, 733 839 € of valued actions for 656 671 € of abatement (111,8 %): 7 269 € of rejected rows
+    could all be abatement (110,5 %) or all valued actions (112,9 %) — reached either way."""
+    low, high = rapport_bornes(733_839, 656_671, 7_269)
+    assert (round(low, 1), round(high, 1)) == (110.5, 112.9)
+    assert statuts_entre(indicateur(cible=100), low, high, 2025, Point(2024, 116.4), Cible(annee=2027, valeur=100),
+                         seuil=1.0) == {ATTEINT}
+    assert rapport_bornes(1.0, 0, 5) is None and rapport_bornes(1.0, 10, None) is None
 
 
 def test_a_share_keeps_its_status_only_when_it_is_the_same_over_the_whole_range():

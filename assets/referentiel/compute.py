@@ -142,6 +142,14 @@ def part_bornes(valeur: float, base: float, masse: float | None) -> tuple[float,
     return 100 * part / (base + masse), 100 * (part + masse) / (base + masse)
 
 
+def rapport_bornes(numerateur: float, base: float, masse: float | None) -> tuple[float, float] | None:
+    """The range a ratio (in %) of two sums can take once rows weighing `masse` in all are added to the one or the
+    other: all of them to the denominator, or all to the numerator."""
+    if not base or base <= 0 or masse is None or masse < 0:
+        return None
+    return 100 * numerateur / (base + masse), 100 * (numerateur + masse) / base
+
+
 def statuts_entre(ind: IndicateurReferentiel, bas: float, haut: float, annee_donnees: int, precedent: Point | None,
                   cible: Cible, seuil: float) -> set[str]:
     """The statuses a value anywhere in [bas, haut] would have. `juger` is piecewise in the value — its statuses
@@ -177,7 +185,7 @@ def avec_rejets(jugement: Jugement, lignes_rejetees: int, montant_rejete: float 
         return Jugement(REJETEE, f"aucune valeur retenue ; {what} en quarantaine {fed} alimentée — à corriger par "
                                  "le partenaire")
     if avec_elles is not None and avec_elles.statut == jugement.statut:
-        span = (f" (avec {'elles' if several else 'elle'}, la part serait entre {entre[0]} et {entre[1]})"
+        span = (f" (avec {'elles' if several else 'elle'}, la valeur serait entre {entre[0]} et {entre[1]})"
                 if entre else "")
         return Jugement(jugement.statut, f"{jugement.raison} — provisoire : {what} en quarantaine, qui ne "
                                          f"{'changeraient' if several else 'changerait'} pas ce statut{span}",
@@ -261,7 +269,7 @@ GATHER_SQL = """
 SELECT s.i, n.valeur, n.annee_donnees, n.source, n.effectif,
        b.valeur AS valeur_avant, b.annee_donnees AS annee_donnees_avant,
        p.valeur_precedente, p.millesime_precedent,
-       r.lignes_rejetees, r.montant_rejete, r.lignes, w.valeur AS valeur_base,
+       r.lignes_rejetees, r.montant_rejete, r.lignes, w.valeur AS valeur_base, x.valeur AS valeur_numerateur,
        coalesce(u.montants_illisibles, 0) AS montants_illisibles,
        coalesce(f.fichiers, 0) AS fichiers
 FROM _indicateurs s
@@ -273,6 +281,8 @@ LEFT JOIN marts.indicateurs p ON s.millesime AND p.territoire = s.territoire AND
      AND p.code_indicateur = s.terme AND p.perimetre = s.perimetre
 LEFT JOIN referentiel.mesures w ON w.territoire = s.territoire AND w.annee = $annee AND w.code_mesure = s.base
      AND w.perimetre = s.perimetre AND w.cle IS NOT DISTINCT FROM s.cle
+LEFT JOIN referentiel.mesures x ON x.territoire = s.territoire AND x.annee = $annee AND x.code_mesure = s.numerateur
+     AND x.perimetre = s.perimetre AND x.cle IS NOT DISTINCT FROM s.cle
 LEFT JOIN {rejets} r ON r.territoire = s.territoire AND r.annee = $annee AND r.code_mesure = s.mesure
      AND r.perimetre = s.perimetre AND r.cle IS NOT DISTINCT FROM s.cle AND r.lignes_rejetees > 0
 LEFT JOIN {illisibles} u ON u.territoire = s.territoire AND u.code_mesure = s.mesure
@@ -325,7 +335,8 @@ def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, t
         # stay put)
         "millesime": [m.famille == "indicateurs" and not m.ecart for *_, m in specs],
         # a share's whole (config/mesures.yaml `base`), to bound what its quarantined rows could change
-        "base": [m.base[0] if m.base else None for *_, m in specs]})
+        "base": [m.base[0] if m.base else None for *_, m in specs],
+        "numerateur": [m.base[2] if m.base else None for *_, m in specs]})
     gathered = _gathered(con, indicateurs.astype({"cle": "object"}), annee) if specs else pd.DataFrame()
     rows = []
     for (territoire, ref, question, ind, mesure), found in zip(specs, gathered.itertuples(index=False), strict=True):
@@ -357,8 +368,11 @@ def compute_referentiel(con: duckdb.DuckDBPyConnection, config: ProjectConfig, t
             if value is not None and data_year is not None and money is not None and ind.unite == "euros":
                 with_them = juger(ind, value + money, data_year, before, target, seuil)
             elif value is not None and data_year is not None and mesure.base is not None:
-                bounds = part_bornes(value, _number(found.valeur_base) or 0.0,
-                                     money if mesure.base[1] == "montant" else n_rejected)
+                mass = money if mesure.base[1] == "montant" else n_rejected
+                base = _number(found.valeur_base) or 0.0
+                numerator = _number(found.valeur_numerateur)
+                bounds = (part_bornes(value, base, mass) if mesure.base[2] is None
+                          else None if numerator is None else rapport_bornes(numerator, base, mass))
                 if bounds is not None and statuts_entre(ind, *bounds, data_year, before, target,
                                                         seuil) == {jugement.statut}:
                     with_them = jugement

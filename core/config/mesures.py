@@ -40,6 +40,9 @@ class Base(StrictModel):
 
     mesure: str = Field(pattern=r"^[a-z_]+\.[a-z0-9_.{}]+$")
     masse: Literal["montant", "lignes"]
+    # a ratio of two sums rather than a part of a whole (the TFPB coverage: valued actions over the abatement): the
+    # measure of the numerator; a rejected row then adds to the one or the other
+    numerateur: str | None = Field(None, pattern=r"^[a-z_]+\.[a-z0-9_.{}]+$")
 
 
 class Mesure(StrictModel):
@@ -104,7 +107,8 @@ class MesureDeclaree:
     perimetres: tuple[str, ...]
     terme: str | None  # the vocabulary term or catalogue indicator it was expanded from
     ecart: bool = False  # a gap to a comparison level, not the value itself
-    base: tuple[str, str] | None = None  # a share: (the measure of its whole, `montant` or `lignes`); see Base
+    # a share: (the measure of its whole, `montant` or `lignes`, the numerator's measure of a ratio); see Base
+    base: tuple[str, str, str | None] | None = None
 
 
 class CatalogueMesures(StrictModel):
@@ -135,9 +139,11 @@ class CatalogueMesures(StrictModel):
                 )
         codes = {m.code for m in v}
         for i, m in enumerate(v):
-            if m.base is not None and m.base.mesure not in codes:
-                raise ValueError(f"mesures.{i} ({m.code}) : `base.mesure` « {m.base.mesure} » n'est pas une mesure du "
-                                 "catalogue")
+            for field, code in (("mesure", m.base.mesure if m.base else None),
+                                ("numerateur", m.base.numerateur if m.base else None)):
+                if code is not None and code not in codes:
+                    raise ValueError(f"mesures.{i} ({m.code}) : `base.{field}` « {code} » n'est pas une mesure du "
+                                     "catalogue")
         return v
 
     def declarees(self, vocabulaire: Vocabulaire, catalogue: Catalogue) -> dict[str, MesureDeclaree]:
@@ -169,7 +175,9 @@ class CatalogueMesures(StrictModel):
                     tuple(m.perimetres),
                     code,
                     m.ecart,
-                    None if m.base is None else (m.base.mesure.replace("{code}", code or ""), m.base.masse),
+                    None if m.base is None else (m.base.mesure.replace("{code}", code or ""), m.base.masse,
+                                                 m.base.numerateur.replace("{code}", code or "")
+                                                 if m.base.numerateur else None),
                 )
         return out
 
