@@ -81,11 +81,11 @@ def _plain(fragment: str) -> str:
 
 
 def headings(html: str) -> dict[str, list[str]]:
-    """h2/h3 texts, the blocks that head what follows them (h4, an evaluative question's wording above its table)
-    and each table's header row (its cells), from the HTML the PDF was made of."""
+    """h2/h3 texts, the blocks that head what follows them (h3 and h4 whole, with their notes; an evaluative
+    question's wording above its table) and each table's header row (its cells), from the HTML the PDF was made of."""
     return {"titres": [_plain(h) for h in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", html, re.S)],
-            "blocs": [_plain(b) for b in re.findall(r"<h4[^>]*>(.*?)</h4>|<div class=\"question\">\s*<p>(.*?)</p>",
-                                                    html, re.S) for b in b if b],
+            "blocs": [_plain(b) for b in re.findall(
+                r"<h[34][^>]*>(.*?)</h[34]>|<div class=\"question\">\s*<p>(.*?)</p>", html, re.S) for b in b if b],
             "entetes": [[_plain(c) for c in re.findall(r"<th[^>]*>(.*?)</th>", row, re.S)]
                         for row in re.findall(r"<tr>((?:\s*<th[^>]*>.*?</th>)+)\s*</tr>", html, re.S)]}
 
@@ -94,7 +94,7 @@ def _is_heading(line: Line, found: dict[str, list[str]]) -> bool:
     text = line.text
     if line.height >= 12 and any(t.endswith(text) for t in found["titres"]):   # h3 is 11 pt, text 9.5 pt
         return True
-    if len(text) >= 15 and any(text in b for b in found["blocs"]):   # a line of a question's wording, of an h4
+    if len(text) >= 15 and any(text in b for b in found["blocs"]):   # a line of a heading's or a question's text
         return True
     words = set(text.split())
     return any(sum(c in text for c in row if c) >= 2 and words <= set(" ".join(row).split())
@@ -155,14 +155,23 @@ def test_demo_bilan_glyphs_all_inside_the_margins(demo_pdf):
     assert outside_margins(pdf_pages(commune)) == []
 
 
+def _communes(folder) -> list[tuple[str, list[Page], str]]:
+    return [(pdf.name, pdf_pages(pdf), pdf.with_suffix(".html").read_text("utf-8"))
+            for pdf in sorted((folder / "communes").glob("*.pdf"))]
+
+
 def test_demo_bilan_no_page_ends_on_a_heading_or_a_table_header(demo_pdf):
-    _, pages, html = demo_pdf
+    folder, pages, html = demo_pdf
     assert pages_ending_on_a_heading(pages, html) == []
+    communes = _communes(folder)
+    assert len(communes) == 9
+    assert [(name, found) for name, p, h in communes if (found := pages_ending_on_a_heading(p, h))] == []
 
 
 def test_demo_bilan_no_mostly_empty_page_except_before_a_chapter(demo_pdf):
-    _, pages, html = demo_pdf
+    folder, pages, html = demo_pdf
     assert mostly_empty_pages(pages, html) == []
+    assert [(name, found) for name, p, h in _communes(folder) if (found := mostly_empty_pages(p, h))] == []
 
 
 def test_demo_bilan_fingerprints_are_one_short_line_each(demo_pdf):
