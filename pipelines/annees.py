@@ -40,16 +40,22 @@ def _outputs(parametres: BilanSettings, annee: int, territoires: list[str]) -> l
                                 year / "retours" / "fichiers_manquants.xlsx") if p.is_file()]
 
 
-def year_fingerprint(parametres: BilanSettings, annee: int, portee: Portee, outputs: bool = False) -> str:
-    """`outputs`: and what the year's run published (the requested year: a bilan removed or touched since is made
-    again)."""
+def outputs_fingerprint(parametres: BilanSettings, annee: int, portee: Portee) -> str:
+    """What the year's run published for the scope, by name, size and modification time (the requested year: a
+    bilan removed or touched since is made again). Taken after the run, beside the inputs' taken before it: a file
+    dropped in the inbox meanwhile is not taken as read."""
+    digest = hashlib.sha256()
+    territoires = [t for t in parametres.config.territoires if portee.keeps(t)]
+    for path in sorted(_outputs(parametres, annee, territoires)):
+        info = path.stat()
+        digest.update(f"{path}|{info.st_size}|{info.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def year_fingerprint(parametres: BilanSettings, annee: int, portee: Portee) -> str:
     config = parametres.config
     digest = hashlib.sha256(f"{annee}|{portee.key}|{parametres.data_root}".encode())
     territoires = [t for t in config.territoires if portee.keeps(t)]
-    if outputs:
-        for path in sorted(_outputs(parametres, annee, territoires)):
-            info = path.stat()
-            digest.update(f"{path}|{info.st_size}|{info.st_mtime_ns}".encode())
     for year in sorted(y for y in config.settings.annees if y <= annee):
         for territoire in territoires:
             for path in inbox_files(parametres.data_root, territoire, year):

@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_years(args, parametres, entrepot, configured: list[int], started: float) -> int:
     from core.reprise import record_year, year_unchanged
-    from pipelines.annees import year_fingerprint
+    from pipelines.annees import outputs_fingerprint, year_fingerprint
 
     instance = None  # Dagster and the definitions are imported for a year to run only: a no-op rerun takes seconds
     parallel = args.processus > 1
@@ -130,10 +130,12 @@ def _run_years(args, parametres, entrepot, configured: list[int], started: float
         print(f"\n=== Année {annee} — {portee.label()} — données {parametres.data_root}, sortie "
               f"{parametres.output_dir}", flush=True)
         requested = annee == args.annee
-        fingerprint = year_fingerprint(parametres, annee, portee, outputs=requested)
+        # the requested year's record also names what it published
+        fingerprint = year_fingerprint(parametres, annee, portee)
         if not (requested and args.forcer):
+            found = fingerprint + (outputs_fingerprint(parametres, annee, portee) if requested else "")
             with entrepot.get_connection() as con:
-                last = year_unchanged(con, annee, portee, fingerprint)
+                last = year_unchanged(con, annee, portee, found)
             if last is not None:
                 print(f"Année {annee} : mêmes fichiers, même configuration et même code que le run {last}"
                       + (", et ses bilans tels qu'il les a publiés : rien n'est relancé (--forcer pour le relancer)"
@@ -145,7 +147,7 @@ def _run_years(args, parametres, entrepot, configured: list[int], started: float
 
         instance = instance or _instance()
         # earlier years are loaded for what later years refer to; only the requested year's bilan is published
-        selection = None if annee == args.annee and not parallel else WITHOUT_BILAN
+        selection = None if requested and not parallel else WITHOUT_BILAN
         result = materialize(
             [*ALL_ASSETS, *ALL_CHECKS], partition_key=str(annee), instance=instance, selection=selection,
             resources={"parametres": parametres, "entrepot": entrepot}, run_config=QUIET_CONSOLE,
@@ -157,9 +159,9 @@ def _run_years(args, parametres, entrepot, configured: list[int], started: float
                                                                 instance, portee), parametres.output_dir):
             return EXIT_ROW_ERRORS
         with entrepot.get_connection() as con:
-            # the requested year's record names what it published as it is now, after the run
-            record_year(con, annee, portee, year_fingerprint(parametres, annee, portee, outputs=True)
-                        if requested else fingerprint, result.run_id)
+            # the inputs as they were when the run started, what it published as it is now
+            record_year(con, annee, portee, fingerprint + (outputs_fingerprint(parametres, annee, portee)
+                                                           if requested else ""), result.run_id)
     _summary(entrepot, parametres, args.annee, portee)
     print(f"\nTerminé en {time.perf_counter() - started:.1f} s.")
     return EXIT_OK

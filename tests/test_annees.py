@@ -10,7 +10,7 @@ import duckdb
 from core.portee import NATIONALE, Portee
 from core.reprise import forget_year, record_year, year_unchanged
 from core.resources import BilanSettings
-from pipelines.annees import year_fingerprint
+from pipelines.annees import outputs_fingerprint, year_fingerprint
 from tests.conftest import config_copy
 
 
@@ -73,9 +73,8 @@ def test_the_requested_years_fingerprint_follows_what_it_published(tmp_path):
     other.mkdir()
     (other / "bilan_caph_2025.pdf").write_bytes(b"%PDF-1.7")
     ccco = Portee(("ccco",))
-    first = year_fingerprint(parametres, 2025, ccco, outputs=True)
-    assert first != year_fingerprint(parametres, 2025, ccco)                         # inputs alone: another print
+    first = outputs_fingerprint(parametres, 2025, ccco)
     (other / "bilan_caph_2025.pdf").write_bytes(b"%PDF-1.7 autre")
-    assert year_fingerprint(parametres, 2025, ccco, outputs=True) == first           # another territory's: no
+    assert outputs_fingerprint(parametres, 2025, ccco) == first                      # another territory's: no
     (published / "bilan_ccco_2025.pdf").unlink()
-    assert year_fingerprint(parametres, 2025, ccco, outputs=True) != first           # its own bilan: yes
+    assert outputs_fingerprint(parametres, 2025, ccco) != first                      # its own bilan: yes

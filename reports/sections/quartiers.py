@@ -58,8 +58,7 @@ def _tfpb_summary(data: BilanData, code: str, rows: list[dict], landlords: int) 
             "logements": nombre(data.m("tfpb.logements", code) or 0),
             "abattement": euros(data.m("tfpb.abattement", code) or 0),
             "valorise": euros(data.m("tfpb.valorise", code) or 0),
-            "couverture": pct(data.m("tfpb.taux_couverture", code), 0)
-            if data.m("tfpb.taux_couverture", code) is not None else "—",
+            "couverture": "—" if (taux := data.m("tfpb.taux_couverture", code)) is None else pct(taux, 0),
             "alertes": [r for r in rows if r["alerte"]]}
 
 
