@@ -60,8 +60,11 @@ def write_xlsx(path: Path, sheets: dict[str, list[dict]]) -> Path:
     return path
 
 
-# the session fixtures that run the pipeline once for several tests, and the xdist group of those tests
-SHARED_RUNS = {"demo_run_partage": "demo", "demo_run_second": "demo", "marts_run_2025": "marts", "caph_run": "caph"}
+# the fixtures whose state several tests share, and the xdist group that keeps those tests on one worker: the session
+# runs of the pipeline, and the deposit portal (tests/test_portail.py: a partner deposits a file, then a run publishes
+# what it fed; spread over two workers, the second test met a portal with no deposit)
+SHARED_RUNS = {"demo_run_partage": "demo", "demo_run_second": "demo", "marts_run_2025": "marts", "caph_run": "caph",
+               "portail": "portail"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group marks
