@@ -363,7 +363,7 @@ def build_source_asset(famille: str, families: dict[str, Family]):
                            limites=parametres.config.settings.limites)
         with entrepot.get_connection() as con:
             # whatever launched this run, the year's data may change: `bilan run` must not take it as unchanged
-            forget_year(con, annee)
+            forget_year(con, annee, portee)
             deposits = record(con, famille, annee, deposits, context.run_id, portee)
         new = [d for d in deposits if d.nouveau]
         say(context,

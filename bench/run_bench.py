@@ -1,24 +1,25 @@
-"""`make bench`: a benchmark, not a test. Measures in one go, on this machine, and writes bench/RESULTS.md:
+"""`make bench`: a benchmark, not a test. Measures in one go, on this machine, and writes bench/RESULTS.md.
 
-- the demo year end to end, beside the import floor of the stack (a process that only imports it), as a ratio;
-- the synthetic national dataset (tools/generate_national.py) at each scale (default 1, 10, 100 and 435
-  territories): generation time, the year end to end, each step's time (Dagster step events), the peak memory of
-  the process tree (RSS polled from /proc), the cost per territory;
-- at the largest scale: the marts as the pipeline materialises them beside the same SQL run bare in DuckDB on a
-  copy of the same staged warehouse, as a ratio; a second run with nothing changed; a run after one territory's file
-  changed;
-- a valid file at the documented row limit (bench/fichier_limite.py: the demo inbox plus an engagements file of
-  `limites.lignes` rows), `bilan run --annee 2025` on it as a user runs it: wall time, peak memory of the process
-  tree, the bilan's files, every row of the file accepted (issue 28). About 11 minutes: a benchmark case, not a test.
+By default, the national pass, sized to fit in half an hour (issue 32, item 6), each run the command a user types:
+- the import floor of the stack (a process that only imports it), the demo year end to end beside it (a ratio), the
+  demo bilan's print beside one Chromium print of the same pages and beside WeasyPrint;
+- the synthetic national dataset at scale 435 (tools/generate_national.py: every EPCI with a QPV), then
+  `bilan run --annee 2025 --sans-bilan` from cold (the data of every territory, 2024 then 2025: wall, peak memory
+  of the process tree, each step's time from the Dagster instance), and the same command again, nothing changed;
+- the marts as the pipeline materialises them beside the same SQL run bare in DuckDB, each on a copy of that
+  warehouse, as a ratio;
+- one territory's file corrected, then `bilan run --territoire CODE` (its data and its bilans republished; every
+  other territory's published files compared byte for byte);
+- the bilans of the territory with the most QPV and of the one with the fewest; the rendering of every territory's
+  bilans extrapolated from them (said so in RESULTS.md).
 
-    python bench/run_bench.py [--echelles "1 10 100 435"] [--sans-bilan] [--travail /tmp/bilan-bench]
-                              [--sans-fichier-limite | --seulement-fichier-limite]
+    python bench/run_bench.py [--echelle-nationale 435] [--travail /tmp/bilan-bench] [--sans-demo]
 
-`--sans-bilan` (or BENCH_SANS_BILAN=1) leaves out the bilan step (HTML + PDF per territory and commune, the slow
-part at national scale). Ratios are measured side by side in the same run: the machine may be shared and noisy.
-`--sans-fichier-limite` (or BENCH_SANS_FICHIER_LIMITE=1) leaves out the file at the row limit;
-`--seulement-fichier-limite` measures it alone and rewrites only its own section and targets row in RESULTS.md
-(the other sections keep the passage that measured them).
+The file at the row limit (bench/fichier_limite.py, ≈ 11 min) has its own passage, `--seulement-fichier-limite`,
+which rewrites only its section and targets row; a national passage keeps them, and the hand-written parts at the
+end of RESULTS.md. `--echelles "1 10 100"` runs instead the earlier sweep, scale after scale, bilans included
+(`--sans-bilan` leaves them out; `--sans-relances`, `--processus N`, `--sans-fichier-limite`): hours at 100.
+Ratios are measured side by side in the same passage: the machine may be shared and noisy.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ PYTHON = sys.executable
 # the PDF engine is Chromium, driven by playwright (reports/pdf.py)
 STACK = ["dagster", "great_expectations", "pandas", "duckdb", "altair", "pandera", "playwright.sync_api"]
 ECHELLES = [1, 10, 100, 435]
+ECHELLE_NATIONALE = 435
 
 
 # --- measuring a process tree ----------------------------------------------------------------------
@@ -142,9 +144,13 @@ def machine() -> dict:
 # --- the benchmark ---------------------------------------------------------------------------------
 
 
+def a_corriger(donnees: Path) -> Path:
+    return sorted(donnees.glob("inbox/*/2025/engagements_2025_*.csv"))[0].relative_to(donnees)
+
+
 def changer_un_fichier(donnees: Path) -> str:
     """One territory's partner corrects one figure in its 2025 commitments file (UTF-8 CSV)."""
-    fichier = sorted(donnees.glob("inbox/*/2025/engagements_2025_*.csv"))[0]
+    fichier = donnees / a_corriger(donnees)
     texte = fichier.read_bytes()
     codage = "utf-8" if b";" not in texte.splitlines()[0] else "cp1252"
     lignes = list(csv.reader(texte.decode(codage).splitlines(), delimiter=";" if codage == "cp1252" else ","))
@@ -210,20 +216,7 @@ def executer(echelles: list[int], sans_bilan: bool, travail: Path, demo: bool = 
     print("Plancher d'import de la pile…", flush=True)
     res["import"] = [mesurer([PYTHON, "-c", "import " + ", ".join(STACK)]) for _ in range(2)]
     if demo:
-        print("Démo (CC Cœur d'Ostrevent) de bout en bout…", flush=True)
-        # best of 2, as the floor: the first run on a machine also fills what a user's machine keeps between years
-        # (the commune contours' cache, compiled bytecode, Chromium's first start)
-        essais = [pipeline(ROOT / "data" / "demo", travail / nom / "sortie", ROOT / "config", travail / nom / "home",
-                           sans_bilan, nom) for nom in ("demo", "demo_bis")]
-        res["demo"] = min(essais, key=lambda m: m["secondes"])
-        res["demo_essais"] = [m["secondes"] for m in essais]
-        html = travail / "demo" / "sortie" / "2025" / "ccco" / "bilan_ccco_2025.html"
-        if html.is_file():
-            print("Moteurs PDF côte à côte sur le bilan de démo…", flush=True)
-            res["moteurs_pdf"] = [json.loads(subprocess.run(
-                [PYTHON, str(ROOT / "bench" / "moteurs_pdf.py"), str(html), "--moteur", moteur], cwd=ROOT,
-                capture_output=True, text=True, check=True).stdout.splitlines()[-1])
-                for moteur in ("chromium", "plancher", "weasyprint")]
+        _demo(res, travail, sans_bilan)
     res["echelles_mesures"] = {}
     for n in echelles:
         print(f"Échelle {n} territoire(s)…", flush=True)
@@ -239,25 +232,9 @@ def executer(echelles: list[int], sans_bilan: bool, travail: Path, demo: bool = 
     n = max(echelles)
     dossier = travail / f"n{n}"
     donnees, config, home = dossier / "donnees", dossier / "donnees" / "config", dossier / "home"
-    marts = [k.split("__", 1)[1] for k in etapes_annee(res["echelles_mesures"][n]["run"])
-             if k.startswith("marts__") and k.split("__", 1)[1] not in PREPARES_EN_PYTHON]
-    if marts and relances:
-        print(f"Marts à l'échelle {n} : Dagster et SQL nu, même entrepôt…", flush=True)
-        for variante in ("dagster", "sql"):
-            (dossier / variante).mkdir()
-            shutil.copy(dossier / "sortie" / "entrepot.duckdb", dossier / variante / "entrepot.duckdb")
-            vider_marts(dossier / variante / "entrepot.duckdb", 2025)
-        dag = pipeline(donnees, dossier / "dagster", config, home, sans_bilan, "marts_dagster", seulement="marts")
-        rapport = dossier / "marts_sql.json"
-        nu = mesurer([PYTHON, str(ROOT / "bench" / "marts_sql.py"), str(dossier / "sql" / "entrepot.duckdb"),
-                      "--annee", "2025", "--rapport", str(rapport), "--marts", *marts],
-                     journal=dossier / "marts_sql.log")
-        nu["rapport"] = json.loads(rapport.read_text()) if rapport.is_file() else {}
-        res["marts"] = {"dagster": dag, "sql": nu, "noms": marts,
-                        "comptes_dagster": comptes_marts(dossier / "dagster" / "entrepot.duckdb"),
-                        "comptes_sql": comptes_marts(dossier / "sql" / "entrepot.duckdb")}
     if not relances:
         return res
+    _marts(res, dossier, n)
     print(f"Relance à l'échelle {n} sans aucun changement…", flush=True)
     res["relance"] = pipeline(donnees, dossier / "sortie", config, home, sans_bilan, "relance", processus=processus)
     res["fichier_change"] = changer_un_fichier(donnees)
@@ -271,6 +248,190 @@ def executer(echelles: list[int], sans_bilan: bool, travail: Path, demo: bool = 
     res["territoire_seul"] = pipeline(donnees, dossier / "sortie", config, home, sans_bilan, "territoire_seul",
                                       territoire=territoire)
     return res
+
+
+# --- the national pass, sized to half an hour (issue 32, item 6) --------------------------------------
+
+
+def _bilan() -> str:
+    # the entry point installed beside the interpreter running the benchmark, not whichever `bilan` is on PATH
+    return str(Path(PYTHON).parent / "bilan")
+
+
+def runs_dagster(home: Path) -> dict:
+    """The runs of the instance at `home`, with their steps' times (bench/etapes.py, in its own process)."""
+    done = subprocess.run([PYTHON, str(ROOT / "bench" / "etapes.py"), str(home)], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return json.loads(done.stdout) if done.returncode == 0 and done.stdout.strip() else {}
+
+
+def bilan_run(dossier: Path, nom: str, options: list[str]) -> dict:
+    """`bilan run --annee 2025 …` as a steward types it, measured from outside: wall time, peak memory of the
+    process tree, what it printed; then the Dagster runs it launched, with their steps (read from the instance)."""
+    home = dossier / "home"
+    if not (home / "dagster.yaml").is_file():
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "deploiement" / "dagster.sqlite.yaml", home / "dagster.yaml")
+    avant = set(runs_dagster(home))
+    donnees = dossier / "donnees"
+    cmd = [_bilan(), "run", "--annee", "2025", "--donnees", str(donnees), "--sortie", str(dossier / "sortie"),
+           "--config", str(donnees / "config"), *options]
+    print(f"  … {nom} : bilan run {' '.join(options)}", flush=True)
+    journal = dossier / f"{nom}.log"
+    m = mesurer(cmd, {"DAGSTER_HOME": str(home)}, journal)
+    texte = journal.read_text(encoding="utf-8", errors="replace")
+    m["succes"] = m["code"] == 0
+    m["rien_relance"] = "rien n'est relancé" in texte
+    m["runs"] = {k: v for k, v in runs_dagster(home).items() if k not in avant}
+    print(f"    {m['secondes']:.1f} s, pic {m['pic_rss'] / 2**20:.0f} Mo, "
+          f"{len(m['runs'])} run(s) Dagster, {'réussi' if m['succes'] else 'ÉCHEC (voir ' + str(journal) + ')'}",
+          flush=True)
+    return m
+
+
+def qpv_par_territoire(config: Path) -> dict[str, int]:
+    import yaml
+
+    return {f.stem: len((yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("qpv") or [])
+            for f in sorted((config / "territoires").glob("*.yaml"))}
+
+
+def empreinte_autres(sortie: Path, annee: int, territoires: list[str], sauf: str) -> dict[str, str]:
+    """Every file published for the other territories (their bilans behind their link, their partners' workbooks),
+    by its bytes' hash. The year's files on every territory (Data Docs, missing files) are not a territory's."""
+    import hashlib
+
+    racine = sortie / str(annee)
+    out = {}
+    for code in territoires:
+        if code == sauf:
+            continue
+        for dossier in (racine / code, racine / "retours" / code):
+            if dossier.exists():
+                for p in sorted(dossier.resolve().rglob("*")):
+                    if p.is_file():
+                        out[f"{code}/{p.relative_to(dossier.resolve())}"] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def documents(sortie: Path, annee: int, code: str) -> dict:
+    """A territory's bilan set as published: its PDF's pages, its commune bilans and theirs."""
+    import pikepdf
+
+    dossier = sortie / str(annee) / code
+
+    def pages(pdf: Path) -> int:
+        with pikepdf.open(pdf) as doc:
+            return len(doc.pages)
+
+    pdf = dossier / f"bilan_{code}_{annee}.pdf"
+    communes = sorted((dossier / "communes").glob("*.pdf"))
+    return {"pages": pages(pdf) if pdf.is_file() else 0, "communes": len(communes),
+            "pages_communes": sum(pages(p) for p in communes),
+            "fichiers": sorted(p.name for p in dossier.glob("bilan_*"))}
+
+
+def _etapes_des_runs(m: dict, annee: str = "2025") -> dict[str, float]:
+    out: dict[str, float] = {}
+    for run in m.get("runs", {}).values():
+        if run["annee"] == annee:
+            for k, v in run["etapes"].items():
+                out[k] = out.get(k, 0.0) + v
+    return out
+
+
+def rendu_s(m: dict) -> float:
+    """The bilan's steps of a run (HTML, charts, PDF, annex, commune bilans), the data steps left out."""
+    return sum(v for k, v in _etapes_des_runs(m).items() if k.startswith("bilan__"))
+
+
+def executer_national(echelle: int, travail: Path, demo: bool = True) -> dict:
+    """`make bench`: what a national deployment does, in about half an hour on this machine. The data pass of every
+    territory (without bilans), run again with nothing changed; the marts beside bare SQL on that warehouse; one
+    territory's file corrected and its bilans republished; the bilans of the territory with the most QPV and of the
+    one with the fewest, from which the rendering of every bilan is extrapolated (and said so)."""
+    if travail.exists():
+        shutil.rmtree(travail)
+    travail.mkdir(parents=True)
+    res: dict = {"machine": machine(), "mode": "national", "echelle": echelle}
+    print("Plancher d'import de la pile…", flush=True)
+    res["import"] = [mesurer([PYTHON, "-c", "import " + ", ".join(STACK)]) for _ in range(2)]
+    if demo:
+        _demo(res, travail, sans_bilan=False)
+    dossier = travail / f"n{echelle}"
+    print(f"Jeu national, échelle {echelle}…", flush=True)
+    res["generation"] = mesurer([PYTHON, str(ROOT / "tools" / "generate_national.py"), "--racine",
+                                 str(dossier / "donnees"), "--echelle", str(echelle)],
+                                journal=travail / "generation.log")
+    res["comptes"] = json.loads((dossier / "donnees" / "comptes.json").read_text())
+    qpv = qpv_par_territoire(dossier / "donnees" / "config")
+    res["qpv_par_territoire"] = qpv
+    print("Passe nationale des données (2024 puis 2025, sans bilans)…", flush=True)
+    res["national"] = bilan_run(dossier, "national", ["--sans-bilan"])
+    if not res["national"]["succes"]:
+        return res
+    print("La même commande, rien de changé…", flush=True)
+    res["relance"] = bilan_run(dossier, "relance", ["--sans-bilan"])
+    _marts(res, dossier, echelle)
+    # the sample first: the corrected territory's run must then leave their bilans as they were, byte for byte
+    code = Path(a_corriger(dossier / "donnees")).parts[1]
+    grand = max(qpv, key=lambda c: (qpv[c], c))
+    petit = min((c for c in qpv if c != code), key=lambda c: (qpv[c], c))
+    res["echantillon"] = {}
+    for c in dict.fromkeys((petit, grand)):
+        print(f"Bilans de {c} ({qpv[c]} QPV)…", flush=True)
+        m = bilan_run(dossier, f"bilans_{c}", ["--territoire", c])
+        res["echantillon"][c] = {"qpv": qpv[c], "run": m, "rendu_s": rendu_s(m),
+                                 "documents": documents(dossier / "sortie", 2025, c)}
+    fichier = changer_un_fichier(dossier / "donnees")
+    res["depot"] = {"fichier": fichier, "territoire": code, "qpv": qpv.get(code, 0)}
+    print(f"Un fichier corrigé ({fichier}) : le run de son territoire, bilans compris…", flush=True)
+    avant = empreinte_autres(dossier / "sortie", 2025, list(qpv), code)
+    res["depot"]["run"] = bilan_run(dossier, "depot", ["--territoire", code])
+    apres = empreinte_autres(dossier / "sortie", 2025, list(qpv), code)
+    res["depot"]["autres_fichiers"] = len(avant)
+    res["depot"]["autres_changes"] = sorted(k for k in avant.keys() | apres.keys() if avant.get(k) != apres.get(k))
+    res["depot"]["documents"] = documents(dossier / "sortie", 2025, code)
+    return res
+
+
+def _demo(res: dict, travail: Path, sans_bilan: bool) -> None:
+    print("Démo (CC Cœur d'Ostrevent) de bout en bout…", flush=True)
+    # best of 2, as the floor: the first run on a machine also fills what a user's machine keeps between years
+    # (the commune contours' cache, compiled bytecode, Chromium's first start)
+    essais = [pipeline(ROOT / "data" / "demo", travail / nom / "sortie", ROOT / "config", travail / nom / "home",
+                       sans_bilan, nom) for nom in ("demo", "demo_bis")]
+    res["demo"] = min(essais, key=lambda m: m["secondes"])
+    res["demo_essais"] = [m["secondes"] for m in essais]
+    html = travail / "demo" / "sortie" / "2025" / "ccco" / "bilan_ccco_2025.html"
+    if html.is_file():
+        print("Moteurs PDF côte à côte sur le bilan de démo…", flush=True)
+        res["moteurs_pdf"] = [json.loads(subprocess.run(
+            [PYTHON, str(ROOT / "bench" / "moteurs_pdf.py"), str(html), "--moteur", moteur], cwd=ROOT,
+            capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+            for moteur in ("chromium", "plancher", "weasyprint")]
+
+
+def _marts(res: dict, dossier: Path, n: int) -> None:
+    """The marts as the pipeline materialises them beside the same SQL bare, each on a copy of the warehouse."""
+    donnees, config, home = dossier / "donnees", dossier / "donnees" / "config", dossier / "home"
+    print(f"Marts à l'échelle {n} : Dagster et SQL nu, même entrepôt…", flush=True)
+    for variante in ("dagster", "sql"):
+        (dossier / variante).mkdir()
+        shutil.copy(dossier / "sortie" / "entrepot.duckdb", dossier / variante / "entrepot.duckdb")
+        vider_marts(dossier / variante / "entrepot.duckdb", 2025)
+    dag = pipeline(donnees, dossier / "dagster", config, home, True, "marts_dagster", seulement="marts")
+    marts = [k.split("__", 1)[1] for k in etapes_annee(dag)
+             if k.startswith("marts__") and k.split("__", 1)[1] not in PREPARES_EN_PYTHON]
+    rapport = dossier / "marts_sql.json"
+    nu = mesurer([PYTHON, str(ROOT / "bench" / "marts_sql.py"), str(dossier / "sql" / "entrepot.duckdb"),
+                  "--annee", "2025", "--rapport", str(rapport), "--marts", *marts], journal=dossier / "marts_sql.log")
+    nu["rapport"] = json.loads(rapport.read_text()) if rapport.is_file() else {}
+    res["marts"] = {"dagster": dag, "sql": nu, "noms": marts,
+                    "comptes_dagster": comptes_marts(dossier / "dagster" / "entrepot.duckdb"),
+                    "comptes_sql": comptes_marts(dossier / "sql" / "entrepot.duckdb")}
+    for variante in ("dagster", "sql"):
+        shutil.rmtree(dossier / variante, ignore_errors=True)
 
 
 # --- a valid file at the row limit (issue 28) ------------------------------------------------------
@@ -363,17 +524,20 @@ def _s(secondes: float) -> str:
 
 
 def _run(m: dict) -> str:
-    return _s(m["secondes"]) + ("" if m["succes"] else " (ÉCHEC : " + ", ".join(
-        e for r in m["rapport"]["runs"] for e in r["echecs"]) + ")")
+    if m["succes"]:
+        return _s(m["secondes"])
+    if "rapport" not in m:   # a command measured from outside: its journal says why
+        return f"{_s(m['secondes'])} (ÉCHEC, code {m['code']})"
+    return _s(m["secondes"]) + " (ÉCHEC : " + ", ".join(e for r in m["rapport"]["runs"] for e in r["echecs"]) + ")"
 
 
 def _cible(ok: bool | None) -> str:
     return "—" if ok is None else ("**atteint**" if ok else "**non atteint**")
 
 
-def objectifs(res: dict, plancher: float) -> list[str]:
-    """The issue's targets, each with its figure measured in this pass."""
-    rows = []
+def objectifs_communs(res: dict, plancher: float, n_max: int) -> list[tuple[str, str, bool | None]]:
+    """The targets both passes measure: the demo against the import floor, the print, the marts."""
+    rows: list[tuple[str, str, bool | None]] = []
     if "demo" in res:
         r = res["demo"]["secondes"] / plancher
         rows.append(("démo de bout en bout ≤ 3 × le plancher d'import", f"{r:.1f} ×", r <= 3))
@@ -387,9 +551,15 @@ def objectifs(res: dict, plancher: float) -> list[str]:
         dag = sum(v for k, v in etapes_annee(m["dagster"]).items() if k.startswith("marts__"))
         sql = sum(m["sql"]["rapport"].get("etapes", {}).values())
         if sql:
-            rows.append((f"marts ≤ 1,5 × le SQL nu ({max(res['echelles'])} territoires)", f"{dag / sql:.1f} ×",
+            rows.append((f"marts ≤ 1,5 × le SQL nu ({n_max} territoires)", f"{dag / sql:.1f} ×",
                          dag / sql <= 1.5))
+    return rows
+
+
+def objectifs(res: dict, plancher: float) -> list[str]:
+    """The issue's targets, each with its figure measured in this pass."""
     n_max = max(res["echelles"])
+    rows = objectifs_communs(res, plancher, n_max)
     run = res["echelles_mesures"][n_max]["run"]
     annee = annee_du_run(run)
     rows.append((f"année nationale ({n_max} territoires, 2025{'' if res['sans_bilan'] else ', bilans compris'}) "
@@ -415,26 +585,16 @@ def objectifs(res: dict, plancher: float) -> list[str]:
         rows.append(("coût par territoire constant (à 20 % près) de 10 à 435 territoires",
                      ", ".join(f"{n} : {_s(c)}" for n, c in sorted(couts.items())) + f" (écart {100 * ecart:.0f} %)",
                      ecart <= 0.2))
+    return tableau_objectifs(rows)
+
+
+def tableau_objectifs(rows: list[tuple[str, str, bool | None]]) -> list[str]:
     return ["## Les objectifs", "", "| objectif | mesuré | |", "|---|---|---|",
             *(f"| {a} | {b} | {_cible(c)} |" for a, b, c in rows), ""]
 
 
-def rediger(res: dict) -> str:
-    ma = res["machine"]
-    plancher = min(m["secondes"] for m in res["import"])
-    n_max = max(res["echelles"])
-    etape_bilan = "**sans** l'étape bilan (HTML + PDF)" if res["sans_bilan"] else "**avec** l'étape bilan (HTML + PDF)"
-    L = ["# Banc d'essai (`make bench`)", "",
-         f"Mesuré le {ma['date']} (commit `{ma['commit']}`), échelles : **{', '.join(map(str, res['echelles']))}** "
-         f"territoire(s), {etape_bilan}. "
-         "Un banc d'essai, pas un test : les chiffres dépendent de la machine et de sa charge (machine partagée : "
-         "les rapports sont mesurés côte à côte, dans le même passage).", "",
-         "## Machine", "",
-         f"- {ma['nproc']} cœurs, {_mo(ma['memoire'])} de mémoire, {ma['cpu']}",
-         f"- Linux {ma['noyau']}, Python {ma['python']} ; charge au départ (1, 5, 15 min) : {ma['charge']}",
-         "- " + ", ".join(f"{k} {v}" for k, v in ma["versions"].items()), "",
-         ]
-    L += objectifs(res, plancher)
+def sections_demo(res: dict, plancher: float) -> list[str]:
+    L: list[str] = []
     if "demo" in res:
         L += ["## La démo de bout en bout face au plancher d'import", "",
          "| mesure | durée | pic mémoire (arbre de processus) |", "|---|---|---|",
@@ -462,6 +622,56 @@ def rediger(res: dict) -> str:
               f"| **rapport WeasyPrint / Chromium (CPU)** | | "
               f"**{weasy['cpu'] / max(chromium['cpu'], 0.01):.1f} ×** | |",
               ""]
+    return L
+
+
+def section_marts(res: dict, n_max: int) -> list[str]:
+    L: list[str] = []
+    if "marts" in res:
+        m = res["marts"]
+        dag = sum(v for k, v in etapes_annee(m["dagster"]).items() if k.startswith("marts__"))
+        dag_checks = sum(etapes_annee(m["dagster"]).values())
+        sql = sum(m["sql"]["rapport"].get("etapes", {}).values())
+        egaux = m["comptes_dagster"] == m["comptes_sql"]
+        L += [f"## Les marts : le pipeline face au SQL nu ({n_max} territoire(s), 2025)", "",
+              "Même entrepôt copié après le run (staging fait) : d'un côté les actifs `marts/*` matérialisés par "
+              "Dagster (avec leurs contrôles), de l'autre `bench/marts_sql.py` qui exécute les mêmes fichiers "
+              "`assets/marts/*.sql` avec DuckDB seul ; l'année est d'abord retirée des marts des deux copies. Sans "
+              "jumeau en SQL nu (le SQL lit une table que l'étape Python prépare) : "
+              + ", ".join(f"`{k}`" for k in PREPARES_EN_PYTHON) + ".", "",
+              "| | durée |", "|---|---|",
+              f"| Dagster : étapes `marts__*` (SQL + contrôles intégrés + métadonnées) | {_s(dag)} |",
+              f"| Dagster : toutes les étapes du run marts (avec les suites Great Expectations) | {_s(dag_checks)} |",
+              f"| Dagster : processus entier (import compris) | {_run(m['dagster'])} |",
+              f"| SQL nu : les mêmes fichiers SQL | {_s(sql)} |",
+              f"| SQL nu : processus entier | {_s(m['sql']['secondes'])}"
+              + ("" if m["sql"]["code"] == 0 else f" (ÉCHEC, code {m['sql']['code']} : voir marts_sql.log)") + " |",
+              f"| **rapport étapes marts / SQL nu** | **{dag / sql:.1f} ×** |" if sql else "| rapport | — |",
+              f"| **rapport processus / processus** | **{m['dagster']['secondes'] / m['sql']['secondes']:.1f} ×** |",
+              "", "Détail SQL nu : "
+              + ", ".join(f"{k} {_s(v)}" for k, v in m["sql"]["rapport"].get("etapes", {}).items())
+              + f". Mêmes tables des deux côtés (lignes 2025 par table) : **{'oui' if egaux else 'NON'}** "
+              f"({', '.join(f'{k} {v}' for k, v in m['comptes_sql'].items())}).", ""]
+    return L
+
+
+def rediger(res: dict) -> str:
+    ma = res["machine"]
+    plancher = min(m["secondes"] for m in res["import"])
+    n_max = max(res["echelles"])
+    etape_bilan = "**sans** l'étape bilan (HTML + PDF)" if res["sans_bilan"] else "**avec** l'étape bilan (HTML + PDF)"
+    L = ["# Banc d'essai (`make bench`)", "",
+         f"Mesuré le {ma['date']} (commit `{ma['commit']}`), échelles : **{', '.join(map(str, res['echelles']))}** "
+         f"territoire(s), {etape_bilan}. "
+         "Un banc d'essai, pas un test : les chiffres dépendent de la machine et de sa charge (machine partagée : "
+         "les rapports sont mesurés côte à côte, dans le même passage).", "",
+         "## Machine", "",
+         f"- {ma['nproc']} cœurs, {_mo(ma['memoire'])} de mémoire, {ma['cpu']}",
+         f"- Linux {ma['noyau']}, Python {ma['python']} ; charge au départ (1, 5, 15 min) : {ma['charge']}",
+         "- " + ", ".join(f"{k} {v}" for k, v in ma["versions"].items()), "",
+         ]
+    L += objectifs(res, plancher)
+    L += sections_demo(res, plancher)
     L += ["## Le jeu national synthétique : coût par territoire", "",
           "Généré par `tools/generate_national.py` (QPV réels de la couche ANCT 2024, volumes au prorata de la "
           "population). Un run = l'année 2024 (sans bilan) puis 2025, à froid (entrepôt, cache et instance neufs).", "",
@@ -490,31 +700,7 @@ def rediger(res: dict) -> str:
     runs = e["rapport"]["runs"]
     L += ["", f"Import de Dagster et des définitions : {_s(e['rapport'].get('import_s', 0))} ; runs : "
           + ", ".join(f"{r['annee']} {_s(r['secondes'])}" for r in runs) + ".", ""]
-    if "marts" in res:
-        m = res["marts"]
-        dag = sum(v for k, v in etapes_annee(m["dagster"]).items() if k.startswith("marts__"))
-        dag_checks = sum(etapes_annee(m["dagster"]).values())
-        sql = sum(m["sql"]["rapport"].get("etapes", {}).values())
-        egaux = m["comptes_dagster"] == m["comptes_sql"]
-        L += [f"## Les marts : le pipeline face au SQL nu ({n_max} territoire(s), 2025)", "",
-              "Même entrepôt copié après le run (staging fait) : d'un côté les actifs `marts/*` matérialisés par "
-              "Dagster (avec leurs contrôles), de l'autre `bench/marts_sql.py` qui exécute les mêmes fichiers "
-              "`assets/marts/*.sql` avec DuckDB seul ; l'année est d'abord retirée des marts des deux copies. Sans "
-              "jumeau en SQL nu (le SQL lit une table que l'étape Python prépare) : "
-              + ", ".join(f"`{k}`" for k in PREPARES_EN_PYTHON) + ".", "",
-              "| | durée |", "|---|---|",
-              f"| Dagster : étapes `marts__*` (SQL + contrôles intégrés + métadonnées) | {_s(dag)} |",
-              f"| Dagster : toutes les étapes du run marts (avec les suites Great Expectations) | {_s(dag_checks)} |",
-              f"| Dagster : processus entier (import compris) | {_run(m['dagster'])} |",
-              f"| SQL nu : les mêmes fichiers SQL | {_s(sql)} |",
-              f"| SQL nu : processus entier | {_s(m['sql']['secondes'])}"
-              + ("" if m["sql"]["code"] == 0 else f" (ÉCHEC, code {m['sql']['code']} : voir marts_sql.log)") + " |",
-              f"| **rapport étapes marts / SQL nu** | **{dag / sql:.1f} ×** |" if sql else "| rapport | — |",
-              f"| **rapport processus / processus** | **{m['dagster']['secondes'] / m['sql']['secondes']:.1f} ×** |",
-              "", "Détail SQL nu : "
-              + ", ".join(f"{k} {_s(v)}" for k, v in m["sql"]["rapport"].get("etapes", {}).items())
-              + f". Mêmes tables des deux côtés (lignes 2025 par table) : **{'oui' if egaux else 'NON'}** "
-              f"({', '.join(f'{k} {v}' for k, v in m['comptes_sql'].items())}).", ""]
+    L += section_marts(res, n_max)
     if "relance" not in res:
         return "\n".join(L + ["Relances non mesurées dans ce passage (`--sans-relances`).", ""])
     premier = res["echelles_mesures"][n_max]["run"]
@@ -530,6 +716,124 @@ def rediger(res: dict) -> str:
           "Étapes les plus longues de la relance sans changement (2025) : " + ", ".join(
               f"`{k}` {_s(v)}" for k, v in sorted(etapes_annee(res["relance"]).items(), key=lambda kv: -kv[1])[:6])
           + ".", ""]
+    return "\n".join(L)
+
+
+def _run_annee(m: dict, annee: str = "2025") -> float:
+    """The year's Dagster run(s) launched by a measured command, start to end."""
+    return sum(r["secondes"] for r in m.get("runs", {}).values() if r["annee"] == annee)
+
+
+def extrapolation(res: dict) -> dict:
+    """The rendering of every territory's bilans, from the sample: seconds a territory as a straight line in its
+    number of QPV (least squares through the territories rendered), summed over every territory. An estimate."""
+    points = [(e["qpv"], e["rendu_s"]) for e in res["echantillon"].values()]
+    if "run" in res.get("depot", {}):
+        points.append((res["depot"]["qpv"], rendu_s(res["depot"]["run"])))
+    n = len(points)
+    mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    pente = sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else 0.0
+    base = my - pente * mx
+    qpv = res["qpv_par_territoire"]
+    total = sum(max(base + pente * q, 0.0) for q in qpv.values())
+    donnees = _run_annee(res["national"])
+    return {"points": points, "base": base, "pente": pente, "rendu_1": total, "rendu_2": total / 2,
+            "annee_1": donnees + total, "annee_2": donnees + total / 2}
+
+
+def rediger_national(res: dict) -> str:
+    ma, c = res["machine"], res["comptes"]
+    plancher = min(m["secondes"] for m in res["import"])
+    nt = c["territoires"]
+    L = ["# Banc d'essai (`make bench`)", "",
+         f"Mesuré le {ma['date']} (commit `{ma['commit']}`) : la passe nationale, à l'échelle {res['echelle']} du "
+         f"générateur (`tools/generate_national.py`) : **{nt} territoires, {_nb(c['qpv'])} QPV** (les QPV de la "
+         "couche 2024 groupés par EPCI, communes fusionnées rattachées à leur commune nouvelle). Un banc d'essai, pas "
+         "un test : "
+         "les chiffres dépendent de la machine et de sa charge (machine partagée : les rapports sont mesurés côte à "
+         "côte, dans le même passage). Chaque run est la commande d'un utilisateur, `bilan run --annee 2025 …`, "
+         "mesurée de l'extérieur (durée, pic de mémoire de l'arbre de processus relevé toutes les 0,2 s) ; les durées "
+         "des étapes viennent de l'instance Dagster (`bench/etapes.py`).", "",
+         "## Machine", "",
+         f"- {ma['nproc']} cœurs, {_mo(ma['memoire'])} de mémoire, {ma['cpu']}",
+         f"- Linux {ma['noyau']}, Python {ma['python']} ; charge au départ (1, 5, 15 min) : {ma['charge']}",
+         "- " + ", ".join(f"{k} {v}" for k, v in ma["versions"].items()), ""]
+    rows = objectifs_communs(res, plancher, nt)
+    nat = res["national"]
+    rows.append((f"année nationale des données ({nt} territoires, 2025, sans bilans) ≤ 5 min",
+                 f"{_s(_run_annee(nat))} (run Dagster de 2025 ; la commande, 2024 puis 2025 : {_run(nat)})"
+                 if nat["runs"] else _run(nat), _run_annee(nat) <= 300 and nat["succes"]))
+    rows.append(("pic de mémoire de la passe nationale ≤ 4 Go", _mo(nat["pic_rss"]), nat["pic_rss"] <= 4 * 2**30))
+    if "relance" in res:
+        rel = res["relance"]
+        rows.append(("relance nationale sans changement ≤ 30 s",
+                     f"{_run(rel)}, {len(rel['runs'])} run(s) Dagster lancé(s)"
+                     + ("" if rel["rien_relance"] else " (la commande n'a pas reconnu l'année inchangée)"),
+                     rel["secondes"] <= 30 and rel["succes"] and rel["rien_relance"]))
+    d = res.get("depot", {})
+    if "run" in d:
+        docs = d["documents"]
+        rows.append((f"un fichier corrigé → les bilans de son territoire republiés ≤ 15 s ({nt} territoires)",
+                     f"{_run(d['run'])} (`bilan run --territoire {d['territoire']}`, import compris ; bilan de "
+                     f"{docs['pages']} pages, {docs['communes']} bilan(s) communal(aux))",
+                     d["run"]["secondes"] <= 15 and d["run"]["succes"]))
+        rows.append(("les autres territoires intouchés (mêmes octets)",
+                     f"{d['autres_fichiers']} fichiers publiés des autres territoires, "
+                     f"{len(d['autres_changes'])} changé(s)", not d["autres_changes"]))
+    if res.get("echantillon"):
+        x = extrapolation(res)
+        rows.append((f"année nationale, tous les bilans compris, ≤ 20 min sur 2 cœurs ({nt} territoires)",
+                     f"≈ {x['annee_2'] / 60:.0f} min **extrapolé** (données {_s(_run_annee(nat))} + rendu estimé "
+                     f"{x['rendu_1'] / 60:.0f} min ÷ 2 processus)", x["annee_2"] <= 1200))
+    L += tableau_objectifs(rows)
+    L += sections_demo(res, plancher)
+    L += ["## La passe nationale", "",
+          f"Génération du jeu : {_s(res['generation']['secondes'])}. Volumes (`comptes.json`) : "
+          + ", ".join(f"{k} {v:,}".replace(",", " ") for k, v in c.items() if isinstance(v, int)) + ".", "",
+          "| commande | durée | pic mémoire | runs Dagster lancés |", "|---|---|---|---|"]
+    mesures = [("`bilan run --annee 2025 --sans-bilan`, à froid (2024 puis 2025)", nat),
+               ("la même, rien de changé", res.get("relance"))]
+    if "run" in d:
+        mesures.append((f"`--territoire {d['territoire']}` après la correction de `{d['fichier']}` "
+                        f"({d['qpv']} QPV, bilans compris)", d["run"]))
+    for code, e in res.get("echantillon", {}).items():
+        mesures.append((f"`--territoire {code}` ({e['qpv']} QPV, bilans compris)", e["run"]))
+    L += [f"| {quoi} | {_run(m)} | {_mo(m['pic_rss'])} | {len(m['runs'])} |" for quoi, m in mesures if m]
+    e25 = etapes_groupees(_etapes_des_runs(nat))
+    e24 = etapes_groupees(_etapes_des_runs(nat, "2024"))
+    tot = sum(v for v, _ in e25.values()) or 1
+    L += ["", "Où va le temps de la passe nationale (étapes Dagster, de STEP_START à STEP_SUCCESS ; les dix plus "
+          "longues de 2025) :", "", "| étape | 2025 | part des étapes 2025 | 2024 |", "|---|---|---|---|"]
+    for k, (v, _) in sorted(e25.items(), key=lambda kv: -kv[1][0])[:10]:
+        L.append(f"| `{k}` | {_s(v)} | {100 * v / tot:.0f} % | {_s(e24[k][0]) if k in e24 else '—'} |")
+    L.append("")
+    if "run" in d:
+        etapes = sorted(_etapes_des_runs(d["run"]).items(), key=lambda kv: -kv[1])
+        L += [f"Le run du territoire corrigé : {len(etapes)} étapes en 2025, {_s(sum(v for _, v in etapes))} "
+              f"d'étapes, dont le rendu {_s(rendu_s(d['run']))} ; les plus longues : "
+              + ", ".join(f"`{k}` {_s(v)}" for k, v in etapes[:6]) + ".", ""]
+    L += section_marts(res, nt)
+    if res.get("echantillon"):
+        x = extrapolation(res)
+        L += ["## Les bilans : un échantillon, puis une extrapolation", "",
+              "Le territoire qui a le plus de QPV et celui qui en a le moins (hors le territoire corrigé), chacun par "
+              "`bilan run --annee 2025 --territoire CODE` après la passe nationale : l'année 2025 de ce seul "
+              "territoire, ses bilans rendus (HTML, PDF, annexe, bilans communaux).", "",
+              "| territoire | QPV | pages du bilan | bilans communaux (pages) | rendu (étapes `bilan__*`) | "
+              "par page |", "|---|---|---|---|---|---|"]
+        for code, e in res["echantillon"].items():
+            docs = e["documents"]
+            pages = docs["pages"] + docs["pages_communes"]
+            L.append(f"| {code} | {e['qpv']} | {docs['pages']} | {docs['communes']} ({docs['pages_communes']}) | "
+                     f"{_s(e['rendu_s'])} | {_s(e['rendu_s'] / pages) if pages else '—'} |")
+        L += ["", f"**Extrapolation, pas une mesure** : le rendu d'un territoire comme une droite en son nombre de "
+              f"QPV, par les moindres carrés sur les {len(x['points'])} territoires rendus ("
+              + ", ".join(f"{q} QPV : {_s(v)}" for q, v in x["points"])
+              + f") : {_s(x['base'])} + {_s(x['pente'])} par QPV. Sommé sur les {nt} territoires : "
+              f"{x['rendu_1'] / 60:.0f} min de rendu par un processus, {x['rendu_2'] / 60:.0f} min par deux si "
+              "les deux lots gagnaient deux fois (non mesuré ici) ; avec l'année des données, "
+              f"≈ {x['annee_1'] / 60:.0f} min et ≈ {x['annee_2'] / 60:.0f} min.", ""]
     return "\n".join(L)
 
 
@@ -598,8 +902,11 @@ def section_fichier_limite(m: dict, separe: bool) -> list[str]:
 def inscrire_fichier_limite(texte: str, m: dict, separe: bool) -> str:
     """RESULTS.md with this case's targets row and section put in, in place of an earlier passage's if there is one;
     nothing else touched."""
+    return _inscrire(texte, objectif_fichier_limite(m, separe), section_fichier_limite(m, separe))
+
+
+def _inscrire(texte: str, ligne: str, section: list[str]) -> str:
     lignes = texte.rstrip("\n").split("\n")
-    ligne = objectif_fichier_limite(m, separe)
     ancienne = next((i for i, x in enumerate(lignes) if x.startswith(OBJECTIF_LIMITE)), None)
     if ancienne is not None:
         lignes[ancienne] = ligne
@@ -610,7 +917,6 @@ def inscrire_fichier_limite(texte: str, m: dict, separe: bool) -> str:
         while i < len(lignes) and lignes[i].startswith("|"):
             i += 1
         lignes.insert(i, ligne)
-    section = section_fichier_limite(m, separe)
     if DEBUT_LIMITE in lignes and FIN_LIMITE in lignes:
         lignes[lignes.index(DEBUT_LIMITE):lignes.index(FIN_LIMITE) + 1] = section
     else:
@@ -622,9 +928,28 @@ def inscrire_fichier_limite(texte: str, m: dict, separe: bool) -> str:
     return "\n".join(lignes) + "\n"
 
 
+def reprendre(texte: str, ancien: str) -> str:
+    """A new passage's RESULTS.md keeping from the earlier one what it did not measure: the file at the row limit
+    (its own passage, `--seulement-fichier-limite`) and the hand-written parts after the script's sections."""
+    lignes = ancien.rstrip("\n").split("\n")
+    if DEBUT_LIMITE in lignes and FIN_LIMITE in lignes and OBJECTIF_LIMITE not in texte:
+        ligne = next((x for x in lignes if x.startswith(OBJECTIF_LIMITE)), None)
+        section = lignes[lignes.index(DEBUT_LIMITE):lignes.index(FIN_LIMITE) + 1]
+        if ligne is not None:
+            texte = _inscrire(texte, ligne, section)
+    main_ = next((i for i, x in enumerate(lignes) if i > 0 and x.startswith("# ")), None)
+    if main_ is not None:
+        texte = texte.rstrip("\n") + "\n\n" + "\n".join(lignes[main_:]) + "\n"
+    return texte
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--echelles", default=os.environ.get("ECHELLES", " ".join(map(str, ECHELLES))))
+    parser.add_argument("--echelle-nationale", type=int, default=int(os.environ.get("ECHELLE", ECHELLE_NATIONALE)),
+                        help="la passe nationale (par défaut) : échelle du générateur (435 : tous les EPCI à QPV)")
+    parser.add_argument("--echelles", default=os.environ.get("ECHELLES") or None,
+                        help="au lieu de la passe nationale, l'ancien balayage : ces échelles l'une après l'autre, "
+                             f"bilans compris (par exemple « {' '.join(map(str, ECHELLES))} » : plusieurs heures)")
     parser.add_argument("--sans-bilan", action="store_true",
                         default=os.environ.get("BENCH_SANS_BILAN", "") not in ("", "0", "non"))
     parser.add_argument("--travail", default=os.environ.get("BENCH_TRAVAIL", "/tmp/bilan-bench"))
@@ -645,7 +970,6 @@ def main() -> int:
                         help="un fichier plus petit, pour un essai rapide (mesuré, non jugé) ; par défaut "
                              "limites.lignes de config/settings.yaml")
     args = parser.parse_args()
-    echelles = sorted({int(x) for x in args.echelles.replace(",", " ").split()})
     travail = Path(args.travail).resolve()
     if ROOT in (travail, *travail.parents):
         parser.error("--travail doit être hors du dépôt")
@@ -659,6 +983,14 @@ def main() -> int:
         print(f"Résultats : {resultats}, section « Un fichier valide à la limite de lignes » et sa ligne des "
               f"objectifs (mesures brutes : {travail / 'fichier_limite.json'})")
         return 0
+    if args.echelles is None:
+        res = executer_national(args.echelle_nationale, travail, demo=not args.sans_demo)
+        (travail / "resultats.json").write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
+        ancien = resultats.read_text(encoding="utf-8") if resultats.is_file() else ""
+        resultats.write_text(reprendre(rediger_national(res) + "\n", ancien), encoding="utf-8")
+        print(f"Résultats : {resultats} (mesures brutes : {travail / 'resultats.json'})")
+        return 0 if res["national"]["succes"] else 1
+    echelles = sorted({int(x) for x in args.echelles.replace(",", " ").split()})
     res = executer(echelles, args.sans_bilan, travail, demo=not args.sans_demo, relances=not args.sans_relances,
                    processus=args.processus)
     if not args.sans_fichier_limite:

@@ -94,27 +94,48 @@ def taken_from(reprise: Reprise) -> str:
 
 
 # --- a whole year, for the years a `bilan run` loads before the one it publishes -----------------------------
+# Kept territory by territory: a territory's year holds its own files' rows only (a scoped run reads and writes
+# its territories alone), so a national run's record is as good for a later run of one territory, and a run of one
+# territory leaves every other territory's record standing.
 
 YEARS_DDL = ("CREATE SCHEMA IF NOT EXISTS journal; CREATE TABLE IF NOT EXISTS journal.annees (annee INTEGER, "
-             "portee VARCHAR, empreinte VARCHAR, run_id VARCHAR, le TIMESTAMP)")
+             "portee VARCHAR, empreinte VARCHAR, run_id VARCHAR, le TIMESTAMP); "
+             # records written before they were kept by territory: they match no territory, the year runs once
+             "ALTER TABLE journal.annees ADD COLUMN IF NOT EXISTS territoire VARCHAR")
 
 
-def year_unchanged(con: duckdb.DuckDBPyConnection, annee: int, portee: Portee, fingerprint: str) -> str | None:
-    """The run that last made the year's data from these very inputs, for this scope; None otherwise."""
+def year_records(con: duckdb.DuckDBPyConnection, annee: int, territoires: list[str]) -> dict[str, tuple[str, str]]:
+    """Each territory's record of the year, when it has one: (fingerprint, run that made it)."""
     con.execute(YEARS_DDL)
-    row = con.execute("SELECT run_id FROM journal.annees WHERE annee = ? AND portee = ? AND empreinte = ?",
-                      [annee, portee.key, fingerprint]).fetchone()
-    return None if row is None else row[0]
+    rows = con.execute("SELECT territoire, empreinte, run_id FROM journal.annees WHERE annee = ? "
+                       "AND territoire IN (SELECT unnest(?::VARCHAR[])) ORDER BY le",
+                       [annee, territoires]).fetchall()
+    return {territoire: (empreinte, run_id) for territoire, empreinte, run_id in rows}
 
 
-def record_year(con: duckdb.DuckDBPyConnection, annee: int, portee: Portee, fingerprint: str, run_id: str) -> None:
+def year_unchanged(con: duckdb.DuckDBPyConnection, annee: int, fingerprints: dict[str, str]) -> str | None:
+    """The last run that made the year's data of every territory of `fingerprints` (territory → fingerprint) from
+    these very inputs; None when one of them was made from others, or never."""
+    found = year_records(con, annee, list(fingerprints))
+    if not fingerprints or any(found.get(t, ("", ""))[0] != f for t, f in fingerprints.items()):
+        return None
+    return list(found.values())[-1][1]   # the latest (records come in the order they were written)
+
+
+def record_year(con: duckdb.DuckDBPyConnection, annee: int, portee: Portee, fingerprints: dict[str, str],
+                run_id: str) -> None:
     con.execute(YEARS_DDL)
-    con.execute("DELETE FROM journal.annees WHERE annee = ?", [annee])
-    con.execute("INSERT INTO journal.annees VALUES (?, ?, ?, ?, ?)",
-                [annee, portee.key, fingerprint, run_id, dt.datetime.now()])
+    con.execute("DELETE FROM journal.annees WHERE annee = ? AND (territoire IS NULL OR territoire IN "
+                "(SELECT unnest(?::VARCHAR[])))", [annee, list(fingerprints)])
+    now = dt.datetime.now()
+    con.executemany("INSERT INTO journal.annees BY NAME SELECT ? AS annee, ? AS territoire, ? AS portee, "
+                    "? AS empreinte, ? AS run_id, ? AS le",
+                    [[annee, t, portee.key, f, run_id, now] for t, f in fingerprints.items()])
 
 
-def forget_year(con: duckdb.DuckDBPyConnection, annee: int) -> None:
-    """Any run of the year (UI, sensor, schedule, `bilan run`) may change its data: the record goes at its start."""
+def forget_year(con: duckdb.DuckDBPyConnection, annee: int, portee: Portee = NATIONALE) -> None:
+    """Any run of the year (UI, sensor, schedule, `bilan run`) may change its territories' data: their records go at
+    its start."""
     con.execute(YEARS_DDL)
-    con.execute("DELETE FROM journal.annees WHERE annee = ?", [annee])
+    con.execute(f"DELETE FROM journal.annees WHERE annee = ? AND (territoire IS NULL OR {portee.predicate()})",
+                [annee])

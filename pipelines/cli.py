@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_years(args, parametres, entrepot, configured: list[int], started: float) -> int:
-    from core.reprise import record_year, year_unchanged
+    from core.reprise import record_year, year_records, year_unchanged
     from pipelines.annees import outputs_fingerprint, year_fingerprint
 
     instance = None  # Dagster and the definitions are imported for a year to run only: a no-op rerun takes seconds
@@ -130,15 +130,21 @@ def _run_years(args, parametres, entrepot, configured: list[int], started: float
         print(f"\n=== Année {annee} — {portee.label()} — données {parametres.data_root}, sortie "
               f"{parametres.output_dir}", flush=True)
         requested = annee == args.annee
-        # the requested year's record also names what it published
-        fingerprint = year_fingerprint(parametres, annee, portee)
+        # the requested year's record also names what it published, and whether its bilans were part of the run
+        fingerprints = year_fingerprint(parametres, annee, portee,
+                                        "sans-bilan" if requested and args.sans_bilan else "")
+        records: dict[str, tuple[str, str]] = {}
         if not (requested and args.forcer):
-            found = fingerprint + (outputs_fingerprint(parametres, annee, portee) if requested else "")
+            outputs = outputs_fingerprint(parametres, annee, portee) if requested else {}
+            now = {t: e.avec_sorties(outputs.get(t, "")) for t, e in fingerprints.items()}
             with entrepot.get_connection() as con:
-                last = year_unchanged(con, annee, portee, found)
+                last = year_unchanged(con, annee, {t: e.texte() for t, e in now.items()})
+                records = year_records(con, annee, list(now))
             if last is not None:
                 print(f"Année {annee} : mêmes fichiers, même configuration et même code que le run {last}"
-                      + (", et ses bilans tels qu'il les a publiés : rien n'est relancé (--forcer pour le relancer)"
+                      + ((", et ses tables telles qu'il les a publiées" if args.sans_bilan
+                          else ", et ses bilans tels qu'il les a publiés")
+                         + " : rien n'est relancé (--forcer pour le relancer)"
                          if requested else ", reprise telle quelle (rien à refaire)"), flush=True)
                 continue
         from dagster import materialize
@@ -147,7 +153,9 @@ def _run_years(args, parametres, entrepot, configured: list[int], started: float
 
         instance = instance or _instance()
         # earlier years are loaded for what later years refer to; only the requested year's bilan is published
-        selection = None if requested and not parallel else WITHOUT_BILAN
+        selection = None if requested and not (parallel or args.sans_bilan) else WITHOUT_BILAN
+        if requested and records:
+            selection = _stale(records, now, selection, annee)
         result = materialize(
             [*ALL_ASSETS, *ALL_CHECKS], partition_key=str(annee), instance=instance, selection=selection,
             resources={"parametres": parametres, "entrepot": entrepot}, run_config=QUIET_CONSOLE,
@@ -155,16 +163,48 @@ def _run_years(args, parametres, entrepot, configured: list[int], started: float
         )
         if not _succeeded(result, parametres.output_dir):
             return EXIT_ROW_ERRORS
-        if requested and parallel and not _succeeded(run_bilans(parametres, entrepot, annee, args.processus,
-                                                                instance, portee), parametres.output_dir):
+        bilans_apart = requested and parallel and not args.sans_bilan
+        if bilans_apart and not _succeeded(run_bilans(parametres, entrepot, annee, args.processus, instance, portee),
+                                           parametres.output_dir):
             return EXIT_ROW_ERRORS
+        outputs = outputs_fingerprint(parametres, annee, portee) if requested else {}
         with entrepot.get_connection() as con:
             # the inputs as they were when the run started, what it published as it is now
-            record_year(con, annee, portee, fingerprint + (outputs_fingerprint(parametres, annee, portee)
-                                                           if requested else ""), result.run_id)
+            record_year(con, annee, portee, {t: e.avec_sorties(outputs.get(t, "")).texte()
+                                             for t, e in fingerprints.items()}, result.run_id)
     _summary(entrepot, parametres, args.annee, portee)
     print(f"\nTerminé en {time.perf_counter() - started:.1f} s.")
     return EXIT_OK
+
+
+def _stale(records: dict[str, tuple[str, str]], now: dict, selection: list | None, annee: int) -> list | None:
+    """The requested year's assets that what changed since each territory's record reaches: downstream of the
+    sources whose files of the year changed, and the bilan's when only what was published did. Everything
+    (`selection`) when a territory has no record, or its configuration, code, key or earlier years changed."""
+    from dagster import AssetKey, AssetSelection
+
+    from pipelines.annees import changes
+    from pipelines.definitions import ALL_ASSETS, defs
+
+    changed: set[str] = set()
+    for territoire, empreinte in now.items():
+        found = changes(records[territoire][0], empreinte) if territoire in records else None
+        if found is None:
+            return selection
+        changed |= found
+    graph = defs.resolve_asset_graph()
+    sources = [AssetKey(["sources", f]) for f in sorted(changed) if graph.has(AssetKey(["sources", f]))]
+    stale: AssetSelection = AssetSelection.assets(*sources).downstream() if sources else AssetSelection.assets()
+    if "bilan" in changed:
+        stale = stale | AssetSelection.groups("bilan")
+    keys = stale.resolve(graph)
+    kept = [k for a in ALL_ASSETS for k in a.keys if k in keys and (selection is None or k in selection)]
+    if not kept:
+        return selection
+    total = sum(1 for a in ALL_ASSETS for k in a.keys if selection is None or k in selection)
+    print(f"Année {annee} : depuis le dernier run, seuls ont changé {', '.join(sorted(changed))} ; "
+          f"{len(kept)} actifs sur {total} relancés (ceux qui en dépendent)", flush=True)
+    return kept
 
 
 def _succeeded(result, output_dir: Path) -> bool:
@@ -478,6 +518,10 @@ def main(argv: list[str] | None = None) -> int:
                        help="relancer l'année demandée même si ni ses fichiers, ni la configuration, ni le code, "
                             "ni ses bilans publiés n'ont changé depuis son dernier run (chaque étape reprend alors "
                             "son résultat du journal des calculs)")
+    p_run.add_argument("--sans-bilan", action="store_true",
+                       help="les données de l'année seulement (fichiers lus, contrôles, marts, référentiel, tables "
+                            "publiées, retours aux partenaires), sans rendre les bilans : la passe nationale des "
+                            "données, les bilans venant ensuite territoire par territoire")
     p_run.add_argument("--processus", type=count, default=1, metavar="N",
                        help="rendre les bilans par N processus à la fois (exécuteur multiprocessus de Dagster, "
                             "lots de rendu.territoires_par_lot territoires) ; par défaut 1, tout dans ce processus")

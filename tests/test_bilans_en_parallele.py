@@ -77,3 +77,29 @@ def test_a_few_national_territories_render_in_parallel_batches(tmp_path):
         steps = dict(con.execute("SELECT etape, run_id FROM journal.calculs WHERE annee = 2024").fetchall())
     assert {s for s in steps if s.startswith("staging/")} >= {"staging/programmation", "staging/engagements"}
     assert set(steps.values()) <= first_runs   # every result in the ledger was computed by the first command
+
+    # one territory's commitments corrected, its run alone: only what depends on that family runs again, and only
+    # its bilan is rendered; the other territory's bilan keeps its bytes
+    corrected, other = territoires
+    kept = {p: p.read_bytes() for p in (sortie / "2024" / other).resolve().rglob("*") if p.is_file()}
+    engagements = sorted((donnees / "inbox" / corrected / "2024").glob("engagements_*"))[0]
+    data = engagements.read_bytes()
+    end = b"\r\n" if b"\r\n" in data else b"\n"
+    lines = data.split(end)
+    lines[1] += b" (corrige)"   # the last column, « Commentaire »
+    engagements.write_bytes(end.join(lines))
+    runs_before = {r.run_id for r in instance.get_runs()}
+    scoped = subprocess.run([*command, "--territoire", corrected], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert scoped.returncode == 0, scoped.stdout[-3000:] + scoped.stderr[-3000:]
+    assert "seuls ont changé engagements" in scoped.stdout, scoped.stdout[-3000:]
+    new_runs = [r for r in instance.get_runs() if r.run_id not in runs_before]
+    steps = {e.step_key for r in new_runs for e in instance.all_logs(r.run_id)
+             if e.dagster_event and e.dagster_event.event_type_value == "STEP_START"}
+    assert {"staging__engagements", "marts__engagements", "publication__tableaux"} <= steps
+    assert not steps & {"staging__tfpb", "staging__programmation", "marts__indicateurs", "sources__cohortes"}
+    with duckdb.connect(str(sortie / "entrepot.duckdb"), read_only=True) as con:
+        rendered = con.execute("SELECT territoire FROM publication.bilans_publies WHERE run_id IN "
+                               "(SELECT unnest(?::VARCHAR[]))", [[r.run_id for r in new_runs]]).fetchall()
+    assert rendered == [(corrected,)]
+    assert {p: p.read_bytes() for p in (sortie / "2024" / other).resolve().rglob("*") if p.is_file()} == kept

@@ -200,3 +200,35 @@ def test_an_unexpected_error_outside_dagster_ends_in_french(command, tmp_path, c
     journal = Path(re.search(r"Journal complet .* : (\S+\.log)", printed.err).group(1))
     assert journal.parent == sortie / "journaux" and stat.S_IMODE(journal.stat().st_mode) == 0o600
     assert "Traceback" in journal.read_text() and "Dufrenoy" in journal.read_text()
+
+
+def test_the_data_pass_without_bilans_selects_no_bilan_and_is_recorded_apart(tmp_path, capsys, monkeypatch):
+    """`bilan run --sans-bilan`: the requested year's run selects every asset but the bilan's; run again, nothing is
+    launched; the same year then asked with its bilans is not taken as done (its record names the data pass)."""
+    import types
+
+    import dagster
+
+    import pipelines.cli as cli
+    from pipelines.definitions import WITHOUT_BILAN
+    from tests.conftest import TEST_KEY
+
+    monkeypatch.setenv("BILAN_CLE_PSEUDONYMISATION", TEST_KEY)
+    selections = []
+
+    def materialize(assets, partition_key, selection=None, **kwargs):
+        selections.append((partition_key, selection))
+        return types.SimpleNamespace(success=True, run_id=f"run-{len(selections)}")
+
+    monkeypatch.setattr(dagster, "materialize", materialize)
+    monkeypatch.setattr(cli, "_summary", lambda *args, **kwargs: None)
+    root = Path(__file__).resolve().parent.parent
+    argv = ["run", "--annee", "2025", "--donnees", str(root / "data" / "demo"), "--sortie", str(tmp_path / "sortie")]
+    assert main([*argv, "--sans-bilan"]) == 0
+    assert selections == [("2024", WITHOUT_BILAN), ("2025", WITHOUT_BILAN)]
+    capsys.readouterr()
+    assert main([*argv, "--sans-bilan"]) == 0
+    assert len(selections) == 2
+    assert "et ses tables telles qu'il les a publiées : rien n'est relancé" in capsys.readouterr().out
+    assert main(argv) == 0
+    assert selections[2:] == [("2025", None)]   # 2024 stays as the data pass left it
