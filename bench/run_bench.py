@@ -278,7 +278,8 @@ def bilan_run(dossier: Path, nom: str, options: list[str]) -> dict:
            "--config", str(donnees / "config"), *options]
     print(f"  … {nom} : bilan run {' '.join(options)}", flush=True)
     journal = dossier / f"{nom}.log"
-    m = mesurer(cmd, {"DAGSTER_HOME": str(home)}, journal)
+    # the checkout being measured, whichever one the environment's editable install points to
+    m = mesurer(cmd, {"DAGSTER_HOME": str(home), "PYTHONPATH": str(ROOT)}, journal)
     texte = journal.read_text(encoding="utf-8", errors="replace")
     m["succes"] = m["code"] == 0
     m["rien_relance"] = "rien n'est relancé" in texte
