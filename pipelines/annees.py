@@ -136,6 +136,12 @@ def year_fingerprint(parametres: BilanSettings, annee: int, portee: Portee, marq
                 else:
                     family = family_of(path.name, families)
                     of_year.setdefault(family.name if family else "?", hashlib.sha256()).update(line)
+        # a file pulled from an address may have changed there: its family never counts as unchanged (a token of
+        # this reading), nor the years after one it fed
+        for source in config.territoires[territoire].sources_http:
+            for year in [y for y in config.settings.annees if y <= annee and (not source.annees or y in source.annees)]:
+                token = f"{source.url}|{os.urandom(8).hex()}".encode()
+                (earlier if year < annee else of_year.setdefault(source.famille, hashlib.sha256())).update(token)
         out[territoire] = Empreinte(common.hexdigest(), earlier.hexdigest(),
                                     tuple(sorted((f, d.hexdigest()) for f, d in of_year.items())))
     return out

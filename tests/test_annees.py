@@ -151,3 +151,17 @@ def test_a_run_after_one_familys_files_changed_selects_what_depends_on_them(caps
     # a territory never run, or whose configuration changed: everything
     assert _stale({"ccco": records["ccco"]}, {"ccco": after, "caph": before}, None, 2025) is None
     assert _stale(records, {"ccco": Empreinte("autre", "a", before.familles, "s"), "caph": before}, None, 2025) is None
+
+
+def test_a_family_pulled_from_an_address_is_never_taken_as_unchanged(tmp_path):
+    """A file downloaded at each run may have changed at its address: its family runs again every time."""
+    config = config_copy(tmp_path, {"territoires/ccco.yaml": ("sources_http: []", (
+        "sources_http:\n- famille: indicateurs\n  url: https://donnees.example.org/indicateurs.csv\n"
+        "  nom_fichier: indicateurs_observatoire.csv\n  annees: [2025]"))})
+    parametres = BilanSettings(racine_donnees=str(tmp_path / "d"), sortie=str(tmp_path / "s"),
+                               dossier_config=str(config.dir))
+    first = year_fingerprint(parametres, 2025, NATIONALE)["ccco"]
+    assert changes(first.texte(), year_fingerprint(parametres, 2025, NATIONALE)["ccco"]) == {"indicateurs"}
+    assert year_fingerprint(parametres, 2024, NATIONALE) == year_fingerprint(parametres, 2024, NATIONALE)
+    later = year_fingerprint(parametres, 2026, NATIONALE)["ccco"]           # a later year, fed by the 2025 download
+    assert changes(later.texte(), year_fingerprint(parametres, 2026, NATIONALE)["ccco"]) is None
