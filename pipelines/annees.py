@@ -73,8 +73,8 @@ def outputs_fingerprint(parametres: BilanSettings, annee: int, portee: Portee) -
 @dataclass(frozen=True)
 class Empreinte:
     """A territory's year as `bilan run` records it: what every territory shares (configuration, code, references,
-    key, how the year was run), its earlier years' files, its files of the year family by family (`?`: a file of no
-    family), and what the run published for it."""
+    key), its earlier years' files, its files of the year family by family (`?`: a file of no family), and what the
+    run published for it (and whether it rendered its bilans)."""
 
     commun: str
     anterieur: str
@@ -106,11 +106,11 @@ def changes(last: str, now: Empreinte) -> set[str] | None:
     return changed | ({"bilan"} if before.get("sorties") != now.sorties else set())
 
 
-def year_fingerprint(parametres: BilanSettings, annee: int, portee: Portee, marque: str = "") -> dict[str, Empreinte]:
+def year_fingerprint(parametres: BilanSettings, annee: int, portee: Portee) -> dict[str, Empreinte]:
     """Each territory of the scope: its inbox files of the year and the earlier ones, with what every territory
-    shares (configuration, code, references, key) and `marque` (how the year was run: with its bilans or not)."""
+    shares (configuration, code, references, key)."""
     config = parametres.config
-    common = hashlib.sha256(f"{annee}|{parametres.data_root}|{marque}".encode())
+    common = hashlib.sha256(f"{annee}|{parametres.data_root}".encode())
     identity = config.identity()
     common.update(identity.encode())
     _hash_files(common, PROJECT_ROOT, [p for folder in CODE_FOLDERS for p in (PROJECT_ROOT / folder).rglob("*")

@@ -130,13 +130,14 @@ def _run_years(args, parametres, entrepot, configured: list[int], started: float
         print(f"\n=== Année {annee} — {portee.label()} — données {parametres.data_root}, sortie "
               f"{parametres.output_dir}", flush=True)
         requested = annee == args.annee
-        # the requested year's record also names what it published, and whether its bilans were part of the run
-        fingerprints = year_fingerprint(parametres, annee, portee,
-                                        "sans-bilan" if requested and args.sans_bilan else "")
+        fingerprints = year_fingerprint(parametres, annee, portee)
+        # the requested year's record also names what it published, and whether its bilans were rendered: the data
+        # pass without them (`--sans-bilan`) leaves, for a run with them, the bilan's assets alone to run
+        published = "sans-bilan|" if requested and args.sans_bilan else ""
         records: dict[str, tuple[str, str]] = {}
         if not (requested and args.forcer):
             outputs = outputs_fingerprint(parametres, annee, portee) if requested else {}
-            now = {t: e.avec_sorties(outputs.get(t, "")) for t, e in fingerprints.items()}
+            now = {t: e.avec_sorties(published + outputs.get(t, "")) for t, e in fingerprints.items()}
             with entrepot.get_connection() as con:
                 last = year_unchanged(con, annee, {t: e.texte() for t, e in now.items()})
                 records = year_records(con, annee, list(now))
@@ -170,7 +171,7 @@ def _run_years(args, parametres, entrepot, configured: list[int], started: float
         outputs = outputs_fingerprint(parametres, annee, portee) if requested else {}
         with entrepot.get_connection() as con:
             # the inputs as they were when the run started, what it published as it is now
-            record_year(con, annee, portee, {t: e.avec_sorties(outputs.get(t, "")).texte()
+            record_year(con, annee, portee, {t: e.avec_sorties(published + outputs.get(t, "")).texte()
                                              for t, e in fingerprints.items()}, result.run_id)
     _summary(entrepot, parametres, args.annee, portee)
     print(f"\nTerminé en {time.perf_counter() - started:.1f} s.")
