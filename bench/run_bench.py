@@ -755,7 +755,8 @@ def rediger_national(res: dict) -> str:
          "les chiffres dépendent de la machine et de sa charge (machine partagée : les rapports sont mesurés côte à "
          "côte, dans le même passage). Chaque run est la commande d'un utilisateur, `bilan run --annee 2025 …`, "
          "mesurée de l'extérieur (durée, pic de mémoire de l'arbre de processus relevé toutes les 0,2 s) ; les durées "
-         "des étapes viennent de l'instance Dagster (`bench/etapes.py`).", "",
+         "des étapes viennent de l'instance Dagster (`bench/etapes.py`). "
+         f"Durée du passage entier : {res.get('duree_s', 0) / 60:.0f} min (cible : 30 min au plus).", "",
          "## Machine", "",
          f"- {ma['nproc']} cœurs, {_mo(ma['memoire'])} de mémoire, {ma['cpu']}",
          f"- Linux {ma['noyau']}, Python {ma['python']} ; charge au départ (1, 5, 15 min) : {ma['charge']}",
@@ -819,8 +820,9 @@ def rediger_national(res: dict) -> str:
         x = extrapolation(res)
         L += ["## Les bilans : un échantillon, puis une extrapolation", "",
               "Le territoire qui a le plus de QPV et celui qui en a le moins (hors le territoire corrigé), chacun par "
-              "`bilan run --annee 2025 --territoire CODE` après la passe nationale : l'année 2025 de ce seul "
-              "territoire, ses bilans rendus (HTML, PDF, annexe, bilans communaux).", "",
+              "`bilan run --annee 2025 --territoire CODE` après la passe nationale des données : seuls les actifs "
+              "du bilan tournent (ses données sont celles de la passe), ses bilans sont rendus (HTML, PDF, annexe, "
+              "bilans communaux).", "",
               "| territoire | QPV | pages du bilan | bilans communaux (pages) | rendu (étapes `bilan__*`) | "
               "par page |", "|---|---|---|---|---|---|"]
         for code, e in res["echantillon"].items():
@@ -985,7 +987,9 @@ def main() -> int:
               f"objectifs (mesures brutes : {travail / 'fichier_limite.json'})")
         return 0
     if args.echelles is None:
+        debut = time.perf_counter()
         res = executer_national(args.echelle_nationale, travail, demo=not args.sans_demo)
+        res["duree_s"] = time.perf_counter() - debut
         (travail / "resultats.json").write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
         ancien = resultats.read_text(encoding="utf-8") if resultats.is_file() else ""
         resultats.write_text(reprendre(rediger_national(res) + "\n", ancien), encoding="utf-8")
