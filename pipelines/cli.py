@@ -92,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
         configured = parametres.config.settings.annees
         parametres.territoires(log=print)
         args.portee = parse(args.territoire, parametres.config.territoires)
-        # the same checks as `bilan config verifier`: a territory contradicting the national references stops here
-        if _config_findings(parametres.config, None, quiet=True):
+        # the same checks as `bilan config verifier`, on the run's territories: a territory contradicting the national
+        # references stops its runs here, not a steward's run of another territory
+        if _config_findings(parametres.config, list(args.portee.territoires) or None, quiet=True):
             return EXIT_UNREADABLE
         parametres.pseudonymiser()  # before any file is touched: a key mistake stops the run here
     except ConfigurationError as exc:

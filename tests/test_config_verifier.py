@@ -195,3 +195,28 @@ def test_a_commune_merged_since_the_qpv_layer_is_read_as_its_new_commune(config)
     assert findings(["93066"]) == [] and findings(["93059"]) == []
     assert findings(["93072"]) == ["qpv.0.communes : 93072 ; la couche nationale donne 93059 pour QN09336I "
                                    "(93059, devenue 93066)"]
+
+
+def test_a_run_of_one_territory_is_not_stopped_by_another_territorys_error(tmp_path, capsys, monkeypatch):
+    """A steward's run of their own territory checks their territory; a national run checks them all."""
+    import types
+    from pathlib import Path
+
+    import dagster
+
+    import pipelines.cli as cli
+    from tests.conftest import TEST_KEY
+
+    config = _config(tmp_path, siren="245900410")
+    assert _errors(config)
+    monkeypatch.setenv("BILAN_CLE_PSEUDONYMISATION", TEST_KEY)
+    monkeypatch.setattr(dagster, "materialize", lambda *args, **kwargs: types.SimpleNamespace(success=True,
+                                                                                             run_id="run-1"))
+    monkeypatch.setattr(cli, "_summary", lambda *args, **kwargs: None)
+    demo = Path(__file__).resolve().parent.parent / "data" / "demo"
+    argv = ["run", "--annee", "2025", "--donnees", str(demo), "--sortie", str(tmp_path / "sortie"),
+            "--config", str(config.dir)]
+    assert main([*argv, "--territoire", "ccco"]) == 0
+    assert "Configuration en contradiction" not in capsys.readouterr().err
+    assert main(argv) == 2
+    assert "Configuration en contradiction avec les références nationales : 1 erreur(s)" in capsys.readouterr().err
