@@ -481,8 +481,7 @@ def fichier_limite(travail: Path, lignes: int | None = None) -> dict:
         return m
     home.mkdir()
     shutil.copy(ROOT / "deploiement" / "dagster.sqlite.yaml", home / "dagster.yaml")
-    # the entry point installed beside the interpreter running the benchmark, not whichever `bilan` is on PATH
-    cmd = [str(Path(PYTHON).parent / "bilan"), "run", "--annee", str(ANNEE), "--donnees", str(donnees),
+    cmd = [_bilan(), "run", "--annee", str(ANNEE), "--donnees", str(donnees),
            "--sortie", str(sortie)]
     m["run"] = mesurer(cmd, {"DAGSTER_HOME": str(home)}, dossier / "run.log")
     bilans = sortie / str(ANNEE) / TERRITOIRE

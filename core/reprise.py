@@ -116,7 +116,11 @@ def year_records(con: duckdb.DuckDBPyConnection, annee: int, territoires: list[s
 def year_unchanged(con: duckdb.DuckDBPyConnection, annee: int, fingerprints: dict[str, str]) -> str | None:
     """The last run that made the year's data of every territory of `fingerprints` (territory → fingerprint) from
     these very inputs; None when one of them was made from others, or never."""
-    found = year_records(con, annee, list(fingerprints))
+    return unchanged_since(year_records(con, annee, list(fingerprints)), fingerprints)
+
+
+def unchanged_since(found: dict[str, tuple[str, str]], fingerprints: dict[str, str]) -> str | None:
+    """`year_unchanged` on records already read (`year_records`)."""
     if not fingerprints or any(found.get(t, ("", ""))[0] != f for t, f in fingerprints.items()):
         return None
     return list(found.values())[-1][1]   # the latest (records come in the order they were written)

@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_years(args, parametres, entrepot, configured: list[int], started: float) -> int:
-    from core.reprise import record_year, year_records, year_unchanged
+    from core.reprise import record_year, unchanged_since, year_records
     from pipelines.annees import outputs_fingerprint, year_fingerprint
 
     instance = None  # Dagster and the definitions are imported for a year to run only: a no-op rerun takes seconds
@@ -140,8 +140,8 @@ def _run_years(args, parametres, entrepot, configured: list[int], started: float
             outputs = outputs_fingerprint(parametres, annee, portee) if requested else {}
             now = {t: e.avec_sorties(published + outputs.get(t, "")) for t, e in fingerprints.items()}
             with entrepot.get_connection() as con:
-                last = year_unchanged(con, annee, {t: e.texte() for t, e in now.items()})
                 records = year_records(con, annee, list(now))
+            last = unchanged_since(records, {t: e.texte() for t, e in now.items()})
             if last is not None:
                 print(f"Année {annee} : mêmes fichiers, même configuration et même code que le run {last}"
                       + ((", et ses tables telles qu'il les a publiées" if args.sans_bilan
